@@ -1,0 +1,57 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv from PATH when it works, else a private copy installed from PyPI into .tools/.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test sync lint browser messages bench key manage clean
+
+run: sync
+	$(UV) run --no-sync python -m config.embedded run
+
+test: sync browser lint
+	$(UV) run --no-sync python -m config.embedded exec -- pytest $(PYTEST_ARGS)
+
+lint: sync
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+
+sync: $(if $(filter uv,$(UV)),,.tools/bin/uv)
+	$(UV) sync --locked --quiet
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+# Browser tests drive Debian's Chromium; install it when we can (root or
+# password-less sudo). Without it they are skipped locally and fail under CI=true.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "Could not install chromium with apt-get."; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "Could not install chromium with apt-get."; \
+	  else echo "Chromium is missing ($(CHROMIUM)); install it with: apt-get install chromium"; fi; \
+	fi
+
+# Regenerate the translation catalogues after changing user-facing strings.
+messages: sync
+	$(UV) run --no-sync python -m config.embedded exec -- python manage.py makemessages -l nb -l en -l da --no-obsolete --no-location --ignore '.venv/*' --ignore '.tools/*' --ignore 'var/*'
+	$(UV) run --no-sync python -m config.embedded exec -- python manage.py compilemessages --ignore '.venv/*' --ignore '.tools/*'
+
+bench: sync
+	$(UV) run --no-sync python -m config.embedded exec -- python -m bench $(BENCH_ARGS)
+
+# A management command on the data of `make run`, e.g. make manage ARGS=createsuperuser
+manage: sync
+	$(UV) run --no-sync python -m config.embedded manage $(ARGS)
+
+# A new Fernet key for ENCRYPTION_KEYS.
+key: sync
+	@$(UV) run --no-sync python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache .mypy_cache

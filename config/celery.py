@@ -1,0 +1,35 @@
+"""The Celery app and its beat schedule (in code, so every deploy agrees)."""
+
+import os
+import time
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("innspill")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+HEARTBEAT_KEY = "innspill:worker-heartbeat"
+
+app.conf.beat_schedule = {
+    # Beat enqueues and a worker runs it, so a fresh heartbeat proves the
+    # broker, beat and at least one worker are alive (see /healthz).
+    "worker-heartbeat": {"task": "innspill.heartbeat", "schedule": 30.0},
+    "clear-expired-sessions": {
+        "task": "libraries.clear_expired_sessions",
+        "schedule": crontab(minute=17, hour=3),
+    },
+}
+
+
+@app.task(name="innspill.heartbeat", acks_late=True, time_limit=30, soft_time_limit=20)
+def heartbeat() -> float:
+    """Record that a worker is processing tasks."""
+    from django.core.cache import cache
+
+    now = time.time()
+    cache.set(HEARTBEAT_KEY, now, timeout=None)
+    return now

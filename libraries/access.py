@@ -1,0 +1,119 @@
+"""The only permission gate.
+
+Every object a view touches comes through a function here: scoped to the
+user's current county and checked against their role there. Another county's
+objects are 404 (we do not even confirm they exist); a role that is too low
+for the page is 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from libraries.models import County, Invitation, Library, LibraryQuerySet, Membership, Role
+
+if TYPE_CHECKING:
+    from libraries.models import User
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    user: User
+
+
+@dataclass(frozen=True)
+class CountyAccess:
+    """What one user may do in one county."""
+
+    county: County
+    role: Role
+    library_ids: frozenset[int]
+
+    def has_role(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.has_role(Role.COORDINATOR)
+
+    @property
+    def is_editor(self) -> bool:
+        return self.has_role(Role.EDITOR)
+
+
+def county_accesses(user: User) -> list[CountyAccess]:
+    """Every county the user belongs to, with their highest role there."""
+    by_county: dict[int, tuple[County, Role, set[int]]] = {}
+    for membership in Membership.objects.filter(user=user).select_related("library__county"):
+        county = membership.library.county
+        role = Role(membership.role)
+        _county, best, library_ids = by_county.get(county.pk, (county, role, set()))
+        library_ids.add(membership.library_id)
+        by_county[county.pk] = (county, role if role.rank > best.rank else best, library_ids)
+    return sorted(
+        (CountyAccess(county, role, frozenset(ids)) for county, role, ids in by_county.values()),
+        key=lambda access: access.county.name,
+    )
+
+
+SESSION_COUNTY_KEY = "innspill_county_id"
+
+
+def all_accesses(request: HttpRequest) -> list[CountyAccess]:
+    """Every county of the logged-in user (computed once per request)."""
+    cached: list[CountyAccess] | None = getattr(request, "_county_accesses", None)
+    if cached is None:
+        cached = county_accesses(request.user) if request.user.is_authenticated else []  # type: ignore[arg-type]
+        request._county_accesses = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def current_access(request: HttpRequest) -> CountyAccess | None:
+    """The county the user is working in now (chosen in the session when they have several)."""
+    accesses = all_accesses(request)
+    chosen = request.session.get(SESSION_COUNTY_KEY) if accesses else None
+    return next((a for a in accesses if a.county.pk == chosen), accesses[0] if accesses else None)
+
+
+def require_role(request: HttpRequest, role: Role = Role.LIBRARIAN) -> CountyAccess:
+    """The user's access to their current county, if their role there is at least `role`."""
+    access = current_access(request)
+    if access is None:
+        raise PermissionDenied("You are not a member of any library.")
+    if not access.has_role(role):
+        raise PermissionDenied("Your role does not allow this.")
+    return access
+
+
+def choose_county(request: HttpRequest, county_id: int) -> CountyAccess:
+    """Switch the current county; only to one the user belongs to."""
+    for access in all_accesses(request):
+        if access.county.pk == county_id:
+            request.session[SESSION_COUNTY_KEY] = county_id
+            return access
+    raise Http404
+
+
+def get_library_for_user(request: HttpRequest, pk: int, *, role: Role = Role.COORDINATOR) -> Library:
+    access = require_role(request, role)
+    return get_object_or_404(Library.objects.for_county(access.county), pk=pk)
+
+
+def get_membership_for_user(request: HttpRequest, pk: int) -> Membership:
+    access = require_role(request, Role.COORDINATOR)
+    return get_object_or_404(Membership.objects.for_county(access.county).select_related("user", "library"), pk=pk)
+
+
+def get_invitation_for_user(request: HttpRequest, pk: int) -> Invitation:
+    access = require_role(request, Role.COORDINATOR)
+    return get_object_or_404(Invitation.objects.for_county(access.county).select_related("library"), pk=pk)
+
+
+def libraries_for_user(request: HttpRequest) -> tuple[CountyAccess, LibraryQuerySet]:
+    """The libraries of the user's current county (everyone in a county may see them)."""
+    access = require_role(request, Role.LIBRARIAN)
+    return access, Library.objects.for_county(access.county)

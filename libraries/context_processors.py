@@ -1,0 +1,15 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from libraries.access import all_accesses, current_access
+
+
+def county(request: HttpRequest) -> dict[str, Any]:
+    """The current county and role, and the others to switch to, for the navigation."""
+    return {
+        "county_access": current_access(request),
+        "county_accesses": all_accesses(request),
+        "outbox_enabled": settings.EMAIL_BACKEND_NAME == "outbox",
+    }

@@ -1,0 +1,98 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from libraries.models import Invitation, Library, Membership, Role, instagram_username_validator
+
+
+class LibraryForm(forms.ModelForm[Library]):
+    # Longer than the model's 30 characters: people paste "@handle" or the
+    # profile URL, which clean_instagram_username reduces to the handle.
+    instagram_username = forms.CharField(
+        label=_("Instagram username"),
+        max_length=200,
+        required=False,
+        help_text=_("Used to add the library as a collaborator on posts. Without the @."),
+    )
+
+    class Meta:
+        model = Library
+        fields = ("name", "municipality", "address", "email", "instagram_username", "is_active")
+
+    def clean_instagram_username(self) -> str:
+        # People paste "@handle" or the profile URL; keep only the handle.
+        value: str = self.cleaned_data["instagram_username"].strip()
+        value = value.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+        value = value.removeprefix("instagram.com/").strip("/").removeprefix("@")
+        if value:
+            instagram_username_validator(value)
+        return value
+
+    def clean_name(self) -> str:
+        # The county comes from the view, not the form, so Django's own unique
+        # check skips this rule: check it here to show it on the field.
+        name: str = self.cleaned_data["name"].strip()
+        duplicate = Library.objects.filter(county_id=self.instance.county_id, name__iexact=name)
+        if duplicate.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("The county already has a library with this name."))
+        return name
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    library = forms.ModelChoiceField(label=_("Library"), queryset=Library.objects.none())
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.LIBRARIAN)
+
+    def __init__(self, *args: Any, libraries: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["library"].queryset = libraries  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        library, role = data.get("library"), data.get("role")
+        if library is not None and role == Role.COORDINATOR and library.kind != Library.Kind.COUNTY:
+            self.add_error("role", _("Coordinators belong to the county library."))
+        return data
+
+
+class MembershipRoleForm(forms.ModelForm[Membership]):
+    class Meta:
+        model = Membership
+        fields = ("role",)
+
+
+class AcceptInvitationForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Repeat the password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, invitation: Invitation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif password1:
+            from libraries.models import User
+
+            candidate = User(email=self.invitation.email, name=data.get("name", ""))
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data

@@ -1,0 +1,311 @@
+"""Counties, their libraries, the people in them and how they were invited."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person, who logs in with their e-mail address."""
+
+    username = None  # type: ignore[assignment]  # e-mail is the login
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField(_("e-mail address"), unique=True)
+    name = models.CharField(_("name"), max_length=150)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["name"]
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+
+class Role(models.TextChoices):
+    """A person's role at a library. Order matters: later roles can do more."""
+
+    LIBRARIAN = "librarian", _("Librarian")
+    EDITOR = "editor", _("Editor")
+    COORDINATOR = "coordinator", _("Coordinator")
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class County(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("short name"), unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("county")
+        verbose_name_plural = _("counties")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+instagram_username_validator = RegexValidator(
+    # Instagram: 1 to 30 letters, digits, full stops and underscores; no full stop
+    # first or last, and never two in a row.
+    regex=r"^(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9._]{1,30}$",
+    message=_(
+        "An Instagram username has at most 30 characters: letters, digits, full stops "
+        "and underscores, without a full stop at the start or end or two in a row. "
+        "Leave out the @."
+    ),
+)
+
+
+class LibraryQuerySet(models.QuerySet["Library"]):
+    def for_county(self, county: County) -> LibraryQuerySet:
+        return self.filter(county=county)
+
+    def members(self) -> LibraryQuerySet:
+        return self.filter(kind=Library.Kind.MEMBER)
+
+    def active(self) -> LibraryQuerySet:
+        return self.filter(is_active=True)
+
+    def with_member_counts(self) -> LibraryQuerySet:
+        return self.annotate(
+            member_count=models.Count("memberships", distinct=True),
+            pending_invitation_count=models.Count(
+                "invitations",
+                filter=Q(
+                    invitations__accepted_at__isnull=True,
+                    invitations__revoked_at__isnull=True,
+                    invitations__expires_at__gt=timezone.now(),
+                ),
+                distinct=True,
+            ),
+        )
+
+
+class Library(models.Model):
+    class Kind(models.TextChoices):
+        COUNTY = "county", _("County library")
+        MEMBER = "member", _("Member library")
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="libraries", verbose_name=_("county"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MEMBER)
+    name = models.CharField(_("name"), max_length=150)
+    municipality = models.CharField(_("municipality"), max_length=100)
+    address = models.CharField(_("address"), max_length=250, blank=True)
+    email = models.EmailField(
+        _("contact e-mail"), blank=True, help_text=_("Where reports and notices for the library leader go.")
+    )
+    instagram_username = models.CharField(
+        _("Instagram username"),
+        max_length=30,
+        blank=True,
+        validators=[instagram_username_validator],
+        help_text=_("Used to add the library as a collaborator on posts. Without the @."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LibraryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("library")
+        verbose_name_plural = _("libraries")
+        ordering = ("county", "-kind", "name")  # the county library first, then by name
+        constraints = [
+            models.UniqueConstraint(fields=["county", "name"], name="library_name_unique_in_county"),
+            models.UniqueConstraint(
+                fields=["county"], condition=Q(kind="county"), name="one_county_library_per_county"
+            ),
+            models.UniqueConstraint(
+                Lower("instagram_username"),
+                condition=~Q(instagram_username=""),
+                name="library_instagram_username_unique",
+                violation_error_message=_("Another library already uses this Instagram username."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("libraries:detail", args=[self.pk])
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def for_county(self, county: County) -> MembershipQuerySet:
+        return self.filter(library__county=county)
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ("library", "user__name")
+        constraints = [models.UniqueConstraint(fields=["user", "library"], name="one_membership_per_library")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.library})"
+
+
+def hash_token(token: str) -> str:
+    """Invitation links carry a random token; only its hash is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def for_county(self, county: County) -> InvitationQuerySet:
+        return self.filter(library__county=county)
+
+    def pending(self, now: datetime | None = None) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    email = models.EmailField(_("e-mail address"))
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    library = models.ForeignKey(
+        Library, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("library")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ("-sent_at",)
+        constraints = [
+            # One open invitation per person and library: resend it instead.
+            models.UniqueConstraint(
+                Lower("email"),
+                "library",
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_email_and_library",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.library}"
+
+    @property
+    def status(self) -> Invitation.Status:
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    def get_status_display(self) -> str:
+        return str(self.status.label)
+
+
+class AuditEntry(models.Model):
+    """Who did what, when: approvals, consent changes, publishing, access changes."""
+
+    county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="audit_entries")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    summary = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ("-at",)
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.summary}"
+
+
+class OutboxMessage(models.Model):
+    """A sent e-mail, kept when EMAIL_BACKEND=outbox (the local demo's inbox)."""
+
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=500)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-sent_at",)
+
+    def __str__(self) -> str:
+        return self.subject

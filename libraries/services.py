@@ -1,0 +1,283 @@
+"""Workflows that change libraries, memberships and invitations.
+
+Each function checks its rule, writes the audit entry and sends e-mail only
+after the transaction commits. Views call these; nothing else writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from libraries.models import AuditEntry, County, Invitation, Library, Membership, Role, User, hash_token
+
+logger = logging.getLogger(__name__)
+
+
+def audit(*, county: County, actor: User | None, action: str, obj: Model, summary: str, **data: Any) -> AuditEntry:
+    """Write one audit log entry (in the caller's transaction)."""
+    return AuditEntry.objects.create(
+        county=county,
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        summary=summary[:500],
+        data=data,
+    )
+
+
+def send_templated_mail_on_commit(*, to: list[str], template: str, context: dict[str, Any]) -> None:
+    """Render `emails/<template>_subject.txt` and `.txt` in the current language and send after commit."""
+    language = translation.get_language()
+
+    def send() -> None:
+        with translation.override(language):
+            subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+            body = render_to_string(f"emails/{template}.txt", context)
+        send_mail(subject, body, None, to)
+
+    transaction.on_commit(send)
+
+
+# --- Libraries ---
+
+
+def save_library(*, by: User, library: Library, changed: list[str] | None = None) -> Library:
+    """Create a member library, or save the named fields of an existing one."""
+    created = library.pk is None
+    with transaction.atomic():
+        if created:
+            library.kind = Library.Kind.MEMBER
+            library.save()
+        else:
+            library.save(update_fields=changed or None)
+        audit(
+            county=library.county,
+            actor=by,
+            action="library.created" if created else "library.changed",
+            obj=library,
+            summary=library.name,
+            fields=changed or [],
+        )
+    return library
+
+
+# --- Memberships ---
+
+
+def _lock_county(county: County) -> None:
+    # Two coordinators demoting each other at once would each see the other
+    # still in place; locking the county row serialises the check.
+    County.objects.select_for_update().filter(pk=county.pk).first()
+
+
+def _would_leave_county_without_coordinator(membership: Membership) -> bool:
+    if membership.role != Role.COORDINATOR:
+        return False
+    return (
+        not Membership.objects.for_county(membership.library.county)
+        .filter(role=Role.COORDINATOR)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def change_role(*, by: User, membership: Membership, role: Role) -> Membership:
+    if role == membership.role:
+        return membership
+    if role == Role.COORDINATOR and membership.library.kind != Library.Kind.COUNTY:
+        raise ValidationError(_("Coordinators belong to the county library."))
+    with transaction.atomic():
+        _lock_county(membership.library.county)
+        if _would_leave_county_without_coordinator(membership):
+            raise ValidationError(_("The county needs at least one coordinator."))
+        old = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit(
+            county=membership.library.county,
+            actor=by,
+            action="membership.role_changed",
+            obj=membership,
+            summary=f"{membership.user.email}: {old} → {role}",
+            old=old,
+            new=str(role),
+        )
+    return membership
+
+
+def remove_membership(*, by: User, membership: Membership) -> None:
+    with transaction.atomic():
+        _lock_county(membership.library.county)
+        if _would_leave_county_without_coordinator(membership):
+            raise ValidationError(_("The county needs at least one coordinator."))
+        audit(
+            county=membership.library.county,
+            actor=by,
+            action="membership.removed",
+            obj=membership,
+            summary=f"{membership.user.email} @ {membership.library.name}",
+        )
+        membership.delete()
+
+
+# --- Invitations ---
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used, with a message for the person holding it."""
+
+
+def _issue_token(invitation: Invitation) -> str:
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(token)
+    invitation.sent_at = timezone.now()
+    invitation.expires_at = invitation.sent_at + timedelta(days=settings.INVITATION_VALID_DAYS)
+    return token
+
+
+def _send_invitation(invitation: Invitation, token: str) -> None:
+    send_templated_mail_on_commit(
+        to=[invitation.email],
+        template="invitation",
+        context={
+            "invitation": invitation,
+            "library": invitation.library,
+            "role": invitation.get_role_display(),
+            "invited_by": invitation.invited_by,
+            "url": settings.PUBLIC_BASE_URL + reverse("invitation_accept", args=[token]),
+            "valid_days": settings.INVITATION_VALID_DAYS,
+        },
+    )
+
+
+def invite(*, by: User, library: Library, email: str, role: Role, name: str = "") -> Invitation:
+    """Invite a person by e-mail to a library with a role; the link is single-use and expires."""
+    email = email.strip().lower()
+    if role == Role.COORDINATOR and library.kind != Library.Kind.COUNTY:
+        raise ValidationError(_("Coordinators belong to the county library."))
+    if Membership.objects.filter(library=library, user__email__iexact=email).exists():
+        raise ValidationError(_("%(email)s is already a member of %(library)s.") % {"email": email, "library": library})
+    invitation = Invitation(email=email, name=name.strip(), library=library, role=role, invited_by=by)
+    token = _issue_token(invitation)
+    try:
+        with transaction.atomic():
+            invitation.save()
+            audit(
+                county=library.county,
+                actor=by,
+                action="invitation.sent",
+                obj=invitation,
+                summary=f"{email} → {library.name} ({role})",
+                role=str(role),
+            )
+            _send_invitation(invitation, token)
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("%(email)s already has an open invitation to %(library)s. Send it again from the list instead.")
+            % {"email": email, "library": library}
+        ) from exc
+    return invitation
+
+
+def resend_invitation(*, by: User, invitation: Invitation) -> Invitation:
+    """Send a fresh link (the old one stops working) and restart the expiry."""
+    if invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.REVOKED):
+        raise ValidationError(_("This invitation was accepted or revoked and cannot be sent again."))
+    with transaction.atomic():
+        token = _issue_token(invitation)
+        invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+        audit(
+            county=invitation.library.county,
+            actor=by,
+            action="invitation.resent",
+            obj=invitation,
+            summary=invitation.email,
+        )
+        _send_invitation(invitation, token)
+    return invitation
+
+
+def revoke_invitation(*, by: User, invitation: Invitation) -> None:
+    with transaction.atomic():
+        changed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if not changed:
+            raise ValidationError(_("This invitation was already accepted or revoked."))
+        audit(
+            county=invitation.library.county,
+            actor=by,
+            action="invitation.revoked",
+            obj=invitation,
+            summary=invitation.email,
+        )
+
+
+def check_invitation(token: str) -> Invitation:
+    """The invitation behind a link, or InvitationError saying why it cannot be used."""
+    invitation = Invitation.objects.select_related("library__county").filter(token_hash=hash_token(token)).first()
+    if invitation is None:
+        raise InvitationError(_("This invitation link is not valid. Check that you copied the whole link."))
+    status = invitation.status
+    if status == Invitation.Status.ACCEPTED:
+        raise InvitationError(_("This invitation has already been used. Log in with your e-mail address instead."))
+    if status == Invitation.Status.REVOKED:
+        raise InvitationError(_("This invitation was withdrawn. Ask your county library for a new one."))
+    if status == Invitation.Status.EXPIRED:
+        raise InvitationError(_("This invitation has expired. Ask your county library to send it again."))
+    return invitation
+
+
+def accept_invitation(*, token: str, user: User | None = None, name: str = "", password: str = "") -> User:
+    """Use an invitation once: join the library, creating the account when there is none.
+
+    `user` is the logged-in person when they already have an account (it must
+    be the invited address); otherwise `name` and `password` create one.
+    """
+    with transaction.atomic():
+        invitation = check_invitation(token)
+        # Single use even when the link is opened twice at once: only one
+        # transaction can move accepted_at from NULL.
+        claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+            accepted_at=timezone.now()
+        )
+        if claimed != 1:
+            raise InvitationError(_("This invitation has already been used. Log in with your e-mail address instead."))
+        if user is None:
+            if User.objects.filter(email__iexact=invitation.email).exists():
+                raise InvitationError(_("You already have an account. Log in first, then open the link again."))
+            user = User.objects.create_user(email=invitation.email, password=password, name=name.strip())
+        elif user.email.lower() != invitation.email.lower():
+            raise InvitationError(
+                _("This invitation is for %(email)s, but you are logged in as %(current)s.")
+                % {"email": invitation.email, "current": user.email}
+            )
+        membership, created = Membership.objects.get_or_create(
+            user=user, library=invitation.library, defaults={"role": invitation.role}
+        )
+        if not created and Role(invitation.role).rank > Role(membership.role).rank:
+            membership.role = invitation.role
+            membership.save(update_fields=["role"])
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        audit(
+            county=invitation.library.county,
+            actor=user,
+            action="invitation.accepted",
+            obj=invitation,
+            summary=f"{user.email} → {invitation.library.name} ({invitation.role})",
+        )
+    return user

@@ -1,0 +1,313 @@
+"""Coordinator pages for libraries, members and invitations; the home page; accepting an invitation."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from libraries import access, services
+from libraries.access import AuthenticatedHttpRequest
+from libraries.forms import AcceptInvitationForm, InvitationForm, LibraryForm, MembershipRoleForm
+from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@login_required
+@require_GET
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.current_access(request)
+    if county_access is None:
+        return render(request, "libraries/no_membership.html", status=403)
+    context: dict[str, object] = {"access": county_access}
+    my_memberships = (
+        Membership.objects.filter(user=request.user, library__county=county_access.county)
+        .select_related("library")
+        .order_by("library__name")
+    )
+    context["my_memberships"] = my_memberships
+    if county_access.is_coordinator:
+        libraries = Library.objects.for_county(county_access.county).members().active()
+        context["pending_invitations"] = (
+            Invitation.objects.for_county(county_access.county).pending().select_related("library")[:10]
+        )
+        context["libraries_without_instagram"] = libraries.filter(instagram_username="").order_by("name")
+        context["library_count"] = libraries.count()
+    return render(request, "libraries/home.html", context)
+
+
+@login_required
+@require_POST
+def choose_county(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        county_id = int(request.POST.get("county", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    chosen = access.choose_county(request, county_id)
+    messages.success(request, _("You are now working in %(county)s.") % {"county": chosen.county})
+    return redirect("home")
+
+
+# --- Libraries (coordinator) ---
+
+
+@login_required
+@require_GET
+def library_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.require_role(request, Role.COORDINATOR)
+    libraries = Library.objects.for_county(county_access.county).with_member_counts().order_by("-kind", "name")
+    return render(request, "libraries/library_list.html", {"libraries": libraries})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def library_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.require_role(request, Role.COORDINATOR)
+    library = Library(county=county_access.county, kind=Library.Kind.MEMBER)
+    form = LibraryForm(request.POST or None, instance=library)
+    if request.method == "POST" and form.is_valid():
+        library = services.save_library(by=request.user, library=form.save(commit=False))
+        messages.success(request, _("%(library)s was added.") % {"library": library})
+        return redirect(library)
+    return render(request, "libraries/library_form.html", {"form": form, "library": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def library_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    library = access.get_library_for_user(request, pk)
+    form = LibraryForm(request.POST or None, instance=library)
+    if request.method == "POST" and form.is_valid():
+        services.save_library(by=request.user, library=form.save(commit=False), changed=form.changed_data)
+        messages.success(request, _("The changes to %(library)s were saved.") % {"library": library})
+        return redirect(library)
+    return render(request, "libraries/library_form.html", {"form": form, "library": library})
+
+
+@login_required
+@require_GET
+def library_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    library = access.get_library_for_user(request, pk)
+    memberships = library.memberships.select_related("user").order_by("user__name", "user__email")
+    invitations = library.invitations.pending().select_related("invited_by")
+    form = InvitationForm(
+        initial={"library": library, "role": Role.LIBRARIAN},
+        libraries=Library.objects.for_county(library.county).active(),
+    )
+    return render(
+        request,
+        "libraries/library_detail.html",
+        {
+            "library": library,
+            "memberships": memberships,
+            "invitations": invitations,
+            "form": form,
+            "role_choices": Role.choices,
+        },
+    )
+
+
+# --- Members (coordinator) ---
+
+
+@login_required
+@require_POST
+def membership_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    membership = access.get_membership_for_user(request, pk)
+    form = MembershipRoleForm(request.POST, instance=Membership(role=membership.role))
+    error = ""
+    if form.is_valid():
+        try:
+            services.change_role(by=request.user, membership=membership, role=Role(form.cleaned_data["role"]))
+        except ValidationError as exc:
+            error = _error_text(exc)
+    else:
+        error = _("Choose one of the roles in the list.")
+    if _is_htmx(request):
+        membership.refresh_from_db()
+        return render(
+            request,
+            "libraries/library_detail.html#member-row",
+            {"membership": membership, "role_choices": Role.choices, "row_error": error, "row_saved": not error},
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(person)s is now %(role)s.")
+            % {"person": membership.user, "role": membership.get_role_display().lower()},
+        )
+    return redirect(membership.library)
+
+
+@login_required
+@require_POST
+def membership_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    membership = access.get_membership_for_user(request, pk)
+    library = membership.library
+    try:
+        services.remove_membership(by=request.user, membership=membership)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("%(person)s no longer belongs to %(library)s.") % {"person": membership.user, "library": library},
+        )
+    return redirect(library)
+
+
+# --- Invitations (coordinator) ---
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.require_role(request, Role.COORDINATOR)
+    libraries = Library.objects.for_county(county_access.county).active()
+    form = InvitationForm(request.POST or None, libraries=libraries)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation = services.invite(
+                by=request.user,
+                library=data["library"],
+                email=data["email"],
+                role=Role(data["role"]),
+                name=data["name"],
+            )
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(
+                request,
+                _("An invitation was sent to %(email)s. The link works once and for %(days)s days.")
+                % {"email": invitation.email, "days": settings.INVITATION_VALID_DAYS},
+            )
+            return redirect(_safe_next(request) or reverse("libraries:invitations"))
+    status = request.GET.get("status", "open")
+    invitations = Invitation.objects.for_county(county_access.county).select_related("library", "invited_by")
+    if status == "open":
+        invitations = invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+    return render(
+        request,
+        "libraries/invitation_list.html",
+        {"form": form, "invitations": invitations, "status": status, "now": timezone.now()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
+@login_required
+@require_POST
+def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    invitation = access.get_invitation_for_user(request, pk)
+    try:
+        services.resend_invitation(by=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request, _("A new link was sent to %(email)s; the old one no longer works.") % {"email": invitation.email}
+        )
+    return redirect(_safe_next(request) or reverse("libraries:invitations"))
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    invitation = access.get_invitation_for_user(request, pk)
+    try:
+        services.revoke_invitation(by=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
+    return redirect(_safe_next(request) or reverse("libraries:invitations"))
+
+
+# --- Accepting an invitation (the person invited; may not have an account yet) ---
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.check_invitation(token)
+    except services.InvitationError as exc:
+        return render(request, "libraries/invitation_invalid.html", {"reason": str(exc)}, status=410)
+
+    has_account = User.objects.filter(email__iexact=invitation.email).exists()
+    logged_in_as_invitee = (
+        request.user.is_authenticated and request.user.email.lower() == invitation.email.lower()  # type: ignore[union-attr]
+    )
+    form = None
+    if not has_account:
+        form = AcceptInvitationForm(request.POST or None, invitation=invitation, initial={"name": invitation.name})
+
+    if request.method == "POST":
+        try:
+            if has_account and logged_in_as_invitee:
+                user = services.accept_invitation(token=token, user=request.user)  # type: ignore[arg-type]
+            elif form is not None and form.is_valid():
+                user = services.accept_invitation(
+                    token=token, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                user = None
+        except services.InvitationError as exc:
+            return render(request, "libraries/invitation_invalid.html", {"reason": str(exc)}, status=410)
+        if user is not None:
+            messages.success(
+                request,
+                _("Welcome! You are now %(role)s at %(library)s.")
+                % {"role": invitation.get_role_display().lower(), "library": invitation.library},
+            )
+            return redirect("home")
+
+    return render(
+        request,
+        "libraries/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "has_account": has_account,
+            "logged_in_as_invitee": logged_in_as_invitee,
+            "login_url": f"{reverse('account_login')}?next={request.path}",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- The demo's outbox ---
+
+
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    """E-mails the app sent, readable in the browser (only with EMAIL_BACKEND=outbox)."""
+    if settings.EMAIL_BACKEND_NAME != "outbox":
+        raise Http404
+    return render(request, "libraries/outbox.html", {"messages_sent": OutboxMessage.objects.all()[:50]})

@@ -1,0 +1,111 @@
+"""Personas, settings for tests, and the real services they run against."""
+
+from dataclasses import dataclass
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+
+from libraries.models import County, Library, Role, User
+from tests.factories import CountyFactory, LibraryFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):  # type: ignore[no-untyped-def]
+    # collectstatic does not run for tests: plain storage instead of the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Assertions read English messages; tests of the other languages ask for them.
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis() -> None:
+    """Each test starts with an empty cache (rate limits, sessions) in the tests' own Redis database."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@dataclass
+class World:
+    """Two counties: Rogaland with its libraries and people, and an outsider's county."""
+
+    county: County
+    county_library: Library
+    library: Library
+    other_library: Library
+    coordinator: User
+    editor: User
+    librarian: User
+    other_librarian: User
+    other_county: County
+    other_county_library: Library
+    outsider: User
+
+
+def enable_mfa(user: User) -> str:
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+@pytest.fixture
+def world(db) -> World:  # type: ignore[no-untyped-def]
+    county = CountyFactory(name="Rogaland", slug="rogaland")
+    county_library = LibraryFactory(county=county, kind=Library.Kind.COUNTY, name="Rogaland fylkesbibliotek")
+    library = LibraryFactory(county=county, name="Sandnes bibliotek", municipality="Sandnes")
+    other_library = LibraryFactory(county=county, name="Sola bibliotek", municipality="Sola")
+    other_county = CountyFactory(name="Agder", slug="agder")
+    other_county_library = LibraryFactory(county=other_county, kind=Library.Kind.COUNTY, name="Agder fylkesbibliotek")
+
+    def person(email: str, library: Library, role: Role) -> User:
+        return MembershipFactory(user=UserFactory(email=email), library=library, role=role).user
+
+    coordinator = person("koordinator@rogaland.example", county_library, Role.COORDINATOR)
+    editor = person("redaktor@rogaland.example", county_library, Role.EDITOR)
+    outsider = person("koordinator@agder.example", other_county_library, Role.COORDINATOR)
+    for staff in (coordinator, editor, outsider):
+        enable_mfa(staff)
+    return World(
+        county=county,
+        county_library=county_library,
+        library=library,
+        other_library=other_library,
+        coordinator=coordinator,
+        editor=editor,
+        librarian=person("bibliotekar@sandnes.example", library, Role.LIBRARIAN),
+        other_librarian=person("bibliotekar@sola.example", other_library, Role.LIBRARIAN),
+        other_county=other_county,
+        other_county_library=other_county_library,
+        outsider=outsider,
+    )
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(world: World) -> Client:
+    return client_for(world.coordinator)
+
+
+@pytest.fixture
+def editor_client(world: World) -> Client:
+    return client_for(world.editor)
+
+
+@pytest.fixture
+def librarian_client(world: World) -> Client:
+    return client_for(world.librarian)
+
+
+@pytest.fixture
+def outsider_client(world: World) -> Client:
+    return client_for(world.outsider)
