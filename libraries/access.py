@@ -67,7 +67,7 @@ def all_accesses(request: HttpRequest) -> list[CountyAccess]:
     """Every county of the logged-in user (computed once per request)."""
     cached: list[CountyAccess] | None = getattr(request, "_county_accesses", None)
     if cached is None:
-        cached = county_accesses(request.user) if request.user.is_authenticated else []  # type: ignore[arg-type]
+        cached = county_accesses(request.user) if request.user.is_authenticated else []
         request._county_accesses = cached  # type: ignore[attr-defined]
     return cached
 

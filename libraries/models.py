@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -119,17 +119,26 @@ class LibraryQuerySet(models.QuerySet["Library"]):
         return self.filter(is_active=True)
 
     def with_member_counts(self) -> LibraryQuerySet:
+        # Two correlated subqueries, not two Counts over joins: joining both
+        # memberships and invitations multiplies their rows per library.
+        members = (
+            Membership.objects.filter(library=models.OuterRef("pk"))
+            .order_by()
+            .values("library")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        invitations = (
+            Invitation.objects.pending()
+            .filter(library=models.OuterRef("pk"))
+            .order_by()
+            .values("library")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
         return self.annotate(
-            member_count=models.Count("memberships", distinct=True),
-            pending_invitation_count=models.Count(
-                "invitations",
-                filter=Q(
-                    invitations__accepted_at__isnull=True,
-                    invitations__revoked_at__isnull=True,
-                    invitations__expires_at__gt=timezone.now(),
-                ),
-                distinct=True,
-            ),
+            member_count=Coalesce(models.Subquery(members), 0),
+            pending_invitation_count=Coalesce(models.Subquery(invitations), 0),
         )
 
 
@@ -213,6 +222,10 @@ def hash_token(token: str) -> str:
 class InvitationQuerySet(models.QuerySet["Invitation"]):
     def for_county(self, county: County) -> InvitationQuerySet:
         return self.filter(library__county=county)
+
+    def open(self) -> InvitationQuerySet:
+        """Neither accepted nor revoked: pending, or expired and worth sending again."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
 
     def pending(self, now: datetime | None = None) -> InvitationQuerySet:
         return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now or timezone.now())

@@ -7,10 +7,10 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,6 +19,8 @@ from libraries import access, services
 from libraries.access import AuthenticatedHttpRequest
 from libraries.forms import AcceptInvitationForm, InvitationForm, LibraryForm, MembershipRoleForm
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
+
+INVITATIONS_PER_PAGE = 50
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -202,14 +204,15 @@ def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 % {"email": invitation.email, "days": settings.INVITATION_VALID_DAYS},
             )
             return redirect(_safe_next(request) or reverse("libraries:invitations"))
-    status = request.GET.get("status", "open")
+    status = "all" if request.GET.get("status") == "all" else "open"
     invitations = Invitation.objects.for_county(county_access.county).select_related("library", "invited_by")
     if status == "open":
-        invitations = invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        invitations = invitations.open()
+    page = Paginator(invitations, INVITATIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "libraries/invitation_list.html",
-        {"form": form, "invitations": invitations, "status": status, "now": timezone.now()},
+        {"form": form, "page": page, "invitations": page.object_list, "status": status},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -260,9 +263,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "libraries/invitation_invalid.html", {"reason": str(exc)}, status=410)
 
     has_account = User.objects.filter(email__iexact=invitation.email).exists()
-    logged_in_as_invitee = (
-        request.user.is_authenticated and request.user.email.lower() == invitation.email.lower()  # type: ignore[union-attr]
-    )
+    logged_in_as_invitee = request.user.is_authenticated and request.user.email.lower() == invitation.email.lower()
     form = None
     if not has_account:
         form = AcceptInvitationForm(request.POST or None, invitation=invitation, initial={"name": invitation.name})

@@ -1,5 +1,7 @@
 """Personas, settings for tests, and the real services they run against."""
 
+import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -22,12 +24,22 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.LANGUAGE_CODE = "en"
 
 
-@pytest.fixture(autouse=True)
-def _clean_redis() -> None:
-    """Each test starts with an empty cache (rate limits, sessions) in the tests' own Redis database."""
-    from django.core.cache import cache
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A test database of this run's own (test_innspill_<pid>), so that two runs on one
+    machine (a developer's and CI's, or parallel sessions) never drop each other's."""
+    from pytest_django.fixtures import _set_suffix_to_test_databases
 
-    cache.clear()
+    _set_suffix_to_test_databases(suffix=str(os.getpid()))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings) -> None:  # type: ignore[no-untyped-def]
+    """Each test starts with an empty cache (rate limits, sessions): a key prefix of its
+    own, rather than flushing a Redis database that another run may be using."""
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"innspill-test-{uuid.uuid4().hex}"},
+    }
 
 
 @dataclass

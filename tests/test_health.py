@@ -40,14 +40,14 @@ def test_healthz_is_503_when_redis_is_down(settings) -> None:  # type: ignore[no
 
 @pytest.mark.worker
 @pytest.mark.django_db
-def test_a_real_worker_keeps_the_heartbeat_fresh() -> None:
+def test_a_real_worker_keeps_the_heartbeat_fresh(settings) -> None:  # type: ignore[no-untyped-def]
     """A Celery worker process on the tests' Redis runs the heartbeat task; /healthz sees it."""
     from django.core.cache import cache
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
         cwd=ROOT,
-        env=os.environ.copy(),
+        env={**os.environ, "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]},
     )
     try:
         heartbeat.delay()
