@@ -172,3 +172,21 @@ def test_open_sign_up_is_closed(db) -> None:  # type: ignore[no-untyped-def]
     )
     assert not User.objects.filter(email="a@example.org").exists()
     assert response.status_code in {200, 302}
+
+
+def test_invitation_list_is_paginated_and_queries_stay_constant(
+    world: World, coordinator_client: Client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import InvitationFactory
+
+    InvitationFactory.create_batch(3, library=world.library)
+    # session, user, memberships (county access), MFA check, libraries for the form, count, page
+    with django_assert_max_num_queries(8) as few:
+        coordinator_client.get(reverse("libraries:invitations"))
+    InvitationFactory.create_batch(60, library=world.other_library)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        first = coordinator_client.get(reverse("libraries:invitations"))
+    assert first.text.count("@example.org</th>") == 50
+    assert "Page 1 of 2" in first.text
+    second = coordinator_client.get(reverse("libraries:invitations") + "?page=2")
+    assert second.text.count("@example.org</th>") == 13
