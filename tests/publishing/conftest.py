@@ -1,0 +1,118 @@
+"""The fake Graph API (a real process) and a local web server with media for it to download."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from PIL import Image
+
+from publishing.instagram import Client
+from tests.publishing.fakegraph import FakeGraph, FakeGraphProcess, run_fake_graph
+
+
+@pytest.fixture(scope="session")
+def fake_graph_server() -> Iterator[FakeGraphProcess]:
+    with run_fake_graph() as process:
+        yield process
+
+
+@pytest.fixture
+def fake_graph(fake_graph_server: FakeGraphProcess) -> Iterator[FakeGraph]:
+    """The fake, reset: one account (IG_USER_ID), one token (TOKEN), default limits, videos ready at once."""
+    fake = FakeGraph(fake_graph_server.url)
+    fake.reset(video_polls=0)
+    yield fake
+    fake.http.close()
+
+
+@pytest.fixture
+def graph(fake_graph: FakeGraph) -> Iterator[Client]:
+    with fake_graph.client() as client:
+        yield client
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _video(path: Path, *, seconds: float, width: int, height: int, codec: str = "libx264") -> None:
+    fps = 24
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for n in range(round(seconds * fps)):
+            frame = av.VideoFrame.from_image(Image.new("RGB", (width, height), (n * 5 % 255, 90, 160)))
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+@dataclass
+class MediaServer:
+    base_url: str
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+
+class _MediaHandler(SimpleHTTPRequestHandler):
+    release: threading.Event
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/slow/"):
+            # Never answers within the fake's download timeout; released when the session ends.
+            self.release.wait(timeout=60)
+            with contextlib.suppress(OSError):  # the fake stopped waiting long ago
+                self.send_error(404)
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
+    """Files the fake downloads: JPEGs of several shapes, a PNG, an oversized JPEG, and MP4s."""
+    root = tmp_path_factory.mktemp("media")
+    for name, size in {
+        "square.jpg": (1080, 1080),
+        "portrait.jpg": (1080, 1350),  # 4:5, the narrowest allowed
+        "landscape.jpg": (1910, 1000),  # 1.91:1, the widest allowed
+        "story.jpg": (1080, 1920),  # 9:16: too narrow for the feed
+        "panorama.jpg": (2000, 1000),  # 2:1: too wide
+    }.items():
+        (root / name).write_bytes(_jpeg(*size))
+    Image.new("RGB", (1080, 1080), (10, 10, 10)).save(root / "image.png", "PNG")
+    # A valid JPEG followed by 8 MiB of padding that decoders ignore: too large to download.
+    (root / "huge.jpg").write_bytes(_jpeg(1080, 1080) + b"\0" * (8 * 1024 * 1024))
+    (root / "not-a-video.mp4").write_bytes(b"this is not a video " * 100)
+    _video(root / "reel.mp4", seconds=3.5, width=90 * 2, height=160 * 2)
+    _video(root / "clip.mp4", seconds=3.5, width=160, height=200)
+    _video(root / "short.mp4", seconds=1, width=180, height=320)
+    _video(root / "mpeg4.mp4", seconds=3.5, width=180, height=320, codec="mpeg4")
+
+    release = threading.Event()
+    handler = type("MediaHandler", (_MediaHandler,), {"release": release})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    yield MediaServer(base_url=f"http://{host!s}:{port}")
+    release.set()
+    server.shutdown()
+    server.server_close()
