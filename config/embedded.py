@@ -232,6 +232,18 @@ def run(port: int) -> int:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "load_demo")
         supervisor = Supervisor(env)
+        if not os.environ.get("GRAPH_API_URL"):
+            # The fake Graph API stands in for Instagram unless a real one is configured.
+            graph_port = _free_port()
+            env["GRAPH_API_URL"] = f"http://127.0.0.1:{graph_port}"
+            supervisor.start(
+                "graph",
+                [
+                    sys.executable, "-m", "publishing.fake_graph",
+                    "--port", str(graph_port),
+                    "--state-file", str(VAR / "fake_graph.json"),
+                ],
+            )  # fmt: skip
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         supervisor.start("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
         supervisor.start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])
@@ -245,7 +257,8 @@ def run(port: int) -> int:
             "  editors      redaktor@rogaland.example, redaktor2@rogaland.example\n"
             "  librarian    bibliotekar.sandnes@rogaland.example\n"
             "  other county koordinator@agder.example\n"
-            f"E-mails the app sends: http://localhost:{port}/outbox/\n",
+            f"E-mails the app sends: http://localhost:{port}/outbox/\n"
+            f"Instagram Graph API: {env.get('GRAPH_API_URL')}\n",
             flush=True,
         )
         try:
