@@ -22,6 +22,12 @@ app.conf.beat_schedule = {
         "task": "libraries.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Two days before each recording day, in working hours; hourly so that a
+    # missed tick catches up. Each day is reminded once (claimed in the database).
+    "recording-day-reminders": {
+        "task": "production.send_recording_day_reminders",
+        "schedule": crontab(minute=5, hour="7-20"),
+    },
 }
 
 

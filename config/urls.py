@@ -15,6 +15,8 @@ urlpatterns = [
     path("", library_views.home, name="home"),
     path("county/", library_views.choose_county, name="choose_county"),
     path("libraries/", include("libraries.urls")),
+    # Top-level paths: /ideas/, /concepts/, /recording-days/, /calendar/.
+    path("", include("production.urls")),
     path("invitation/<str:token>/", library_views.invitation_accept, name="invitation_accept"),
     path("outbox/", library_views.outbox, name="outbox"),
     path("accounts/", include("allauth.urls")),

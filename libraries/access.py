@@ -15,7 +15,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from libraries.models import County, Invitation, Library, LibraryQuerySet, Membership, Role
+from libraries.models import County, Invitation, Library, LibraryQuerySet, Membership, MembershipQuerySet, Role
+from production.models import (
+    Concept,
+    ConceptQuerySet,
+    Idea,
+    IdeaAttachment,
+    IdeaQuerySet,
+    PresenterSignup,
+    RecordingDay,
+    RecordingDayQuerySet,
+    RunSheetSlot,
+)
 
 if TYPE_CHECKING:
     from libraries.models import User
@@ -117,3 +128,98 @@ def libraries_for_user(request: HttpRequest) -> tuple[CountyAccess, LibraryQuery
     """The libraries of the user's current county (everyone in a county may see them)."""
     access = require_role(request, Role.LIBRARIAN)
     return access, Library.objects.for_county(access.county)
+
+
+# --- Production: concepts, ideas, recording days (DESIGN.md §2) ---
+#
+# Everyone in a county sees its concepts, ideas and announced recording days.
+# Librarians submit ideas for their own libraries and change them while they
+# wait for review; editors and coordinators review (accept or decline);
+# coordinators change any idea and manage concepts and recording days.
+
+
+def can_change_idea(access: CountyAccess, idea: Idea) -> bool:
+    if access.is_coordinator:
+        return True
+    return idea.library_id in access.library_ids and idea.status == Idea.Status.SUBMITTED
+
+
+def libraries_user_may_submit_for(access: CountyAccess) -> LibraryQuerySet:
+    libraries = Library.objects.for_county(access.county).active()
+    return libraries if access.is_coordinator else libraries.filter(pk__in=access.library_ids)
+
+
+def memberships_user_may_sign_up(access: CountyAccess) -> MembershipQuerySet:
+    """The people (as memberships: person and library) the user may put forward as presenters."""
+    memberships = Membership.objects.for_county(access.county).select_related("user", "library")
+    if not access.is_coordinator:
+        memberships = memberships.filter(library_id__in=access.library_ids)
+    return memberships.order_by("library__name", "user__name")
+
+
+def ideas_for_user(request: HttpRequest) -> tuple[CountyAccess, IdeaQuerySet]:
+    access = require_role(request, Role.LIBRARIAN)
+    return access, Idea.objects.for_county(access.county)
+
+
+def get_idea_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN, for_change: bool = False) -> Idea:
+    """An idea of the user's county; `for_change` also requires that the user may edit it."""
+    access = require_role(request, role)
+    idea = get_object_or_404(
+        Idea.objects.for_county(access.county).select_related("library__county", "concept", "submitted_by"), pk=pk
+    )
+    if for_change and not can_change_idea(access, idea):
+        raise PermissionDenied("Only the idea's own library changes it, and only while it waits for review.")
+    return idea
+
+
+def get_idea_attachment_for_user(request: HttpRequest, pk: int) -> IdeaAttachment:
+    access = require_role(request, Role.LIBRARIAN)
+    return get_object_or_404(IdeaAttachment.objects.filter(idea__library__county=access.county), pk=pk)
+
+
+def concepts_for_user(request: HttpRequest) -> tuple[CountyAccess, ConceptQuerySet]:
+    access = require_role(request, Role.LIBRARIAN)
+    return access, Concept.objects.for_county(access.county)
+
+
+def get_concept_for_user(request: HttpRequest, pk: int, *, role: Role = Role.COORDINATOR) -> Concept:
+    access = require_role(request, role)
+    return get_object_or_404(Concept.objects.for_county(access.county), pk=pk)
+
+
+def recording_days_for_user(request: HttpRequest) -> tuple[CountyAccess, RecordingDayQuerySet]:
+    """The recording days the user may see: drafts only for county staff (editors and coordinators)."""
+    access = require_role(request, Role.LIBRARIAN)
+    days = RecordingDay.objects.for_county(access.county)
+    return access, days if access.is_editor else days.visible_to_librarians()
+
+
+def get_recording_day_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN) -> RecordingDay:
+    require_role(request, role)
+    _access, days = recording_days_for_user(request)
+    return get_object_or_404(days.select_related("host_library", "county"), pk=pk)
+
+
+def get_slot_for_user(request: HttpRequest, pk: int) -> RunSheetSlot:
+    access = require_role(request, Role.COORDINATOR)
+    return get_object_or_404(
+        RunSheetSlot.objects.filter(recording_day__county=access.county).select_related(
+            "recording_day__host_library", "recording_day__county", "idea"
+        ),
+        pk=pk,
+    )
+
+
+def get_signup_for_user(request: HttpRequest, pk: int) -> PresenterSignup:
+    """A sign-up the user may withdraw: their own library's, or any in the county for a coordinator."""
+    access = require_role(request, Role.LIBRARIAN)
+    signup = get_object_or_404(
+        PresenterSignup.objects.filter(recording_day__county=access.county).select_related(
+            "recording_day__county", "library", "person"
+        ),
+        pk=pk,
+    )
+    if not access.is_coordinator and signup.library_id not in access.library_ids:
+        raise PermissionDenied("Only the library that signed up changes its sign-up.")
+    return signup

@@ -19,6 +19,7 @@ from libraries import access, services
 from libraries.access import AuthenticatedHttpRequest
 from libraries.forms import AcceptInvitationForm, InvitationForm, LibraryForm, MembershipRoleForm
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
+from production import homes as production_homes
 
 INVITATIONS_PER_PAGE = 50
 
@@ -51,6 +52,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         context["libraries_without_instagram"] = libraries.filter(instagram_username="").order_by("name")
         context["library_count"] = libraries.count()
+    context.update(production_homes.home_context(county_access))
     return render(request, "libraries/home.html", context)
 
 

@@ -1,0 +1,71 @@
+from django.contrib import admin
+
+from production.models import (
+    CalendarFeed,
+    Concept,
+    Idea,
+    IdeaAttachment,
+    IdeaComment,
+    PresenterSignup,
+    RecordingDay,
+    RunSheetSlot,
+)
+
+
+@admin.register(Concept)
+class ConceptAdmin(admin.ModelAdmin[Concept]):
+    list_display = ("name", "county", "content_type", "cadence_rule", "is_active")
+    list_filter = ("county", "content_type", "is_active")
+    search_fields = ("name",)
+
+
+class IdeaAttachmentInline(admin.TabularInline[IdeaAttachment, Idea]):
+    model = IdeaAttachment
+    extra = 0
+
+
+class IdeaCommentInline(admin.TabularInline[IdeaComment, Idea]):
+    model = IdeaComment
+    extra = 0
+
+
+@admin.register(Idea)
+class IdeaAdmin(admin.ModelAdmin[Idea]):
+    list_display = ("title", "library", "content_type", "status", "created_at")
+    list_filter = ("library__county", "status", "content_type")
+    search_fields = ("title", "pitch")
+    raw_id_fields = ("library", "submitted_by", "concept", "reviewed_by")
+    filter_horizontal = ("libraries",)
+    # Statuses move through production/services.py, which writes the audit log.
+    readonly_fields = ("status", "reviewed_by", "reviewed_at")
+    inlines = (IdeaAttachmentInline, IdeaCommentInline)
+
+
+class SlotInline(admin.TabularInline[RunSheetSlot, RecordingDay]):
+    model = RunSheetSlot
+    extra = 0
+    raw_id_fields = ("idea",)
+    readonly_fields = ("recorded_at",)
+
+
+class SignupInline(admin.TabularInline[PresenterSignup, RecordingDay]):
+    model = PresenterSignup
+    extra = 0
+    raw_id_fields = ("person", "signed_up_by")
+
+
+@admin.register(RecordingDay)
+class RecordingDayAdmin(admin.ModelAdmin[RecordingDay]):
+    list_display = ("date", "county", "host_library", "status")
+    list_filter = ("county", "status")
+    date_hierarchy = "date"
+    raw_id_fields = ("host_library",)
+    filter_horizontal = ("responsible", "participating_libraries")
+    readonly_fields = ("status", "announced_at", "announcement_sent_at", "reminder_sent_at", "done_at")
+    inlines = (SlotInline, SignupInline)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin[CalendarFeed]):
+    list_display = ("user", "created_at", "last_fetched_at")
+    exclude = ("token_hash",)

@@ -1,0 +1,334 @@
+"""Ideas from the libraries, and the county's concepts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.models import Library, Role
+from production import services
+from production.forms import (
+    CommentForm,
+    ConceptForm,
+    DeclineForm,
+    IdeaFilterForm,
+    IdeaForm,
+    PlanIdeaForm,
+)
+from production.models import Concept, Idea, IdeaComment, RunSheetSlot
+from production.views import county_staff, date_text, error_text, plannable_days
+
+IDEAS_PER_PAGE = 50
+
+
+# --- Ideas ---
+
+
+@login_required
+@require_GET
+def idea_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access, ideas = access.ideas_for_user(request)
+    libraries = Library.objects.for_county(county_access.county).order_by("-kind", "name")
+    concepts = Concept.objects.for_county(county_access.county)
+    filters = IdeaFilterForm(request.GET or None, libraries=libraries, concepts=concepts)
+    if request.GET.get("mine") == "1":
+        ideas = ideas.of_libraries(county_access.library_ids)
+    if filters.is_valid():
+        data = filters.cleaned_data
+        ideas = ideas.search(data["q"])
+        if data["status"]:
+            ideas = ideas.filter(status=data["status"])
+        if data["library"]:
+            ideas = ideas.filter(library=data["library"])
+        if data["content_type"]:
+            ideas = ideas.filter(content_type=data["content_type"])
+        if data["concept"]:
+            ideas = ideas.filter(concept=data["concept"])
+    page = Paginator(ideas.for_list(), IDEAS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "production/idea_list.html",
+        {"filters": filters, "page": page, "ideas": page.object_list, "mine": request.GET.get("mine") == "1"},
+    )
+
+
+def _idea_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, idea: Idea) -> IdeaForm:
+    county_libraries = Library.objects.for_county(county_access.county).active().order_by("-kind", "name")
+    return IdeaForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=idea,
+        submit_libraries=access.libraries_user_may_submit_for(county_access).order_by("-kind", "name"),
+        other_libraries=county_libraries,
+        concepts=Concept.objects.for_county(county_access.county).active(),
+    )
+
+
+def _warn_if_for_children_only(request: HttpRequest, idea: Idea) -> None:
+    if idea.is_for_children_only:
+        messages.warning(
+            request,
+            _(
+                "This idea is aimed only at children, but Instagram is for people aged 13 and over "
+                "and the county aims at 15 and over. Consider reaching parents instead."
+            ),
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def idea_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.require_role(request, Role.LIBRARIAN)
+    form = _idea_form(request, county_access, Idea())
+    if not form.is_bound:
+        # The user's own library first (for a coordinator: the county library).
+        own = access.libraries_user_may_submit_for(county_access).filter(pk__in=county_access.library_ids)
+        form.initial["library"] = own.values_list("pk", flat=True).first()
+    if request.method == "POST" and form.is_valid():
+        idea = services.submit_idea(
+            by=request.user,
+            idea=form.save(commit=False),
+            libraries=form.cleaned_data["libraries"],
+            attachments=form.cleaned_data["attachments"],
+        )
+        messages.success(request, _("Thank you! “%(title)s” was sent to the county for review.") % {"title": idea})
+        _warn_if_for_children_only(request, idea)
+        return redirect(idea)
+    return render(
+        request,
+        "production/idea_form.html",
+        {"form": form, "idea": None},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def idea_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    idea = access.get_idea_for_user(request, pk, for_change=True)
+    county_access = access.require_role(request)
+    form = _idea_form(request, county_access, idea)
+    if request.method == "POST" and form.is_valid():
+        services.update_idea(
+            by=request.user,
+            idea=form.save(commit=False),
+            changed=form.changed_data,
+            libraries=form.cleaned_data["libraries"],
+            attachments=form.cleaned_data["attachments"],
+        )
+        messages.success(request, _("The changes to “%(title)s” were saved.") % {"title": idea})
+        _warn_if_for_children_only(request, idea)
+        return redirect(idea)
+    return render(
+        request,
+        "production/idea_form.html",
+        {"form": form, "idea": idea},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int = 200, **forms: Any) -> HttpResponse:
+    county_access = access.require_role(request)
+    can_manage = county_access.is_coordinator
+    context: dict[str, Any] = {
+        "idea": idea,
+        "libraries": idea.libraries.order_by("name"),
+        "attachments": idea.attachments.all(),
+        "comments": IdeaComment.objects.filter(idea=idea).select_related("author"),
+        "slot": RunSheetSlot.objects.filter(idea=idea).select_related("recording_day__host_library").first(),
+        "can_edit": access.can_change_idea(county_access, idea),
+        "can_review": county_access.is_editor and idea.status == Idea.Status.SUBMITTED,
+        "can_plan": can_manage and idea.status == Idea.Status.ACCEPTED,
+        "can_mark_used": can_manage and idea.status == Idea.Status.RECORDED,
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "decline_form": forms.get("decline_form") or DeclineForm(),
+    }
+    if context["can_plan"]:
+        context["plan_form"] = forms.get("plan_form") or PlanIdeaForm(days=plannable_days(county_access))
+    return render(request, "production/idea_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def idea_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _render_idea(request, access.get_idea_for_user(request, pk))
+
+
+@login_required
+@require_POST
+def idea_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    idea = access.get_idea_for_user(request, pk, role=Role.EDITOR)
+    try:
+        services.accept_idea(by=request.user, idea=idea)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” was accepted; the library has been told.") % {"title": idea})
+    return redirect(idea)
+
+
+@login_required
+@require_POST
+def idea_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    idea = access.get_idea_for_user(request, pk, role=Role.EDITOR)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.decline_idea(by=request.user, idea=idea, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("“%(title)s” was declined; the library sees your reason.") % {"title": idea})
+        return redirect(idea)
+    return _render_idea(request, idea, status=400, decline_form=form)
+
+
+@login_required
+@require_POST
+def idea_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    idea = access.get_idea_for_user(request, pk, role=Role.COORDINATOR)
+    county_access = access.require_role(request, Role.COORDINATOR)
+    form = PlanIdeaForm(request.POST, days=plannable_days(county_access))
+    if form.is_valid():
+        day = form.cleaned_data["recording_day"]
+        try:
+            services.plan_idea(
+                by=request.user, idea=idea, day=day, duration_minutes=form.cleaned_data["duration_minutes"]
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+            return redirect(idea)
+        messages.success(
+            request,
+            _("“%(title)s” is planned for the recording day on %(date)s.")
+            % {"title": idea, "date": date_text(day.date)},
+        )
+        return redirect(day)
+    return _render_idea(request, idea, status=400, plan_form=form)
+
+
+@login_required
+@require_POST
+def idea_mark_used(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    idea = access.get_idea_for_user(request, pk, role=Role.COORDINATOR)
+    try:
+        services.mark_idea_used(by=request.user, idea=idea)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” is marked as used.") % {"title": idea})
+    return redirect(idea)
+
+
+@login_required
+@require_POST
+def idea_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    idea = access.get_idea_for_user(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_comment(by=request.user, idea=idea, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error("body", exc)
+        else:
+            return redirect(reverse("production:idea_detail", args=[idea.pk]) + "#comments")
+    return _render_idea(request, idea, status=400, comment_form=form)
+
+
+@login_required
+@require_GET
+def idea_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    attachment = access.get_idea_attachment_for_user(request, pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    # Always a download: an uploaded HTML or SVG file must never render on our origin.
+    return FileResponse(handle, as_attachment=True, filename=attachment.name)
+
+
+# --- Concepts ---
+
+
+@login_required
+@require_GET
+def concept_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access, concepts = access.concepts_for_user(request)
+    today = timezone.localdate()
+    concepts = concepts.select_related("owner").order_by("-is_active", "name")
+    rows = [(concept, concept.occurrences(today, today + timedelta(days=365))[:3]) for concept in concepts]
+    return render(
+        request,
+        "production/concept_list.html",
+        {"rows": rows, "can_manage": county_access.is_coordinator},
+    )
+
+
+@login_required
+@require_GET
+def concept_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    concept = access.get_concept_for_user(request, pk, role=Role.LIBRARIAN)
+    county_access = access.require_role(request)
+    today = timezone.localdate()
+    return render(
+        request,
+        "production/concept_detail.html",
+        {
+            "concept": concept,
+            "occurrences": concept.occurrences(today, today + timedelta(days=365))[:12],
+            "ideas": concept.ideas.for_list().order_by("-created_at")[:50],
+            "can_manage": county_access.is_coordinator,
+        },
+    )
+
+
+def _concept_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, concept: Concept) -> ConceptForm:
+    return ConceptForm(request.POST or None, instance=concept, owners=county_staff(county_access))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def concept_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.require_role(request, Role.COORDINATOR)
+    form = _concept_form(request, county_access, Concept(county=county_access.county, owner=request.user))
+    if request.method == "POST" and form.is_valid():
+        concept = services.save_concept(by=request.user, concept=form.save(commit=False))
+        messages.success(request, _("The concept “%(name)s” was added.") % {"name": concept})
+        return redirect(concept)
+    return render(
+        request,
+        "production/concept_form.html",
+        {"form": form, "concept": None},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def concept_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    concept = access.get_concept_for_user(request, pk)
+    county_access = access.require_role(request, Role.COORDINATOR)
+    form = _concept_form(request, county_access, concept)
+    if request.method == "POST" and form.is_valid():
+        services.save_concept(by=request.user, concept=form.save(commit=False), changed=form.changed_model_fields)
+        messages.success(request, _("The changes to “%(name)s” were saved.") % {"name": concept})
+        return redirect(concept)
+    return render(
+        request,
+        "production/concept_form.html",
+        {"form": form, "concept": concept},
+        status=400 if request.method == "POST" else 200,
+    )

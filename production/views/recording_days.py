@@ -1,0 +1,397 @@
+"""Recording days: planning, announcing, sign-ups and the run sheet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.models import Library, Role, User
+from production import services
+from production.forms import (
+    RecordingDayForm,
+    SignupForm,
+    SlotForm,
+)
+from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
+from production.views import county_staff, error_text, is_htmx, time_text
+
+# --- Recording days ---
+
+
+@login_required
+@require_GET
+def recording_day_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access, days = access.recording_days_for_user(request)
+    today = timezone.localdate()
+    days = days.select_related("host_library").with_slot_counts().with_signup_of(county_access.library_ids)
+    past = request.GET.get("past") == "1"
+    # Explicit ordering: Meta.ordering does not apply once the counts add a GROUP BY.
+    days = days.filter(date__lt=today).order_by("-date") if past else days.upcoming(today)
+    return render(
+        request,
+        "production/recording_day_list.html",
+        {"days": days, "past": past, "can_manage": county_access.is_coordinator},
+    )
+
+
+def _day_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, day: RecordingDay) -> RecordingDayForm:
+    return RecordingDayForm(
+        request.POST or None,
+        instance=day,
+        libraries=Library.objects.for_county(county_access.county).active().order_by("-kind", "name"),
+        staff=county_staff(county_access),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_day_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.require_role(request, Role.COORDINATOR)
+    form = _day_form(request, county_access, RecordingDay(county=county_access.county))
+    if not form.is_bound:
+        form.initial["responsible"] = [request.user.pk]
+    if request.method == "POST" and form.is_valid():
+        day = services.save_recording_day(
+            by=request.user,
+            day=form.save(commit=False),
+            responsible=form.cleaned_data["responsible"],
+            participating_libraries=form.cleaned_data["participating_libraries"],
+        )
+        messages.success(
+            request,
+            _("The recording day was created as a draft. Announce it when the libraries may sign up."),
+        )
+        return redirect(day)
+    return render(
+        request,
+        "production/recording_day_form.html",
+        {"form": form, "day": None},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_day_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    county_access = access.require_role(request, Role.COORDINATOR)
+    form = _day_form(request, county_access, day)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_recording_day(
+                by=request.user,
+                day=form.save(commit=False),
+                changed=form.changed_data,
+                responsible=form.cleaned_data["responsible"],
+                participating_libraries=form.cleaned_data["participating_libraries"],
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("The changes to the recording day were saved."))
+        return redirect(day)
+    return render(
+        request,
+        "production/recording_day_form.html",
+        {"form": form, "day": day},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _day_with_run_sheet(day: RecordingDay) -> RecordingDay:
+    """The day again with its slots (ideas, libraries, presenters) fetched in three queries."""
+    return (
+        RecordingDay.objects.select_related("host_library", "county")
+        .prefetch_related(
+            Prefetch(
+                "slots",
+                queryset=RunSheetSlot.objects.select_related("idea__library").prefetch_related("presenters"),
+            ),
+        )
+        .get(pk=day.pk)
+    )
+
+
+def _run_sheet_context(request: AuthenticatedHttpRequest, day: RecordingDay) -> dict[str, Any]:
+    county_access = access.require_role(request)
+    day = _day_with_run_sheet(day)
+    return {
+        "day": day,
+        "run_sheet": day.run_sheet(),
+        "can_manage": county_access.is_coordinator and day.status != RecordingDay.Status.DONE,
+        "can_mark_recorded": county_access.is_coordinator and day.status != RecordingDay.Status.DRAFT and day.has_begun,
+    }
+
+
+def _render_day(
+    request: AuthenticatedHttpRequest,
+    day: RecordingDay,
+    *,
+    status: int = 200,
+    signup_form: SignupForm | None = None,
+    slot_form: SlotForm | None = None,
+) -> HttpResponse:
+    county_access = access.require_role(request)
+    context = _run_sheet_context(request, day)
+    day = context["day"]
+    signups = list(
+        PresenterSignup.objects.filter(recording_day=day)
+        .select_related("person", "library")
+        .order_by("library__name", "person__name")
+    )
+    context.update(
+        signups=signups,
+        my_library_ids=county_access.library_ids,
+        is_coordinator=county_access.is_coordinator,
+        participating_libraries=day.participating_libraries.order_by("name"),
+        responsible=day.responsible.order_by("name"),
+    )
+    if day.accepts_signups:
+        signed_up = {signup.person_id for signup in signups}
+        candidates = access.memberships_user_may_sign_up(county_access).exclude(user_id__in=signed_up)
+        if signup_form is not None or candidates.exists():  # everyone the user may sign up may already be signed up
+            context["signup_form"] = signup_form or SignupForm(memberships=candidates)
+    if context["can_manage"]:
+        context["slot_form"] = slot_form or _slot_form(None, day)
+    return render(request, "production/recording_day_detail.html", context, status=status)
+
+
+def _slot_form(
+    request: AuthenticatedHttpRequest | None, day: RecordingDay, slot: RunSheetSlot | None = None
+) -> SlotForm:
+    ideas = Idea.objects.for_county(day.county).ready_to_plan()
+    if slot is not None and slot.idea_id:
+        ideas = Idea.objects.filter(pk=slot.idea_id) | ideas
+    presenters = User.objects.filter(presenter_signups__recording_day=day).order_by("name")
+    initial = {}
+    if slot is not None:
+        initial = {
+            "idea": slot.idea_id,
+            "title": slot.title,
+            "duration_minutes": slot.duration_minutes,
+            "presenters": [person.pk for person in slot.presenters.all()],
+            "note": slot.note,
+        }
+    return SlotForm(
+        request.POST if request is not None else None,
+        initial=initial,
+        ideas=ideas.select_related("library").order_by("title"),
+        presenters=presenters,
+    )
+
+
+@login_required
+@require_GET
+def recording_day_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _render_day(request, access.get_recording_day_for_user(request, pk))
+
+
+@login_required
+@require_GET
+def recording_day_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    day = access.get_recording_day_for_user(request, pk)
+    context = _run_sheet_context(request, day)
+    context["signups"] = PresenterSignup.objects.filter(recording_day=day).select_related("person", "library")
+    context["responsible"] = context["day"].responsible.order_by("name")
+    return render(request, "production/recording_day_print.html", context)
+
+
+@login_required
+@require_POST
+def recording_day_announce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    try:
+        services.announce_recording_day(by=request.user, day=day)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The recording day is announced; everyone in the county gets an e-mail."))
+    return redirect(day)
+
+
+@login_required
+@require_POST
+def recording_day_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    try:
+        services.mark_recording_day_done(by=request.user, day=day)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The recording day is done. Mark each slot that was recorded."))
+    return redirect(day)
+
+
+@login_required
+@require_POST
+def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    day = access.get_recording_day_for_user(request, pk)
+    county_access = access.require_role(request)
+    form = SignupForm(request.POST, memberships=access.memberships_user_may_sign_up(county_access))
+    if form.is_valid():
+        membership = form.cleaned_data["membership"]
+        try:
+            services.sign_up_presenter(by=request.user, day=day, membership=membership, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            form.add_error("membership", exc)
+        else:
+            messages.success(
+                request,
+                _("%(person)s is signed up to present for %(library)s.")
+                % {"person": membership.user, "library": membership.library},
+            )
+            return redirect(_safe_next(request) or reverse("production:recording_day_detail", args=[day.pk]))
+    return _render_day(request, day, status=400, signup_form=form)
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
+@login_required
+@require_POST
+def signup_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    signup = access.get_signup_for_user(request, pk)
+    day = signup.recording_day
+    try:
+        services.withdraw_signup(by=request.user, signup=signup)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("%(person)s is no longer signed up.") % {"person": signup.person})
+    return redirect(day)
+
+
+# --- The run sheet (coordinator) ---
+
+
+@login_required
+@require_POST
+def slot_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    form = _slot_form(request, day)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            slot = services.add_slot(
+                by=request.user,
+                day=day,
+                idea=data["idea"],
+                title=data["title"],
+                duration_minutes=data["duration_minutes"],
+                presenters=data["presenters"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("“%(slot)s” was added to the run sheet.") % {"slot": slot.label})
+            return redirect(reverse("production:recording_day_detail", args=[day.pk]) + f"#slot-{slot.pk}")
+    return _render_day(request, day, status=400, slot_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def slot_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    slot = access.get_slot_for_user(request, pk)
+    day = slot.recording_day
+    form = _slot_form(request if request.method == "POST" else None, day, slot)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_slot(
+                by=request.user,
+                slot=slot,
+                idea=data["idea"],
+                title=data["title"],
+                duration_minutes=data["duration_minutes"],
+                presenters=data["presenters"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The slot was saved."))
+            return redirect(reverse("production:recording_day_detail", args=[day.pk]) + f"#slot-{slot.pk}")
+    return render(
+        request,
+        "production/slot_form.html",
+        {"form": form, "slot": slot, "day": day},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def slot_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    slot = access.get_slot_for_user(request, pk)
+    day = slot.recording_day
+    label = slot.label
+    try:
+        services.remove_slot(by=request.user, slot=slot)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(slot)s” was taken off the run sheet.") % {"slot": label})
+    return redirect(reverse("production:recording_day_detail", args=[day.pk]) + "#run-sheet")
+
+
+@login_required
+@require_POST
+def slot_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    slot = access.get_slot_for_user(request, pk)
+    day = slot.recording_day
+    up = request.POST.get("direction") == "up"
+    error = ""
+    try:
+        services.move_slot(by=request.user, slot=slot, up=up)
+    except ValidationError as exc:
+        error = error_text(exc)
+    if is_htmx(request):
+        context = _run_sheet_context(request, day)
+        row = context["run_sheet"].for_slot(slot.pk)
+        context.update(
+            moved_slot_id=slot.pk,
+            focus_id=f"move-{'up' if up else 'down'}-{slot.pk}",
+            run_sheet_error=error,
+            run_sheet_status=(
+                _("“%(slot)s” is now number %(number)s, at %(time)s.")
+                % {"slot": slot.label, "number": row.number, "time": time_text(row.starts)}
+                if row and not error
+                else ""
+            ),
+        )
+        return render(request, "production/recording_day_detail.html#run-sheet", context)
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("production:recording_day_detail", args=[day.pk]) + f"#slot-{slot.pk}")
+
+
+@login_required
+@require_POST
+def slot_recorded(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    slot = access.get_slot_for_user(request, pk)
+    day = slot.recording_day
+    try:
+        services.mark_slot_recorded(by=request.user, slot=slot)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(slot)s” is marked as recorded.") % {"slot": slot.label})
+    return redirect(reverse("production:recording_day_detail", args=[day.pk]) + f"#slot-{slot.pk}")
