@@ -208,6 +208,8 @@ MFA_TOTP_ISSUER = "Innspill"
 # changes data. Only the local demo turns this off.
 REQUIRE_MFA = envbool("REQUIRE_MFA", True)
 INVITATION_VALID_DAYS = envint("INVITATION_VALID_DAYS", 14)
+# People under this age need a guardian's consent to be shown (DESIGN.md §5).
+CONSENT_MINOR_AGE = envint("CONSENT_MINOR_AGE", 15)
 
 # --- Internationalisation ---
 LANGUAGE_CODE = "nb"

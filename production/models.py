@@ -539,3 +539,7 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}"
+
+
+# Media models live in their own module; importing them here registers them with the app.
+from production.assets import Asset, AssetPerson, Consent  # noqa: E402, F401

@@ -1,0 +1,254 @@
+"""Media assets, the people who appear in them, and their consent (DESIGN.md §3, §5).
+
+Kept apart from models.py (planning) because media is its own concept; the
+models are registered through the import at the end of production/models.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from libraries.models import County, Library, User
+
+if TYPE_CHECKING:
+    from production.models import Idea, RecordingDay  # noqa: F401
+
+
+class ConsentState(models.TextChoices):
+    """An asset's consent, derived from the people in it (worst one wins)."""
+
+    OK = "ok", _("Consent in order")
+    EXPIRING = "expiring", _("Consent expires soon")
+    MISSING = "missing", _("Consent missing")
+    WITHDRAWN = "withdrawn", _("Consent withdrawn or expired")
+
+
+class Aspect(models.TextChoices):
+    """The crops an editor can choose for the Instagram rendition (production.media.Aspect)."""
+
+    SQUARE = "1:1", _("Square (1:1)")
+    PORTRAIT = "4:5", _("Portrait (4:5)")
+    LANDSCAPE = "1.91:1", _("Landscape (1.91:1)")
+    VERTICAL = "9:16", _("Vertical (9:16, reels and stories)")
+
+
+def asset_path(instance: Asset, filename: str) -> str:
+    # Private files under an unguessable name; the original name is kept in the row.
+    suffix = filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else "bin"
+    return f"assets/{instance.county_id}/{instance.uid}/original.{suffix}"
+
+
+def rendition_path(instance: Asset, filename: str) -> str:
+    return f"assets/{instance.county_id}/{instance.uid}/{filename}"
+
+
+class AssetQuerySet(models.QuerySet["Asset"]):
+    def for_county(self, county: County) -> AssetQuerySet:
+        return self.filter(county=county)
+
+    def ready(self) -> AssetQuerySet:
+        return self.filter(status=Asset.Status.READY)
+
+    def with_consent_blocked(self) -> AssetQuerySet:
+        """Annotate `consent_blocked`: someone in it withdrew or their consent lapsed."""
+        today = timezone.localdate()
+        lapsed = Consent.objects.filter(person__asset=OuterRef("pk")).filter(
+            Q(withdrawn_at__isnull=False) | Q(valid_until__lt=today)
+        )
+        return self.annotate(consent_blocked=Exists(lapsed))
+
+
+class Asset(models.Model):
+    """An uploaded photo or video. The original is never changed; the worker derives renditions."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Photo")
+        VIDEO = "video", _("Video")
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", _("Processing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Processing failed")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="assets")
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="assets", verbose_name=_("library"))
+    idea = models.ForeignKey(
+        "production.Idea", on_delete=models.SET_NULL, null=True, blank=True, related_name="assets",
+        verbose_name=_("idea"),
+    )  # fmt: skip
+    recording_day = models.ForeignKey(
+        "production.RecordingDay", on_delete=models.SET_NULL, null=True, blank=True, related_name="assets",
+        verbose_name=_("recording day"),
+    )  # fmt: skip
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    title = models.CharField(_("title"), max_length=200, blank=True)
+
+    original = models.FileField(upload_to=asset_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    mime_type = models.CharField(max_length=100)
+    file_size = models.BigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds (video).")
+    info = models.JSONField(default=dict, blank=True, help_text="production.media.MediaInfo.as_json()")
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROCESSING)
+    processing_error = models.TextField(blank=True)
+    aspect = models.CharField(
+        _("crop for Instagram"), max_length=10, choices=Aspect.choices, blank=True,
+        help_text=_("Leave empty to keep the photo's own shape where Instagram allows it."),
+    )  # fmt: skip
+    crop_focus_x = models.FloatField(default=0.5)
+    crop_focus_y = models.FloatField(default=0.5)
+    thumbnail = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
+    rendition = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
+    poster = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
+    instagram_check = models.JSONField(default=dict, blank=True, help_text="{verdict, reasons}")
+
+    alt_text = models.TextField(
+        _("alt text"), max_length=1000, blank=True,
+        help_text=_("What the picture shows, for people who cannot see it (at most 1000 characters)."),
+    )  # fmt: skip
+    subtitles = models.FileField(_("subtitles (WebVTT)"), upload_to=rendition_path, max_length=300, blank=True)
+    subtitles_burned_in = models.BooleanField(_("subtitles are burned into the video"), default=False)
+    credit_line = models.CharField(_("credit line"), max_length=300, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("media file")
+        verbose_name_plural = _("media files")
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["county", "status"])]
+
+    def __str__(self) -> str:
+        return self.title or self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == self.Kind.IMAGE
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == self.Kind.VIDEO
+
+    @property
+    def has_subtitles(self) -> bool:
+        return bool(self.subtitles) or self.subtitles_burned_in
+
+    def consent_state(self, *, today: date | None = None) -> ConsentState:
+        """The worst consent among the people shown. Uses prefetched people and consents when present."""
+        today = today or timezone.localdate()
+        worst = ConsentState.OK
+        order = list(ConsentState)
+        for person in self.people.all():
+            state = person.consent_state(today=today)
+            if order.index(state) > order.index(worst):
+                worst = state
+        return worst
+
+
+class AssetPerson(models.Model):
+    """Someone who appears in an asset."""
+
+    class Category(models.TextChoices):
+        STAFF = "staff", _("Library staff")
+        PATRON = "patron", _("Patron (adult)")
+        CHILD = "child", _("Child")
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="people")
+    name = models.CharField(_("name or description"), max_length=200)
+    category = models.CharField(_("who"), max_length=10, choices=Category.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person shown")
+        verbose_name_plural = _("people shown")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_consent(self) -> Consent | None:
+        consents = sorted(self.consents.all(), key=lambda c: c.given_at, reverse=True)
+        return consents[0] if consents else None
+
+    def allows(self, *, publishing: bool = False, archive_reuse: bool = False, today: date | None = None) -> bool:
+        consent = self.current_consent()
+        today = today or timezone.localdate()
+        return consent is not None and consent.allows(publishing=publishing, archive_reuse=archive_reuse, today=today)
+
+    def consent_state(self, *, today: date | None = None) -> ConsentState:
+        consent = self.current_consent()
+        if consent is None:
+            return ConsentState.MISSING
+        return consent.state(today=today or timezone.localdate())
+
+
+class Consent(models.Model):
+    """What a person shown (or their guardian) agreed to, and until when."""
+
+    EXPIRING_WITHIN: ClassVar[timedelta] = timedelta(days=30)
+
+    person = models.ForeignKey(AssetPerson, on_delete=models.CASCADE, related_name="consents")
+    covers_publishing = models.BooleanField(_("publish on social media"), default=True)
+    covers_archive_reuse = models.BooleanField(_("keep in the archive for reuse"), default=True)
+    given_at = models.DateField(_("given on"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    given_by = models.CharField(
+        _("given by"), max_length=200, blank=True,
+        help_text=_("The guardian's name when the person is under the age limit."),
+    )  # fmt: skip
+    person_is_minor = models.BooleanField(_("the person is under the age limit"), default=False)
+    evidence = models.FileField(_("signed form"), upload_to="consents/%Y/", max_length=300, blank=True)
+    evidence_note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ("-given_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person_is_minor=False) | ~Q(given_by=""),
+                name="minor_consent_needs_guardian",
+                violation_error_message=_("A minor's consent must be given by a guardian."),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("given_at")),
+                name="consent_valid_after_given",
+                violation_error_message=_("Valid until must be on or after the day consent was given."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.given_at})"
+
+    def state(self, *, today: date) -> ConsentState:
+        if self.withdrawn_at is not None or (self.valid_until is not None and self.valid_until < today):
+            return ConsentState.WITHDRAWN
+        if self.person_is_minor and not self.given_by:
+            return ConsentState.MISSING
+        if self.valid_until is not None and self.valid_until <= today + self.EXPIRING_WITHIN:
+            return ConsentState.EXPIRING
+        return ConsentState.OK
+
+    def allows(self, *, publishing: bool = False, archive_reuse: bool = False, today: date) -> bool:
+        """Valid today and covering the asked scope(s)."""
+        if self.state(today=today) not in (ConsentState.OK, ConsentState.EXPIRING):
+            return False
+        return (not publishing or self.covers_publishing) and (not archive_reuse or self.covers_archive_reuse)
