@@ -11,25 +11,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries import access, services
 from libraries.access import AuthenticatedHttpRequest
 from libraries.forms import AcceptInvitationForm, InvitationForm, LibraryForm, MembershipRoleForm
+from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
 from production import homes as production_homes
 
 INVITATIONS_PER_PAGE = 50
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 @login_required
@@ -140,10 +132,10 @@ def membership_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.change_role(by=request.user, membership=membership, role=Role(form.cleaned_data["role"]))
         except ValidationError as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
     else:
         error = _("Choose one of the roles in the list.")
-    if _is_htmx(request):
+    if is_htmx(request):
         membership.refresh_from_db()
         return render(
             request,
@@ -169,7 +161,7 @@ def membership_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     try:
         services.remove_membership(by=request.user, membership=membership)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -205,7 +197,7 @@ def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 _("An invitation was sent to %(email)s. The link works once and for %(days)s days.")
                 % {"email": invitation.email, "days": settings.INVITATION_VALID_DAYS},
             )
-            return redirect(_safe_next(request) or reverse("libraries:invitations"))
+            return redirect(safe_next_url(request) or reverse("libraries:invitations"))
     status = "all" if request.GET.get("status") == "all" else "open"
     invitations = Invitation.objects.for_county(county_access.county).select_related("library", "invited_by")
     if status == "open":
@@ -219,13 +211,6 @@ def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _safe_next(request: HttpRequest) -> str | None:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return None
-
-
 @login_required
 @require_POST
 def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -233,12 +218,12 @@ def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     try:
         services.resend_invitation(by=request.user, invitation=invitation)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, _("A new link was sent to %(email)s; the old one no longer works.") % {"email": invitation.email}
         )
-    return redirect(_safe_next(request) or reverse("libraries:invitations"))
+    return redirect(safe_next_url(request) or reverse("libraries:invitations"))
 
 
 @login_required
@@ -248,10 +233,10 @@ def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     try:
         services.revoke_invitation(by=request.user, invitation=invitation)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
-    return redirect(_safe_next(request) or reverse("libraries:invitations"))
+    return redirect(safe_next_url(request) or reverse("libraries:invitations"))
 
 
 # --- Accepting an invitation (the person invited; may not have an account yet) ---

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 
 from libraries.access import CountyAccess
+from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Role, User
 from production.models import RecordingDay, RecordingDayQuerySet
 
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
+__all__ = ["county_staff", "date_text", "error_text", "is_htmx", "plannable_days", "safe_next_url", "time_text"]
 
 
 def county_staff(access: CountyAccess) -> QuerySet[User]:

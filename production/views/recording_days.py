@@ -8,11 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,7 +25,7 @@ from production.forms import (
     SlotForm,
 )
 from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
-from production.views import county_staff, error_text, is_htmx, time_text
+from production.views import county_staff, error_text, is_htmx, safe_next_url, time_text
 
 # --- Recording days ---
 
@@ -253,15 +252,8 @@ def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 _("%(person)s is signed up to present for %(library)s.")
                 % {"person": membership.user, "library": membership.library},
             )
-            return redirect(_safe_next(request) or reverse("production:recording_day_detail", args=[day.pk]))
+            return redirect(safe_next_url(request) or reverse("production:recording_day_detail", args=[day.pk]))
     return _render_day(request, day, status=400, signup_form=form)
-
-
-def _safe_next(request: HttpRequest) -> str | None:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return None
 
 
 @login_required
