@@ -70,7 +70,7 @@ COPY . /app
 # environment at run time. Only var/ (beat schedule, filesystem media) must be
 # writable at run time; collected static files stay root-owned.
 RUN set -eu; \
-    mkdir -p /app/var/static /app/var/media; \
+    mkdir -p /app/var/static /app/var/media /app/var/uploads; \
     export SECRET_KEY=build-only-not-a-secret \
            DEBUG=false \
            PUBLIC_BASE_URL=http://localhost \
@@ -80,10 +80,11 @@ RUN set -eu; \
            ENCRYPTION_KEYS="$(python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"; \
     python manage.py compilemessages --ignore .venv --ignore var; \
     python manage.py collectstatic --noinput; \
-    chown innspill:innspill /app/var /app/var/media
+    chown innspill:innspill /app/var /app/var/media /app/var/uploads
 
 USER innspill:innspill
 
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# --timeout 120: finishing a resumable upload moves up to 1 GB into storage in one request.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]
