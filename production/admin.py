@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
+from production.assets import Asset, AssetPerson, Consent
 from production.models import (
     CalendarFeed,
     Concept,
@@ -69,3 +71,77 @@ class RecordingDayAdmin(admin.ModelAdmin[RecordingDay]):
 class CalendarFeedAdmin(admin.ModelAdmin[CalendarFeed]):
     list_display = ("user", "created_at", "last_fetched_at")
     exclude = ("token_hash",)
+
+
+# --- Media: assets, the people shown and their consent ---
+
+
+class ConsentInline(admin.TabularInline[Consent, AssetPerson]):
+    model = Consent
+    extra = 0
+    # Consents change through production/asset_services.py, which writes the audit log
+    # and tells the coordinators; the admin only shows them.
+    readonly_fields = (
+        "covers_publishing",
+        "covers_archive_reuse",
+        "given_at",
+        "valid_until",
+        "given_by",
+        "person_is_minor",
+        "evidence",
+        "evidence_note",
+        "recorded_by",
+        "withdrawn_at",
+        "withdrawal_note",
+        "lapse_handled_at",
+    )
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: AssetPerson | None = None) -> bool:
+        return False
+
+
+class AssetPersonInline(admin.TabularInline[AssetPerson, Asset]):
+    model = AssetPerson
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin[Asset]):
+    list_display = ("__str__", "county", "library", "kind", "status", "created_at")
+    list_filter = ("county", "kind", "status")
+    search_fields = ("title", "original_name", "alt_text", "credit_line")
+    raw_id_fields = ("library", "idea", "recording_day", "uploaded_by")
+    # Files and statuses are the worker's and asset_services.py's.
+    readonly_fields = (
+        "uid",
+        "county",
+        "original",
+        "original_name",
+        "kind",
+        "mime_type",
+        "file_size",
+        "width",
+        "height",
+        "duration",
+        "info",
+        "status",
+        "processing_error",
+        "thumbnail",
+        "rendition",
+        "poster",
+        "renditions",
+        "instagram_check",
+        "subtitles",
+        "consent_lapsed_at",
+    )
+    inlines = (AssetPersonInline,)
+
+
+@admin.register(AssetPerson)
+class AssetPersonAdmin(admin.ModelAdmin[AssetPerson]):
+    list_display = ("name", "category", "asset")
+    search_fields = ("name",)
+    raw_id_fields = ("asset",)
+    inlines = (ConsentInline,)

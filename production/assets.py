@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,14 @@ class ConsentState(models.TextChoices):
     EXPIRING = "expiring", _("Consent expires soon")
     MISSING = "missing", _("Consent missing")
     WITHDRAWN = "withdrawn", _("Consent withdrawn or expired")
+
+
+class InstagramVerdict(models.TextChoices):
+    """`Asset.instagram_check["verdict"]` (production.media.Verdict)."""
+
+    OK = "ok", _("Fine for Instagram")
+    WILL_BE_CROPPED = "will_be_cropped", _("Instagram will crop it")
+    REJECTED = "rejected", _("Instagram will refuse it")
 
 
 class Aspect(models.TextChoices):
@@ -56,6 +65,9 @@ class AssetQuerySet(models.QuerySet["Asset"]):
     def ready(self) -> AssetQuerySet:
         return self.filter(status=Asset.Status.READY)
 
+    def processing(self) -> AssetQuerySet:
+        return self.filter(status=Asset.Status.PROCESSING)
+
     def with_consent_blocked(self) -> AssetQuerySet:
         """Annotate `consent_blocked`: someone in it withdrew or their consent lapsed."""
         today = timezone.localdate()
@@ -63,6 +75,40 @@ class AssetQuerySet(models.QuerySet["Asset"]):
             Q(withdrawn_at__isnull=False) | Q(valid_until__lt=today)
         )
         return self.annotate(consent_blocked=Exists(lapsed))
+
+    def with_archive_reuse_blocked(self, today: date | None = None) -> AssetQuerySet:
+        """Annotate `archive_reuse_blocked`, the SQL twin of `Asset.allows_archive_reuse()`.
+
+        Someone shown blocks reuse unless their current consent (the latest
+        given) is unwithdrawn, unexpired, covers archive reuse and, for a
+        minor, names a guardian.
+        """
+        today = today or timezone.localdate()
+        latest = Consent.objects.filter(person=OuterRef("pk")).order_by("-given_at", "-pk").values("pk")[:1]
+        covering = Consent.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+            Q(person_is_minor=False) | ~Q(given_by=""),
+            pk=OuterRef("current_consent_id"),
+            withdrawn_at__isnull=True,
+            covers_archive_reuse=True,
+        )
+        blocking = (
+            AssetPerson.objects.filter(asset=OuterRef("pk"))
+            .annotate(current_consent_id=Subquery(latest))
+            .filter(~Exists(covering))
+        )
+        return self.annotate(archive_reuse_blocked=Exists(blocking))
+
+    def reusable_from_archive(self, today: date | None = None) -> AssetQuerySet:
+        """Assets whose people all allow reuse from the archive (a withdrawal or expiry blocks it)."""
+        return self.with_archive_reuse_blocked(today).filter(archive_reuse_blocked=False)  # type: ignore[misc]  # an annotation
+
+    def showing_people(self, person_ids: list[int]) -> AssetQuerySet:
+        return self.filter(Exists(AssetPerson.objects.filter(asset=OuterRef("pk"), pk__in=person_ids)))
+
+    def for_list(self) -> AssetQuerySet:
+        """What a list of assets shows: the people and their consents (three queries for any number of rows)."""
+        return self.select_related("library").prefetch_related(people_with_consents())
 
 
 class Asset(models.Model):
@@ -76,6 +122,13 @@ class Asset(models.Model):
         PROCESSING = "processing", _("Processing")
         READY = "ready", _("Ready")
         FAILED = "failed", _("Processing failed")
+
+    # Which status may follow which; the worker moves processing on, asset_services the rest.
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.PROCESSING: {Status.READY, Status.FAILED},
+        Status.READY: {Status.PROCESSING},  # the crop changed: the rendition is made again
+        Status.FAILED: {Status.PROCESSING},  # tried again
+    }
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="assets")
@@ -113,6 +166,10 @@ class Asset(models.Model):
     rendition = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
     poster = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
     instagram_check = models.JSONField(default=dict, blank=True, help_text="{verdict, reasons}")
+    renditions = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the worker made: {crop, thumbnail, rendition, poster} (asset_services.process_asset).",
+    )  # fmt: skip
 
     alt_text = models.TextField(
         _("alt text"), max_length=1000, blank=True,
@@ -122,6 +179,9 @@ class Asset(models.Model):
     subtitles_burned_in = models.BooleanField(_("subtitles are burned into the video"), default=False)
     credit_line = models.CharField(_("credit line"), max_length=300, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # Set when a consent of someone shown is withdrawn or expires (asset_services.consent_lapsed);
+    # cleared when everyone shown has a valid consent again.
+    consent_lapsed_at = models.DateTimeField(_("consent withdrawn or expired on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -135,6 +195,58 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("production:asset_detail", args=[self.pk])
+
+    def file_url(self, which: str) -> str:
+        """The private address of one of the asset's files, versioned so browsers refetch a new rendition."""
+        version = int(self.updated_at.timestamp()) if self.updated_at else 0
+        return f"{reverse('production:asset_file', args=[self.pk, which])}?v={version}"
+
+    @property
+    def thumbnail_url(self) -> str:
+        return self.file_url("thumbnail") if self.thumbnail else ""
+
+    @property
+    def rendition_url(self) -> str:
+        return self.file_url("rendition") if self.rendition else ""
+
+    @property
+    def poster_url(self) -> str:
+        return self.file_url("poster") if self.poster else ""
+
+    @property
+    def original_url(self) -> str:
+        return self.file_url("original")
+
+    @property
+    def subtitles_url(self) -> str:
+        return self.file_url("subtitles") if self.subtitles else ""
+
+    @property
+    def crop_key(self) -> str:
+        """The crop the Instagram rendition must have; a rendition made for another key is out of date."""
+        if not self.is_image:
+            return ""
+        return f"{self.aspect or 'auto'}@{self.crop_focus_x:.3f},{self.crop_focus_y:.3f}"
+
+    @property
+    def is_processing(self) -> bool:
+        return self.status == self.Status.PROCESSING
+
+    @property
+    def instagram_verdict(self) -> InstagramVerdict | None:
+        verdict = (self.instagram_check or {}).get("verdict")
+        return InstagramVerdict(verdict) if verdict in InstagramVerdict.values else None
+
+    @property
+    def needs_alt_text(self) -> bool:
+        return self.is_image and not self.alt_text.strip()
+
+    @property
+    def needs_subtitles(self) -> bool:
+        return self.is_video and not self.has_subtitles
 
     @property
     def is_image(self) -> bool:
@@ -159,6 +271,21 @@ class Asset(models.Model):
                 worst = state
         return worst
 
+    def allows_publishing(self, *, today: date | None = None) -> bool:
+        """Everyone shown has a valid consent to publishing (a guardian's for a minor)."""
+        today = today or timezone.localdate()
+        return all(person.allows(publishing=True, today=today) for person in self.people.all())
+
+    def allows_archive_reuse(self, *, today: date | None = None) -> bool:
+        """Everyone shown has a valid consent to reuse from the archive; see `with_archive_reuse_blocked`."""
+        today = today or timezone.localdate()
+        return all(person.allows(archive_reuse=True, today=today) for person in self.people.all())
+
+
+def people_with_consents() -> Prefetch[str, QuerySet[AssetPerson], str]:
+    """Prefetch an asset's people with their consents (for `consent_state()` without a query per row)."""
+    return Prefetch("people", queryset=AssetPerson.objects.prefetch_related("consents"))
+
 
 class AssetPerson(models.Model):
     """Someone who appears in an asset."""
@@ -182,7 +309,8 @@ class AssetPerson(models.Model):
         return self.name
 
     def current_consent(self) -> Consent | None:
-        consents = sorted(self.consents.all(), key=lambda c: c.given_at, reverse=True)
+        """The latest consent given (a newer one replaces an older one); ties go to the one recorded last."""
+        consents = sorted(self.consents.all(), key=lambda c: (c.given_at, c.pk or 0), reverse=True)
         return consents[0] if consents else None
 
     def allows(self, *, publishing: bool = False, archive_reuse: bool = False, today: date | None = None) -> bool:
@@ -195,6 +323,12 @@ class AssetPerson(models.Model):
         if consent is None:
             return ConsentState.MISSING
         return consent.state(today=today or timezone.localdate())
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def expired_unhandled(self, today: date) -> ConsentQuerySet:
+        """Consents past their last valid day whose expiry has not been dealt with (the nightly task)."""
+        return self.filter(valid_until__lt=today, withdrawn_at__isnull=True, lapse_handled_at__isnull=True)
 
 
 class Consent(models.Model):
@@ -216,7 +350,12 @@ class Consent(models.Model):
     evidence_note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawal_note = models.TextField(_("why it was withdrawn"), blank=True)
+    # When the withdrawal or expiry was dealt with (assets marked, coordinators told); claimed once.
+    lapse_handled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent")
@@ -237,6 +376,16 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.given_at})"
+
+    @property
+    def scope_display(self) -> str:
+        if self.covers_publishing and self.covers_archive_reuse:
+            return str(_("Publishing and reuse from the archive"))
+        if self.covers_publishing:
+            return str(_("Publishing only"))
+        if self.covers_archive_reuse:
+            return str(_("Reuse from the archive only"))
+        return str(_("Nothing"))
 
     def state(self, *, today: date) -> ConsentState:
         if self.withdrawn_at is not None or (self.valid_until is not None and self.valid_until < today):

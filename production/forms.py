@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db.models import QuerySet
@@ -11,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from libraries.models import Library, LibraryQuerySet, Membership, User
 from production import cadence
+from production.asset_services import clean_tags
+from production.assets import Aspect, Asset, AssetPerson
 from production.models import Audience, Concept, Idea, RecordingDay
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -339,3 +342,183 @@ class SlotForm(forms.Form):
         if not data.get("idea") and not (data.get("title") or "").strip():
             self.add_error("title", _("Choose an idea, or give the slot a title (such as “Lunch”)."))
         return data
+
+
+# --- Media: uploads, details, crops, subtitles, people and consent ---
+
+MEDIA_ACCEPT = "image/jpeg,image/png,image/heic,image/heif,.heic,.heif,video/mp4,video/quicktime,.mov,.mp4"
+
+
+class AssetUploadForm(forms.Form):
+    """The plain upload form; with JavaScript the same input sends resumable uploads instead."""
+
+    uploads = MultipleFileField(
+        label=_("Photos and videos"),
+        help_text=_("Photos as JPEG, PNG or HEIC (at most 50 MB each); videos as MP4 or MOV (at most 1 GB each)."),
+        widget=MultipleFileInput(attrs={"accept": MEDIA_ACCEPT}),
+    )
+
+
+class AssetForm(forms.ModelForm[Asset]):
+    tags_text = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=1200,
+        help_text=_("Words to find it by in the archive, separated by commas: crime, autumn, Friday tip."),
+    )
+
+    class Meta:
+        model = Asset
+        fields = ("title", "alt_text", "subtitles_burned_in", "credit_line")
+        widgets = {"alt_text": forms.Textarea(attrs={"rows": 3, "maxlength": 1000})}
+        help_texts = {
+            "title": _("Empty: the file name is shown."),
+            "credit_line": _(
+                "Who took the photo or made the video, or whose idea it borrows, as it should be credited."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.is_image:
+            del self.fields["subtitles_burned_in"]
+            self.fields["alt_text"].help_text = _(
+                "Describe what the photo shows for people who cannot see it: who, what, where, and any text in it. "
+                "Required before it can be published (at most 1000 characters)."
+            )
+        else:
+            del self.fields["alt_text"]
+            self.fields["subtitles_burned_in"].help_text = _(
+                "Tick this if the text is part of the picture itself; otherwise upload a subtitle file below."
+            )
+        self.initial["tags_text"] = ", ".join(self.instance.tags or [])
+
+    def clean_tags_text(self) -> list[str]:
+        try:
+            return clean_tags(self.cleaned_data["tags_text"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def save(self, commit: bool = True) -> Asset:
+        self.instance.tags = self.cleaned_data["tags_text"]
+        return super().save(commit=commit)
+
+    @property
+    def changed_model_fields(self) -> list[str]:
+        fields = [name for name in self.changed_data if name != "tags_text"]
+        if "tags_text" in self.changed_data:
+            fields.append("tags")
+        return fields
+
+
+class RangeInput(forms.NumberInput):
+    input_type = "range"
+
+
+class CropForm(forms.Form):
+    aspect = forms.ChoiceField(
+        label=_("Shape on Instagram"),
+        required=False,
+        choices=[("", _("The photo's own shape (cropped only as far as Instagram requires)")), *Aspect.choices],
+        widget=forms.RadioSelect,
+    )
+    focus_x = forms.IntegerField(
+        label=_("Horizontal position of the crop"),
+        min_value=0,
+        max_value=100,
+        widget=RangeInput(attrs={"step": 1, "data-crop-focus": "x"}),
+        help_text=_("0 keeps the left edge, 100 the right edge, 50 the middle."),
+    )
+    focus_y = forms.IntegerField(
+        label=_("Vertical position of the crop"),
+        min_value=0,
+        max_value=100,
+        widget=RangeInput(attrs={"step": 1, "data-crop-focus": "y"}),
+        help_text=_("0 keeps the top, 100 the bottom, 50 the middle."),
+    )
+
+    @classmethod
+    def for_asset(cls, asset: Asset, data: Any = None) -> CropForm:
+        return cls(
+            data,
+            initial={
+                "aspect": asset.aspect,
+                "focus_x": round(asset.crop_focus_x * 100),
+                "focus_y": round(asset.crop_focus_y * 100),
+            },
+        )
+
+
+class SubtitlesForm(forms.Form):
+    file = forms.FileField(
+        label=_("Subtitle file"),
+        help_text=_("WebVTT (.vtt) or SRT (.srt), in UTF-8. SRT is converted to WebVTT."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".vtt,.srt,text/vtt"}),
+    )
+
+
+class PersonForm(forms.ModelForm[AssetPerson]):
+    class Meta:
+        model = AssetPerson
+        fields = ("name", "category")
+        help_texts = {"name": _("A name, or a description such as “boy with the red cap” when you do not know it.")}
+
+
+class ConsentForm(forms.Form):
+    covers_publishing = forms.BooleanField(label=_("Publish on social media"), required=False, initial=True)
+    covers_archive_reuse = forms.BooleanField(label=_("Keep in the archive for reuse"), required=False, initial=True)
+    given_at = forms.DateField(label=_("Given on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Empty: until it is withdrawn."),
+    )
+    person_is_minor = forms.BooleanField(required=False)
+    given_by = forms.CharField(
+        label=_("Given by (guardian)"),
+        required=False,
+        max_length=200,
+        help_text=_("The name of the parent or guardian who consented for the child."),
+    )
+    evidence = forms.FileField(
+        label=_("Signed form"),
+        required=False,
+        help_text=_("A PDF or a photo of the signed form, at most 10 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png,image/heic,.heic"}),
+    )
+    evidence_note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Without a signed form: how consent was given, by whom, and where it is kept."),
+    )
+
+    def __init__(self, *args: Any, minor_age: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person_is_minor"].label = _("The person is under %(age)s") % {"age": minor_age}
+        self.fields["person_is_minor"].help_text = _("Then a parent or guardian must give the consent.")
+
+
+class WithdrawConsentForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why, and who asked"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the audit log and shown on the media page."),
+    )
+    also = forms.ModelMultipleChoiceField(
+        label=_("Also withdraw for the same name in other media"),
+        queryset=AssetPerson.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("People are recorded per photo or video; tick those that are the same person."),
+    )
+
+    def __init__(self, *args: Any, others: list[AssetPerson], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["also"]
+        field.queryset = AssetPerson.objects.filter(pk__in=[person.pk for person in others]).select_related("asset")
+        field.label_from_instance = lambda person: f"{person.name}: {person.asset}"
+        if not others:
+            del self.fields["also"]

@@ -13,6 +13,7 @@ from libraries.access import CountyAccess, memberships_user_may_sign_up
 from libraries.models import County
 from production.forms import SignupForm
 from production.models import Concept, Idea, RecordingDay
+from publishing.plan import posted_concept_days
 
 LOOKAHEAD_DAYS = 28  # "the next four weeks"
 
@@ -26,8 +27,9 @@ class ConceptGap:
 def concept_gaps(county: County, start: date, end: date) -> list[ConceptGap]:
     """Occurrences of the county's active concepts from `start` to `end` that have no content yet.
 
-    Until posts exist (the publishing issue), an occurrence counts as covered
-    when an idea of that concept is planned or recorded and not yet used: the
+    An occurrence is covered by a post of that concept on that day (the
+    publishing plan). The others count as covered when an idea of that
+    concept is planned or recorded and not yet used (content on its way): the
     earliest occurrences are covered first, one idea each.
     """
     concepts = list(
@@ -36,11 +38,13 @@ def concept_gaps(county: County, start: date, end: date) -> list[ConceptGap]:
         .recurring()
         .annotate(content_count=Count("ideas", filter=Q(ideas__status__in=[Idea.Status.PLANNED, Idea.Status.RECORDED])))
     )
-    gaps = [
-        ConceptGap(concept, day)
-        for concept in concepts
-        for day in concept.occurrences(start, end)[concept.content_count :]  # type: ignore[attr-defined]
-    ]
+    with_posts = posted_concept_days(county, start, end)
+    gaps: list[ConceptGap] = []
+    for concept in concepts:
+        open_days = [day for day in concept.occurrences(start, end) if (concept.pk, day) not in with_posts]
+        # Ideas on their way cover the earliest open days, one idea each.
+        on_their_way: int = concept.content_count  # type: ignore[attr-defined]  # the annotation above
+        gaps += [ConceptGap(concept, day) for day in open_days[on_their_way:]]
     return sorted(gaps, key=lambda gap: (gap.date, gap.concept.name))
 
 

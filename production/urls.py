@@ -1,6 +1,7 @@
 from django.urls import path
 
-from production.views import calendars, ideas, recording_days
+from production import uploads
+from production.views import assets, calendars, ideas, media_files, recording_days
 
 app_name = "production"
 
@@ -37,4 +38,33 @@ urlpatterns = [
     path("calendar/agenda/", calendars.calendar_agenda, name="calendar_agenda"),
     path("calendar/subscription/", calendars.calendar_subscription, name="calendar_subscription"),
     path("calendar/feed/<str:token>.ics", calendars.calendar_feed, name="calendar_feed"),
+    # Media of an idea or a recording day: the list, resumable uploads (tus) and the plain upload form.
+    path("ideas/<int:pk>/media/", assets.idea_assets, name="idea_assets"),
+    path("ideas/<int:pk>/media/uploads/", uploads.idea_upload_create, name="idea_upload_create"),
+    path("ideas/<int:pk>/media/upload/", assets.idea_upload_form, name="idea_upload_form"),
+    path("recording-days/<int:pk>/media/", assets.recording_day_assets, name="recording_day_assets"),
+    path(
+        "recording-days/<int:pk>/media/uploads/",
+        uploads.recording_day_upload_create,
+        name="recording_day_upload_create",
+    ),
+    path("recording-days/<int:pk>/media/upload/", assets.recording_day_upload_form, name="recording_day_upload_form"),
+    path("media/uploads/<str:upload_id>/", uploads.upload, name="upload"),
+    # One asset, the people shown in it and their consent.
+    path("media/<int:pk>/", assets.asset_detail, name="asset_detail"),
+    path("media/<int:pk>/card/", assets.asset_card, name="asset_card"),
+    path("media/<int:pk>/status/", assets.asset_status, name="asset_status"),
+    path("media/<int:pk>/crop/", assets.asset_crop, name="asset_crop"),
+    path("media/<int:pk>/subtitles/", assets.asset_subtitles, name="asset_subtitles"),
+    path("media/<int:pk>/subtitles/remove/", assets.asset_subtitles_remove, name="asset_subtitles_remove"),
+    path("media/<int:pk>/retry/", assets.asset_retry, name="asset_retry"),
+    path("media/<int:pk>/delete/", assets.asset_delete, name="asset_delete"),
+    path("media/<int:pk>/people/", assets.asset_person_add, name="asset_person_add"),
+    path("media/people/<int:pk>/remove/", assets.asset_person_remove, name="asset_person_remove"),
+    path("media/people/<int:pk>/consent/", assets.consent_create, name="consent_create"),
+    path("media/consents/<int:pk>/withdraw/", assets.consent_withdraw, name="consent_withdraw"),
+    # The files: private (checked, then sent by nginx, the object store or Django) and the signed public one.
+    path("media/<int:pk>/files/<str:which>", media_files.asset_file, name="asset_file"),
+    path("media/consents/<int:pk>/evidence", media_files.consent_evidence, name="consent_evidence"),
+    path("public/media/<str:token>.<str:extension>", media_files.public_rendition, name="public_rendition"),
 ]

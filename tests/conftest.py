@@ -13,7 +13,10 @@ from tests.factories import CountyFactory, LibraryFactory, MembershipFactory, Us
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):  # type: ignore[no-untyped-def]
+def _test_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
+    # Uploads and media files of a test stay in its own directory, never in var/.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.UPLOAD_TEMP_DIR = tmp_path / "uploads"
     # collectstatic does not run for tests: plain storage instead of the manifest.
     settings.STORAGES = {
         **settings.STORAGES,

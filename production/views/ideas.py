@@ -30,6 +30,7 @@ from production.forms import (
 )
 from production.models import Concept, Idea, IdeaComment, RunSheetSlot
 from production.views import county_staff, date_text, error_text, plannable_days
+from production.views.assets import asset_section_context
 
 IDEAS_PER_PAGE = 50
 
@@ -158,6 +159,7 @@ def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int =
     }
     if context["can_plan"]:
         context["plan_form"] = forms.get("plan_form") or PlanIdeaForm(days=plannable_days(county_access))
+    context.update(asset_section_context(county_access, idea))
     return render(request, "production/idea_detail.html", context, status=status)
 
 

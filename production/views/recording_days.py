@@ -26,6 +26,7 @@ from production.forms import (
 )
 from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
 from production.views import county_staff, error_text, is_htmx, safe_next_url, time_text
+from production.views.assets import asset_section_context
 
 # --- Recording days ---
 
@@ -165,6 +166,7 @@ def _render_day(
             context["signup_form"] = signup_form or SignupForm(memberships=candidates)
     if context["can_manage"]:
         context["slot_form"] = slot_form or _slot_form(None, day)
+    context.update(asset_section_context(county_access, day))
     return render(request, "production/recording_day_detail.html", context, status=status)
 
 

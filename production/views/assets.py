@@ -1,0 +1,490 @@
+"""Media pages: the assets of an idea or recording day, an asset's details, crop, subtitles, people and consent."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from production import asset_services, media
+from production.asset_services import UploadTarget
+from production.assets import Asset, AssetPerson, Consent
+from production.forms import (
+    AssetForm,
+    AssetUploadForm,
+    ConsentForm,
+    CropForm,
+    PersonForm,
+    SubtitlesForm,
+    WithdrawConsentForm,
+)
+from production.media import MediaInfo, MediaRejected
+from production.models import Idea
+from production.views import error_text, is_htmx
+
+SECTION = "production/_asset_section.html"
+
+
+# --- The assets of an idea or a recording day ---
+
+
+def can_upload_to(county_access: CountyAccess, target: UploadTarget) -> bool:
+    if isinstance(target, Idea):
+        return access.can_upload_to_idea(county_access, target)
+    return county_access.is_editor
+
+
+def _target_assets(target: UploadTarget) -> list[Asset]:
+    assets = (
+        Asset.objects.filter(idea=target) if isinstance(target, Idea) else Asset.objects.filter(recording_day=target)
+    )
+    return list(assets.for_list().order_by("-created_at", "-pk"))
+
+
+def asset_section_context(county_access: CountyAccess, target: UploadTarget) -> dict[str, Any]:
+    """What the media section of an idea's or a recording day's page needs (three queries)."""
+    is_idea = isinstance(target, Idea)
+    return {
+        "assets": _target_assets(target),
+        "asset_target": target,
+        "can_upload": can_upload_to(county_access, target),
+        "assets_url": reverse(
+            "production:idea_assets" if is_idea else "production:recording_day_assets", args=[target.pk]
+        ),
+        "upload_url": asset_services.media_upload_url(target),
+        "upload_form_url": reverse(
+            "production:idea_upload_form" if is_idea else "production:recording_day_upload_form", args=[target.pk]
+        ),
+        "upload_form": AssetUploadForm(),
+        "upload_limits": {
+            "image": settings.UPLOAD_IMAGE_MAX_BYTES,
+            "video": settings.UPLOAD_VIDEO_MAX_BYTES,
+        },
+        "upload_texts": _upload_texts(),
+    }
+
+
+def _upload_texts() -> dict[str, str]:
+    """The upload script's words, translated here (the script has no catalogue of its own)."""
+    return {
+        "waiting": _("Waiting"),
+        "uploading": _("Uploading %(percent)s %%"),
+        "paused": _("Interrupted at %(percent)s %%"),
+        "checking": _("Checking the file…"),
+        "done": _("Uploaded. Making the Instagram version…"),
+        "doneAnnouncement": _("%(name)s is uploaded."),
+        "failedAnnouncement": _("%(name)s could not be uploaded: %(message)s"),
+        "interrupted": _(
+            "The connection was interrupted. Your upload is kept: try again to go on from where it stopped."
+        ),
+        "refused": _("The file was refused."),
+        "retry": _("Try again"),
+        "cancel": _("Cancel"),
+        "dismiss": _("Remove from the list"),
+        "cancelled": _("%(name)s: upload cancelled."),
+        "open": _("Open"),
+    }
+
+
+def _section_response(request: AuthenticatedHttpRequest, target: UploadTarget) -> HttpResponse:
+    county_access = access.require_role(request)
+    if not is_htmx(request):
+        return redirect(target.get_absolute_url() + "#media")
+    return render(request, f"{SECTION}#asset-list", asset_section_context(county_access, target))
+
+
+@login_required
+@require_GET
+def idea_assets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The idea's media list (htmx refreshes it after an upload)."""
+    return _section_response(request, access.get_idea_for_user(request, pk))
+
+
+@login_required
+@require_GET
+def recording_day_assets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _section_response(request, access.get_recording_day_for_user(request, pk))
+
+
+def _upload_from_form(request: AuthenticatedHttpRequest, target: UploadTarget) -> HttpResponse:
+    """The plain form (no JavaScript): each file is checked and added or refused on its own."""
+    form = AssetUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, error_text(ValidationError(list(form.errors.get("uploads", [])))))
+        return redirect(target.get_absolute_url() + "#media")
+    added = 0
+    for upload in form.cleaned_data["uploads"]:
+        try:
+            info = media.inspect_upload(
+                upload,
+                max_image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
+                max_video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
+            )
+        except MediaRejected as error:
+            messages.error(request, _("%(name)s: %(message)s") % {"name": upload.name, "message": error})
+            continue
+        asset_services.add_asset(
+            by=request.user, target=target, source=upload, original_name=upload.name or "", info=info
+        )
+        added += 1
+    if added:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s file was uploaded; its Instagram version is being made.",
+                "%(count)s files were uploaded; their Instagram versions are being made.",
+                added,
+            )
+            % {"count": added},
+        )
+    return redirect(target.get_absolute_url() + "#media")
+
+
+@login_required
+@require_POST
+def idea_upload_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _upload_from_form(request, access.get_idea_for_upload(request, pk))
+
+
+@login_required
+@require_POST
+def recording_day_upload_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _upload_from_form(request, access.get_recording_day_for_upload(request, pk))
+
+
+# --- One asset ---
+
+
+def _with_people(asset: Asset) -> Asset:
+    """The asset again with its people and their consents (newest first, with who recorded them)."""
+    consents = Consent.objects.select_related("recorded_by").order_by("-given_at", "-pk")
+    return (
+        Asset.objects.select_related("library", "idea", "recording_day__host_library", "uploaded_by")
+        .prefetch_related(
+            Prefetch("people", queryset=AssetPerson.objects.prefetch_related(Prefetch("consents", queryset=consents)))
+        )
+        .get(pk=asset.pk)
+    )
+
+
+def instagram_checks(asset: Asset) -> list[tuple[str, media.InstagramCheck]]:
+    """The Instagram check in the reader's language (recomputed from the stored probe; it is cheap)."""
+    if asset.status != Asset.Status.READY or not asset.info:
+        return []
+    info = MediaInfo.from_json(asset.info)
+    if asset.is_image:
+        aspect = cast(media.Aspect, asset.aspect) if asset.aspect else None
+        return [(_("In the feed or a carousel"), media.instagram_check_image(info, aspect))]
+    return [
+        (_("As a reel"), media.instagram_check_video(info, "reel")),
+        (_("In a carousel"), media.instagram_check_video(info, "carousel")),
+    ]
+
+
+def crop_preview(asset: Asset) -> dict[str, Any] | None:
+    """The crop drawn over the photo: the box in the photo's own pixels (an SVG over the thumbnail)."""
+    if not asset.is_image or not asset.width or not asset.height:
+        return None
+    plan = media.plan_crop(
+        asset.width,
+        asset.height,
+        cast(media.Aspect, asset.aspect) if asset.aspect else None,
+        focus=(asset.crop_focus_x, asset.crop_focus_y),
+    )
+    left, top, right, bottom = plan.box
+    return {
+        "width": asset.width,
+        "height": asset.height,
+        "x": round(left * asset.width),
+        "y": round(top * asset.height),
+        "box_width": round((right - left) * asset.width),
+        "box_height": round((bottom - top) * asset.height),
+    }
+
+
+def _people_rows(asset: Asset) -> list[dict[str, Any]]:
+    today = timezone.localdate()
+    return [
+        {"person": person, "consent": person.current_consent(), "state": person.consent_state(today=today)}
+        for person in asset.people.all()
+    ]
+
+
+def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any) -> dict[str, Any]:
+    county_access = access.require_role(request)
+    can_change = access.can_change_asset(county_access, asset)
+    return {
+        "asset": asset,
+        "can_change": can_change,
+        "people_rows": _people_rows(asset),
+        "consent_state": asset.consent_state(),
+        "checks": instagram_checks(asset),
+        "crop": crop_preview(asset),
+        "details_form": forms.get("details_form") or AssetForm(instance=asset),
+        "crop_form": forms.get("crop_form") or (CropForm.for_asset(asset) if asset.is_image else None),
+        "subtitles_form": forms.get("subtitles_form") or (SubtitlesForm() if asset.is_video else None),
+        "person_form": forms.get("person_form") or PersonForm(prefix="person"),
+        "minor_age": settings.CONSENT_MINOR_AGE,
+    }
+
+
+def _render_asset(request: AuthenticatedHttpRequest, asset: Asset, *, status: int = 200, **forms: Any) -> HttpResponse:
+    return render(
+        request, "production/asset_detail.html", _asset_context(request, _with_people(asset), **forms), status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def asset_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """An asset's page; a POST saves its details (title, alt text, credit, tags, burned-in subtitles)."""
+    asset = access.get_asset_for_user(request, pk, for_change=request.method == "POST")
+    if request.method == "POST":
+        form = AssetForm(request.POST, instance=asset)
+        if form.is_valid():
+            asset_services.update_asset(
+                by=request.user, asset=form.save(commit=False), changed=form.changed_model_fields
+            )
+            messages.success(request, _("The details of “%(asset)s” were saved.") % {"asset": asset})
+            return redirect(asset)
+        return _render_asset(request, asset, status=400, details_form=form)
+    return _render_asset(request, asset)
+
+
+@login_required
+@require_GET
+def asset_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """One card of a media list; polled every 2 s while the asset is processing."""
+    asset = access.get_asset_for_user(request, pk)
+    asset = Asset.objects.for_list().get(pk=asset.pk)
+    return render(request, f"{SECTION}#asset-card", {"asset": asset, "announce": not asset.is_processing})
+
+
+@login_required
+@require_GET
+def asset_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The preview and Instagram check on an asset's page; polled every 2 s while it is processing."""
+    asset = access.get_asset_for_user(request, pk)
+    context = _asset_context(request, _with_people(asset))
+    context["announce"] = not asset.is_processing
+    return render(request, "production/asset_detail.html#asset-status", context)
+
+
+@login_required
+@require_POST
+def asset_crop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    asset = access.get_asset_for_user(request, pk, for_change=True)
+    form = CropForm.for_asset(asset, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            asset_services.change_crop(
+                by=request.user,
+                asset=asset,
+                aspect=data["aspect"],
+                focus_x=data["focus_x"] / 100,
+                focus_y=data["focus_y"] / 100,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The crop was saved; the Instagram version is being made again."))
+            return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#crop")
+    return _render_asset(request, asset, status=400, crop_form=form)
+
+
+@login_required
+@require_POST
+def asset_subtitles(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    asset = access.get_asset_for_user(request, pk, for_change=True)
+    form = SubtitlesForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(media.SUBTITLE_MAX_BYTES + 1)
+        try:
+            info = asset_services.set_subtitles(by=request.user, asset=asset, data=data)
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "The subtitles were saved (%(count)s subtitle).",
+                    "The subtitles were saved (%(count)s subtitles).",
+                    info.cue_count,
+                )
+                % {"count": info.cue_count},
+            )
+            return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#subtitles")
+    return _render_asset(request, asset, status=400, subtitles_form=form)
+
+
+@login_required
+@require_POST
+def asset_subtitles_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    asset = access.get_asset_for_user(request, pk, for_change=True)
+    asset_services.remove_subtitles(by=request.user, asset=asset)
+    messages.success(request, _("The subtitle file was removed."))
+    return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#subtitles")
+
+
+@login_required
+@require_POST
+def asset_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    asset = access.get_asset_for_user(request, pk, for_change=True)
+    try:
+        asset_services.retry_processing(by=request.user, asset=asset)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The Instagram version is being made again."))
+    return redirect(asset)
+
+
+@login_required
+@require_POST
+def asset_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    asset = access.get_asset_for_user(request, pk, for_change=True)
+    back = asset.idea or asset.recording_day
+    name = str(asset)
+    try:
+        asset_services.delete_asset(by=request.user, asset=asset)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(asset)
+    messages.success(request, _("“%(asset)s” was deleted.") % {"asset": name})
+    return redirect(back.get_absolute_url() + "#media" if back else reverse("home"))
+
+
+# --- People shown and their consent ---
+
+
+@login_required
+@require_POST
+def asset_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    asset = access.get_asset_for_user(request, pk, for_change=True)
+    form = PersonForm(request.POST, prefix="person")
+    if form.is_valid():
+        try:
+            person = asset_services.add_person(
+                by=request.user, asset=asset, name=form.cleaned_data["name"], category=form.cleaned_data["category"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("%(name)s was added. Record their consent next.") % {"name": person.name})
+            return redirect(reverse("production:consent_create", args=[person.pk]))
+    return _render_asset(request, asset, status=400, person_form=form)
+
+
+@login_required
+@require_POST
+def asset_person_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    person = access.get_asset_person_for_user(request, pk)
+    asset = person.asset
+    try:
+        asset_services.remove_person(by=request.user, person=person)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("%(name)s was taken off the list.") % {"name": person.name})
+    return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#people")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Record a person's consent: scope, dates, a guardian for a minor, and the signed form or a note."""
+    person = access.get_asset_person_for_user(request, pk)
+    form = ConsentForm(
+        request.POST or None,
+        request.FILES or None,
+        minor_age=settings.CONSENT_MINOR_AGE,
+        initial={
+            "given_at": timezone.localdate(),
+            "person_is_minor": person.category == AssetPerson.Category.CHILD,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            asset_services.record_consent(
+                by=request.user,
+                person=person,
+                covers_publishing=data["covers_publishing"],
+                covers_archive_reuse=data["covers_archive_reuse"],
+                given_at=data["given_at"],
+                valid_until=data["valid_until"],
+                person_is_minor=data["person_is_minor"],
+                given_by=data["given_by"],
+                evidence=data["evidence"],
+                evidence_note=data["evidence_note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The consent of %(name)s was recorded.") % {"name": person.name})
+            return redirect(reverse("production:asset_detail", args=[person.asset_id]) + "#people")
+    return render(
+        request,
+        "production/consent_form.html",
+        {"form": form, "person": person, "asset": person.asset, "minor_age": settings.CONSENT_MINOR_AGE},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a consent: the person no longer agrees (asks first, and offers the same name elsewhere)."""
+    consent = access.get_consent_for_user(request, pk)
+    person = consent.person
+    county_access = access.require_role(request)
+    others = [
+        other
+        for other in asset_services.people_with_the_same_name(person)
+        if access.can_change_asset(county_access, other.asset)
+    ]
+    form = WithdrawConsentForm(request.POST or None, others=others)
+    if consent.withdrawn_at is not None:
+        messages.info(request, _("This consent was already withdrawn."))
+        return redirect(reverse("production:asset_detail", args=[person.asset_id]) + "#people")
+    if request.method == "POST" and form.is_valid():
+        try:
+            asset_services.withdraw_consent(
+                by=request.user,
+                consent=consent,
+                note=form.cleaned_data["note"],
+                also=form.cleaned_data.get("also") or [],
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "The consent of %(name)s was withdrawn. The media showing them can no longer be published "
+                    "or reused, and the coordinators have been told."
+                )
+                % {"name": person.name},
+            )
+        return redirect(reverse("production:asset_detail", args=[person.asset_id]) + "#people")
+    return render(
+        request,
+        "production/consent_withdraw.html",
+        {"form": form, "consent": consent, "person": person, "asset": person.asset},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,255 @@
+"""Serving media files: privately to people of the asset's county, and to Instagram at a signed address.
+
+Nothing under MEDIA_ROOT is served directly. Django checks access (through
+libraries/access.py) and then hands the bytes to whoever sends them best:
+
+* nginx, with `X-Accel-Redirect` to MEDIA_ACCEL_REDIRECT_PREFIX (production);
+  nginx also answers Range requests;
+* the object store, with a redirect to a short-lived presigned URL (S3);
+* Django itself, streaming the file with Range support (development).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import IO, Literal
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.db.models.fields.files import FieldFile
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest
+from production import signed_urls
+from production.assets import Asset, people_with_consents
+
+ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles")
+CONTENT_TYPES = {
+    "thumbnail": "image/webp",
+    "rendition": "image/jpeg",
+    "poster": "image/jpeg",
+    "subtitles": "text/vtt; charset=utf-8",
+}
+EVIDENCE_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "heic": "image/heic"}
+STREAM_CHUNK_BYTES = 256 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Browsers may keep a private file for a day: its address carries a version (Asset.file_url).
+PRIVATE_CACHE = "private, max-age=86400"
+
+
+# --- Sending a stored file ---
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | Literal[False] | None:
+    """One `bytes=` range as (first, last), None for none (or one we ignore), False when unsatisfiable."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:  # several ranges, or another unit: the whole file is a valid answer
+        return None
+    first_text, last_text = match.groups()
+    if not first_text and not last_text:
+        return None
+    if not first_text:  # the last N bytes
+        suffix = int(last_text)
+        if suffix == 0:
+            return False
+        return max(0, size - suffix), size - 1
+    first = int(first_text)
+    last = min(int(last_text), size - 1) if last_text else size - 1
+    if first >= size or (last_text and int(last_text) < first):
+        return False
+    return first, last
+
+
+def _read_range(handle: IO[bytes], first: int, last: int) -> Iterator[bytes]:
+    with handle:
+        handle.seek(first)
+        remaining = last - first + 1
+        while remaining > 0:
+            chunk = handle.read(min(STREAM_CHUNK_BYTES, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
+
+def _stream(request: HttpRequest, path: str, *, content_type: str, disposition: str | None) -> HttpResponseBase:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  # closed by the response (or below)
+    except FileNotFoundError as error:
+        raise Http404 from error
+    size = os.fstat(handle.fileno()).st_size
+    wanted = _byte_range(request.headers.get("Range"), size)
+    response: HttpResponseBase
+    if wanted is False:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    elif request.method == "HEAD":
+        handle.close()
+        response = HttpResponse(content_type=content_type)
+        response["Content-Length"] = str(size)
+    elif wanted is None:
+        response = FileResponse(handle, content_type=content_type)
+    else:
+        first, last = wanted
+        response = StreamingHttpResponse(_read_range(handle, first, last), status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    if disposition:
+        response["Content-Disposition"] = disposition
+    return response
+
+
+def _presigned_url(field_file: FieldFile, name: str, *, content_type: str, disposition: str | None) -> str:
+    from storages.backends.s3 import S3Storage
+
+    if isinstance(field_file.storage, S3Storage):
+        parameters = {"ResponseContentType": content_type}
+        if disposition:
+            parameters["ResponseContentDisposition"] = disposition
+        return str(field_file.storage.url(name, parameters=parameters))
+    return str(field_file.storage.url(name))
+
+
+def serve_file(
+    request: HttpRequest,
+    field_file: FieldFile,
+    *,
+    content_type: str,
+    filename: str | None = None,
+    as_attachment: bool = False,
+    cache_control: str = PRIVATE_CACHE,
+) -> HttpResponseBase:
+    """Send a stored file after the caller has checked access (see the module docstring)."""
+    name = field_file.name
+    if not name:
+        raise Http404
+    disposition = content_disposition_header(as_attachment, filename or "") if filename or as_attachment else None
+    try:
+        local_path = field_file.storage.path(name)
+    except NotImplementedError:
+        local_path = None
+    response: HttpResponseBase
+    if local_path is None:
+        response = HttpResponseRedirect(
+            _presigned_url(field_file, name, content_type=content_type, disposition=disposition)
+        )
+    elif settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX + quote(name)
+        if disposition:
+            response["Content-Disposition"] = disposition
+    else:
+        response = _stream(request, local_path, content_type=content_type, disposition=disposition)
+    response["Cache-Control"] = cache_control
+    # Uploaded files must never be read as another type (an SVG or HTML trick) on our origin.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- Private media ---
+
+
+def _download_name(asset: Asset, which: str) -> str:
+    stem = asset.original_name.rsplit(".", 1)[0] or "media"
+    return {
+        "original": asset.original_name,
+        "thumbnail": f"{stem}-thumbnail.webp",
+        "rendition": f"{stem}-instagram.jpg" if asset.is_image else asset.original_name,
+        "poster": f"{stem}-poster.jpg",
+        "subtitles": f"{stem}.vtt",
+    }[which]
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpResponseBase:
+    """One of an asset's files, for people of its county (another county's: 404)."""
+    if which not in ASSET_FILES:
+        raise Http404
+    asset = access.get_asset_for_user(request, pk)
+    field_file: FieldFile = getattr(asset, which)
+    content_type = (
+        asset.mime_type if which == "original" or (which == "rendition" and asset.is_video) else CONTENT_TYPES[which]
+    )
+    return serve_file(
+        request,
+        field_file,
+        content_type=content_type,
+        filename=_download_name(asset, which),
+        as_attachment=request.GET.get("download") == "1",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def consent_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    """The signed consent form, for people who may change the asset; always a download."""
+    consent = access.get_consent_for_user(request, pk)
+    extension = (consent.evidence.name or "").rsplit(".", 1)[-1].lower() if consent.evidence else ""
+    return serve_file(
+        request,
+        consent.evidence,
+        content_type=EVIDENCE_TYPES.get(extension, "application/octet-stream"),
+        filename=f"consent-{consent.pk}.{extension or 'bin'}",
+        as_attachment=True,
+        cache_control="private, no-store",
+    )
+
+
+# --- The signed address for Instagram ---
+
+
+def _plain(status: int, text: str) -> HttpResponse:
+    response = HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def public_rendition(request: HttpRequest, token: str, extension: str) -> HttpResponseBase:
+    """The file Instagram fetches to publish an asset: only with a genuine, unexpired signature.
+
+    Public on purpose (Meta fetches without cookies). A forged token is 403,
+    an expired one 410, and so is an asset whose people no longer all consent
+    to publishing: a withdrawal stops even an address already handed out.
+    """
+    try:
+        uid = signed_urls.asset_uid_from_token(token)
+    except signing.SignatureExpired:
+        return _plain(410, _("This address has expired."))
+    except signing.BadSignature:
+        return _plain(403, _("This address is not valid."))
+    asset = Asset.objects.filter(uid=uid, status=Asset.Status.READY).prefetch_related(people_with_consents()).first()
+    if asset is None or not asset.rendition or signed_urls.public_file(asset).extension != extension:
+        raise Http404
+    if not asset.allows_publishing():
+        return _plain(410, _("This file may no longer be published."))
+    response = serve_file(
+        request,
+        asset.rendition,
+        content_type=signed_urls.public_file(asset).content_type,
+        cache_control="no-store",
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,327 @@
+"""People shown and their consent: recording it, the derived state, withdrawal and the nightly expiry."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from libraries.models import AuditEntry
+from production import asset_services, tasks
+from production.assets import Asset, AssetPerson, Consent, ConsentState
+from production.models import Idea
+from tests.conftest import World, client_for
+from tests.production.factories import IdeaFactory
+from tests.production.mediafiles import make_asset
+
+pytestmark = pytest.mark.django_db
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+@pytest.fixture
+def idea(world: World) -> Idea:
+    return IdeaFactory(library=world.library, status=Idea.Status.RECORDED)
+
+
+@pytest.fixture
+def asset(world: World, idea: Idea) -> Asset:
+    return make_asset(idea, by=world.editor, name="Eventyrstund.jpg")
+
+
+def person_in(asset: Asset, name: str = "Kari Nordmann", category: str = AssetPerson.Category.STAFF) -> AssetPerson:
+    return AssetPerson.objects.create(asset=asset, name=name, category=category)
+
+
+def consent_for(person: AssetPerson, **fields: object) -> Consent:
+    values: dict[str, object] = {"given_at": today() - timedelta(days=10), "evidence_note": "Signert skjema i permen"}
+    values.update(fields)
+    return Consent.objects.create(person=person, **values)
+
+
+def fresh(asset: Asset) -> Asset:
+    return Asset.objects.for_list().get(pk=asset.pk)
+
+
+# --- Recording consent ---
+
+
+def test_a_person_is_added_and_their_consent_recorded(world: World, asset: Asset, librarian_client: Client) -> None:
+    response = librarian_client.post(
+        reverse("production:asset_person_add", args=[asset.pk]),
+        {"person-name": "Per Olsen", "person-category": "staff"},
+    )
+    person = AssetPerson.objects.get()
+    assert response["Location"] == reverse("production:consent_create", args=[person.pk])
+    assert fresh(asset).consent_state() == ConsentState.MISSING
+    response = librarian_client.post(
+        reverse("production:consent_create", args=[person.pk]),
+        {
+            "covers_publishing": "on",
+            "covers_archive_reuse": "on",
+            "given_at": today().isoformat(),
+            "valid_until": (today() + timedelta(days=365)).isoformat(),
+            "evidence_note": "Muntlig samtykke på opptaksdagen, notert av Per.",
+        },
+    )
+    assert response.status_code == 302
+    consent = Consent.objects.get()
+    assert (consent.recorded_by, consent.person_is_minor, consent.covers_publishing) == (world.librarian, False, True)
+    assert fresh(asset).consent_state() == ConsentState.OK
+    assert AuditEntry.objects.filter(action="consent.recorded", object_id=str(consent.pk)).exists()
+
+
+def test_a_childs_consent_needs_a_guardian(asset: Asset, editor_client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CONSENT_MINOR_AGE = 16
+    child = person_in(asset, "Gutt med rød lue", AssetPerson.Category.CHILD)
+    url = reverse("production:consent_create", args=[child.pk])
+    form = editor_client.get(url).text
+    assert "The person is under 16" in form
+    assert re.search(r'<input type="checkbox" name="person_is_minor"[^>]* checked>', form)  # a child: ticked at first
+    data = {
+        "covers_publishing": "on",
+        "given_at": today().isoformat(),
+        "person_is_minor": "on",
+        "evidence": ContentFile(b"%PDF-1.7 signert", name="samtykke.pdf"),
+    }
+    refused = editor_client.post(url, data)
+    assert refused.status_code == 400
+    assert "People under 16 need a guardian&#x27;s consent" in refused.text
+    assert not Consent.objects.exists()
+    data["evidence"] = ContentFile(b"%PDF-1.7 signert", name="samtykke.pdf")
+    assert editor_client.post(url, {**data, "given_by": "Kari Nordmann (mor)"}).status_code == 302
+    consent = Consent.objects.get()
+    assert (consent.given_by, consent.person_is_minor, consent.covers_archive_reuse) == (
+        "Kari Nordmann (mor)",
+        True,
+        False,
+    )
+    assert consent.evidence.name.endswith(".pdf")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"given_at": (timezone.localdate() + timedelta(days=3)).isoformat()}, "cannot be given in the future"),
+        ({"valid_until": (timezone.localdate() - timedelta(days=1)).isoformat()}, "already expired"),
+        ({"covers_publishing": "", "covers_archive_reuse": ""}, "Choose what the consent covers"),
+        ({"evidence_note": ""}, "Upload the signed form, or write a note"),
+        ({"evidence": ContentFile(b"<html>not a form</html>", name="skjema.pdf")}, "must be a PDF or a photo"),
+    ],
+    ids=["future", "expired", "no-scope", "no-evidence", "html-as-evidence"],
+)
+def test_consent_that_cannot_be_recorded_is_refused_with_a_reason(
+    asset: Asset, editor_client: Client, fields: dict[str, object], message: str
+) -> None:
+    person = person_in(asset)
+    data: dict[str, object] = {
+        "covers_publishing": "on",
+        "covers_archive_reuse": "on",
+        "given_at": (today() - timedelta(days=2)).isoformat(),
+        "evidence_note": "Notat",
+    }
+    data.update(fields)
+    response = editor_client.post(
+        reverse("production:consent_create", args=[person.pk]), {k: v for k, v in data.items() if v != ""}
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    assert not Consent.objects.exists()
+
+
+def test_only_editors_and_the_assets_library_record_consent(
+    world: World, asset: Asset, outsider_client: Client
+) -> None:
+    person = person_in(asset)
+    url = reverse("production:consent_create", args=[person.pk])
+    assert client_for(world.other_librarian).get(url).status_code == 403
+    assert outsider_client.get(url).status_code == 404
+    assert client_for(world.librarian).get(url).status_code == 200
+
+
+def test_someone_with_a_consent_on_record_cannot_be_removed(world: World, asset: Asset, editor_client: Client) -> None:
+    added_by_mistake = person_in(asset, "Feil person")
+    recorded = person_in(asset, "Kari")
+    consent_for(recorded)
+    editor_client.post(reverse("production:asset_person_remove", args=[added_by_mistake.pk]))
+    response = editor_client.post(reverse("production:asset_person_remove", args=[recorded.pk]), follow=True)
+    assert "withdraw the consent instead" in response.text
+    assert list(AssetPerson.objects.values_list("name", flat=True)) == ["Kari"]
+
+
+# --- The derived state ---
+
+
+def test_the_assets_consent_state_is_the_worst_of_its_people(asset: Asset) -> None:
+    assert fresh(asset).consent_state() == ConsentState.OK  # nobody shown
+    consent_for(person_in(asset, "A"))
+    assert fresh(asset).consent_state() == ConsentState.OK
+    consent_for(person_in(asset, "B"), valid_until=today() + timedelta(days=10))
+    assert fresh(asset).consent_state() == ConsentState.EXPIRING
+    person_in(asset, "C")
+    assert fresh(asset).consent_state() == ConsentState.MISSING
+    consent_for(person_in(asset, "D"), withdrawn_at=timezone.now())
+    assert fresh(asset).consent_state() == ConsentState.WITHDRAWN
+
+
+@pytest.mark.parametrize(
+    ("fields", "reusable"),
+    [
+        ({}, True),
+        ({"covers_archive_reuse": False}, False),
+        ({"valid_until": timezone.localdate() - timedelta(days=1)}, False),
+        ({"withdrawn_at": timezone.now()}, False),
+        ({"person_is_minor": True, "given_by": "Mor"}, True),
+        (None, False),  # nobody recorded a consent
+    ],
+    ids=["valid", "publishing-only", "expired", "withdrawn", "minor-with-guardian", "missing"],
+)
+def test_archive_reuse_is_derived_the_same_in_python_and_in_sql(
+    asset: Asset, fields: dict[str, object] | None, reusable: bool
+) -> None:
+    person = person_in(asset)
+    if fields is not None:
+        consent_for(person, given_at=today() - timedelta(days=400), **fields)
+    assert fresh(asset).allows_archive_reuse() is reusable
+    assert Asset.objects.reusable_from_archive().filter(pk=asset.pk).exists() is reusable
+
+
+def test_a_newer_consent_replaces_an_older_one_in_both_derivations(asset: Asset) -> None:
+    person = person_in(asset)
+    consent_for(person, given_at=today() - timedelta(days=30), covers_archive_reuse=False)
+    consent_for(person, given_at=today() - timedelta(days=5))
+    assert fresh(asset).allows_archive_reuse()
+    assert Asset.objects.reusable_from_archive().filter(pk=asset.pk).exists()
+
+
+# --- Withdrawal ---
+
+
+def test_withdrawing_consent_blocks_the_asset_tells_the_coordinators_and_is_audited(
+    world: World, idea: Idea, asset: Asset, editor_client: Client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    kari = person_in(asset, "Kari Nordmann")
+    consent = consent_for(kari)
+    # The same person recorded in another photo, and someone else with a valid consent.
+    other_photo = make_asset(idea, by=world.editor, name="Andre.jpg")
+    kari_again = person_in(other_photo, "kari nordmann")
+    consent_for(kari_again)
+    unrelated = make_asset(idea, by=world.editor, name="Tredje.jpg")
+    consent_for(person_in(unrelated, "Per"))
+    assert all(fresh(a).allows_archive_reuse() for a in (asset, other_photo, unrelated))
+
+    url = reverse("production:consent_withdraw", args=[consent.pk])
+    page = editor_client.get(url).text
+    assert "Andre.jpg" in page  # offered: the same name in other media
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(url, {"note": "Ringte og trakk samtykket 12. mai.", "also": [kari_again.pk]})
+    assert response.status_code == 302
+
+    for blocked in (asset, other_photo):
+        blocked = fresh(blocked)
+        assert blocked.consent_state() == ConsentState.WITHDRAWN
+        assert not blocked.allows_archive_reuse()
+        assert not blocked.allows_publishing()
+        assert blocked.consent_lapsed_at is not None
+    assert set(Asset.objects.reusable_from_archive().values_list("pk", flat=True)) == {unrelated.pk}
+    assert fresh(unrelated).consent_lapsed_at is None
+    withdrawn = Consent.objects.filter(withdrawn_at__isnull=False)
+    assert set(withdrawn.values_list("person__name", flat=True)) == {"Kari Nordmann", "kari nordmann"}
+    assert set(withdrawn.values_list("withdrawal_note", flat=True)) == {"Ringte og trakk samtykket 12. mai."}
+
+    entries = AuditEntry.objects.filter(action="consent.withdrawn")
+    assert entries.count() == 2
+    assert {entry.actor for entry in entries} == {world.editor}
+    assert [message.to for message in mail.outbox] == [[world.coordinator.email]]
+    message = mail.outbox[0]
+    assert "Kari Nordmann" in message.subject
+    assert "Ringte og trakk samtykket" in message.body
+    assert f"http://testserver{asset.get_absolute_url()}" in message.body
+    assert f"http://testserver{other_photo.get_absolute_url()}" in message.body
+
+    page = editor_client.get(asset.get_absolute_url()).text
+    assert "Consent withdrawn or expired." in page
+
+
+def test_withdrawing_twice_changes_nothing_more(world: World, asset: Asset, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    consent = consent_for(person_in(asset))
+    with django_capture_on_commit_callbacks(execute=True):
+        asset_services.withdraw_consent(by=world.editor, consent=consent)
+    with pytest.raises(Exception, match="already withdrawn"):
+        asset_services.withdraw_consent(by=world.editor, consent=consent)
+    assert AuditEntry.objects.filter(action="consent.withdrawn").count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_new_consent_after_a_withdrawal_lifts_the_block(world: World, asset: Asset) -> None:
+    person = person_in(asset)
+    asset_services.withdraw_consent(by=world.editor, consent=consent_for(person))
+    assert fresh(asset).consent_lapsed_at is not None
+    asset_services.record_consent(
+        by=world.editor,
+        person=person,
+        covers_publishing=True,
+        covers_archive_reuse=True,
+        given_at=today(),
+        valid_until=None,
+        person_is_minor=False,
+        evidence_note="Ny avtale, signert skjema",
+    )
+    asset = fresh(asset)
+    assert asset.consent_state() == ConsentState.OK
+    assert asset.consent_lapsed_at is None
+    assert asset.allows_archive_reuse()
+
+
+# --- The nightly expiry ---
+
+
+def test_the_nightly_task_expires_consents_once_however_often_it_runs(
+    world: World, idea: Idea, asset: Asset, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    lapsed = consent_for(
+        person_in(asset, "Liv"), given_at=today() - timedelta(days=400), valid_until=today() - timedelta(days=1)
+    )
+    valid = consent_for(person_in(make_asset(idea, by=world.editor), "Nils"), valid_until=today())
+    # An old consent that a newer one replaced expires quietly.
+    replaced = person_in(make_asset(idea, by=world.editor), "Amir")
+    consent_for(replaced, given_at=today() - timedelta(days=800), valid_until=today() - timedelta(days=30))
+    consent_for(replaced, given_at=today() - timedelta(days=20))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.expire_consents() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.expire_consents() == 0  # beat ticks twice, or the task is delivered again
+
+    asset = fresh(asset)
+    assert asset.consent_state() == ConsentState.WITHDRAWN
+    assert asset.consent_lapsed_at is not None
+    assert not Asset.objects.reusable_from_archive().filter(pk=asset.pk).exists()
+    lapsed.refresh_from_db()
+    assert lapsed.lapse_handled_at is not None
+    assert lapsed.withdrawn_at is None
+    valid.refresh_from_db()
+    assert valid.lapse_handled_at is None
+    entries = AuditEntry.objects.filter(action="consent.expired")
+    assert [(entry.object_id, entry.actor) for entry in entries] == [(str(lapsed.pk), None)]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [world.coordinator.email]
+    assert "The consent of Liv has expired." in mail.outbox[0].body
+
+
+def test_expiry_and_cleanup_tasks_are_scheduled() -> None:
+    from config.celery import app
+
+    schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"production.expire_consents", "production.clean_abandoned_uploads"} <= schedule
+    assert {"production.expire_consents", "production.clean_abandoned_uploads", "production.process_asset"} <= set(
+        app.tasks
+    )
