@@ -28,6 +28,16 @@ app.conf.beat_schedule = {
         "task": "production.send_recording_day_reminders",
         "schedule": crontab(minute=5, hour="7-20"),
     },
+    # Consents past their last valid day lapse in the night (each once, claimed in the database).
+    "expire-consents": {"task": "production.expire_consents", "schedule": crontab(minute=40, hour=2)},
+    # Resumable uploads nobody finished (UPLOAD_ABANDONED_AFTER_HOURS) free their disk space.
+    "clean-abandoned-uploads": {"task": "production.clean_abandoned_uploads", "schedule": crontab(minute=25)},
+    # Due posts to the worker; posts a dead worker left behind are taken up again.
+    # SKIP LOCKED in the tick makes an overlapping tick harmless.
+    "publish-due-posts": {"task": "publishing.enqueue_due_posts", "schedule": 60.0},
+    # Tokens: refreshed before they lapse, the coordinator warned a week ahead (once).
+    "instagram-tokens": {"task": "publishing.look_after_tokens", "schedule": crontab(minute=15, hour=6)},
+    "collaborator-invites": {"task": "publishing.refresh_collaborator_invites", "schedule": crontab(minute=40)},
 }
 
 

@@ -34,6 +34,9 @@ from urllib.parse import quote
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = BASE_DIR / "var"
 DATABASE_NAME = "innspill"
+# The demo's Meta app, known only to the fake Graph API that `make run` starts.
+DEMO_APP_ID = "innspill-demo-app"
+DEMO_APP_SECRET = "innspill-demo-secret"  # noqa: S105 - a local demo value, not a secret
 
 
 def _answers(host: str, port: int) -> bool:
@@ -160,6 +163,9 @@ def development_environment() -> dict[str, str]:
         "REQUIRE_MFA": "false",
         "SECURE_SSL_REDIRECT": "false",
         "MEDIA_ROOT": str(VAR / "media"),
+        # The fake Graph API's app (the fake started below checks OAuth calls against it).
+        "INSTAGRAM_APP_ID": DEMO_APP_ID,
+        "INSTAGRAM_APP_SECRET": DEMO_APP_SECRET,
     }
     return {key: value for key, value in defaults.items() if not os.environ.get(key)}
 
@@ -242,6 +248,9 @@ def run(port: int) -> int:
                     sys.executable, "-m", "publishing.fake_graph",
                     "--port", str(graph_port),
                     "--state-file", str(VAR / "fake_graph.json"),
+                    # "Connect with Facebook" works against the fake with the app the web process uses.
+                    "--app-id", env.get("INSTAGRAM_APP_ID") or DEMO_APP_ID,
+                    "--app-secret", env.get("INSTAGRAM_APP_SECRET") or DEMO_APP_SECRET,
                 ],
             )  # fmt: skip
         celery = [sys.executable, "-m", "celery", "-A", "config"]

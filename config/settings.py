@@ -257,6 +257,26 @@ STORAGES = {
     },
 }
 
+# --- Media uploads and serving (production/uploads.py, production/views/media_files.py) ---
+# Resumable (tus) uploads are written here chunk by chunk until they are
+# complete and checked. With several web processes, all of them must share
+# this directory (a shared volume), or the load balancer must keep a person
+# on one process (sticky sessions): any chunk may reach any process.
+UPLOAD_TEMP_DIR = Path(envstr("UPLOAD_TEMP_DIR", str(BASE_DIR / "var" / "uploads")))
+UPLOAD_IMAGE_MAX_BYTES = envint("UPLOAD_IMAGE_MAX_BYTES", 50 * 1024 * 1024)
+UPLOAD_VIDEO_MAX_BYTES = envint("UPLOAD_VIDEO_MAX_BYTES", 1024 * 1024 * 1024)
+# Unfinished uploads untouched for this long are deleted (an hourly task).
+UPLOAD_ABANDONED_AFTER_HOURS = envint("UPLOAD_ABANDONED_AFTER_HOURS", 24)
+# Behind nginx: an internal location that maps this prefix onto MEDIA_ROOT
+# (`location /protected-media/ { internal; alias /srv/media/; }`), so Django
+# checks access and nginx sends the bytes (and answers Range requests).
+# Empty: Django streams the files itself (development).
+MEDIA_ACCEL_REDIRECT_PREFIX = envstr("MEDIA_ACCEL_REDIRECT_PREFIX", "")
+if MEDIA_ACCEL_REDIRECT_PREFIX and not (
+    MEDIA_ACCEL_REDIRECT_PREFIX.startswith("/") and MEDIA_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured("MEDIA_ACCEL_REDIRECT_PREFIX must start and end with / (such as /protected-media/).")
+
 # --- Secrets at rest (Instagram tokens): Fernet keys, the first encrypts. ---
 ENCRYPTION_KEYS = envlist("ENCRYPTION_KEYS", "")
 if not ENCRYPTION_KEYS:
@@ -265,6 +285,42 @@ if not ENCRYPTION_KEYS:
 # --- Instagram Graph API ---
 GRAPH_API_URL = envstr("GRAPH_API_URL", "https://graph.facebook.com").rstrip("/")
 GRAPH_API_VERSION = envstr("GRAPH_API_VERSION", "v25.0")
+# The Meta app behind "Connect with Facebook" (Facebook Login) and token refreshes.
+# Empty: only a pasted long-lived token can connect, and it cannot be refreshed.
+INSTAGRAM_APP_ID = envstr("INSTAGRAM_APP_ID", "")
+INSTAGRAM_APP_SECRET = envsecret("INSTAGRAM_APP_SECRET", "")
+if bool(INSTAGRAM_APP_ID) != bool(INSTAGRAM_APP_SECRET):
+    raise ImproperlyConfigured("Set both INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET, or neither.")
+# Seconds one Graph API call may take (Meta downloads the media during some calls).
+GRAPH_API_TIMEOUT = envint("GRAPH_API_TIMEOUT", 60)
+
+# --- Publishing: the worker that publishes posts (publishing/publish.py) ---
+# The publish task's hard time limit. A worker holds a post for a lease: a post
+# whose lease ran out is taken up again by the beat tick, so the lease must
+# outlast the time limit, or a slow but living task would share its post.
+PUBLISH_TASK_TIME_LIMIT = envint("PUBLISH_TASK_TIME_LIMIT", 300)
+PUBLISH_LEASE_SECONDS = envint("PUBLISH_LEASE_SECONDS", PUBLISH_TASK_TIME_LIMIT + 120)
+if PUBLISH_LEASE_SECONDS <= PUBLISH_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("PUBLISH_LEASE_SECONDS must be longer than PUBLISH_TASK_TIME_LIMIT.")
+# Failed calls (Instagram busy, throttled, no answer) are tried again after a
+# back-off that doubles from the base up to the cap, with jitter; after the
+# last attempt the post fails with the reason. The cap stays well below the
+# Redis visibility timeout, or a waiting task would be delivered twice.
+PUBLISH_MAX_ATTEMPTS = envint("PUBLISH_MAX_ATTEMPTS", 8)
+PUBLISH_RETRY_BASE_SECONDS = envint("PUBLISH_RETRY_BASE_SECONDS", 30)
+PUBLISH_RETRY_MAX_SECONDS = envint("PUBLISH_RETRY_MAX_SECONDS", 3600)
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < PUBLISH_RETRY_MAX_SECONDS * 2:
+    raise ImproperlyConfigured("PUBLISH_RETRY_MAX_SECONDS must stay well below the Redis visibility timeout.")
+# Seconds between reads of a container that Instagram is still processing (video).
+PUBLISH_POLL_SECONDS = envint("PUBLISH_POLL_SECONDS", 30)
+# Containers (and so video processing) given up on after this many reads.
+PUBLISH_MAX_POLLS = envint("PUBLISH_MAX_POLLS", 40)
+# Tokens are refreshed this many days before they expire; the coordinator is
+# warned when one is this close to expiring all the same.
+INSTAGRAM_TOKEN_REFRESH_DAYS = envint("INSTAGRAM_TOKEN_REFRESH_DAYS", 14)
+INSTAGRAM_TOKEN_WARNING_DAYS = envint("INSTAGRAM_TOKEN_WARNING_DAYS", 7)
+# How long Instagram may fetch a rendition from its signed address.
+PUBLISH_MEDIA_URL_SECONDS = envint("PUBLISH_MEDIA_URL_SECONDS", 6 * 60 * 60)
 
 # --- E-mail (Django 6.1 MAILERS) ---
 _email_backends = {
@@ -319,6 +375,13 @@ SECURE_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+if STORAGE_BACKEND == "s3":
+    # Private media are answered with a redirect to a presigned address on the
+    # object store, which pages then load pictures and video from.
+    _store_url = envstr("AWS_S3_ENDPOINT_URL", "") or "https://*.amazonaws.com"
+    _store_origin = "/".join(_store_url.split("/", 3)[:3])
+    SECURE_CSP["img-src"].append(_store_origin)
+    SECURE_CSP["media-src"].append(_store_origin)
 SILENCED_SYSTEM_CHECKS: list[str] = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 LOGGING = {

@@ -17,6 +17,8 @@ urlpatterns = [
     path("libraries/", include("libraries.urls")),
     # Top-level paths: /ideas/, /concepts/, /recording-days/, /calendar/.
     path("", include("production.urls")),
+    # Top-level paths: /posts/, /plan/, /channel/.
+    path("", include("publishing.urls")),
     path("invitation/<str:token>/", library_views.invitation_accept, name="invitation_accept"),
     path("outbox/", library_views.outbox, name="outbox"),
     path("accounts/", include("allauth.urls")),

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from libraries.models import County, Invitation, Library, LibraryQuerySet, Membership, MembershipQuerySet, Role
+from production.assets import Asset, AssetPerson, AssetQuerySet, Consent
 from production.models import (
     Concept,
     ConceptQuerySet,
@@ -27,6 +28,7 @@ from production.models import (
     RecordingDayQuerySet,
     RunSheetSlot,
 )
+from publishing.models import Channel, Post, PostQuerySet
 
 if TYPE_CHECKING:
     from libraries.models import User
@@ -223,3 +225,108 @@ def get_signup_for_user(request: HttpRequest, pk: int) -> PresenterSignup:
     if not access.is_coordinator and signup.library_id not in access.library_ids:
         raise PermissionDenied("Only the library that signed up changes its sign-up.")
     return signup
+
+
+# --- Media: assets, the people shown and their consent (DESIGN.md §3, §5) ---
+#
+# Everyone in a county sees its media (the archive is shared). Editors and
+# coordinators upload and change any of them; a librarian uploads to their own
+# library's ideas and changes their own library's media. Recording days are
+# the county's: only editors and coordinators upload to them. A consent's
+# evidence (a signed form, often a child's guardian's) is shown only to the
+# people who may change the asset.
+
+
+def can_change_asset(access: CountyAccess, asset: Asset) -> bool:
+    return access.is_editor or asset.library_id in access.library_ids
+
+
+def can_upload_to_idea(access: CountyAccess, idea: Idea) -> bool:
+    return access.is_editor or idea.library_id in access.library_ids
+
+
+def assets_for_user(request: HttpRequest) -> tuple[CountyAccess, AssetQuerySet]:
+    access = require_role(request, Role.LIBRARIAN)
+    return access, Asset.objects.for_county(access.county)
+
+
+def get_asset_for_user(request: HttpRequest, pk: int, *, for_change: bool = False) -> Asset:
+    """An asset of the user's county; `for_change` also requires that the user may change it."""
+    access = require_role(request, Role.LIBRARIAN)
+    asset = get_object_or_404(
+        Asset.objects.for_county(access.county).select_related("library", "idea", "recording_day__host_library"),
+        pk=pk,
+    )
+    if for_change and not can_change_asset(access, asset):
+        raise PermissionDenied("Only editors and the asset's own library change it.")
+    return asset
+
+
+def get_idea_for_upload(request: HttpRequest, pk: int) -> Idea:
+    """An idea the user may add media to: any in the county for an editor, their own library's for a librarian."""
+    access = require_role(request, Role.LIBRARIAN)
+    idea = get_object_or_404(Idea.objects.for_county(access.county).select_related("library__county"), pk=pk)
+    if not can_upload_to_idea(access, idea):
+        raise PermissionDenied("Librarians add media to their own library's ideas.")
+    return idea
+
+
+def get_recording_day_for_upload(request: HttpRequest, pk: int) -> RecordingDay:
+    """A recording day of the county; only editors and coordinators add media to one."""
+    access = require_role(request, Role.EDITOR)
+    return get_object_or_404(
+        RecordingDay.objects.for_county(access.county).select_related("host_library", "county"), pk=pk
+    )
+
+
+def get_asset_person_for_user(request: HttpRequest, pk: int) -> AssetPerson:
+    """Someone shown in an asset the user may change (adding consents, removing the person)."""
+    access = require_role(request, Role.LIBRARIAN)
+    person = get_object_or_404(
+        AssetPerson.objects.filter(asset__county=access.county).select_related("asset__library", "asset__county"),
+        pk=pk,
+    )
+    if not can_change_asset(access, person.asset):
+        raise PermissionDenied("Only editors and the asset's own library change who is shown.")
+    return person
+
+
+def get_consent_for_user(request: HttpRequest, pk: int) -> Consent:
+    """A consent in an asset the user may change (to withdraw it, or to see its evidence)."""
+    access = require_role(request, Role.LIBRARIAN)
+    consent = get_object_or_404(
+        Consent.objects.filter(person__asset__county=access.county).select_related(
+            "person__asset__library", "person__asset__county"
+        ),
+        pk=pk,
+    )
+    if not can_change_asset(access, consent.person.asset):
+        raise PermissionDenied("Only editors and the asset's own library see and change consents.")
+    return consent
+
+
+# --- Publishing: posts, the plan and the channel (DESIGN.md §2) ---
+#
+# Editors and coordinators compose, review and schedule posts; librarians see
+# the plan (what is scheduled or out), not the county's drafts. Only
+# coordinators manage the Instagram connection.
+
+
+def posts_for_user(request: HttpRequest) -> tuple[CountyAccess, PostQuerySet]:
+    """The posts the user may see: every post of the county for editors, the plan for librarians."""
+    access = require_role(request, Role.LIBRARIAN)
+    posts = Post.objects.for_county(access.county)
+    return access, posts if access.is_editor else posts.visible_to_librarians()
+
+
+def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN) -> Post:
+    """A post of the user's county that their role lets them see; `role` for what the view does with it."""
+    require_role(request, role)
+    _access, posts = posts_for_user(request)
+    return get_object_or_404(posts.select_related("county", "created_by", "responsible", "concept", "idea"), pk=pk)
+
+
+def get_channel_for_user(request: HttpRequest, *, role: Role = Role.COORDINATOR) -> tuple[CountyAccess, Channel | None]:
+    """The county's Instagram channel (None before it was ever connected); coordinators only by default."""
+    access = require_role(request, role)
+    return access, Channel.objects.for_county(access.county).instagram().first()

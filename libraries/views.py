@@ -20,6 +20,7 @@ from libraries.forms import AcceptInvitationForm, InvitationForm, LibraryForm, M
 from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
 from production import homes as production_homes
+from publishing import homes as publishing_homes
 
 INVITATIONS_PER_PAGE = 50
 
@@ -45,6 +46,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["libraries_without_instagram"] = libraries.filter(instagram_username="").order_by("name")
         context["library_count"] = libraries.count()
     context.update(production_homes.home_context(county_access))
+    context.update(publishing_homes.home_context(county_access))
     return render(request, "libraries/home.html", context)
 
 

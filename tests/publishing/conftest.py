@@ -116,3 +116,36 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServ
     release.set()
     server.shutdown()
     server.server_close()
+
+
+# --- The publishing worker in this process: the fake for Instagram, the live server for the media ---
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks enqueued after a commit run at once, here, instead of going to Redis (Celery's own switch)."""
+    from config.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def publishing_setup(settings, fake_graph: FakeGraph, live_server, eager_celery: None) -> FakeGraph:  # type: ignore[no-untyped-def]
+    """The Graph API is the fake; Instagram fetches renditions from the live server; no waiting between tries."""
+    settings.GRAPH_API_URL = fake_graph.url
+    settings.GRAPH_API_TIMEOUT = 15
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.PUBLISH_RETRY_BASE_SECONDS = 0
+    settings.PUBLISH_POLL_SECONDS = 0
+    return fake_graph
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the test, so that fixtures can tell whether it failed (and show logs)."""
+    report: pytest.TestReport = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

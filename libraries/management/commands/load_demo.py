@@ -3,14 +3,24 @@
 Idempotent: running it again updates the same rows and adds what is missing.
 """
 
-from datetime import date, time, timedelta
+import io
+import math
+import tempfile
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+import av
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from PIL import ExifTags, Image, ImageDraw
 
 from libraries.models import County, Library, Membership, Role, User
+from production import asset_services
+from production.assets import Asset, AssetPerson, Consent
+from production.media import inspect_upload
 from production.models import Concept, ContentType, Idea, PresenterSignup, RecordingDay, RunSheetSlot
 
 DEMO_PASSWORD = "demo-innspill"  # noqa: S105 - local demo only, printed by `make run`
@@ -21,6 +31,68 @@ ROGALAND_MUNICIPALITIES = [
     "Suldal", "Time", "Tysvær", "Utsira", "Vindafjord",
 ]  # fmt: skip
 AGDER_MUNICIPALITIES = ["Arendal", "Grimstad", "Kristiansand", "Lillesand", "Mandal"]
+
+
+DEMO_SUBTITLES = (
+    "1\n00:00:00,200 --> 00:00:01,600\nFem bøker for regnværsdager!\n\n"
+    "2\n00:00:01,700 --> 00:00:03,300\nLån dem på Karmøy bibliotek.\n"
+).encode()
+
+
+def _photo(
+    size: tuple[int, int], label: str, colour: tuple[int, int, int], *, gps: bool = False, png: bool = False
+) -> bytes:
+    """A made-up picture for the demo: a gradient, a few shapes and a label (and camera EXIF, maybe GPS)."""
+    width, height = size
+    image = Image.new("RGB", size, colour)
+    draw = ImageDraw.Draw(image)
+    for row in range(0, height, 8):
+        shade = tuple(min(255, channel + row * 90 // height) for channel in colour)
+        draw.rectangle((0, row, width, row + 8), fill=shade)
+    for index in range(5):
+        x, y = width * (index + 1) // 6, height * (2 + index % 3) // 6
+        radius = min(width, height) // (8 + index)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(240, 200 - index * 25, 90 + index * 30))
+    draw.rectangle((0, height - height // 6, width, height), fill=(250, 248, 240))
+    draw.text((width // 20, height - height // 8), label, fill=(30, 30, 30), font_size=max(24, height // 14))
+    buffer = io.BytesIO()
+    if png:
+        image.save(buffer, "PNG")
+        return buffer.getvalue()
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Demokamera"
+    if gps:
+        location = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        location[ExifTags.GPS.GPSLatitudeRef], location[ExifTags.GPS.GPSLatitude] = "N", (58.0, 51.0, 2.0)
+        location[ExifTags.GPS.GPSLongitudeRef], location[ExifTags.GPS.GPSLongitude] = "E", (5.0, 44.0, 9.0)
+    image.save(buffer, "JPEG", quality=88, exif=exif)
+    return buffer.getvalue()
+
+
+def _video(*, seconds: float, size: tuple[int, int] = (360, 640), fps: int = 30) -> bytes:
+    """A short vertical H.264 MP4 for the demo (a moving ball on a gradient), without sound."""
+    # A real file: "fast start" moves the index to the front in a second pass over it.
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "demo.mp4"
+        _encode_video(path, seconds=seconds, size=size, fps=fps)
+        return path.read_bytes()
+
+
+def _encode_video(path: Path, *, seconds: float, size: tuple[int, int], fps: int) -> None:
+    with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for index in range(round(fps * seconds)):
+            frame = Image.new("RGB", size, (30, 70 + index, 110))
+            draw = ImageDraw.Draw(frame)
+            x = size[0] // 2 + round(math.sin(index / 8) * size[0] / 3)
+            draw.ellipse((x - 40, size[1] // 2 - 40, x + 40, size[1] // 2 + 40), fill=(250, 200, 60))
+            picture = av.VideoFrame.from_image(frame)  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
+            for packet in stream.encode(picture):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
 
 
 def _slugify_handle(municipality: str) -> str:
@@ -61,6 +133,7 @@ class Command(BaseCommand):
             Role.LIBRARIAN,
         )
         self._production(rogaland)
+        self._publishing(rogaland)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _county(self, name: str, slug: str, county_library: str, seat: str, municipalities: list[str]) -> County:
@@ -209,6 +282,110 @@ class Command(BaseCommand):
             zip([*recorded, used], [per, nils, sofie], strict=True), start=1
         ):
             self._slot(past, position, recorded_idea, "", 40, [presenter], recorded=True)
+        self._media(recorded, past, editor=editor, per=per, nils=nils)
+
+    # --- Media: photos and a video, processed at once, with people in every consent state ---
+
+    def _media(self, recorded: list[Idea], past: RecordingDay, *, editor: User, per: User, nils: User) -> None:
+        dads, rainy_books = recorded
+        today = timezone.localdate()
+        meetup = self._asset(
+            dads,
+            per,
+            "pappatreff-1.jpg",
+            _photo((1600, 1067), "Pappatreff", (38, 84, 124), gps=True),
+            alt_text="Fire fedre med barnevogner rundt et bord med bildebøker i barneavdelingen.",
+            credit_line="Foto: Sandnes bibliotek",
+            tags=["pappatreff", "barn"],
+        )
+        self._consent(meetup, "Per Olsen", AssetPerson.Category.STAFF, by=per, valid_until=today + timedelta(days=700))
+        self._consent(
+            meetup,
+            "Far med grønn jakke",
+            AssetPerson.Category.PATRON,
+            by=per,
+            valid_until=today + timedelta(days=12),  # expiring soon
+        )
+        reading = self._asset(
+            dads,
+            per,
+            "pappatreff-2.jpg",
+            _photo((1080, 1350), "Høytlesning", (150, 70, 40)),
+            alt_text="En far leser høyt for datteren sin i en saccosekk.",
+        )
+        withdrawn = self._consent(
+            reading, "Jente (6 år)", AssetPerson.Category.CHILD, by=per, guardian="Mor, Hanne Lie"
+        )
+        if withdrawn is not None:
+            # As asset_services.withdraw_consent leaves it, without e-mailing the coordinators on every fresh demo.
+            now = timezone.now()
+            note = "Mor ringte og ba oss ikke bruke bildet likevel."
+            Consent.objects.filter(pk=withdrawn.pk).update(withdrawn_at=now, withdrawal_note=note, lapse_handled_at=now)
+            Asset.objects.filter(pk=reading.pk).update(consent_lapsed_at=now)
+        video = self._asset(
+            rainy_books,
+            nils,
+            "fem-boker.mp4",
+            _video(seconds=3.5),
+            credit_line="Film: Karmøy bibliotek",
+            tags=["fredagstipset", "boktips"],
+        )
+        if not video.subtitles:
+            asset_services.set_subtitles(by=editor, asset=video, data=DEMO_SUBTITLES)
+        self._consent(video, "Nils Pedersen", AssetPerson.Category.STAFF, by=editor)
+        # No alt text yet, and nobody shown: the page asks for the alt text.
+        self._asset(rainy_books, nils, "regnvaer.png", _photo((1200, 1200), "Regnvær", (60, 110, 90), png=True))
+        # A wide panorama from the recording day: Instagram will crop it.
+        self._asset(
+            past,
+            editor,
+            "opptaksdag.jpg",
+            _photo((2400, 900), "Opptaksdag", (90, 60, 120)),
+            alt_text="Bibliotekarer fra tre bibliotek foran et lysark og et kamera på stativ.",
+        )
+
+    def _asset(self, target: Idea | RecordingDay, by: User, name: str, data: bytes, **details: Any) -> Asset:
+        """The demo file as an upload makes it (checked, stored, processed by the worker's service); once."""
+        lookup = {"idea": target} if isinstance(target, Idea) else {"recording_day": target}
+        asset = Asset.objects.filter(original_name=name, **lookup).first()
+        if asset is None:
+            upload = ContentFile(data, name=name)
+            asset = asset_services.add_asset(
+                by=by, target=target, source=upload, original_name=name, info=inspect_upload(upload), enqueue=False
+            )
+            for field, value in details.items():
+                setattr(asset, field, value)
+            if details:
+                asset.save(update_fields=[*details, "updated_at"])
+        if asset.status == Asset.Status.PROCESSING:
+            asset = asset_services.process_asset(asset_id=asset.pk) or asset
+        return asset
+
+    def _consent(
+        self,
+        asset: Asset,
+        name: str,
+        category: str,
+        *,
+        by: User,
+        valid_until: date | None = None,
+        guardian: str = "",
+    ) -> Consent | None:
+        """Someone shown and their consent; returns the consent only when it was recorded just now."""
+        person, _ = AssetPerson.objects.get_or_create(asset=asset, name=name, defaults={"category": category})
+        if person.consents.exists():
+            return None
+        return asset_services.record_consent(
+            by=by,
+            person=person,
+            covers_publishing=True,
+            covers_archive_reuse=True,
+            given_at=timezone.localdate() - timedelta(days=20),
+            valid_until=valid_until,
+            person_is_minor=bool(guardian),
+            given_by=guardian,
+            evidence_note="Signert samtykkeskjema ligger i permen på biblioteket.",
+        )
 
     def _concept(
         self,
@@ -321,3 +498,144 @@ class Command(BaseCommand):
         )
         if created:
             slot.presenters.set(presenters)
+
+    # --- Publishing: the channel connected to the fake Graph API, posts in each state ---
+
+    def _publishing(self, county: County) -> None:
+        from publishing import captions
+        from publishing.models import Approval, ArchiveItem, Channel, Post, PostAsset, PostCollaborator
+
+        channel, _ = Channel.objects.get_or_create(
+            county=county,
+            kind=Channel.Kind.INSTAGRAM,
+            defaults={
+                "status": Channel.Status.CONNECTED,
+                # The account and the token the fake Graph API of `make run` starts with.
+                "account_id": "17841400000000001",
+                "username": "fake_library",
+                "page_id": "20000000000000001",
+                "page_name": "Fake Library",
+                "connected_at": timezone.now(),
+            },
+        )
+        if not channel.token_ciphertext:
+            channel.set_access_token("fake-token")
+            channel.save(update_fields=["token_ciphertext"])
+        editor, reviewer = (
+            User.objects.get(email="redaktor@rogaland.example"),
+            User.objects.get(email="redaktor2@rogaland.example"),
+        )
+        friday_tip = Concept.objects.get(county=county, name="Fredagstipset")
+        dads = Concept.objects.get(county=county, name="Pappatreff")
+
+        def asset(name: str) -> Asset | None:
+            return Asset.objects.filter(county=county, original_name=name).first()
+
+        def library(municipality: str) -> Library:
+            return Library.objects.get(county=county, kind=Library.Kind.MEMBER, municipality=municipality)
+
+        now = timezone.now()
+        days_ahead = (4 - timezone.localdate().weekday()) % 7 or 7  # the next Friday, never today
+        friday_noon = timezone.make_aware(
+            datetime.combine(timezone.localdate() + timedelta(days=days_ahead), time(12, 0))
+        )
+        plans: list[dict[str, Any]] = [
+            {
+                "title": "Pappatreffet i bilder",
+                "status": Post.Status.PUBLISHED,
+                "assets": ["pappatreff-1.jpg"],
+                "concept": dads,
+                "content_type": ContentType.OFFERS,
+                "caption": "Siste tirsdag i måneden er det pappatreff på biblioteket! Kaffe, bildebøker og "
+                "god prat. #pappatreff #bibliotek",
+                "collaborators": ["Sandnes"],
+                "scheduled_at": now - timedelta(days=10),
+            },
+            {
+                "title": "Fem bøker for regnværsdager",
+                "status": Post.Status.SCHEDULED,
+                "assets": ["fem-boker.mp4"],
+                "concept": friday_tip,
+                "content_type": ContentType.LITERATURE,
+                "caption": "Regn igjen? Nils på Karmøy bibliotek har fem bøker som passer til været. "
+                "#fredagstipset #boktips",
+                "collaborators": ["Karmøy"],
+                "scheduled_at": friday_noon,
+            },
+            {
+                "title": "Høytlesning for pappaer",
+                "status": Post.Status.IN_REVIEW,
+                "assets": ["pappatreff-2.jpg"],
+                "concept": dads,
+                "content_type": ContentType.OFFERS,
+                "caption": "Les høyt sammen! Vi har bøkene og sekkestolene. #pappatreff",
+                "collaborators": ["Sandnes"],
+                "scheduled_at": friday_noon + timedelta(days=4, hours=6),
+            },
+            {
+                "title": "Opptaksdag i Stavanger",
+                "status": Post.Status.APPROVED,
+                "assets": ["opptaksdag.jpg"],
+                "content_type": ContentType.RELATIONSHIP,
+                "caption": "Bak kulissene: tre bibliotek, ett kamera og mange gode boktips. #bakskranken",
+                "collaborators": ["Stavanger", "Sandnes", "Karmøy"],
+                "credit": captions.credit_line("@deichman", ""),
+            },
+            {
+                "title": "Regnvær på biblioteket",
+                "status": Post.Status.DRAFT,
+                "assets": ["regnvaer.png"],
+                "content_type": ContentType.RELATIONSHIP,
+                "caption": "Når det regner ute, er det godt å være inne. ",
+                "collaborators": [],
+            },
+        ]
+        for plan in plans:
+            if Post.objects.filter(county=county, title=plan["title"]).exists():
+                continue
+            media = [found for name in plan["assets"] if (found := asset(name)) is not None]
+            if len(media) != len(plan["assets"]):
+                continue  # the demo media are missing: leave the post out
+            post = Post.objects.create(
+                county=county,
+                channel=channel,
+                title=plan["title"],
+                caption=plan["caption"],
+                credit=plan.get("credit", ""),
+                media_kind=Post.MediaKind.REEL if media[0].is_video else Post.MediaKind.IMAGE,
+                concept=plan.get("concept"),
+                content_type=plan["content_type"],
+                status=plan["status"],
+                responsible=editor,
+                created_by=editor,
+                last_edited_by=editor,
+                scheduled_at=plan.get("scheduled_at"),
+            )
+            for position, item in enumerate(media, start=1):
+                PostAsset.objects.create(post=post, asset=item, position=position)
+            for municipality in plan["collaborators"]:
+                PostCollaborator.objects.create(post=post, library=library(municipality))
+            if plan["status"] in (Post.Status.APPROVED, Post.Status.SCHEDULED, Post.Status.PUBLISHED):
+                Approval.objects.create(post=post, by=reviewer, at=now - timedelta(days=11))
+            if plan["status"] == Post.Status.PUBLISHED:
+                # Published before the fake's state began: a permalink, but no media id to read back.
+                Post.objects.filter(pk=post.pk).update(
+                    publish_step=Post.Step.NOTIFIED,
+                    published_at=plan["scheduled_at"],
+                    permalink="https://www.instagram.com/p/DEMOpappatreff/",
+                )
+                PostCollaborator.objects.filter(post=post).update(invite_status=PostCollaborator.Invite.ACCEPTED)
+                post.refresh_from_db()
+                for item in media:
+                    archived, _ = ArchiveItem.objects.get_or_create(
+                        post=post,
+                        asset=item,
+                        defaults={
+                            "county": county,
+                            "content_type": post.content_type,
+                            "concept": post.concept,
+                            "permalink": post.permalink,
+                            "published_at": post.published_at,
+                        },
+                    )
+                    archived.libraries.set([library("Sandnes")])

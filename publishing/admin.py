@@ -1,0 +1,70 @@
+from django.contrib import admin
+
+from publishing.models import Approval, ArchiveItem, Channel, Post, PostAsset, PostCollaborator
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin[Channel]):
+    list_display = ("county", "kind", "username", "status", "token_expires_at")
+    list_filter = ("kind", "status")
+    # The token is never shown, not even encrypted; statuses move through publishing/services.py.
+    exclude = ("token_ciphertext",)
+    readonly_fields = ("status", "status_reason", "token_expires_at", "token_refreshed_at", "expiry_warning_sent_at")
+
+
+class PostAssetInline(admin.TabularInline[PostAsset, Post]):
+    model = PostAsset
+    extra = 0
+    raw_id_fields = ("asset",)
+
+
+class PostCollaboratorInline(admin.TabularInline[PostCollaborator, Post]):
+    model = PostCollaborator
+    extra = 0
+    readonly_fields = ("invite_status", "checked_at")
+
+
+class ApprovalInline(admin.TabularInline[Approval, Post]):
+    model = Approval
+    extra = 0
+    readonly_fields = ("by", "at", "withdrawn_at", "withdrawn_reason")
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin[Post]):
+    list_display = ("title", "county", "status", "scheduled_at", "publish_step")
+    list_filter = ("county", "status", "media_kind")
+    search_fields = ("title", "caption")
+    raw_id_fields = ("idea", "recording_day", "concept", "responsible", "created_by", "last_edited_by", "channel")
+    # Statuses and the worker's state move only through publishing/services.py and publish.py.
+    readonly_fields = (
+        "status",
+        "status_changed_at",
+        "failure_reason",
+        "publish_step",
+        "child_container_ids",
+        "container_id",
+        "containers_created_at",
+        "publish_attempts",
+        "media_id",
+        "permalink",
+        "published_at",
+        "attempts",
+        "rate_limit_waits",
+        "container_rounds",
+        "status_polls",
+        "next_attempt_at",
+        "lease_expires_at",
+        "lease_token",
+        "last_error",
+        "collaborators_checked_at",
+    )
+    inlines = (PostAssetInline, PostCollaboratorInline, ApprovalInline)
+
+
+@admin.register(ArchiveItem)
+class ArchiveItemAdmin(admin.ModelAdmin[ArchiveItem]):
+    list_display = ("asset", "county", "content_type", "published_at")
+    list_filter = ("county", "content_type")
+    raw_id_fields = ("asset", "post", "concept")
+    filter_horizontal = ("libraries",)

@@ -1,0 +1,241 @@
+"""Forms for composing posts, reviewing and scheduling them, the plan's filters, and the channel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from libraries.models import Library, LibraryQuerySet, User
+from production.assets import Asset
+from production.models import Concept, ContentType, Idea
+from publishing import captions
+from publishing.models import Post, PostQuerySet
+
+DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A `datetime-local` input: the person types Norwegian time (the active time zone); stored in UTC."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT_FORMAT)
+    input_formats = [DATETIME_INPUT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class PostForm(forms.ModelForm[Post]):
+    """Compose or change a post. The media come as ticked checkboxes with a position each (`position-<id>`)."""
+
+    assets = forms.ModelMultipleChoiceField(
+        label=_("Media"), queryset=Asset.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    collaborators = forms.ModelMultipleChoiceField(
+        label=_("Collaborators"),
+        queryset=Library.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Libraries invited to the post on Instagram (a Collab post shows on their profiles too). "
+            "At most %(max)s; only libraries with an Instagram username."
+        )
+        % {"max": captions.MAX_COLLABORATORS},
+    )
+    scheduled_at = LocalDateTimeField(
+        label=_("Publish at"),
+        required=False,
+        help_text=_("Norwegian time (Europe/Oslo). You can also set it when you schedule the post."),
+    )
+
+    class Meta:
+        model = Post
+        fields = (
+            "title",
+            "media_kind",
+            "caption",
+            "credit",
+            "content_type",
+            "concept",
+            "idea",
+            "responsible",
+            "scheduled_at",
+        )
+        widgets = {
+            "media_kind": forms.RadioSelect,
+            "caption": forms.Textarea(attrs={"rows": 8, "data-caption-input": ""}),
+            "credit": forms.TextInput(attrs={"data-caption-credit": ""}),
+        }
+
+    def __init__(
+        self,
+        *args: Any,
+        assets: QuerySet[Asset],
+        libraries: LibraryQuerySet,
+        concepts: QuerySet[Concept],
+        ideas: QuerySet[Idea],
+        staff: QuerySet[User],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["assets"].queryset = assets
+        fields["collaborators"].queryset = libraries
+        fields["concept"].queryset = concepts
+        fields["idea"].queryset = ideas
+        fields["responsible"].queryset = staff
+        fields["content_type"].choices = [("", "—"), *ContentType.choices]
+        fields["caption"].help_text = _(
+            "At most %(characters)s characters, %(hashtags)s hashtags and %(mentions)s mentions (@), "
+            "the credit included."
+        ) % {
+            "characters": captions.MAX_CHARACTERS,
+            "hashtags": captions.MAX_HASHTAGS,
+            "mentions": captions.MAX_MENTIONS,
+        }
+
+    def position_of(self, asset: Asset) -> str:
+        """The position typed for an asset (for re-showing the form)."""
+        return str(self.data.get(f"position-{asset.pk}", "")) if self.is_bound else ""
+
+    def clean_assets(self) -> list[Asset]:
+        chosen: list[Asset] = list(self.cleaned_data.get("assets") or [])
+
+        def position(asset: Asset) -> tuple[int, int]:
+            raw = str(self.data.get(f"position-{asset.pk}", "")).strip()
+            return (int(raw) if raw.isdigit() else 1000, asset.pk)
+
+        return sorted(chosen, key=position)
+
+    def clean_collaborators(self) -> list[Library]:
+        chosen: list[Library] = list(self.cleaned_data.get("collaborators") or [])
+        if len(chosen) > captions.MAX_COLLABORATORS:
+            raise forms.ValidationError(
+                _("Instagram takes at most %(max)s collaborators; you chose %(count)s.")
+                % {"max": captions.MAX_COLLABORATORS, "count": len(chosen)}
+            )
+        return chosen
+
+    def clean_caption(self) -> str:
+        return captions.normalise(self.cleaned_data.get("caption") or "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        full = captions.full_caption(data.get("caption") or "", data.get("credit") or "")
+        for problem in captions.count(full).problems:
+            self.add_error("caption", problem)
+        assets: list[Asset] = data.get("assets") or []
+        kind = data.get("media_kind")
+        if assets and kind == Post.MediaKind.IMAGE and (len(assets) != 1 or not assets[0].is_image):
+            self.add_error("assets", _("A photo post shows exactly one photo."))
+        elif assets and kind == Post.MediaKind.REEL and (len(assets) != 1 or not assets[0].is_video):
+            self.add_error("assets", _("A reel shows exactly one video."))
+        elif assets and kind == Post.MediaKind.CAROUSEL and not 2 <= len(assets) <= 10:
+            self.add_error("assets", _("A carousel shows 2 to 10 photos or videos."))
+        return data
+
+    def changed_model_fields(self) -> list[str]:
+        return [name for name in self.changed_data if name in self.Meta.fields]
+
+
+class ScheduleForm(forms.Form):
+    at = LocalDateTimeField(label=_("Publish at"), help_text=_("Norwegian time (Europe/Oslo)."))
+
+    def clean_at(self) -> datetime:
+        at: datetime = self.cleaned_data["at"]
+        if at < timezone.now() - timedelta(minutes=1):
+            raise forms.ValidationError(_("Choose a time that has not passed yet."))
+        return at
+
+
+class MoveForm(forms.Form):
+    """Another time for a post: a new date and time, or a number of days earlier or later."""
+
+    at = LocalDateTimeField(label=_("New time"), required=False)
+    days = forms.IntegerField(required=False, min_value=-366, max_value=366, widget=forms.HiddenInput)
+    # The plan's drag and drop sends the day only; the time of day stays.
+    date = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    def new_time(self, current: datetime | None) -> datetime | None:
+        """The buttons (a day earlier or later) win over the drag and drop's day, which wins over the time field."""
+        data = self.cleaned_data
+        local = timezone.localtime(current) if current is not None else None
+        if data.get("days") and local is not None:
+            # Wall-clock arithmetic: 12:00 stays 12:00 across a daylight-saving change.
+            return timezone.make_aware(local.replace(tzinfo=None) + timedelta(days=data["days"]))
+        if data.get("date") is not None and local is not None:
+            return timezone.make_aware(datetime.combine(data["date"], local.time().replace(tzinfo=None)))
+        at: datetime | None = data.get("at")
+        return at
+
+
+class ReturnForm(forms.Form):
+    note = forms.CharField(
+        label=_("What should change?"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=500
+    )
+
+
+class PostFilterForm(forms.Form):
+    """The post list's and the plan's filters (GET); every field is optional."""
+
+    library = forms.ModelChoiceField(
+        label=_("Library"), required=False, queryset=Library.objects.none(), empty_label=_("All")
+    )
+    content_type = forms.ChoiceField(label=_("Content type"), required=False)
+    concept = forms.ModelChoiceField(
+        label=_("Concept"), required=False, queryset=Concept.objects.none(), empty_label=_("All")
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        libraries: LibraryQuerySet,
+        concepts: QuerySet[Concept],
+        statuses: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["library"].queryset = libraries
+        fields["concept"].queryset = concepts
+        fields["content_type"].choices = [("", _("All")), *ContentType.choices]
+        fields["status"].choices = [("", _("All")), *statuses]
+
+    def apply(self, posts: PostQuerySet) -> PostQuerySet:
+        """The posts narrowed by the valid filters."""
+        if not self.is_valid():
+            return posts
+        data = self.cleaned_data
+        if data["library"]:
+            posts = posts.of_library(data["library"])
+        if data["content_type"]:
+            posts = posts.filter(content_type=data["content_type"])
+        if data["concept"]:
+            posts = posts.filter(concept=data["concept"])
+        if data["status"]:
+            posts = posts.filter(status=data["status"])
+        return posts
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Long-lived access token"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_(
+            "From Meta's Graph API Explorer or Business settings, with the permissions to publish "
+            "on Instagram. It is stored encrypted."
+        ),
+        max_length=1000,
+        strip=True,
+    )
+
+
+class AccountChoiceForm(forms.Form):
+    account = forms.ChoiceField(label=_("Instagram account"), widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, accounts: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["account"]  # a ChoiceField; the stubs know only Field
+        field.choices = accounts

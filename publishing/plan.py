@@ -1,0 +1,184 @@
+"""The publishing plan: posts per day in a week or a month, concept slots without a post, and the iCalendar feed."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from libraries.models import County, User
+from production.models import CalendarFeed, Concept
+from publishing.models import Post, PostQuerySet
+
+FEED_PAST_DAYS = 180
+# A post is a moment; calendars show it as a short event.
+FEED_EVENT_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A concept's slot with no post yet: something to fill."""
+
+    concept: Concept
+    at: datetime  # aware, in the local time zone
+
+
+@dataclass
+class PlanDay:
+    date: date
+    in_range: bool
+    is_today: bool
+    posts: list[Post] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of `day`, local time, as an aware datetime."""
+    return datetime.combine(day, time(), tzinfo=local_zone())
+
+
+def window(start: date, end: date) -> tuple[datetime, datetime]:
+    """From local midnight of `start` to local midnight after `end`."""
+    return day_start(start), day_start(end + timedelta(days=1))
+
+
+def posted_concept_days(county: County, start: date, end: date) -> set[tuple[int, date]]:
+    """(concept id, local day) for every post of a concept from `start` to `end` (cancelled ones do not count)."""
+    since, until = window(start, end)
+    return {
+        (concept_id, timezone.localtime(moment).date())
+        for concept_id, moment in Post.objects.for_county(county)
+        .live()
+        .filter(concept__isnull=False)
+        .scheduled_between(since, until)
+        .values_list("concept_id", "scheduled_at")
+    }
+
+
+def concept_gaps(county: County, start: date, end: date) -> list[Gap]:
+    """Occurrences of the county's active concepts from `start` to `end` with no post of that concept that day.
+
+    Two queries whatever the window: the concepts, and the (concept, time)
+    pairs of the posts in it.
+    """
+    taken = posted_concept_days(county, start, end)
+    gaps = [
+        Gap(concept, moment)
+        for concept in Concept.objects.for_county(county).active().recurring()
+        for moment in concept.occurrence_times(start, end)
+        if (concept.pk, moment.date()) not in taken
+    ]
+    return sorted(gaps, key=lambda gap: (gap.at, gap.concept.name))
+
+
+def plan_posts(posts: PostQuerySet, start: date, end: date) -> list[Post]:
+    """The posts with a time from `start` to `end`, with what a chip on the plan shows."""
+    since, until = window(start, end)
+    return list(
+        posts.scheduled_between(since, until)
+        .select_related("concept")
+        .prefetch_related("post_collaborators__library")
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def days(start: date, end: date, *, in_range: tuple[date, date], posts: list[Post], gaps: list[Gap]) -> list[PlanDay]:
+    today = timezone.localdate()
+    by_day: dict[date, PlanDay] = {}
+    current = start
+    while current <= end:
+        by_day[current] = PlanDay(
+            date=current, in_range=in_range[0] <= current <= in_range[1], is_today=current == today
+        )
+        current += timedelta(days=1)
+    for post in posts:
+        if post.scheduled_at is None:  # plan_posts never gives one, but the type allows it
+            continue
+        day = by_day.get(timezone.localtime(post.scheduled_at).date())
+        if day is not None:
+            day.posts.append(post)
+    for gap in gaps:
+        day = by_day.get(gap.at.date())
+        if day is not None:
+            day.gaps.append(gap)
+    return list(by_day.values())
+
+
+def month_weeks(year: int, month: int) -> list[list[date]]:
+    return calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month)
+
+
+def week_of(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+# --- The iCalendar feed (same secret address as the recording days: production's CalendarFeed) ---
+
+
+def _uid(pk: int) -> str:
+    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "innspill"
+    return f"post-{pk}@{host}"
+
+
+def feed_posts(user: User) -> list[Post]:
+    """Scheduled and published posts in every county the person belongs to."""
+    since = timezone.now() - timedelta(days=FEED_PAST_DAYS)
+    return list(
+        Post.objects.filter(county__libraries__memberships__user=user, scheduled_at__gte=since)
+        .visible_to_librarians()
+        .distinct()
+        .select_related("concept", "county")
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def build_feed(feed: CalendarFeed) -> bytes:
+    """The publishing plan as iCalendar bytes, in the language chosen when the address was made."""
+    stamp = timezone.now()
+    with translation.override(feed.language):
+        cal = icalendar.Calendar.new(
+            prodid="-//Innspill//Publishing plan//EN",
+            name=_("Innspill: publishing plan"),
+            method="PUBLISH",
+            calscale="GREGORIAN",
+            refresh_interval=timedelta(hours=1),
+        )
+        cal.add("x-published-ttl", timedelta(hours=1))
+        for post in feed_posts(feed.user):
+            moment = post.published_at or post.scheduled_at
+            if moment is None:  # feed_posts filters on the time
+                continue
+            start = timezone.localtime(moment, local_zone())
+            url = settings.PUBLIC_BASE_URL + post.get_absolute_url()
+            summary = _("Instagram: %(title)s") % {"title": post.title}
+            if post.status == Post.Status.PUBLISHED:
+                summary = _("Published on Instagram: %(title)s") % {"title": post.title}
+            description = "\n\n".join(part for part in [post.full_caption[:500], post.permalink, url] if part)
+            cal.add_component(
+                icalendar.Event.new(
+                    uid=_uid(post.pk),
+                    stamp=stamp,
+                    start=start,
+                    end=start + timedelta(minutes=FEED_EVENT_MINUTES),
+                    summary=summary,
+                    description=description,
+                    url=url,
+                    status=icalendar.STATUS.CONFIRMED,
+                    last_modified=post.updated_at,
+                    categories=[post.concept.name] if post.concept else (),
+                )
+            )
+        cal.add_missing_timezones()
+    return bytes(cal.to_ical())

@@ -1,0 +1,30 @@
+from django.urls import path
+
+from publishing.views import channel, plan, posts
+
+app_name = "publishing"
+
+urlpatterns = [
+    path("posts/", posts.post_list, name="post_list"),
+    path("posts/new/", posts.post_create, name="post_create"),
+    path("posts/<int:pk>/", posts.post_detail, name="post_detail"),
+    path("posts/<int:pk>/edit/", posts.post_edit, name="post_edit"),
+    path("posts/<int:pk>/submit/", posts.post_submit, name="post_submit"),
+    path("posts/<int:pk>/approve/", posts.post_approve, name="post_approve"),
+    path("posts/<int:pk>/return/", posts.post_return, name="post_return"),
+    path("posts/<int:pk>/schedule/", posts.post_schedule, name="post_schedule"),
+    path("posts/<int:pk>/unschedule/", posts.post_unschedule, name="post_unschedule"),
+    path("posts/<int:pk>/cancel/", posts.post_cancel, name="post_cancel"),
+    path("posts/<int:pk>/move/", posts.post_move, name="post_move"),
+    path("plan/", plan.plan_month, name="plan_month"),
+    path("plan/week/", plan.plan_week, name="plan_week"),
+    path("plan/subscription/", plan.plan_subscription, name="plan_subscription"),
+    path("plan/feed/<str:token>.ics", plan.plan_feed, name="plan_feed"),
+    path("channel/", channel.channel, name="channel"),
+    path("channel/connect/", channel.channel_connect, name="channel_connect"),
+    path("channel/callback/", channel.channel_callback, name="channel_callback"),
+    path("channel/token/", channel.channel_token, name="channel_token"),
+    path("channel/choose/", channel.channel_choose, name="channel_choose"),
+    path("channel/disconnect/", channel.channel_disconnect, name="channel_disconnect"),
+    path("channel/refresh/", channel.channel_refresh, name="channel_refresh"),
+]

@@ -1,0 +1,176 @@
+"""The publishing plan: a month and a week of posts with the concepts' open slots, and its calendar feed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from production import services as production_services
+from production.calendars import month_bounds, neighbour_months
+from production.models import Concept
+from publishing import channels, plan
+from publishing.forms import PostFilterForm
+from publishing.models import PostQuerySet
+from publishing.views import library_filter_choices, visible_statuses
+
+
+def _filters(request: HttpRequest, county_access: CountyAccess) -> PostFilterForm:
+    return PostFilterForm(
+        request.GET or None,
+        libraries=library_filter_choices(county_access),
+        concepts=Concept.objects.for_county(county_access.county),
+        statuses=visible_statuses(county_access),
+    )
+
+
+def _plan_posts(request: AuthenticatedHttpRequest) -> tuple[CountyAccess, PostQuerySet, PostFilterForm]:
+    county_access, posts = access.posts_for_user(request)
+    filters = _filters(request, county_access)
+    return county_access, filters.apply(posts.live()), filters
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    """The current filters as a query string, for the previous/next links."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _month_from(request: HttpRequest, today: date) -> date:
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+def _gaps(county_access: CountyAccess, filters: PostFilterForm, start: date, end: date) -> list[plan.Gap]:
+    """Open concept slots: shown unless the filters ask for something a slot cannot be (a status, a library)."""
+    if filters.is_valid() and (filters.cleaned_data["status"] or filters.cleaned_data["library"]):
+        return []
+    gaps = plan.concept_gaps(county_access.county, start, end)
+    if filters.is_valid() and filters.cleaned_data["concept"]:
+        gaps = [gap for gap in gaps if gap.concept == filters.cleaned_data["concept"]]
+    if filters.is_valid() and filters.cleaned_data["content_type"]:
+        gaps = [gap for gap in gaps if gap.concept.content_type == filters.cleaned_data["content_type"]]
+    return gaps
+
+
+@login_required
+@require_GET
+def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access, posts, filters = _plan_posts(request)
+    today = timezone.localdate()
+    first = _month_from(request, today)
+    month_start, month_end = month_bounds(first.year, first.month)
+    weeks = plan.month_weeks(first.year, first.month)
+    grid_start, grid_end = weeks[0][0], weeks[-1][-1]
+    plan_days = plan.days(
+        grid_start,
+        grid_end,
+        in_range=(month_start, month_end),
+        posts=plan.plan_posts(posts, grid_start, grid_end),
+        gaps=_gaps(county_access, filters, max(grid_start, today), grid_end),
+    )
+    previous, following = neighbour_months(first.year, first.month)
+    return render(
+        request,
+        "publishing/plan_month.html",
+        {
+            "month": first,
+            "weeks": [plan_days[index : index + 7] for index in range(0, len(plan_days), 7)],
+            "previous": previous,
+            "following": following,
+            "this_month": today.replace(day=1),
+            "filters": filters,
+            "query": _query_without(request, "month"),
+            "keep": {"month": first.strftime("%Y-%m")},
+            "can_change": county_access.is_editor,
+            "channel": channels.county_channel(county_access.county),
+        },
+    )
+
+
+@login_required
+@require_GET
+def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access, posts, filters = _plan_posts(request)
+    today = timezone.localdate()
+    try:
+        chosen = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        chosen = today
+    start, end = plan.week_of(chosen)
+    plan_days = plan.days(
+        start,
+        end,
+        in_range=(start, end),
+        posts=plan.plan_posts(posts, start, end),
+        gaps=_gaps(county_access, filters, max(start, today), end),
+    )
+    return render(
+        request,
+        "publishing/plan_week.html",
+        {
+            "start": start,
+            "end": end,
+            "days": plan_days,
+            "previous": start - timedelta(days=7),
+            "following": start + timedelta(days=7),
+            "this_week": plan.week_of(today)[0],
+            "filters": filters,
+            "query": _query_without(request, "week"),
+            "keep": {"week": start.isoformat()},
+            "can_change": county_access.is_editor,
+            "channel": channels.county_channel(county_access.county),
+        },
+    )
+
+
+FEED_TOKEN_SESSION_KEY = "innspill_plan_feed_token"  # noqa: S105 - a session key name, not a secret
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The plan in Outlook or Google: the person's secret calendar address (shared with the recording days)."""
+    county_access = access.require_role(request)
+    if request.method == "POST":
+        token = production_services.create_calendar_feed(by=request.user, county=county_access.county)
+        # Only the hash is stored: the addresses are shown once, on the next page.
+        request.session[FEED_TOKEN_SESSION_KEY] = token
+        messages.success(request, _("Your new calendar addresses are ready. Any older address no longer works."))
+        return redirect("publishing:plan_subscription")
+    token = request.session.pop(FEED_TOKEN_SESSION_KEY, None)
+    urls = None
+    if token is not None:
+        urls = {
+            "plan": channels.absolute_url(reverse("publishing:plan_feed", args=[token])),
+            "days": channels.absolute_url(reverse("production:calendar_feed", args=[token])),
+        }
+    feed = getattr(request.user, "calendar_feed", None)
+    return render(request, "publishing/plan_subscription.html", {"feed": feed, "urls": urls})
+
+
+@never_cache
+@require_GET
+def plan_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The plan's iCalendar feed behind the person's secret address; no login (calendar apps cannot log in)."""
+    feed = production_services.feed_for_token(token)
+    if feed is None:
+        raise Http404
+    response = HttpResponse(plan.build_feed(feed), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="innspill-plan.ics"'
+    return response

@@ -1,0 +1,422 @@
+"""Posts: the list, composing and changing, review, scheduling and moving."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.http import error_text, safe_next_url
+from libraries.models import AuditEntry, Role
+from production.assets import Asset
+from production.models import Concept, Idea
+from publishing import captions, channels, gates, services
+from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
+from publishing.models import Post
+from publishing.views import collaborator_choices, library_filter_choices, post_staff, visible_statuses
+
+POSTS_PER_PAGE = 50
+# The post's audit entries in words (the history on the post page).
+ACTION_LABELS = {
+    "post.created": gettext_lazy("Draft saved"),
+    "post.changed": gettext_lazy("Changed"),
+    "post.submitted": gettext_lazy("Sent for approval"),
+    "post.returned": gettext_lazy("Sent back to the author"),
+    "post.approved": gettext_lazy("Approved"),
+    "post.back_to_review": gettext_lazy("Changed after approval: waits for approval again"),
+    "post.pulled_back": gettext_lazy("Pulled back to review (consent)"),
+    "post.scheduled": gettext_lazy("Scheduled"),
+    "post.rescheduled": gettext_lazy("Scheduled again"),
+    "post.unscheduled": gettext_lazy("Taken off the plan"),
+    "post.moved": gettext_lazy("Moved"),
+    "post.cancelled": gettext_lazy("Cancelled"),
+    "post.publishing": gettext_lazy("Publishing started"),
+    "post.published": gettext_lazy("Published on Instagram"),
+    "post.failed": gettext_lazy("Publishing failed"),
+    "post.libraries_notified": gettext_lazy("Libraries told"),
+}
+# The newest media offered when composing (besides the post's own and its idea's).
+ASSET_CHOICES = 60
+
+
+@login_required
+@require_GET
+def post_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access, posts = access.posts_for_user(request)
+    filters = PostFilterForm(
+        request.GET or None,
+        libraries=library_filter_choices(county_access),
+        concepts=Concept.objects.for_county(county_access.county),
+        statuses=visible_statuses(county_access),
+    )
+    posts = filters.apply(posts)
+    # Undated posts (drafts) first, then by time, newest at the top.
+    ordered = posts.for_gates().order_by("-scheduled_at", "-pk")
+    page = Paginator(ordered, POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    channel = channels.county_channel(county_access.county)
+    rows = [
+        (post, gates.failing_gates(post, channel=channel) if county_access.is_editor and post.is_editable else [])
+        for post in page.object_list
+    ]
+    return render(
+        request,
+        "publishing/post_list.html",
+        {"filters": filters, "page": page, "rows": rows, "can_compose": county_access.is_editor, "keep": {}},
+    )
+
+
+def _asset_choices(county_access: CountyAccess, post: Post | None, idea: Idea | None) -> QuerySet[Asset]:
+    newest = list(
+        Asset.objects.for_county(county_access.county)
+        .exclude(status=Asset.Status.FAILED)
+        .order_by("-created_at")
+        .values_list("pk", flat=True)[:ASSET_CHOICES]
+    )
+    ids = set(newest)
+    if post is not None and post.pk:
+        ids |= set(post.post_assets.values_list("asset_id", flat=True))
+    if idea is not None:
+        ids |= set(idea.assets.values_list("pk", flat=True))
+    return Asset.objects.filter(pk__in=ids).select_related("library").order_by("-created_at")
+
+
+def _post_form(
+    request: AuthenticatedHttpRequest,
+    county_access: CountyAccess,
+    post: Post,
+    *,
+    idea: Idea | None = None,
+    initial: dict[str, Any] | None = None,
+) -> PostForm:
+    return PostForm(
+        request.POST or None,
+        instance=post,
+        initial=initial,
+        assets=_asset_choices(county_access, post, idea or post.idea),
+        libraries=collaborator_choices(county_access),
+        concepts=Concept.objects.for_county(county_access.county).active(),
+        ideas=Idea.objects.for_county(county_access.county)
+        .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
+        .order_by("-created_at"),
+        staff=post_staff(county_access),
+    )
+
+
+def _initial_for(request: AuthenticatedHttpRequest, county_access: CountyAccess) -> tuple[dict[str, Any], Idea | None]:
+    """A new post prefilled from the plan (a concept's slot) or an idea: its credit, media and libraries."""
+    initial: dict[str, Any] = {"responsible": request.user.pk, "media_kind": Post.MediaKind.IMAGE}
+    idea = None
+    if (idea_id := request.GET.get("idea", "")).isdigit():
+        idea = (
+            Idea.objects.for_county(county_access.county)
+            .select_related("concept", "library")
+            .filter(pk=int(idea_id))
+            .first()
+        )
+    if idea is not None:
+        initial |= {
+            "idea": idea.pk,
+            "title": idea.title,
+            "content_type": idea.content_type,
+            "concept": idea.concept_id,
+            "credit": captions.credit_line(idea.credit_name, idea.credit_url),
+            "assets": list(idea.assets.values_list("pk", flat=True)),
+            "collaborators": [
+                library.pk
+                for library in services.suggested_collaborators(
+                    county=county_access.county, idea=idea, recording_day=services.recording_day_of(idea)
+                )
+            ],
+        }
+    if (concept_id := request.GET.get("concept", "")).isdigit():
+        concept = Concept.objects.for_county(county_access.county).filter(pk=int(concept_id)).first()
+        if concept is not None:
+            initial |= {"concept": concept.pk, "content_type": concept.content_type}
+            initial.setdefault("title", concept.name)
+    at = parse_datetime(request.GET.get("at", ""))
+    if at is not None:
+        initial["scheduled_at"] = at if timezone.is_aware(at) else timezone.make_aware(at)
+    return initial, idea
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    county_access = access.require_role(request, Role.EDITOR)
+    initial, idea = _initial_for(request, county_access)
+    post = Post(county=county_access.county)
+    form = _post_form(request, county_access, post, idea=idea, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        chosen = form.save(commit=False)
+        if chosen.idea is not None and chosen.recording_day is None:
+            chosen.recording_day = services.recording_day_of(chosen.idea)
+        try:
+            post = services.create_post(
+                by=request.user,
+                post=chosen,
+                assets=form.cleaned_data["assets"],
+                collaborators=form.cleaned_data["collaborators"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The draft “%(title)s” was saved.") % {"title": post})
+            return redirect(post)
+    return _form_page(request, form, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    county_access = access.require_role(request, Role.EDITOR)
+    if not post.is_editable:
+        messages.error(
+            request, _("A post that is “%(status)s” can no longer be changed.") % {"status": post.get_status_display()}
+        )
+        return redirect(post)
+    current_assets = [link.asset_id for link in post.post_assets.order_by("position")]
+    current_collaborators = list(post.post_collaborators.values_list("library_id", flat=True))
+    form = _post_form(
+        request,
+        county_access,
+        post,
+        initial={"assets": current_assets, "collaborators": current_collaborators},
+    )
+    if request.method == "POST" and form.is_valid():
+        assets = form.cleaned_data["assets"]
+        collaborators = form.cleaned_data["collaborators"]
+        was_approved = post.status in (Post.Status.APPROVED, Post.Status.SCHEDULED)
+        try:
+            services.update_post(
+                by=request.user,
+                post=form.save(commit=False),
+                changed=form.changed_model_fields(),
+                assets=assets if [a.pk for a in assets] != current_assets else None,
+                collaborators=collaborators
+                if sorted(library.pk for library in collaborators) != sorted(current_collaborators)
+                else None,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if was_approved and post.status == Post.Status.IN_REVIEW:
+                messages.warning(
+                    request,
+                    _("The changes were saved. The post changed after approval, so it waits for approval again."),
+                )
+            else:
+                messages.success(request, _("The changes were saved."))
+            return redirect(post)
+    return _form_page(request, form, post)
+
+
+def _asset_rows(form: PostForm, post: Post | None) -> list[tuple[Any, Asset, str]]:
+    """Each media choice with its checkbox and the position typed (or stored) for it."""
+    stored = {link.asset_id: str(link.position) for link in post.post_assets.all()} if post and post.pk else {}
+    rows = []
+    for widget in form["assets"]:
+        asset: Asset = widget.data["value"].instance
+        position = form.position_of(asset) if form.is_bound else stored.get(asset.pk, "")
+        rows.append((widget, asset, position))
+    return rows
+
+
+def _form_page(request: AuthenticatedHttpRequest, form: PostForm, post: Post | None) -> HttpResponse:
+    return render(
+        request,
+        "publishing/post_form.html",
+        {
+            "form": form,
+            "post": post,
+            "asset_rows": _asset_rows(form, post),
+            "limits": _limits(),
+            "counts": captions.count(
+                captions.full_caption(str(form["caption"].value() or ""), str(form["credit"].value() or ""))
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _limits() -> dict[str, int]:
+    return {
+        "characters": captions.MAX_CHARACTERS,
+        "hashtags": captions.MAX_HASHTAGS,
+        "mentions": captions.MAX_MENTIONS,
+    }
+
+
+@login_required
+@require_GET
+def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk)
+    county_access = access.require_role(request)
+    checked = Post.objects.for_gates().get(pk=post.pk)
+    channel = channels.county_channel(county_access.county)
+    failing = gates.failing_gates(checked, channel=channel) if post.is_editable else []
+    is_editor = county_access.is_editor
+    approval = checked.active_approval()
+    approvals = list(post.approvals.select_related("by").order_by("-at"))
+    history = list(
+        AuditEntry.objects.filter(object_type=post._meta.label_lower, object_id=str(post.pk))
+        .select_related("actor")
+        .order_by("-at")[:30]
+    )
+    context = {
+        "post": checked,
+        "assets": checked.ordered_assets(),
+        "collaborators": list(checked.post_collaborators.all()),
+        "failing_gates": failing,
+        "approval": approval,
+        "approvals": approvals,
+        "history": [(entry, ACTION_LABELS.get(entry.action, entry.action)) for entry in history] if is_editor else [],
+        "counts": captions.count(checked.full_caption),
+        "limits": _limits(),
+        "channel": channel,
+        "is_editor": is_editor,
+        "can_edit": is_editor and post.is_editable,
+        "can_submit": is_editor and post.can_move_to(Post.Status.IN_REVIEW) and post.status != Post.Status.APPROVED,
+        "can_approve": is_editor
+        and post.status == Post.Status.IN_REVIEW
+        and services.may_approve(by=request.user, post=post),
+        "is_own_post": post.status == Post.Status.IN_REVIEW and not services.may_approve(by=request.user, post=post),
+        "can_schedule": is_editor and post.can_move_to(Post.Status.SCHEDULED),
+        "can_unschedule": is_editor and post.status == Post.Status.SCHEDULED,
+        "can_cancel": is_editor and post.can_move_to(Post.Status.CANCELLED),
+        "can_move": is_editor and post.is_movable,
+        "schedule_form": ScheduleForm(initial={"at": post.scheduled_at}),
+        "return_form": ReturnForm(),
+        "move_form": MoveForm(initial={"at": post.scheduled_at}),
+    }
+    return render(request, "publishing/post_detail.html", context)
+
+
+def _after_action(request: AuthenticatedHttpRequest, post: Post) -> HttpResponse:
+    return redirect(safe_next_url(request) or post.get_absolute_url())
+
+
+@login_required
+@require_POST
+def post_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    try:
+        services.submit_post(by=request.user, post=post)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” now waits for another editor's approval.") % {"title": post})
+    return _after_action(request, post)
+
+
+@login_required
+@require_POST
+def post_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    try:
+        services.approve_post(by=request.user, post=post)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” was approved.") % {"title": post})
+    return _after_action(request, post)
+
+
+@login_required
+@require_POST
+def post_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    form = ReturnForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.return_post_to_draft(by=request.user, post=post, note=note)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” went back to its author as a draft.") % {"title": post})
+    return _after_action(request, post)
+
+
+@login_required
+@require_POST
+def post_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for error in form.errors.get("at", [])))
+        return _after_action(request, post)
+    try:
+        services.schedule_post(by=request.user, post=post, at=form.cleaned_data["at"])
+    except ValidationError as exc:
+        messages.error(request, _("The post cannot be scheduled yet: %(reasons)s") % {"reasons": error_text(exc)})
+    else:
+        messages.success(
+            request,
+            _("“%(title)s” is scheduled for %(when)s.") % {"title": post, "when": _when(post.scheduled_at)},
+        )
+    return _after_action(request, post)
+
+
+def _when(moment: datetime | None) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
+
+
+@login_required
+@require_POST
+def post_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    try:
+        services.unschedule_post(by=request.user, post=post)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” is no longer scheduled; it stays approved.") % {"title": post})
+    return _after_action(request, post)
+
+
+@login_required
+@require_POST
+def post_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    try:
+        services.cancel_post(by=request.user, post=post)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” was cancelled.") % {"title": post})
+    return _after_action(request, post)
+
+
+@login_required
+@require_POST
+def post_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Another time for the post: from the plan's keyboard buttons and form, or its drag and drop."""
+    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    form = MoveForm(request.POST)
+    at = form.new_time(post.scheduled_at) if form.is_valid() else None
+    if at is None:
+        messages.error(request, _("Choose the new date and time."))
+        return _after_action(request, post)
+    try:
+        services.move_post(by=request.user, post=post, at=at)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("“%(title)s” moved to %(when)s.") % {"title": post, "when": _when(at)})
+    return _after_action(request, post)
