@@ -704,7 +704,19 @@ def consent_lapsed(
             asset=consent.person.asset_id,
             note=note,
         )
-    # Posts showing these assets are pulled back by publishing.services (see issue 5)
+    # Approved and scheduled posts showing these people go back to review.
+    # Imported here: publishing builds on production, not the other way round.
+    from publishing.services import pull_back_posts_showing
+
+    pull_back_posts_showing(
+        asset_ids=[asset.pk for asset in assets],
+        reason=(
+            _("Consent was withdrawn by someone shown in this post.")
+            if reason == "withdrawn"
+            else _("The consent of someone shown in this post has expired.")
+        ),
+        by=by,
+    )
     coordinators = sorted(
         set(
             User.objects.filter(

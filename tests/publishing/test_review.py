@@ -487,3 +487,25 @@ def test_outsider_sees_nothing_of_the_county(ready_post: Post, outsider_client: 
     assert outsider_client.get(f"/posts/{ready_post.pk}/").status_code == 404
     assert outsider_client.post(f"/posts/{ready_post.pk}/approve/").status_code == 404
     assert ready_post.title not in outsider_client.get("/posts/").content.decode()
+
+
+def test_withdrawing_consent_in_the_media_pages_pulls_the_scheduled_post_back(
+    ready_post: Post, world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The whole cascade (DESIGN.md §5): the consent service, not publishing, is where it starts."""
+    from production import asset_services
+
+    Post.objects.filter(pk=ready_post.pk).update(status=Post.Status.SCHEDULED)
+    consent = ready_post.ordered_assets()[0].people.get().consents.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        asset_services.withdraw_consent(by=world.coordinator, consent=consent, note="Asked by phone")
+
+    ready_post.refresh_from_db()
+    assert ready_post.status == Post.Status.IN_REVIEW
+    assert "consent" in gate_codes(ready_post)  # and the consent gate now says why it cannot go out
+    assert AuditEntry.objects.filter(action="post.pulled_back", object_id=str(ready_post.pk)).exists()
+    assert AuditEntry.objects.filter(action="consent.withdrawn").exists()
+    subjects = [message.subject for message in mail.outbox]
+    assert len(subjects) == 2, subjects  # consent lapsed + posts pulled back, both to the coordinator
+    assert all(message.to == [world.coordinator.email] for message in mail.outbox)
