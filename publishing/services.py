@@ -191,7 +191,9 @@ def update_post(
         content_changed = sorted(changed & CONTENT_FIELDS)
         audit(county=post.county, actor=by, action="post.changed", obj=post, summary=post.title, fields=sorted(changed))
         if content_changed and post.status in (Post.Status.APPROVED, Post.Status.SCHEDULED, Post.Status.FAILED):
-            _withdraw_approval(post, reason=_("Changed after approval: %s") % ", ".join(content_changed))
+            # The fields by their translated names ("bildetekst, media"), not their code names.
+            labels = ", ".join(str(Post._meta.get_field(name).verbose_name) for name in content_changed)
+            _withdraw_approval(post, reason=_("Changed after approval: %s") % labels)
             _move(
                 by=by,
                 post=post,

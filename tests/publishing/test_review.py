@@ -509,3 +509,14 @@ def test_withdrawing_consent_in_the_media_pages_pulls_the_scheduled_post_back(
     subjects = [message.subject for message in mail.outbox]
     assert len(subjects) == 2, subjects  # consent lapsed + posts pulled back, both to the coordinator
     assert all(message.to == [world.coordinator.email] for message in mail.outbox)
+
+
+def test_the_reason_for_returning_to_review_names_the_fields_in_the_editors_language(
+    ready_post: Post, world: World
+) -> None:
+    from django.utils import translation
+
+    with translation.override("nb"):
+        services.update_post(by=world.editor, post=ready_post, changed=["caption"])
+
+    assert Approval.objects.get(post=ready_post).withdrawn_reason == "Endret etter godkjenning: bildetekst"
