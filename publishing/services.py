@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,6 +158,12 @@ def _move(*, by: User | None, post: Post, to: Post.Status, action: str, summary:
     )
 
 
+def _field_label(name: str) -> str:
+    """A post field's translated name, for messages people read."""
+    field = Post._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, Field) else name
+
+
 def update_post(
     *,
     by: User,
@@ -192,7 +199,7 @@ def update_post(
         audit(county=post.county, actor=by, action="post.changed", obj=post, summary=post.title, fields=sorted(changed))
         if content_changed and post.status in (Post.Status.APPROVED, Post.Status.SCHEDULED, Post.Status.FAILED):
             # The fields by their translated names ("bildetekst, media"), not their code names.
-            labels = ", ".join(str(Post._meta.get_field(name).verbose_name) for name in content_changed)
+            labels = ", ".join(_field_label(name) for name in content_changed)
             _withdraw_approval(post, reason=_("Changed after approval: %s") % labels)
             _move(
                 by=by,
