@@ -39,6 +39,22 @@ def audit(*, county: County, actor: User | None, action: str, obj: Model, summar
     )
 
 
+def absolute_url(path: str) -> str:
+    """A path on this site as the address people (and Instagram) use, for e-mails and feeds."""
+    return settings.PUBLIC_BASE_URL + path
+
+
+def coordinator_emails(county: County) -> list[str]:
+    """Where notices for the county go: its active coordinators."""
+    emails = (
+        Membership.objects.for_county(county)
+        .filter(role=Role.COORDINATOR, user__is_active=True)
+        .values_list("user__email", flat=True)
+        .distinct()
+    )
+    return sorted(emails)
+
+
 def send_templated_mail_on_commit(*, to: list[str], template: str, context: dict[str, Any]) -> None:
     """Render `emails/<template>_subject.txt` and `.txt` in the current language and send after commit."""
     language = translation.get_language()
@@ -158,7 +174,7 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
             "library": invitation.library,
             "role": invitation.get_role_display(),
             "invited_by": invitation.invited_by,
-            "url": settings.PUBLIC_BASE_URL + reverse("invitation_accept", args=[token]),
+            "url": absolute_url(reverse("invitation_accept", args=[token])),
             "valid_days": settings.INVITATION_VALID_DAYS,
         },
     )

@@ -33,8 +33,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from libraries.models import County, Role, User
-from libraries.services import audit, send_templated_mail_on_commit
+from libraries.models import County, User
+from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
 from production import media
 from production.assets import Asset, AssetPerson, Consent, ConsentState, people_with_consents
 from production.media import MediaInfo, MediaRejected
@@ -53,10 +53,6 @@ MAX_TAGS = 20
 def rejection_error(error: MediaRejected) -> ValidationError:
     """A refusal from production.media as a form error (in the language active now)."""
     return ValidationError(str(error), code=error.code)
-
-
-def absolute_url(path: str) -> str:
-    return settings.PUBLIC_BASE_URL + path
 
 
 # --- Storing files ---
@@ -717,13 +713,7 @@ def consent_lapsed(
         ),
         by=by,
     )
-    coordinators = sorted(
-        set(
-            User.objects.filter(
-                memberships__library__county=county, memberships__role=Role.COORDINATOR, is_active=True
-            ).values_list("email", flat=True)
-        )
-    )
+    coordinators = coordinator_emails(county)
     if coordinators:
         send_templated_mail_on_commit(
             to=coordinators,

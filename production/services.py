@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from libraries.models import County, Library, Membership, User, hash_token
-from libraries.services import audit, send_templated_mail_on_commit
+from libraries.services import absolute_url, audit, send_templated_mail_on_commit
 from production.models import (
     CalendarFeed,
     Concept,
@@ -38,10 +38,6 @@ from production.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def absolute_url(path: str) -> str:
-    return settings.PUBLIC_BASE_URL + path
 
 
 # --- Concepts ---

@@ -18,26 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.models import County, Membership, Role, User
-from libraries.services import audit, send_templated_mail_on_commit
+from libraries.models import County, User
+from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
 from publishing.instagram import AccessToken, Client, GraphAPIError, GraphConfig, InstagramAccount
 from publishing.models import Channel, Post
 
 logger = logging.getLogger(__name__)
-
-
-def absolute_url(path: str) -> str:
-    return settings.PUBLIC_BASE_URL + path
-
-
-def coordinator_emails(county: County) -> list[str]:
-    emails = (
-        Membership.objects.for_county(county)
-        .filter(role=Role.COORDINATOR, user__is_active=True)
-        .values_list("user__email", flat=True)
-        .distinct()
-    )
-    return sorted(emails)
 
 
 # --- The Graph API, configured from settings ---

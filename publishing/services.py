@@ -24,11 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.models import County, Library, User
-from libraries.services import audit, send_templated_mail_on_commit
+from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
 from production.assets import Asset
 from production.models import Idea, RecordingDay
 from publishing import captions, gates
-from publishing.channels import absolute_url, coordinator_emails, county_channel, graph_client, stop_channel
+from publishing.channels import county_channel, graph_client, stop_channel
 from publishing.instagram import GraphAPIError
 from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest
+from libraries.services import absolute_url
 from production import calendars, services
 from production.models import RunSheetSlot
 
@@ -92,7 +93,7 @@ def calendar_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, _("Your new calendar address is ready. Any older address no longer works."))
         return redirect("production:calendar_subscription")
     token = request.session.pop(FEED_TOKEN_SESSION_KEY, None)
-    feed_url = services.absolute_url(reverse("production:calendar_feed", args=[token])) if token is not None else None
+    feed_url = absolute_url(reverse("production:calendar_feed", args=[token])) if token is not None else None
     feed = getattr(request.user, "calendar_feed", None)
     return render(request, "production/calendar_subscription.html", {"feed": feed, "feed_url": feed_url})
 

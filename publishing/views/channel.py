@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest
 from libraries.http import error_text
+from libraries.services import absolute_url
 from publishing import channels, crypto
 from publishing.forms import AccountChoiceForm, TokenForm
 from publishing.instagram import GraphAPIError, InstagramAccount, oauth_dialog_url
@@ -31,7 +32,7 @@ PENDING_TOKEN_SESSION_KEY = "innspill_pending_channel"  # noqa: S105 - a session
 
 
 def _redirect_uri() -> str:
-    return channels.absolute_url(reverse("publishing:channel_callback"))
+    return absolute_url(reverse("publishing:channel_callback"))
 
 
 @login_required

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.services import absolute_url
 from production import services as production_services
 from production.calendars import month_bounds, neighbour_months
 from production.models import Concept
@@ -157,8 +158,8 @@ def plan_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     urls = None
     if token is not None:
         urls = {
-            "plan": channels.absolute_url(reverse("publishing:plan_feed", args=[token])),
-            "days": channels.absolute_url(reverse("production:calendar_feed", args=[token])),
+            "plan": absolute_url(reverse("publishing:plan_feed", args=[token])),
+            "days": absolute_url(reverse("production:calendar_feed", args=[token])),
         }
     feed = getattr(request.user, "calendar_feed", None)
     return render(request, "publishing/plan_subscription.html", {"feed": feed, "urls": urls})
