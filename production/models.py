@@ -81,6 +81,14 @@ class Concept(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    reposts_from_archive = models.BooleanField(
+        _("draft re-posts from the archive"),
+        default=False,
+        help_text=_(
+            "Before each date of the cadence that has no post, draft one from this concept's material "
+            "in the archive, for review."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ConceptQuerySet.as_manager()

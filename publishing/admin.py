@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from publishing.engagement import InsightSnapshot, InstagramComment, Outcome
 from publishing.models import Approval, ArchiveItem, Channel, Post, PostAsset, PostCollaborator
 
 
@@ -64,7 +65,31 @@ class PostAdmin(admin.ModelAdmin[Post]):
 
 @admin.register(ArchiveItem)
 class ArchiveItemAdmin(admin.ModelAdmin[ArchiveItem]):
-    list_display = ("asset", "county", "content_type", "published_at")
-    list_filter = ("county", "content_type")
-    raw_id_fields = ("asset", "post", "concept")
+    list_display = ("title", "county", "content_type", "media_kind", "source", "reuse_count", "published_at")
+    list_filter = ("county", "content_type", "media_kind", "source", "reuse_blocked")
+    search_fields = ("title", "caption")
+    raw_id_fields = ("asset", "post", "concept", "archived_by")
     filter_horizontal = ("libraries",)
+    readonly_fields = ("people_count", "reuse_blocked", "consent_valid_until", "reuse_count", "last_reused_at")
+
+
+@admin.register(InsightSnapshot)
+class InsightSnapshotAdmin(admin.ModelAdmin[InsightSnapshot]):
+    list_display = ("post", "round", "taken_at", "reach", "views", "likes", "comments")
+    list_filter = ("round",)
+    raw_id_fields = ("post",)
+
+
+@admin.register(InstagramComment)
+class InstagramCommentAdmin(admin.ModelAdmin[InstagramComment]):
+    list_display = ("username", "post", "commented_at", "status", "from_account", "via")
+    list_filter = ("county", "status", "from_account", "via")
+    search_fields = ("username", "text")
+    raw_id_fields = ("post", "parent", "replied_by", "handled_by")
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin[Outcome]):
+    list_display = ("post", "library", "kind", "quantity", "happened_on")
+    list_filter = ("kind",)
+    raw_id_fields = ("post", "library", "logged_by")

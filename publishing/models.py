@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
@@ -293,6 +296,15 @@ class Post(models.Model):
     last_error = models.TextField(blank=True)  # technical, for the log and the admin
     collaborators_checked_at = models.DateTimeField(null=True, blank=True)
 
+    # --- After publishing (publishing/engagement_services.py) ---
+    # The next insights reading (about 1 h, 1 day, 7 and 28 days after publishing) and how many were taken.
+    insights_due_at = models.DateTimeField(null=True, blank=True)
+    insights_round = models.PositiveSmallIntegerField(default=0)
+    # The latest values read, by metric name ({"reach": 120, ...}), and when.
+    insights = models.JSONField(default=dict, blank=True)
+    insights_read_at = models.DateTimeField(null=True, blank=True)
+    comments_read_at = models.DateTimeField(null=True, blank=True)
+
     objects = PostQuerySet.as_manager()
 
     class Meta:
@@ -302,6 +314,9 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["county", "scheduled_at"]),
             models.Index(fields=["status", "scheduled_at"]),
+            models.Index(
+                fields=["insights_due_at"], condition=Q(insights_due_at__isnull=False), name="post_insights_due"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -422,19 +437,75 @@ class ArchiveItemQuerySet(models.QuerySet["ArchiveItem"]):
     def for_county(self, county: County) -> ArchiveItemQuerySet:
         return self.filter(county=county)
 
+    def reusable(self, today: date | None = None) -> ArchiveItemQuerySet:
+        """Items everyone shown has allowed reuse of, today (a withdrawal, a lapse or a missing consent blocks)."""
+        today = today or timezone.localdate()
+        return self.filter(reuse_blocked=False).filter(
+            Q(consent_valid_until__isnull=True) | Q(consent_valid_until__gte=today)
+        )
+
+    def blocked(self, today: date | None = None) -> ArchiveItemQuerySet:
+        today = today or timezone.localdate()
+        return self.filter(Q(reuse_blocked=True) | Q(consent_valid_until__lt=today))
+
+    def showing_assets(self, asset_ids: list[int]) -> ArchiveItemQuerySet:
+        return self.filter(asset_id__in=asset_ids)
+
 
 class ArchiveItem(models.Model):
-    """A published asset, filed with the post's metadata (the archive's search builds on this)."""
+    """One asset in the shared archive: published (filed by the worker) or archived by an editor.
+
+    One item per asset, however often it is published: the first post is
+    `post`, later ones are `reuses`. The searchable text, the consent summary
+    and the reuse count are copies kept up to date by `publishing.archive`
+    (`refresh_items`), so that search and its filters are plain indexed reads.
+    """
+
+    class Source(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived by an editor")
+
+    class Orientation(models.TextChoices):
+        PORTRAIT = "portrait", _("Portrait")
+        SQUARE = "square", _("Square")
+        LANDSCAPE = "landscape", _("Landscape")
 
     county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="archive_items")
-    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="archive_items")
-    post = models.ForeignKey(Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="archive_items")
-    libraries = models.ManyToManyField(Library, related_name="archive_items", blank=True)
+    asset = models.OneToOneField(Asset, on_delete=models.PROTECT, related_name="archive_item")
+    post = models.ForeignKey(
+        Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="archive_items",
+        verbose_name=_("first published in"),
+    )  # fmt: skip
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.PUBLISHED)
+    archived_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    libraries = models.ManyToManyField(Library, related_name="archive_items", blank=True, verbose_name=_("libraries"))
     content_type = models.CharField(_("content type"), max_length=20, choices=ContentType.choices, blank=True)
-    concept = models.ForeignKey(Concept, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    concept = models.ForeignKey(
+        Concept, on_delete=models.SET_NULL, null=True, blank=True, related_name="archive_items",
+        verbose_name=_("concept"),
+    )  # fmt: skip
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    caption = models.TextField(_("caption"), blank=True)
+    alt_text = models.TextField(_("alt text"), blank=True)
+    credit_line = models.CharField(_("credit line"), max_length=300, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, verbose_name=_("tags"))
+    media_kind = models.CharField(_("kind"), max_length=10, choices=Asset.Kind.choices, default=Asset.Kind.IMAGE)
+    orientation = models.CharField(_("orientation"), max_length=10, choices=Orientation.choices, blank=True)
     permalink = models.URLField(max_length=500, blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    # The consent of the people shown, summed up: someone's current consent is withdrawn,
+    # lapsed, missing or does not cover reuse (blocked), and the first day one runs out.
+    people_count = models.PositiveSmallIntegerField(default=0)
+    reuse_blocked = models.BooleanField(default=False)
+    consent_valid_until = models.DateField(null=True, blank=True)
+    reuse_count = models.PositiveIntegerField(_("times reused"), default=0)
+    last_reused_at = models.DateTimeField(null=True, blank=True)
+    # What search reads: the words of the title, caption, alt text, tags, concept and
+    # libraries (normalised, publishing/search.py), and their tsvector in each language.
+    search_text = models.TextField(blank=True, editable=False)
+    search_document = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ArchiveItemQuerySet.as_manager()
 
@@ -442,7 +513,65 @@ class ArchiveItem(models.Model):
         verbose_name = _("archive item")
         verbose_name_plural = _("archive items")
         ordering = ("-published_at", "-pk")
-        constraints = [models.UniqueConstraint(fields=["post", "asset"], name="asset_archived_once_per_post")]
+        indexes = [
+            models.Index(fields=["county", "-published_at"], name="archive_county_published"),
+            GinIndex(fields=["search_document"], name="archive_search_document"),
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="archive_search_trigrams"),
+            GinIndex(fields=["tags"], name="archive_tags"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.asset} ({self.published_at:%Y-%m-%d})" if self.published_at else str(self.asset)
+        return self.title or str(self.asset_id)
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:archive_item", args=[self.pk])
+
+    def is_reusable(self, today: date | None = None) -> bool:
+        """The Python twin of `ArchiveItemQuerySet.reusable()`."""
+        today = today or timezone.localdate()
+        return not self.reuse_blocked and (self.consent_valid_until is None or self.consent_valid_until >= today)
+
+
+class ArchiveReuse(models.Model):
+    """An archive item used again in a later post: from "Reuse in a new post", a concept's re-post, or by hand."""
+
+    class Via(models.TextChoices):
+        REUSE = "reuse", _("Reused from the archive")
+        CONCEPT = "concept", _("Re-post drafted for a concept")
+        COMPOSED = "composed", _("Chosen again when composing")
+
+    item = models.ForeignKey(ArchiveItem, on_delete=models.CASCADE, related_name="reuses")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="archive_reuses")
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.REUSE)
+    by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reuse")
+        verbose_name_plural = _("reuses")
+        ordering = ("-at", "-pk")
+        constraints = [models.UniqueConstraint(fields=["item", "post"], name="archive_item_reused_once_per_post")]
+
+    def __str__(self) -> str:
+        return f"{self.item} → {self.post}"
+
+
+class ConceptRepost(models.Model):
+    """A concept's slot filled with a re-post drafted from the archive: each slot once (the daily task claims it)."""
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="reposts")
+    occurs_at = models.DateTimeField()
+    post = models.ForeignKey(Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    item = models.ForeignKey(ArchiveItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("occurs_at",)
+        constraints = [models.UniqueConstraint(fields=["concept", "occurs_at"], name="one_repost_per_concept_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.concept} {self.occurs_at:%Y-%m-%d %H:%M}"
+
+
+# Insights, comments and outcomes live in their own module; importing them here registers them with the app.
+from publishing.engagement import AccountSnapshot, InsightSnapshot, InstagramComment, Outcome  # noqa: E402, F401

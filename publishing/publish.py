@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from production.assets import Asset
 from production.signed_urls import public_rendition_url
-from publishing import channels, services
+from publishing import archive, channels, services
 from publishing.instagram import (
     Client,
     ContainerStatusCode,
@@ -47,7 +47,7 @@ from publishing.instagram import (
     GraphAPIError,
     Media,
 )
-from publishing.models import ArchiveItem, Channel, Post, PostCollaborator
+from publishing.models import Channel, Post, PostCollaborator
 
 logger = logging.getLogger(__name__)
 
@@ -514,22 +514,10 @@ class Machine:
         self.save(publish_step=Post.Step.COLLABORATORS_CHECKED)
 
     def archive(self) -> None:
-        post = self.post
-        libraries = services.involved_libraries(post)
         with transaction.atomic():
-            for asset in self.assets():
-                item, _created = ArchiveItem.objects.get_or_create(
-                    post=post,
-                    asset=asset,
-                    defaults={
-                        "county": post.county,
-                        "content_type": post.content_type,
-                        "concept": post.concept,
-                        "permalink": post.permalink,
-                        "published_at": post.published_at,
-                    },
-                )
-                item.libraries.set(libraries)
+            archive.file_published_post(
+                post=self.post, assets=self.assets(), libraries=services.involved_libraries(self.post)
+            )
             self.save(publish_step=Post.Step.ARCHIVED)
 
     def notify(self) -> None:

@@ -395,6 +395,9 @@ def record_published(*, post_id: int, lease_token: uuid.UUID, media_id: str) -> 
             published_at=now,
             failure_reason="",
             attempts=0,
+            # The first insights reading (engagement_services.INSIGHT_ROUNDS) an hour after publishing.
+            insights_due_at=now + timedelta(hours=1),
+            insights_round=0,
         )
         if not moved:
             return False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from publishing.views import channel, plan, posts
+from publishing.views import archive, channel, engagement, plan, posts, reports
 
 app_name = "publishing"
 
@@ -27,4 +27,10 @@ urlpatterns = [
     path("channel/choose/", channel.channel_choose, name="channel_choose"),
     path("channel/disconnect/", channel.channel_disconnect, name="channel_disconnect"),
     path("channel/refresh/", channel.channel_refresh, name="channel_refresh"),
+    # The shared archive: search, items, downloads, reuse.
+    path("archive/", archive.archive_search, name="archive"),
+    # After publishing: the comments inbox, the Instagram webhook, insights.
+    path("inbox/", engagement.inbox, name="inbox"),
+    # Outcomes and the monthly report.
+    path("reports/", reports.report, name="report"),
 ]

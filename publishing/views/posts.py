@@ -24,7 +24,7 @@ from libraries.http import error_text, safe_next_url
 from libraries.models import AuditEntry, Role
 from production.assets import Asset
 from production.models import Concept, Idea
-from publishing import captions, channels, gates, services
+from publishing import archive, captions, channels, engagement_services, gates, outcomes, services
 from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
 from publishing.models import Post
 from publishing.views import collaborator_choices, library_filter_choices, post_staff, visible_statuses
@@ -303,6 +303,10 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "return_form": ReturnForm(),
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
     }
+    # What follows the post: the archive items it reuses, insights and comments, outcomes.
+    context |= archive.post_panel(county_access, checked)
+    context |= engagement_services.post_panel(county_access, checked)
+    context |= outcomes.post_panel(county_access, checked)
     return render(request, "publishing/post_detail.html", context)
 
 

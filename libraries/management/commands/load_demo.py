@@ -502,8 +502,8 @@ class Command(BaseCommand):
     # --- Publishing: the channel connected to the fake Graph API, posts in each state ---
 
     def _publishing(self, county: County) -> None:
-        from publishing import captions
-        from publishing.models import Approval, ArchiveItem, Channel, Post, PostAsset, PostCollaborator
+        from publishing import archive, captions
+        from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
 
         channel, _ = Channel.objects.get_or_create(
             county=county,
@@ -626,16 +626,4 @@ class Command(BaseCommand):
                 )
                 PostCollaborator.objects.filter(post=post).update(invite_status=PostCollaborator.Invite.ACCEPTED)
                 post.refresh_from_db()
-                for item in media:
-                    archived, _ = ArchiveItem.objects.get_or_create(
-                        post=post,
-                        asset=item,
-                        defaults={
-                            "county": county,
-                            "content_type": post.content_type,
-                            "concept": post.concept,
-                            "permalink": post.permalink,
-                            "published_at": post.published_at,
-                        },
-                    )
-                    archived.libraries.set([library("Sandnes")])
+                archive.file_published_post(post=post, assets=media, libraries=[library("Sandnes")])
