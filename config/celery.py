@@ -38,6 +38,9 @@ app.conf.beat_schedule = {
     # Tokens: refreshed before they lapse, the coordinator warned a week ahead (once).
     "instagram-tokens": {"task": "publishing.look_after_tokens", "schedule": crontab(minute=15, hour=6)},
     "collaborator-invites": {"task": "publishing.refresh_collaborator_invites", "schedule": crontab(minute=40)},
+    # The archive.
+    # After publishing: insights, followers, comments.
+    # The monthly report.
 }
 
 

@@ -322,6 +322,12 @@ INSTAGRAM_TOKEN_WARNING_DAYS = envint("INSTAGRAM_TOKEN_WARNING_DAYS", 7)
 # How long Instagram may fetch a rendition from its signed address.
 PUBLISH_MEDIA_URL_SECONDS = envint("PUBLISH_MEDIA_URL_SECONDS", 6 * 60 * 60)
 
+# --- The archive (publishing/archive.py) ---
+
+# --- After publishing: insights, comments, the webhook (publishing/engagement_services.py) ---
+
+# --- Outcomes and the monthly report (publishing/reports.py) ---
+
 # --- E-mail (Django 6.1 MAILERS) ---
 _email_backends = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",

@@ -330,3 +330,15 @@ def get_channel_for_user(request: HttpRequest, *, role: Role = Role.COORDINATOR)
     """The county's Instagram channel (None before it was ever connected); coordinators only by default."""
     access = require_role(request, role)
     return access, Channel.objects.for_county(access.county).instagram().first()
+
+
+# --- The archive (DESIGN.md §2, §3) ---
+#
+# Every library in a county searches, downloads and reuses its archive;
+# editors and coordinators archive assets and compose posts from it.
+
+
+# --- After publishing: the comments inbox, insights, outcomes, reports (DESIGN.md §1, §2) ---
+#
+# Editors and coordinators answer comments. Librarians log their library's
+# outcomes; editors and coordinators any in the county.

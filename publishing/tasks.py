@@ -42,3 +42,12 @@ def look_after_tokens() -> dict[str, int]:
 def refresh_collaborator_invites() -> int:
     """Hourly: read pending collaborator invitations of recent posts again."""
     return services.refresh_collaborator_invites()
+
+
+# --- The archive ---
+
+
+# --- After publishing: insights, followers, comments ---
+
+
+# --- The monthly report ---
