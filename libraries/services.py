@@ -61,7 +61,8 @@ def send_templated_mail_on_commit(*, to: list[str], template: str, context: dict
 
     def send() -> None:
         with translation.override(language):
-            subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+            # One line whatever a title holds: a line break in a header is refused (and would be a header).
+            subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
             body = render_to_string(f"emails/{template}.txt", context)
         send_mail(subject, body, None, to)
 

@@ -86,8 +86,12 @@ def occurrences(rule: str, *, anchor: date, start: date, end: date) -> list[date
     """The dates from `start` to `end` (both included) on which the rule falls, counted from `anchor`."""
     if not rule or end < start:
         return []
-    recurrence = rrulestr(rule, dtstart=datetime.combine(anchor, time()))
+    parse(rule)  # only the rules the forms build (ValueError otherwise)
+    # Counting starts at the window, not at the anchor years back: these rules have no
+    # INTERVAL or COUNT, so their dates do not depend on where counting starts, and
+    # dateutil would otherwise step through every week since the concept began.
     window_start = datetime.combine(max(start, anchor), time())
+    recurrence = rrulestr(rule, dtstart=window_start)
     window_end = datetime.combine(end, time())
     return [moment.date() for moment in recurrence.between(window_start, window_end, inc=True)]
 
@@ -101,7 +105,8 @@ def occurrence_times(rule: str, *, anchor: date, at: time, zone: ZoneInfo, start
     """
     moments = []
     for day in occurrences(rule, anchor=anchor, start=start, end=end):
-        local = datetime.combine(day, at, tzinfo=zone)
+        # fold=0 whatever `at` carries: a time in the gap then moves forward, an ambiguous one is the first.
+        local = datetime.combine(day, at.replace(fold=0), tzinfo=zone)
         # A round trip through UTC resolves a wall-clock time inside the DST gap.
         moments.append(local.astimezone(UTC).astimezone(zone))
     return moments

@@ -286,7 +286,8 @@ def _send_each(*, recipients: Iterable[User], template: str, context: dict[str, 
     """One message per person (nobody sees the others' addresses), over one connection."""
     addresses = sorted({user.email for user in recipients if user.email and user.is_active})
     with translation.override(language):
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        # One line whatever a library's name holds: a line break in a header is refused.
+        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
         body = render_to_string(f"emails/{template}.txt", context)
     messages = [EmailMessage(subject, body, None, [address]) for address in addresses]
     if not messages:
