@@ -39,12 +39,19 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     context["my_memberships"] = my_memberships
     if county_access.is_coordinator:
-        libraries = Library.objects.for_county(county_access.county).members().active()
+        # One read of the county's few dozen member libraries gives both the count and those without Instagram.
+        libraries = list(
+            Library.objects.for_county(county_access.county)
+            .members()
+            .active()
+            .order_by("name")
+            .only("pk", "name", "instagram_username")
+        )
         context["pending_invitations"] = (
             Invitation.objects.for_county(county_access.county).pending().select_related("library")[:10]
         )
-        context["libraries_without_instagram"] = libraries.filter(instagram_username="").order_by("name")
-        context["library_count"] = libraries.count()
+        context["libraries_without_instagram"] = [library for library in libraries if not library.instagram_username]
+        context["library_count"] = len(libraries)
     context.update(production_homes.home_context(county_access))
     context.update(publishing_homes.home_context(county_access))
     return render(request, "libraries/home.html", context)

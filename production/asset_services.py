@@ -232,20 +232,27 @@ def _make_renditions(asset: Asset, workdir: Path) -> _Made:
                 made.details["thumbnail"] = asdict(media.make_thumbnail(poster, thumbnail))
                 made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
         else:
-            if not asset.thumbnail or "thumbnail" not in done:
-                thumbnail = workdir / "thumbnail.webp"
-                made.details["thumbnail"] = asdict(media.make_thumbnail(source, thumbnail))
-                made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
-            if not asset.rendition or done.get("crop") != made.crop:
-                rendition = workdir / "rendition.jpg"
-                made.details["rendition"] = asdict(
-                    media.make_image_rendition(
-                        source,
-                        rendition,
-                        aspect=cast(media.Aspect, asset.aspect) if asset.aspect else None,
-                        crop_focus=(asset.crop_focus_x, asset.crop_focus_y),
-                    )
+            needs_thumbnail = not asset.thumbnail or "thumbnail" not in done
+            needs_rendition = not asset.rendition or done.get("crop") != made.crop
+            thumbnail, rendition = workdir / "thumbnail.webp", workdir / "rendition.jpg"
+            aspect = cast(media.Aspect, asset.aspect) if asset.aspect else None
+            focus = (asset.crop_focus_x, asset.crop_focus_y)
+            if needs_thumbnail and needs_rendition:
+                # A new photo: both from one decode, which is most of the work (bench/ingest.py).
+                made_rendition, made_thumbnail = media.make_image_renditions(
+                    source, rendition, thumbnail, aspect=aspect, crop_focus=focus
                 )
+                made.details["thumbnail"] = asdict(made_thumbnail)
+                made.details["rendition"] = asdict(made_rendition)
+            elif needs_thumbnail:
+                made.details["thumbnail"] = asdict(media.make_thumbnail(source, thumbnail))
+            elif needs_rendition:  # a new crop: the thumbnail shows the whole photo and stays
+                made.details["rendition"] = asdict(
+                    media.make_image_rendition(source, rendition, aspect=aspect, crop_focus=focus)
+                )
+            if needs_thumbnail:
+                made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
+            if needs_rendition:
                 made.files["rendition"] = ("rendition.jpg", rendition)
     made.check = _instagram_check(asset)
     return made

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -158,11 +159,13 @@ class IdeaQuerySet(models.QuerySet["Idea"]):
     def for_list(self) -> IdeaQuerySet:
         """What a list row shows: library, concept, submitter, the slot it is planned in, comments; newest first.
 
-        The ordering is explicit: Meta.ordering does not apply to a query with GROUP BY.
+        The comments are counted in a subquery per row of the page, not by grouping every idea:
+        the newest page then comes straight from the (created_at, id) index.
         """
+        comments = IdeaComment.objects.filter(idea=OuterRef("pk")).order_by().values("idea").annotate(n=Count("pk"))
         return (
             self.select_related("library", "concept", "submitted_by", "slot__recording_day")
-            .annotate(comment_count=Count("comments", distinct=True))
+            .annotate(comment_count=Coalesce(Subquery(comments.values("n")), 0))
             .order_by("-created_at", "-pk")
         )
 
@@ -232,7 +235,10 @@ class Idea(models.Model):
         verbose_name = _("idea")
         verbose_name_plural = _("ideas")
         ordering = ("-created_at",)
-        indexes = [models.Index(fields=["library", "status"])]
+        indexes = [
+            models.Index(fields=["library", "status"]),
+            models.Index(F("created_at").desc(), F("id").desc(), name="idea_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return self.title

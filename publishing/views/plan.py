@@ -99,6 +99,7 @@ def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": _query_without(request, "month"),
             "keep": {"month": first.strftime("%Y-%m")},
             "can_change": county_access.is_editor,
+            "plan_path": request.get_full_path(),  # where each post's Move form comes back to
             "channel": channels.county_channel(county_access.county),
         },
     )
@@ -135,6 +136,7 @@ def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": _query_without(request, "week"),
             "keep": {"week": start.isoformat()},
             "can_change": county_access.is_editor,
+            "plan_path": request.get_full_path(),
             "channel": channels.county_channel(county_access.county),
         },
     )
