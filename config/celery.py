@@ -38,9 +38,13 @@ app.conf.beat_schedule = {
     # Tokens: refreshed before they lapse, the coordinator warned a week ahead (once).
     "instagram-tokens": {"task": "publishing.look_after_tokens", "schedule": crontab(minute=15, hour=6)},
     "collaborator-invites": {"task": "publishing.refresh_collaborator_invites", "schedule": crontab(minute=40)},
-    # The archive.
-    # After publishing: insights, followers, comments.
-    # The monthly report.
+    # Concepts' re-posts drafted from the archive, ahead of their slots; each slot claimed once.
+    "concept-reposts": {"task": "publishing.draft_concept_reposts", "schedule": crontab(minute=20, hour=6)},
+    # After publishing: insights, followers and comments. Each reading is claimed in the database
+    # (a run that overlaps skips it), and readings are unique per round.
+    "insights": {"task": "publishing.read_due_insights", "schedule": crontab(minute="*/10")},
+    "followers": {"task": "publishing.read_followers", "schedule": crontab(minute=50, hour=5)},
+    "comments": {"task": "publishing.pull_comments", "schedule": crontab(minute="3-59/15")},
 }
 
 

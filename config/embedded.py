@@ -38,6 +38,7 @@ DATABASE_NAME = "innspill"
 # The demo's Meta app, known only to the fake Graph API that `make run` starts.
 DEMO_APP_ID = "innspill-demo-app"
 DEMO_APP_SECRET = "innspill-demo-secret"  # noqa: S105 - a local demo value, not a secret
+DEMO_WEBHOOK_VERIFY_TOKEN = "innspill-demo-webhook"  # noqa: S105 - a local demo value, not a secret
 
 
 def _answers(host: str, port: int) -> bool:
@@ -185,6 +186,7 @@ def development_environment() -> dict[str, str]:
         # The fake Graph API's app (the fake started below checks OAuth calls against it).
         "INSTAGRAM_APP_ID": DEMO_APP_ID,
         "INSTAGRAM_APP_SECRET": DEMO_APP_SECRET,
+        "INSTAGRAM_WEBHOOK_VERIFY_TOKEN": DEMO_WEBHOOK_VERIFY_TOKEN,
     }
     return {key: value for key, value in defaults.items() if not os.environ.get(key)}
 
@@ -247,6 +249,14 @@ class Supervisor:
                     os.killpg(process.pid, signal.SIGKILL)
 
 
+def _wait_for_port(port: int, *, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not _answers("127.0.0.1", port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start on port {port}.")
+        time.sleep(0.1)
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -274,8 +284,15 @@ def run(port: int) -> int:
                     # "Connect with Facebook" works against the fake with the app the web process uses.
                     "--app-id", env.get("INSTAGRAM_APP_ID") or DEMO_APP_ID,
                     "--app-secret", env.get("INSTAGRAM_APP_SECRET") or DEMO_APP_SECRET,
+                    # New comments reach the inbox through the webhook, as Meta sends them; and a
+                    # follower comments on every post a minute after it is published.
+                    "--webhook-url", f"http://127.0.0.1:{port}/webhooks/instagram/",
+                    "--audience-after", "60",
                 ],
             )  # fmt: skip
+            _wait_for_port(graph_port, what="the fake Graph API")
+            # Before the web server starts: the fake's webhooks for these comments find nobody.
+            _manage(env, "demo_instagram")
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         supervisor.start("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
         supervisor.start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])

@@ -323,10 +323,27 @@ INSTAGRAM_TOKEN_WARNING_DAYS = envint("INSTAGRAM_TOKEN_WARNING_DAYS", 7)
 PUBLISH_MEDIA_URL_SECONDS = envint("PUBLISH_MEDIA_URL_SECONDS", 6 * 60 * 60)
 
 # --- The archive (publishing/archive.py) ---
+# Results on one page of the archive's search.
+ARCHIVE_PAGE_SIZE = envint("ARCHIVE_PAGE_SIZE", 24)
+# How long the archive's facet counts for one search are kept (any change to the archive replaces them).
+ARCHIVE_FACETS_CACHE_SECONDS = envint("ARCHIVE_FACETS_CACHE_SECONDS", 600)
+# The most items downloaded as one zip or looked at together (a carousel takes 2 to 10 of them).
+ARCHIVE_SELECTION_MAX_ITEMS = envint("ARCHIVE_SELECTION_MAX_ITEMS", 50)
+# A concept that re-posts from the archive gets its draft this many days before the slot (for review).
+ARCHIVE_REPOST_LEAD_DAYS = envint("ARCHIVE_REPOST_LEAD_DAYS", 7)
+# django-storages keeps an S3 object read through the storage API in memory up to this many bytes and
+# spills the rest to a temporary file (its own default, 0, keeps all of it in memory: a zip of videos would).
+AWS_S3_MAX_MEMORY_SIZE = envint("AWS_S3_MAX_MEMORY_SIZE", 8 * 1024 * 1024)
 
 # --- After publishing: insights, comments, the webhook (publishing/engagement_services.py) ---
-
-# --- Outcomes and the monthly report (publishing/reports.py) ---
+# The secret Meta echoes when the webhook is subscribed (GET /webhooks/instagram/).
+# Empty: the webhook is off (comments are still read every 15 minutes). Deliveries
+# are checked against INSTAGRAM_APP_SECRET's signature.
+INSTAGRAM_WEBHOOK_VERIFY_TOKEN = envsecret("INSTAGRAM_WEBHOOK_VERIFY_TOKEN", "")
+if INSTAGRAM_WEBHOOK_VERIFY_TOKEN and not INSTAGRAM_APP_SECRET:
+    raise ImproperlyConfigured("The Instagram webhook needs INSTAGRAM_APP_SECRET to check what Meta sends.")
+# Comments are read from Instagram for posts published this many days back.
+INSTAGRAM_COMMENTS_DAYS = envint("INSTAGRAM_COMMENTS_DAYS", 30)
 
 # --- E-mail (Django 6.1 MAILERS) ---
 _email_backends = {

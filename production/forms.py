@@ -70,6 +70,7 @@ class ConceptForm(forms.ModelForm[Concept]):
             "time_of_day",
             "owner",
             "is_active",
+            "reposts_from_archive",
         )
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -99,6 +100,11 @@ class ConceptForm(forms.ModelForm[Concept]):
             self.add_error("weekday", _("Choose the weekday."))
         if kind == cadence.MONTHLY and ordinal is None:
             self.add_error("ordinal", _("Choose which weekday of the month, such as the last."))
+        if data.get("reposts_from_archive"):
+            if kind == cadence.AD_HOC:
+                self.add_error("reposts_from_archive", _("Re-posts follow the cadence: choose weekly or monthly."))
+            if not data.get("owner"):
+                self.add_error("owner", _("Choose an owner: the re-posts are drafted for them to review."))
         if kind and not self.errors:
             self.instance.cadence_rule = cadence.Cadence(kind, weekday or "", ordinal).rule
         return data

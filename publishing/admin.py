@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from publishing.engagement import InsightSnapshot, InstagramComment, Outcome
-from publishing.models import Approval, ArchiveItem, Channel, Post, PostAsset, PostCollaborator
+from publishing.models import (
+    Approval,
+    ArchiveItem,
+    ArchiveReuse,
+    Channel,
+    ConceptRepost,
+    Post,
+    PostAsset,
+    PostCollaborator,
+)
 
 
 @admin.register(Channel)
@@ -63,6 +72,13 @@ class PostAdmin(admin.ModelAdmin[Post]):
     inlines = (PostAssetInline, PostCollaboratorInline, ApprovalInline)
 
 
+class ArchiveReuseInline(admin.TabularInline[ArchiveReuse, ArchiveItem]):
+    model = ArchiveReuse
+    extra = 0
+    raw_id_fields = ("post", "by")
+    readonly_fields = ("via", "at")
+
+
 @admin.register(ArchiveItem)
 class ArchiveItemAdmin(admin.ModelAdmin[ArchiveItem]):
     list_display = ("title", "county", "content_type", "media_kind", "source", "reuse_count", "published_at")
@@ -70,7 +86,23 @@ class ArchiveItemAdmin(admin.ModelAdmin[ArchiveItem]):
     search_fields = ("title", "caption")
     raw_id_fields = ("asset", "post", "concept", "archived_by")
     filter_horizontal = ("libraries",)
-    readonly_fields = ("people_count", "reuse_blocked", "consent_valid_until", "reuse_count", "last_reused_at")
+    # The copies are written by publishing.archive.refresh_items (the `refresh_archive` command rebuilds them).
+    readonly_fields = (
+        "people_count",
+        "reuse_blocked",
+        "consent_valid_until",
+        "reuse_count",
+        "last_reused_at",
+        "library_ids",
+    )
+    inlines = (ArchiveReuseInline,)
+
+
+@admin.register(ConceptRepost)
+class ConceptRepostAdmin(admin.ModelAdmin[ConceptRepost]):
+    list_display = ("concept", "occurs_at", "post", "item", "created_at")
+    list_filter = ("concept__county",)
+    raw_id_fields = ("concept", "post", "item")
 
 
 @admin.register(InsightSnapshot)

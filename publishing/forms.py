@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,9 @@ from libraries.models import Library, LibraryQuerySet, User
 from production.assets import Asset
 from production.models import Concept, ContentType, Idea
 from publishing import captions
-from publishing.models import Post, PostQuerySet
+from publishing.archive_downloads import VERSIONS
+from publishing.archive_search import CONSENT_ALL, CONSENT_BLOCKED, CONSENT_REUSABLE, ArchiveFilters
+from publishing.models import ArchiveItem, Post, PostQuerySet
 
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -239,3 +242,96 @@ class AccountChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         field: Any = self.fields["account"]  # a ChoiceField; the stubs know only Field
         field.choices = accounts
+
+
+# --- The archive ---
+
+
+class ArchiveFilterForm(forms.Form):
+    """The archive's search and filters (GET); every field optional, and a wrong one is only left out.
+
+    Concept and library are ids: the search is already scoped to the county,
+    so another county's id simply finds nothing, and no query is spent here.
+    """
+
+    q = forms.CharField(
+        label=_("Search the archive"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "true"}),
+        help_text=_(
+            "Words from the title, caption, alt text, tags, concept or libraries. "
+            "Use quotes for a phrase, a minus before a word to leave it out, or “or” between words."
+        ),
+    )
+    content_type = forms.ChoiceField(label=_("Content type"), required=False)
+    concept = forms.IntegerField(label=_("Concept"), required=False, min_value=1, widget=forms.HiddenInput)
+    library = forms.IntegerField(label=_("Library"), required=False, min_value=1, widget=forms.HiddenInput)
+    media_kind = forms.ChoiceField(label=_("Kind"), required=False)
+    orientation = forms.ChoiceField(label=_("Orientation"), required=False)
+    consent = forms.ChoiceField(label=_("Consent"), required=False)
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=1900, max_value=2200, widget=forms.HiddenInput)
+    date_from = forms.DateField(
+        label=_("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["content_type"].choices = [("", _("All")), *ContentType.choices]
+        fields["media_kind"].choices = [("", _("All")), *Asset.Kind.choices]
+        fields["orientation"].choices = [("", _("All")), *ArchiveItem.Orientation.choices]
+        fields["consent"].choices = [
+            (CONSENT_REUSABLE, _("Reusable")),
+            (CONSENT_ALL, _("Reusable and blocked")),
+            (CONSENT_BLOCKED, _("Blocked (consent)")),
+        ]
+        for name in ("content_type", "media_kind", "orientation", "consent"):
+            fields[name].widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+            data.pop("date_from", None)  # neither date applies until they make sense together
+        return data
+
+    def filters(self) -> ArchiveFilters:
+        """What to search for: the valid fields (a wrong one is shown with its error and left out)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return ArchiveFilters(
+            q=(data.get("q") or "").strip(),
+            content_type=data.get("content_type") or "",
+            concept_id=data.get("concept"),
+            library_id=data.get("library"),
+            media_kind=data.get("media_kind") or "",
+            orientation=data.get("orientation") or "",
+            consent=data.get("consent") or CONSENT_REUSABLE,
+            year=data.get("year"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+class ArchiveSelectionForm(forms.Form):
+    """Items chosen in the archive (`item`, repeated), to download together or reuse as one post."""
+
+    item = forms.TypedMultipleChoiceField(coerce=int, required=True)
+    version = forms.ChoiceField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        # Any whole number is a choice here; libraries.access decides which items the person may have.
+        chosen = self.data.getlist("item") if isinstance(self.data, QueryDict) else []
+        fields["item"].choices = [(value, value) for value in chosen if str(value).isdigit()]
+        fields["item"].error_messages["required"] = _("Choose at least one item.")
+        fields["version"].choices = [(key, label) for key, label in VERSIONS.items()]
+
+    def item_ids(self) -> list[int]:
+        return list(dict.fromkeys(self.cleaned_data["item"])) if self.is_valid() else []

@@ -24,17 +24,22 @@ GRAPH_API.md (kept with the project's shared notes).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import json
 import math
 import re
+import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlencode, urlsplit
 
+import certifi
 import httpx
 
 FACEBOOK_GRAPH_URL = "https://graph.facebook.com"
@@ -65,9 +70,27 @@ DEFAULT_MEDIA_FIELDS: tuple[str, ...] = (
     "comments_count",
 )
 DEFAULT_COMMENT_FIELDS: tuple[str, ...] = ("id", "text", "timestamp", "username", "like_count", "hidden", "parent_id")
+DEFAULT_ACCOUNT_FIELDS: tuple[str, ...] = ("id", "username", "followers_count", "media_count")
 
 # Meta's publishing docs: at most 50 comments per page.
 MAX_COMMENTS_PER_PAGE = 50
+
+# Lifetime media metrics. v22 replaced impressions (feed) and plays (reels) with views
+# (and retired the old ones for every version from 2025-04-21); v18 brought total_interactions.
+# Asking for a metric the media's product type lacks fails the whole call with code 100.
+# Reference: https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights
+# Reference: https://developers.facebook.com/docs/graph-api/changelog/version22.0
+_COMMON_METRICS: tuple[str, ...] = ("reach", "likes", "comments", "saved", "shares", "total_interactions")
+VIEWS_SINCE_VERSION = (22, 0)
+
+
+def media_insight_metrics(version: str, media_product_type: str) -> tuple[str, ...]:
+    """The lifetime metrics to ask for, for a media of this product type (FEED, REELS) on this Graph version."""
+    match = re.fullmatch(r"v?(\d+)\.(\d+)", version.strip())
+    numbers = (int(match.group(1)), int(match.group(2))) if match else VIEWS_SINCE_VERSION
+    if numbers >= VIEWS_SINCE_VERSION:
+        return (*_COMMON_METRICS, "views")
+    return (*_COMMON_METRICS, "plays" if media_product_type == "REELS" else "impressions")
 
 
 @dataclass(frozen=True)
@@ -245,6 +268,11 @@ class GraphAPIError(Exception):
         return self.kind is ErrorKind.NEW_CONTAINER
 
     @property
+    def is_unknown_object(self) -> bool:
+        """The object is gone (a deleted media or comment) or out of reach: (#100) subcode 33."""
+        return self.code == 100 and self.subcode == 33
+
+    @property
     def reason(self) -> str:
         """The plainest words we have for a person: Meta's user message, else its message."""
         return self.user_message or self.user_title or self.message
@@ -390,6 +418,9 @@ class Collaborator:
 
 @dataclass(frozen=True)
 class Comment:
+    """A comment or a reply. `replies` holds the first page of a comment's replies when they were asked
+    for (`list_comments(with_replies=True)`); `replies_after` is the cursor of the rest, if any."""
+
     id: str
     text: str
     timestamp: datetime | None = None
@@ -397,12 +428,25 @@ class Comment:
     like_count: int | None = None
     hidden: bool | None = None
     parent_id: str | None = None
+    from_id: str | None = None  # the writer's Instagram-scoped id
+    replies: tuple[Comment, ...] = ()
+    replies_after: str | None = None
 
 
 @dataclass(frozen=True)
 class CommentPage:
     comments: list[Comment]
     after: str | None  # the cursor of the next page; None on the last page
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """The Instagram professional account's profile numbers."""
+
+    id: str
+    username: str
+    followers_count: int | None
+    media_count: int | None
 
 
 @dataclass(frozen=True)
@@ -462,6 +506,13 @@ def oauth_dialog_url(
     return f"{config.dialog_root}/dialog/oauth?{query}"
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client: building one reads the whole CA bundle (about 0.1 s),
+    and the worker makes a client for each post it publishes."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class Client:
     """The Graph API as typed calls. Use as a context manager, or call `close()`."""
 
@@ -470,7 +521,9 @@ class Client:
         # The usage Meta reported on the last response, for callers that slow down before a throttle.
         self.last_usage: BusinessUseCaseUsage | None = None
         timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
-        self._http = httpx.Client(timeout=timeout, transport=transport, headers={"Accept": "application/json"})
+        self._http = httpx.Client(
+            timeout=timeout, transport=transport, verify=_tls_context(), headers={"Accept": "application/json"}
+        )
 
     def __enter__(self) -> Self:
         return self
@@ -635,14 +688,41 @@ class Client:
         after: str | None = None,
         limit: int = MAX_COMMENTS_PER_PAGE,
         fields: Sequence[str] = DEFAULT_COMMENT_FIELDS,
+        with_replies: bool = False,
     ) -> CommentPage:
-        """One page of top-level comments, newest first; pass `after` from the previous page."""
+        """One page of top-level comments, newest first; pass `after` from the previous page.
+
+        `with_replies` asks for each comment's first page of replies in the same call (Graph field
+        expansion, `replies{…}`), which saves one call per comment; page on with `list_replies`.
+        """
         # Reference: https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
-        params = {"fields": ",".join(fields), "limit": str(min(limit, MAX_COMMENTS_PER_PAGE))}
+        # Reference: https://developers.facebook.com/docs/graph-api/guides/field-expansion
+        wanted = ",".join(fields)
+        if with_replies:
+            wanted += f",replies{{{','.join(fields)}}}"
+        params = {"fields": wanted, "limit": str(min(limit, MAX_COMMENTS_PER_PAGE))}
         if after:
             params["after"] = after
         body = self._call("GET", f"{media_id}/comments", params)
         return CommentPage(comments=[_comment(item) for item in _data(body)], after=_next_cursor(body))
+
+    def list_replies(
+        self,
+        comment_id: str,
+        *,
+        after: str | None = None,
+        limit: int = MAX_COMMENTS_PER_PAGE,
+        fields: Sequence[str] = DEFAULT_COMMENT_FIELDS,
+    ) -> CommentPage:
+        """One page of a top-level comment's replies, oldest first; pass `after` from the previous page."""
+        # Reference: https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies
+        params = {"fields": ",".join(fields), "limit": str(min(limit, MAX_COMMENTS_PER_PAGE))}
+        if after:
+            params["after"] = after
+        body = self._call("GET", f"{comment_id}/replies", params)
+        page = [_comment(item) for item in _data(body)]
+        # Replies read through the edge may leave out parent_id: it is the comment asked about.
+        return CommentPage(comments=[_with_parent(reply, comment_id) for reply in page], after=_next_cursor(body))
 
     def reply_to_comment(self, comment_id: str, message: str) -> str:
         """Reply as the account; returns the reply's comment id."""
@@ -650,6 +730,17 @@ class Client:
         return _required_str(self._call("POST", f"{comment_id}/replies", {"message": message}), "id")
 
     # --- Accounts and tokens --------------------------------------------------------------------
+
+    def get_account(self, ig_user_id: str, fields: Sequence[str] = DEFAULT_ACCOUNT_FIELDS) -> AccountInfo:
+        """The account's username, followers and number of media (for the daily followers reading)."""
+        # Reference: https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user
+        body = self._call("GET", ig_user_id, {"fields": ",".join(fields)})
+        return AccountInfo(
+            id=_str(body, "id") or ig_user_id,
+            username=_str(body, "username") or "",
+            followers_count=_as_int(body.get("followers_count")),
+            media_count=_as_int(body.get("media_count")),
+        )
 
     def get_me(self) -> GraphUser:
         """The Facebook user the token belongs to."""
@@ -767,6 +858,88 @@ class Client:
         return body
 
 
+# --- Webhooks -----------------------------------------------------------------------------------
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+def webhook_signature(body: bytes, app_secret: str) -> str:
+    """The `X-Hub-Signature-256` value of a webhook: `sha256=` and the HMAC-SHA256 of the raw body."""
+    # Reference: https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_webhook_signature(body: bytes, header: str | None, app_secret: str) -> bool:
+    """Whether Meta signed these exact bytes with the app secret (compared in constant time)."""
+    if not app_secret or not header:
+        return False
+    return hmac.compare_digest(webhook_signature(body, app_secret).encode(), header.strip().encode("utf-8", "replace"))
+
+
+@dataclass(frozen=True)
+class WebhookComment:
+    """One comment a `comments` webhook tells about; `account_id` is the account whose media it is on."""
+
+    account_id: str
+    comment_id: str
+    media_id: str
+    text: str
+    username: str | None = None
+    from_id: str | None = None
+    parent_id: str | None = None
+    time: datetime | None = None
+    media_product_type: str | None = None
+
+
+def parse_comment_webhook(payload: object) -> list[WebhookComment]:
+    """The comments in a webhook delivery; other fields (mentions, messages) and broken entries are left out.
+
+    Facebook Login nests each change under `entry[].changes[]`; Instagram Login's samples put
+    `field` and `value` in the entry itself. Observed payloads name the comment `id`, the
+    moderation guide's sample `comment_id`: both are read. The payload carries no timestamp of
+    the comment, only the entry's `time`.
+    """
+    # Reference: https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram
+    # Reference: https://developers.facebook.com/docs/instagram-platform/webhooks/examples
+    if not isinstance(payload, dict) or payload.get("object") not in (None, "instagram"):
+        return []
+    entries = payload.get("entry")
+    found: list[WebhookComment] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        changes = entry.get("changes")
+        items = [c for c in changes if isinstance(c, dict)] if isinstance(changes, list) else [entry]
+        account_id = _str(entry, "id") or ""
+        seconds = _as_int(entry.get("time"))
+        if seconds is not None and seconds > 10**11:  # milliseconds, as some deliveries send
+            seconds //= 1000
+        for item in items:
+            value = item.get("value")
+            if item.get("field") != "comments" or not isinstance(value, dict):
+                continue
+            media = value.get("media")
+            writer = value.get("from")
+            comment_id = _str(value, "id") or _str(value, "comment_id")
+            media_id = _str(media, "id") if isinstance(media, dict) else None
+            if not (account_id and comment_id and media_id):
+                continue
+            found.append(
+                WebhookComment(
+                    account_id=account_id,
+                    comment_id=comment_id,
+                    media_id=media_id,
+                    text=_str(value, "text") or "",
+                    username=_str(writer, "username") if isinstance(writer, dict) else None,
+                    from_id=_str(writer, "id") if isinstance(writer, dict) else None,
+                    parent_id=_str(value, "parent_id"),
+                    time=datetime.fromtimestamp(seconds, tz=UTC) if seconds else None,
+                    media_product_type=_str(media, "media_product_type") if isinstance(media, dict) else None,
+                )
+            )
+    return found
+
+
 def _error_from_response(
     method: str, path: str, response: httpx.Response, body: object, usage: BusinessUseCaseUsage | None
 ) -> GraphAPIError:
@@ -877,15 +1050,27 @@ def _media(body: Mapping[str, Any]) -> Media:
 
 def _comment(body: Mapping[str, Any]) -> Comment:
     hidden = body.get("hidden")
+    writer = body.get("from")
+    comment_id = _required_str(body, "id")
+    replies = body.get("replies")
+    if not isinstance(replies, dict):
+        replies = {}
     return Comment(
-        id=_required_str(body, "id"),
+        id=comment_id,
         text=_str(body, "text") or "",
         timestamp=_timestamp(body.get("timestamp")),
-        username=_str(body, "username"),
+        username=_str(body, "username") or (_str(writer, "username") if isinstance(writer, dict) else None),
         like_count=_as_int(body.get("like_count")),
         hidden=hidden if isinstance(hidden, bool) else None,
         parent_id=_str(body, "parent_id"),
+        from_id=_str(writer, "id") if isinstance(writer, dict) else None,
+        replies=tuple(_with_parent(_comment(reply), comment_id) for reply in _data(replies)),
+        replies_after=_next_cursor(replies),
     )
+
+
+def _with_parent(reply: Comment, parent_id: str) -> Comment:
+    return reply if reply.parent_id else replace(reply, parent_id=parent_id)
 
 
 def _insight_value(item: Mapping[str, Any]) -> int | None:

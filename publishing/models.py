@@ -10,7 +10,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -501,9 +502,13 @@ class ArchiveItem(models.Model):
     reuse_count = models.PositiveIntegerField(_("times reused"), default=0)
     last_reused_at = models.DateTimeField(null=True, blank=True)
     # What search reads: the words of the title, caption, alt text, tags, concept and
-    # libraries (normalised, publishing/search.py), and their tsvector in each language.
-    search_text = models.TextField(blank=True, editable=False)
+    # libraries (normalised, publishing/search.py) as a tsvector in each language.
     search_document = SearchVectorField(null=True, editable=False)
+    # What ranking reads for each match: the title (A) and the labels (B) alone, small enough to
+    # stay in the row, while the whole document is read only through its index (publishing/archive_search.py).
+    search_rank_document = SearchVectorField(null=True, editable=False)
+    # The ids of `libraries`, copied so that the library filter and its facet need no join per row.
+    library_ids = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -516,8 +521,12 @@ class ArchiveItem(models.Model):
         indexes = [
             models.Index(fields=["county", "-published_at"], name="archive_county_published"),
             GinIndex(fields=["search_document"], name="archive_search_document"),
-            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="archive_search_trigrams"),
             GinIndex(fields=["tags"], name="archive_tags"),
+            GinIndex(fields=["library_ids"], name="archive_library_ids"),
+            # Newest first (published, or archived when never published): the order of a search without words.
+            models.Index(
+                F("county"), Coalesce("published_at", "created_at").desc(), F("id").desc(), name="archive_county_date"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -530,6 +539,29 @@ class ArchiveItem(models.Model):
         """The Python twin of `ArchiveItemQuerySet.reusable()`."""
         today = today or timezone.localdate()
         return not self.reuse_blocked and (self.consent_valid_until is None or self.consent_valid_until >= today)
+
+
+class ArchiveWord(models.Model):
+    """A word that occurs in a county's archive: the vocabulary a misspelt search is matched against.
+
+    Trigram similarity over each item's whole text is too slow at 100,000
+    items (every candidate row is rechecked); over the few thousand distinct
+    words it takes a millisecond, and the words it finds go into the
+    full-text query (publishing/archive_search.py). Words are added as items
+    are refreshed and never removed by it (`refresh_archive` rebuilds them).
+    """
+
+    county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=60)
+
+    class Meta:
+        verbose_name = _("archive word")
+        verbose_name_plural = _("archive words")
+        constraints = [models.UniqueConstraint(fields=["county", "word"], name="archive_word_once_per_county")]
+        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="archive_word_trigrams")]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class ArchiveReuse(models.Model):

@@ -7,7 +7,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from publishing import channels, publish, services
+from publishing import archive, channels, comments, engagement_services, publish, services
 
 
 @shared_task(name="publishing.enqueue_due_posts", acks_late=True, time_limit=120, soft_time_limit=100)
@@ -47,7 +47,32 @@ def refresh_collaborator_invites() -> int:
 # --- The archive ---
 
 
+@shared_task(name="publishing.draft_concept_reposts", acks_late=True, time_limit=600, soft_time_limit=540)
+def draft_concept_reposts() -> list[int]:
+    """Daily: a draft from the archive for each coming slot of a re-posting concept that has no post.
+
+    Each slot is claimed once in the database (ConceptRepost), so a second
+    delivery, or a second run the same day, drafts nothing more.
+    """
+    return [repost.post.pk for repost in archive.draft_concept_reposts()]
+
+
 # --- After publishing: insights, followers, comments ---
 
 
-# --- The monthly report ---
+@shared_task(name="publishing.read_due_insights", acks_late=True, time_limit=600, soft_time_limit=540)
+def read_due_insights() -> int:
+    """Every 10 minutes: the insights readings that have come (about 1 h, 1 day, 7 and 28 days after publishing)."""
+    return engagement_services.read_due_insights()
+
+
+@shared_task(name="publishing.read_followers", acks_late=True, time_limit=300, soft_time_limit=240)
+def read_followers() -> int:
+    """Daily: each connected account's followers (once a day however often it runs)."""
+    return engagement_services.read_followers()
+
+
+@shared_task(name="publishing.pull_comments", acks_late=True, time_limit=600, soft_time_limit=540)
+def pull_comments() -> int:
+    """Every 15 minutes: new comments and replies on the recent posts, newest activity first."""
+    return comments.pull_comments()

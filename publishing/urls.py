@@ -29,8 +29,24 @@ urlpatterns = [
     path("channel/refresh/", channel.channel_refresh, name="channel_refresh"),
     # The shared archive: search, items, downloads, reuse.
     path("archive/", archive.archive_search, name="archive"),
+    path("archive/<int:pk>/", archive.archive_item, name="archive_item"),
+    path("archive/<int:pk>/download/<str:version>/", archive.archive_download, name="archive_download"),
+    path("archive/selection/", archive.archive_selection, name="archive_selection"),
+    path("archive/selection/download/", archive.archive_zip, name="archive_zip"),
+    path("archive/reuse/", archive.archive_reuse, name="archive_reuse"),
+    path("archive/media/<int:pk>/", archive.archive_asset, name="archive_asset"),
     # After publishing: the comments inbox, the Instagram webhook, insights.
     path("inbox/", engagement.inbox, name="inbox"),
+    path("inbox/<int:pk>/reply/", engagement.comment_reply, name="comment_reply"),
+    path("inbox/<int:pk>/handled/", engagement.comment_handled, name="comment_handled"),
+    path("inbox/<int:pk>/reopen/", engagement.comment_reopen, name="comment_reopen"),
+    path("posts/<int:pk>/insights/", engagement.post_read_insights, name="post_read_insights"),
+    path("webhooks/instagram/", engagement.instagram_webhook, name="instagram_webhook"),
     # Outcomes and the monthly report.
+    path("posts/<int:pk>/outcomes/", reports.outcome_create, name="outcome_create"),
+    path("outcomes/<int:pk>/edit/", reports.outcome_edit, name="outcome_edit"),
+    path("outcomes/<int:pk>/delete/", reports.outcome_delete, name="outcome_delete"),
     path("reports/", reports.report, name="report"),
+    path("reports/print/", reports.report_print, name="report_print"),
+    path("reports/send/", reports.report_send, name="report_send"),
 ]

@@ -172,7 +172,7 @@ def _with_people(asset: Asset) -> Asset:
     """The asset again with its people and their consents (newest first, with who recorded them)."""
     consents = Consent.objects.select_related("recorded_by").order_by("-given_at", "-pk")
     return (
-        Asset.objects.select_related("library", "idea", "recording_day__host_library", "uploaded_by")
+        Asset.objects.select_related("library", "idea", "recording_day__host_library", "uploaded_by", "archive_item")
         .prefetch_related(
             Prefetch("people", queryset=AssetPerson.objects.prefetch_related(Prefetch("consents", queryset=consents)))
         )

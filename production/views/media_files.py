@@ -18,6 +18,7 @@ from typing import IO, Literal
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db.models.fields.files import FieldFile
@@ -30,6 +31,7 @@ from django.http import (
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.shortcuts import redirect
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -37,9 +39,11 @@ from django.views.decorators.http import require_http_methods
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest
 from production import signed_urls
-from production.assets import Asset, people_with_consents
+from production.assets import Asset, ConsentState, people_with_consents
 
 ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles")
+# The files a person takes away (`?download=1`); refused while someone shown has withdrawn consent.
+DOWNLOADABLE = ("original", "rendition")
 CONTENT_TYPES = {
     "thumbnail": "image/webp",
     "rendition": "image/jpeg",
@@ -181,6 +185,11 @@ def _download_name(asset: Asset, which: str) -> str:
     }[which]
 
 
+def _consent_withdrawn(asset: Asset) -> bool:
+    people = Asset.objects.filter(pk=asset.pk).prefetch_related(people_with_consents()).get()
+    return people.consent_state() == ConsentState.WITHDRAWN
+
+
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpResponseBase:
@@ -188,6 +197,15 @@ def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpRe
     if which not in ASSET_FILES:
         raise Http404
     asset = access.get_asset_for_user(request, pk)
+    if which in DOWNLOADABLE and request.GET.get("download") == "1" and _consent_withdrawn(asset):
+        # Shown on its own page still (to sort out the consent), but not handed out: the same rule
+        # as the archive's downloads (DESIGN.md §5).
+        messages.error(
+            request,
+            _("“%(asset)s” cannot be downloaded: someone shown has withdrawn their consent, or it has expired.")
+            % {"asset": asset},
+        )
+        return redirect(asset.get_absolute_url())
     field_file: FieldFile = getattr(asset, which)
     content_type = (
         asset.mime_type if which == "original" or (which == "rendition" and asset.is_video) else CONTENT_TYPES[which]

@@ -3,6 +3,7 @@
     python -m publishing.fake_graph --port 8765 [--state-file var/fake_graph.json]
         [--token fake-token] [--app-id ID --app-secret SECRET] [--video-polls 2]
         [--publish-quota 50] [--call-budget N] [--download-timeout 10] [--verbose]
+        [--webhook-url URL] [--audience-after SECONDS]
 
 With `--port 0` it picks a free port; the first line it prints is
 `fake_graph listening on http://HOST:PORT`. It imports nothing from Django.
@@ -37,10 +38,27 @@ Control routes (JSON in and out), for tests:
     GET    /_fake/faults       the queue;  DELETE /_fake/faults empties it
     POST   /_fake/tokens       {"token": "...", "state": "valid|invalid|expired", "subcode": 460, "expires_in": s}
     POST   /_fake/accounts     {"username": "...", "ig_user_id": "..."?}: another Instagram account
-    POST   /_fake/comments     {"media_id": "...", "count": 120, "text": "...", "username": "...", "parent_id": ...}
+    POST   /_fake/comments     {"media_id": "...", "count": 120, "text": "...", "username": "...", "parent_id": ...,
+                                "created_at": epoch?}
+    POST   /_fake/media        {"caption": "...", "published_at": epoch?, "shortcode": "..."?, "media_type": "IMAGE"?,
+                                "ig_user_id": "..."?}: a media published before the fake began (the demo's)
     POST   /_fake/collaborators {"media_id": "...", "username": "..."?, "invite_status": "Accepted|Declined|Pending"}
     POST   /_fake/insights     {"media_id": "...", "values": {"reach": 10, ...}}
+    POST   /_fake/followers    {"followers_count": 1300, "ig_user_id": "..."?}: the account's followers
+    POST   /_fake/delete       {"id": "..."}: a media or comment deleted on Instagram
     POST   /_fake/containers   {"id": "...", "status_code": "ERROR", "subcode": 2207082}: force a status
+
+The demo's audience: with `audience_after` (`--audience-after`), a follower
+comments on each post that many seconds after it is published.
+
+Webhooks: with `webhook_url` configured (`--webhook-url`), every comment added (through the
+Graph API or the control API) is POSTed there as Meta's `comments`
+notification, signed with `X-Hub-Signature-256` (HMAC-SHA256 of the body with
+`webhook_secret`, else the app secret), in the Facebook Login shape
+(`entry[].changes[]`) or, with `webhook_shape: "instagram"`, the Instagram
+Login shape (`field`/`value` in the entry). Deliveries and their answers are
+listed in the state (`webhook_deliveries`). `GET /{media-id}/comments` also
+expands `replies{…}` (field expansion), each with its own cursor paging.
 
 Fault kinds: `error` answers a Graph error (`code`, `subcode`, `message`,
 `user_title`, `user_msg`, `is_transient`, `http_status`, `regain_minutes` for

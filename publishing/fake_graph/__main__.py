@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--publish-quota", type=int, default=50, help="posts per account per 24 hours")
     parser.add_argument("--call-budget", type=int, help="calls per account per hour before throttling")
     parser.add_argument("--download-timeout", type=float, default=10.0, help="seconds to fetch a media URL")
+    parser.add_argument("--webhook-url", help="POST a signed `comments` webhook here for every new comment")
+    parser.add_argument(
+        "--audience-after", type=float, help="a follower comments on each new post this many seconds after it"
+    )
     parser.add_argument("--verbose", action="store_true", help="log each request (paths only) to stderr")
     args = parser.parse_args(argv)
 
@@ -35,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         download_timeout=args.download_timeout,
         app_id=args.app_id,
         app_secret=args.app_secret,
+        webhook_url=args.webhook_url,
+        audience_after=args.audience_after,
     )
     fake = FakeGraph(state_file=args.state_file, defaults=defaults, token=args.token)
     server = GraphServer((args.host, args.port), fake, verbose=args.verbose)

@@ -239,6 +239,7 @@ class ContainerRules(Core):
             media = self._make_media(account, container)
             state.media[media.id] = media
             container.media_id = media.id
+            self.on_published(media.id)
             return media.id
 
     def _make_media(self, account: Account, container: Container) -> Media:

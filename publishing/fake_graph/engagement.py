@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import secrets
+import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from publishing.fake_graph import errors
-from publishing.fake_graph.state import Comment, Core, Media, cursor, graph_time, select, uncursor
+from publishing.fake_graph import errors, webhooks
+from publishing.fake_graph.state import Comment, Core, Media, cursor, graph_time, select, split_fields, uncursor
 
 FEED_METRICS = frozenset(
     {
@@ -51,8 +55,16 @@ MEDIA_FIELDS = frozenset(
         "alt_text",
     }
 )
+# What the demo's followers say about a new post (audience_after).
+AUDIENCE = [
+    ("lesehest_stavanger", "Så fint! Når kan jeg låne den?"),
+    ("mamma_til_to", "Gjelder dette for barn også?"),
+    ("bokormen88", "Elsker dette 📚"),
+    ("knut.h", "Hvor lenge er det åpent i dag?"),
+    ("sandnesfar", "Har dere den som lydbok?"),
+]
 COMMENT_FIELDS = frozenset(
-    {"id", "text", "timestamp", "username", "like_count", "hidden", "parent_id", "from", "media"}
+    {"id", "text", "timestamp", "username", "like_count", "hidden", "parent_id", "from", "media", "replies"}
 )
 
 
@@ -179,6 +191,13 @@ class EngagementRules(Core):
         with self.changing() as state:
             state.media[media_id].insights = {str(k): int(v) for k, v in values.items()}
 
+    def _from_id(self, comment: Comment) -> str:
+        """The writer's id: the account's own id for its own comments, else a stable scoped id."""
+        owner = self.state.accounts.get(self.state.media[comment.media_id].ig_user_id)
+        if owner is not None and owner.username == comment.username:
+            return owner.ig_user_id
+        return str(17841000000000000 + zlib.crc32(comment.username.encode()))
+
     def _comment_object(self, comment: Comment) -> dict[str, Any]:
         return {
             "id": comment.id,
@@ -188,10 +207,7 @@ class EngagementRules(Core):
             "like_count": comment.like_count,
             "hidden": comment.hidden,
             "parent_id": comment.parent_id,
-            "from": {
-                "id": str(17841000000000000 + zlib.crc32(comment.username.encode())),
-                "username": comment.username,
-            },
+            "from": {"id": self._from_id(comment), "username": comment.username},
             "media": {"id": comment.media_id},
         }
 
@@ -226,18 +242,23 @@ class EngagementRules(Core):
         return body
 
     def list_comments(self, media_id: str, params: dict[str, Any], next_base: str) -> dict[str, Any]:
-        """Top-level comments, newest first, 50 a page at most."""
+        """Top-level comments, newest first, 50 a page at most; `replies{…}` expands each comment's
+        first page of replies (with its own paging) into the answer."""
         with self.lock:
             media = self.state.media[media_id]
             rows = [self._comment_object(self.state.comments[c]) for c in reversed(media.comment_ids)]
             fields_param = params.get("fields") or "id,text,timestamp"
-            return self._page(
-                rows,
-                params,
-                next_base,
-                lambda row: select(row, fields_param, COMMENT_FIELDS, "IGComment"),
-                max_limit=self.state.config.comment_page_size,
-            )
+            reply_fields = split_fields(fields_param).get("replies")
+            root = next_base.rsplit("/", 2)[0]
+
+            def shape(row: dict[str, Any]) -> dict[str, Any]:
+                if reply_fields is not None:
+                    row = row | {
+                        "replies": self.list_replies(row["id"], {"fields": reply_fields}, f"{root}/{row['id']}/replies")
+                    }
+                return select(row, fields_param, COMMENT_FIELDS, "IGComment")
+
+            return self._page(rows, params, next_base, shape, max_limit=self.state.config.comment_page_size)
 
     def list_replies(self, comment_id: str, params: dict[str, Any], next_base: str) -> dict[str, Any]:
         with self.lock:
@@ -258,7 +279,9 @@ class EngagementRules(Core):
                 self._comment_object(self.state.comments[comment_id]), fields_param, COMMENT_FIELDS, "IGComment"
             )
 
-    def add_comment(self, media_id: str, text: str, username: str, parent_id: str | None = None) -> str:
+    def add_comment(
+        self, media_id: str, text: str, username: str, parent_id: str | None = None, created_at: float | None = None
+    ) -> str:
         with self.changing() as state:
             media = state.media.get(media_id)
             if media is None:
@@ -270,7 +293,7 @@ class EngagementRules(Core):
                 media_id=media_id,
                 text=text,
                 username=username,
-                created_at=self.now(),
+                created_at=self.now() if created_at is None else float(created_at),
                 parent_id=parent_id,
             )
             state.comments[comment.id] = comment
@@ -278,7 +301,94 @@ class EngagementRules(Core):
                 media.comment_ids.append(comment.id)
             else:
                 state.comments[parent_id].reply_ids.append(comment.id)
+            if state.config.webhook_url:
+                self._send_webhook(media, comment)
             return comment.id
+
+    def add_media(
+        self,
+        ig_user_id: str,
+        *,
+        caption: str,
+        published_at: float | None = None,
+        media_type: str = "IMAGE",
+        media_product_type: str = "FEED",
+        shortcode: str | None = None,
+    ) -> dict[str, Any]:
+        """A media published before the fake's state began (`make run`'s demo posts): no container."""
+        with self.changing() as state:
+            self.account(ig_user_id, "POST")
+            media = Media(
+                id=self.new_id(),
+                ig_user_id=ig_user_id,
+                container_id="",
+                media_type=media_type,
+                media_product_type=media_product_type,
+                caption=caption,
+                shortcode=shortcode or base64.urlsafe_b64encode(secrets.token_bytes(8)).decode().rstrip("="),
+                published_at=self.now() if published_at is None else float(published_at),
+            )
+            state.media[media.id] = media
+            return self._media_object(media)
+
+    def on_published(self, media_id: str) -> None:
+        """The demo's audience: a follower comments on a new post a little later (`audience_after`)."""
+        delay = self.state.config.audience_after
+        if delay is None:
+            return
+        username, text = AUDIENCE[zlib.crc32(media_id.encode()) % len(AUDIENCE)]
+
+        def comment() -> None:
+            with contextlib.suppress(errors.GraphError):  # the media was deleted meanwhile
+                self.add_comment(media_id, text, username)
+
+        timer = threading.Timer(delay, comment)
+        timer.daemon = True
+        timer.start()
+
+    def _send_webhook(self, media: Media, comment: Comment) -> None:
+        """Tell the app, as Meta does: signed, after the comment exists, from another thread."""
+        config = self.state.config
+        url = str(config.webhook_url)
+        body = webhooks.encode(
+            webhooks.comment_payload(
+                ig_user_id=media.ig_user_id,
+                media=media,
+                comment=comment,
+                from_id=self._from_id(comment),
+                shape=config.webhook_shape,
+                now=self.now(),
+            )
+        )
+        delivery: dict[str, Any] = {"comment_id": comment.id, "url": url, "status": None, "error": ""}
+        self.state.webhook_deliveries.append(delivery)
+        secret = config.webhook_secret or config.app_secret
+
+        def deliver() -> None:
+            status, error = webhooks.post(url, body, secret)
+            with self.changing():
+                delivery["status"], delivery["error"] = status, error
+
+        threading.Thread(target=deliver, name=f"webhook-{comment.id}", daemon=True).start()
+
+    def delete_object(self, object_id: str) -> None:
+        """A media or comment deleted on Instagram (with its comments or replies)."""
+        with self.changing() as state:
+            if object_id in state.media:
+                media = state.media.pop(object_id)
+                for comment_id in media.comment_ids:
+                    for reply_id in state.comments.pop(comment_id).reply_ids:
+                        state.comments.pop(reply_id, None)
+                return
+            comment = state.comments.pop(object_id, None)
+            if comment is None:
+                raise KeyError(object_id)
+            for reply_id in comment.reply_ids:
+                state.comments.pop(reply_id, None)
+            if comment.parent_id is None:
+                state.media[comment.media_id].comment_ids.remove(object_id)
+            else:
+                state.comments[comment.parent_id].reply_ids.remove(object_id)
 
     def reply(self, comment_id: str, message: str) -> str:
         with self.lock:

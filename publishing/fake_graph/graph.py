@@ -42,6 +42,7 @@ class FakeGraph(ContainerRules, EngagementRules, LoginRules):
                 "publish_count": per_user,
                 "calls": dict(state.calls),
                 "faults": [asdict(f) for f in state.faults],
+                "webhook_deliveries": [dict(d) for d in state.webhook_deliveries],
                 "tokens": [
                     {"token": t.token, "state": t.state, "expires_at": t.expires_at, "kind": t.kind}
                     for t in state.tokens.values()

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from publishing.fake_graph import errors
 from publishing.fake_graph.errors import GraphError
 from publishing.fake_graph.graph import FakeGraph
-from publishing.fake_graph.state import Fault, Token
+from publishing.fake_graph.state import SEEDED_IG_USER, Fault, Token
 
 VERSION = re.compile(r"v\d+\.\d+")
 
@@ -184,15 +184,32 @@ def handle_control(fake: FakeGraph, method: str, path: str, body: dict[str, Any]
                         str(body.get("text") or f"Comment {n + 1}"),
                         str(body.get("username") or f"reader_{n + 1}"),
                         body.get("parent_id"),
+                        body.get("created_at"),
                     )
                     for n in range(int(body.get("count", 1)))
                 ]
                 return Reply(200, {"ids": ids})
+            case "POST", "/_fake/media":
+                media = fake.add_media(
+                    str(body.get("ig_user_id") or SEEDED_IG_USER),
+                    caption=str(body.get("caption") or ""),
+                    published_at=body.get("published_at"),
+                    media_type=str(body.get("media_type") or "IMAGE"),
+                    media_product_type=str(body.get("media_product_type") or "FEED"),
+                    shortcode=body.get("shortcode"),
+                )
+                return Reply(200, media)
             case "POST", "/_fake/collaborators":
                 invites = fake.set_invite(
                     str(body["media_id"]), body.get("username"), str(body.get("invite_status", "Accepted"))
                 )
                 return Reply(200, {"collaborators": invites})
+            case "POST", "/_fake/followers":
+                account = fake.set_followers(str(body.get("ig_user_id") or SEEDED_IG_USER), body["followers_count"])
+                return Reply(200, asdict(account))
+            case "POST", "/_fake/delete":
+                fake.delete_object(str(body["id"]))
+                return Reply(200, {"ok": True})
             case "POST", "/_fake/insights":
                 fake.set_insights(str(body["media_id"]), dict(body["values"]))
                 return Reply(200, {"ok": True})
@@ -215,6 +232,9 @@ class GraphServer(ThreadingHTTPServer):
 
 class GraphHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as httpx expects
+    # Headers and body go out in separate writes: with Nagle's algorithm the second waits for the
+    # client's delayed ACK, 40 ms a call on loopback, which hid the worker's own cost (bench/).
+    disable_nagle_algorithm = True
     server: GraphServer
 
     def do_GET(self) -> None:

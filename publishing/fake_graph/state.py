@@ -54,6 +54,12 @@ class Config:
     app_secret: str | None = None
     dialog: str = "approve"  # or "deny": the login dialog's answer
     unavailable_usernames: list[str] = field(default_factory=list)  # private or unknown collaborators
+    # Webhooks: every comment added is POSTed (signed) to this address, as Meta's `comments` field.
+    webhook_url: str | None = None
+    webhook_shape: str = "facebook"  # entry[].changes[] (Facebook Login), or "instagram": field/value in entry
+    webhook_secret: str | None = None  # signs the deliveries; None: the app secret
+    # The demo's audience: this many seconds after a post is published, a follower comments on it.
+    audience_after: float | None = None
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Account:
     page_id: str
     page_name: str
     fb_user_id: str
+    followers_count: int = 1234
 
 
 @dataclass
@@ -182,6 +189,8 @@ class State:
     faults: list[Fault] = field(default_factory=list)
     budget_calls: dict[str, list[float]] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)  # per route, for tests to assert on
+    # Webhook deliveries: {"comment_id", "url", "status" (None until answered), "error"}.
+    webhook_deliveries: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _load(raw: dict[str, Any]) -> State:
@@ -206,6 +215,7 @@ def _load(raw: dict[str, Any]) -> State:
         faults=[Fault(**f) for f in raw.get("faults", [])],
         budget_calls={k: list(v) for k, v in raw.get("budget_calls", {}).items()},
         calls=dict(raw.get("calls", {})),
+        webhook_deliveries=list(raw.get("webhook_deliveries", [])),
     )
 
 
@@ -225,11 +235,30 @@ def uncursor(value: str) -> str:
         raise errors.invalid_parameter("The after cursor is invalid.") from None
 
 
+def split_fields(requested: str | None) -> dict[str, str | None]:
+    """`id,text,replies{id,text}` as {"id": None, "text": None, "replies": "id,text"} (field expansion)."""
+    fields_: dict[str, str | None] = {}
+    depth, start = 0, 0
+    text = requested or "id"
+    for position, char in enumerate(text + ","):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            part = text[start:position].strip()
+            start = position + 1
+            if part:
+                name, brace, rest = part.partition("{")
+                fields_[name.strip()] = (rest[:-1] if rest.endswith("}") else rest) if brace else None
+    return fields_
+
+
 def select(obj: dict[str, Any], requested: str | None, allowed: frozenset[str], node: str) -> dict[str, Any]:
     """Graph field selection: only `id` unless fields are asked for; unknown fields are an error."""
-    names = [name.strip() for name in (requested or "id").split(",") if name.strip()]
+    names = list(split_fields(requested))
     for name in names:
-        if name.split("{")[0] not in allowed:
+        if name not in allowed:
             raise errors.invalid_parameter(f"Tried accessing nonexisting field ({name}) on node type ({node})")
     return {name: obj[name] for name in names if name in obj and obj[name] is not None}
 
@@ -244,9 +273,9 @@ class Core:
         self.seed_token = token
         if state_file is not None and state_file.exists():
             # A restart carries on with the saved state, tuning included; only the app's
-            # identity and the seed token follow the command line.
+            # identity, where webhooks go, the audience and the seed token follow the command line.
             self.state = _load(json.loads(state_file.read_text()))
-            for key in ("app_id", "app_secret"):
+            for key in ("app_id", "app_secret", "webhook_url", "audience_after"):
                 if getattr(self.defaults, key):
                     setattr(self.state.config, key, getattr(self.defaults, key))
             self.state.tokens.setdefault(token, Token(token=token, fb_user_id=SEEDED_FB_USER))
@@ -286,6 +315,9 @@ class Core:
 
     def now(self) -> float:
         return time.time() + self.state.clock_offset
+
+    def on_published(self, media_id: str) -> None:
+        """What follows a publish, called under the lock (engagement.py: the demo's audience)."""
 
     def new_id(self) -> str:
         self.state.next_id += 1
@@ -438,6 +470,12 @@ class Core:
             state.accounts[account.ig_user_id] = account
             return account
 
+    def set_followers(self, ig_user_id: str, followers_count: int) -> Account:
+        with self.changing():
+            account = self.account(ig_user_id, "POST")
+            account.followers_count = int(followers_count)
+            return account
+
     def ig_user(self, ig_user_id: str, fields_param: str | None) -> dict[str, Any]:
         with self.lock:
             account = self.account(ig_user_id, "GET")
@@ -447,7 +485,7 @@ class Core:
                 "username": account.username,
                 "name": account.page_name,
                 "biography": "",
-                "followers_count": 1234,
+                "followers_count": account.followers_count,
                 "media_count": published,
                 "profile_picture_url": f"https://fake.invalid/{account.username}.jpg",
             }

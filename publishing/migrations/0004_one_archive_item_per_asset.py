@@ -5,7 +5,8 @@ def one_item_per_asset(apps, schema_editor):
     """Archive items become one per asset: a later post of the same asset is kept as a reuse.
 
     The copied metadata is filled in from the asset and the post; the search
-    text follows with `manage.py refresh_archive` (publishing/archive.py).
+    documents and the word list follow with `manage.py refresh_archive`
+    (publishing/archive.py), which an upgrade runs after migrating.
     """
     ArchiveItem = apps.get_model("publishing", "ArchiveItem")
     ArchiveReuse = apps.get_model("publishing", "ArchiveReuse")
@@ -34,7 +35,8 @@ def one_item_per_asset(apps, schema_editor):
         item.delete()
     for item in kept.values():
         item.reuse_count = ArchiveReuse.objects.filter(item=item).count()
-        item.save(update_fields=["reuse_count"])
+        item.library_ids = sorted(item.libraries.values_list("pk", flat=True))
+        item.save(update_fields=["reuse_count", "library_ids"])
 
 
 class Migration(migrations.Migration):

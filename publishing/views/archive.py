@@ -2,14 +2,362 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.views.decorators.http import require_GET
+from dataclasses import dataclass
+from typing import Any
 
-from libraries.access import AuthenticatedHttpRequest
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.http import error_text
+from libraries.models import Role
+from libraries.services import audit
+from production.views.media_files import serve_file
+from publishing import archive, archive_downloads
+from publishing.archive_search import CONSENT_ALL, CONSENT_REUSABLE, ArchiveFilters, ArchiveSearch, Facets, FacetValue
+from publishing.engagement import InsightSnapshot
+from publishing.forms import ArchiveFilterForm, ArchiveSelectionForm
+from publishing.models import ArchiveItem, Post
+
+# The filters the facet links set; a new search keeps them (hidden fields in the search form).
+FACET_PARAMETERS = ("content_type", "concept", "library", "media_kind", "orientation", "year", "consent")
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    label: str
+    count: int | None
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class FacetGroup:
+    name: str
+    heading: str
+    links: list[FacetLink]
+
+
+def _url(request: AuthenticatedHttpRequest, **changes: str | None) -> str:
+    """This search's address with some parameters set (None: removed), back on the first page."""
+    query: QueryDict = request.GET.copy()
+    query.pop("page", None)
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = value
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}" if encoded else request.path
+
+
+def _group(
+    request: AuthenticatedHttpRequest, name: str, heading: str, values: list[FacetValue], active: str, *, all_label: str
+) -> FacetGroup:
+    links = [FacetLink(all_label, None, _url(request, **{name: None}), not active)]
+    links += [
+        FacetLink(value.label, value.count, _url(request, **{name: value.value}), value.value == active)
+        for value in values
+        if value.count or value.value == active
+    ]
+    return FacetGroup(name, heading, links)
+
+
+def _facet_groups(request: AuthenticatedHttpRequest, filters: ArchiveFilters, facets: Facets) -> list[FacetGroup]:
+    """Each facet as links that set (or clear) its filter, with the counts; values with none are left out."""
+    every = _("All")
+    consent_active = filters.consent if filters.consent != CONSENT_REUSABLE else ""
+    consent_values = [
+        FacetValue("", facets.consent[0].label, facets.consent[0].count),
+        *facets.consent[1:],
+        FacetValue(CONSENT_ALL, _("Reusable and blocked"), sum(value.count for value in facets.consent)),
+    ]
+    consent = FacetGroup(
+        "consent",
+        _("Consent"),
+        [
+            FacetLink(
+                value.label,
+                value.count,
+                _url(request, consent=value.value or None),
+                value.value == consent_active,
+            )
+            for value in consent_values
+        ],
+    )
+    return [
+        _group(request, "content_type", _("Content type"), facets.content_type, filters.content_type, all_label=every),
+        _group(request, "media_kind", _("Kind"), facets.media_kind, filters.media_kind, all_label=every),
+        _group(request, "concept", _("Concept"), facets.concept, str(filters.concept_id or ""), all_label=every),
+        _group(request, "library", _("Library"), facets.library, str(filters.library_id or ""), all_label=every),
+        _group(request, "year", _("Year"), facets.year, str(filters.year or ""), all_label=every),
+        _group(request, "orientation", _("Orientation"), facets.orientation, filters.orientation, all_label=every),
+        consent,
+    ]
 
 
 @login_required
 @require_GET
 def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
-    raise Http404  # built next
+    """Search and browse the county's archive; the facets count what each filter would leave."""
+    county_access, items = access.archive_for_user(request)
+    form = ArchiveFilterForm(request.GET)
+    filters = form.filters()
+    search = ArchiveSearch(items, filters, county=county_access.county)
+    found = search.run(request.GET.get("page"), per_page=settings.ARCHIVE_PAGE_SIZE)
+    facets, page = found.facets, found.page
+    hidden = [(name, request.GET[name]) for name in FACET_PARAMETERS if request.GET.get(name)]
+    return render(
+        request,
+        "publishing/archive.html",
+        {
+            "form": form,
+            "filters": filters,
+            "facets": facets,
+            "facet_groups": _facet_groups(request, filters, facets),
+            "page": page,
+            "cards": [(item, _library_names(item, facets.library_names)) for item in found.items],
+            "hidden_filters": hidden,
+            "corrections": search.text.corrections if search.text else {},
+            "can_reuse": access.can_reuse_from_archive(county_access),
+        },
+    )
+
+
+def _library_names(item: ArchiveItem, names: dict[int, str]) -> list[str]:
+    # The library facet already holds every name the page's items show.
+    return [names[pk] for pk in item.library_ids if pk in names]
+
+
+# --- One item ---
+
+
+def _metrics(post: Post | None) -> list[tuple[str, Any]]:
+    """The latest insights Instagram reported for the post the item was first published in."""
+    if post is None or not post.insights:
+        return []
+    fields = {field.name: field for field in InsightSnapshot._meta.get_fields()}
+    rows = []
+    for name, value in post.insights.items():
+        field = fields.get(name) or fields.get({"saves": "saved"}.get(name, ""))
+        label = str(getattr(field, "verbose_name", name)) if field is not None else name.replace("_", " ")
+        rows.append((label, value))
+    return rows
+
+
+def _visible_post_ids(county_access: CountyAccess, reuses: list[Any]) -> set[int]:
+    """The reusing posts the person may open (librarians see the plan, not the county's drafts)."""
+    if county_access.is_editor:
+        return {reuse.post_id for reuse in reuses}
+    return {reuse.post_id for reuse in reuses if reuse.post.status in Post.PLANNED_STATUSES}
+
+
+@login_required
+@require_GET
+def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    county_access = access.require_role(request)
+    item = access.get_archive_item_for_user(request, pk)
+    item = archive.with_consents(
+        ArchiveItem.objects.filter(pk=item.pk).select_related(
+            "county", "asset__library", "concept", "post", "archived_by"
+        )
+    ).get()
+    reuses = archive.item_reuses(item)
+    libraries = list(item.libraries.order_by("name"))
+    reason = archive.blocked_reason(item)
+    return render(
+        request,
+        "publishing/archive_item.html",
+        {
+            "item": item,
+            "asset": item.asset,
+            "libraries": libraries,
+            "blocked_reason": reason,
+            "scope": archive.consent_scope(item),
+            "reuses": reuses,
+            "visible_posts": _visible_post_ids(county_access, reuses),
+            "metrics": _metrics(item.post),
+            "first_post_visible": item.post is not None
+            and (county_access.is_editor or item.post.status in Post.PLANNED_STATUSES),
+            "can_reuse": access.can_reuse_from_archive(county_access),
+            "can_change_asset": access.can_change_asset(county_access, item.asset),
+            "versions": archive_downloads.VERSIONS,
+        },
+    )
+
+
+# --- Downloads ---
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def archive_download(request: AuthenticatedHttpRequest, pk: int, version: str) -> HttpResponseBase:
+    """One item's original or Instagram version; refused (and audited) while consent blocks reuse."""
+    if version not in archive_downloads.VERSIONS:
+        return redirect("publishing:archive_item", pk=pk)
+    item = access.get_archive_item_for_user(request, pk)
+    item = archive.with_consents(ArchiveItem.objects.filter(pk=item.pk).select_related("county", "asset")).get()
+    if reason := archive.blocked_reason(item):
+        messages.error(request, archive.refuse(by=request.user, item=item, reason=reason, action="download"))
+        return redirect(item)
+    audit(
+        county=item.county,
+        actor=request.user,
+        action="archive.downloaded",
+        obj=item,
+        summary=str(item),
+        version=version,
+    )
+    return serve_file(
+        request,
+        archive_downloads.stored_file(item, version),
+        content_type=archive_downloads.content_type(item, version),
+        filename=archive_downloads.download_name(item, version),
+        as_attachment=True,
+    )
+
+
+def _selected(request: AuthenticatedHttpRequest, data: QueryDict, *, role: Role = Role.LIBRARIAN) -> list[ArchiveItem]:
+    form = ArchiveSelectionForm(data)
+    ids = form.item_ids()[: settings.ARCHIVE_SELECTION_MAX_ITEMS]
+    if not ids:
+        return []
+    chosen = access.archive_items_for_user(request, ids, role=role)
+    with_people = archive.with_consents(
+        ArchiveItem.objects.filter(pk__in=[item.pk for item in chosen]).select_related(
+            "county", "asset__idea", "asset__recording_day", "concept", "post"
+        )
+    )
+    by_pk = {item.pk: item for item in with_people}
+    return [by_pk[item.pk] for item in chosen]
+
+
+@login_required
+@require_GET
+def archive_selection(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The items chosen in a search: their credit lines and consent before a zip, or reuse as one post."""
+    county_access = access.require_role(request)
+    items = _selected(request, request.GET)
+    if not items:
+        messages.error(request, _("Choose at least one item in the archive first."))
+        return redirect("publishing:archive")
+    rows = [(item, archive.blocked_reason(item), archive.consent_scope(item)) for item in items]
+    allowed = [item for item, reason, _scope in rows if not reason]
+    too_many = len(request.GET.getlist("item")) > settings.ARCHIVE_SELECTION_MAX_ITEMS
+    return render(
+        request,
+        "publishing/archive_selection.html",
+        {
+            "rows": rows,
+            "allowed": allowed,
+            "too_many": too_many,
+            "max_items": settings.ARCHIVE_SELECTION_MAX_ITEMS,
+            "versions": archive_downloads.VERSIONS,
+            "can_reuse": access.can_reuse_from_archive(county_access),
+            "carousel_max": archive.ARCHIVE_CAROUSEL_MAX,
+        },
+    )
+
+
+def _selection_url(items: list[ArchiveItem]) -> str:
+    query = QueryDict(mutable=True)
+    query.setlist("item", [str(item.pk) for item in items])
+    return f"{reverse('publishing:archive_selection')}?{query.urlencode()}"
+
+
+@login_required
+@require_GET
+def archive_zip(request: AuthenticatedHttpRequest) -> HttpResponseBase:
+    """Several items as one zip, streamed, with a text file of their credits and consent scope."""
+    items = _selected(request, request.GET)
+    version = request.GET.get("version", archive_downloads.ORIGINAL)
+    if not items or version not in archive_downloads.VERSIONS:
+        messages.error(request, _("Choose at least one item in the archive first."))
+        return redirect("publishing:archive")
+    refused = [
+        archive.refuse(by=request.user, item=item, reason=reason, action="download")
+        for item in items
+        if (reason := archive.blocked_reason(item))
+    ]
+    if refused:
+        # The selection page shows which items are blocked; nothing is sent until they are left out.
+        for message in refused:
+            messages.error(request, message)
+        return redirect(_selection_url(items))
+    entries = []
+    credits = []
+    for item in items:
+        name = archive_downloads.download_name(item, version)
+        entries.append(
+            archive_downloads.ZipEntry(
+                name=name, field_file=archive_downloads.stored_file(item, version), modified=item.published_at
+            )
+        )
+        credits.append((item, name, archive.consent_scope(item)))
+    entries.append(
+        archive_downloads.ZipEntry(name=archive_downloads.CREDITS_NAME, text=archive_downloads.credits_text(credits))
+    )
+    for item in items:
+        audit(
+            county=item.county,
+            actor=request.user,
+            action="archive.downloaded",
+            obj=item,
+            summary=str(item),
+            version=version,
+            zip=True,
+        )
+    response = StreamingHttpResponse(archive_downloads.zip_stream(entries), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, archive_downloads.zip_name())
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Reuse ---
+
+
+@login_required
+@require_POST
+def archive_reuse(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Reuse in a new post: one item, or 2 to 10 as a carousel; on to the draft's edit page."""
+    items = _selected(request, request.POST, role=Role.EDITOR)
+    if not items:
+        messages.error(request, _("Choose at least one item in the archive first."))
+        return redirect("publishing:archive")
+    try:
+        post = archive.reuse_in_new_post(by=request.user, items=items)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(items[0] if len(items) == 1 else _selection_url(items))
+    message = _(
+        "The draft “%(title)s” was made from the archive. Check the caption and the collaborators, "
+        "then ask for approval."
+    )
+    messages.success(request, message % {"title": post})
+    return redirect("publishing:post_edit", pk=post.pk)
+
+
+# --- Archiving an asset that was never published ---
+
+
+@login_required
+@require_POST
+def archive_asset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    asset = access.get_asset_for_archiving(request, pk)
+    try:
+        item = archive.archive_asset(by=request.user, asset=asset)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(asset)
+    messages.success(
+        request, _("“%(title)s” is in the archive: every library in the county can find it.") % {"title": item}
+    )
+    return redirect(item)

@@ -2,14 +2,202 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.views.decorators.http import require_GET
+import csv
+import io
+from typing import Any
 
-from libraries.access import AuthenticatedHttpRequest
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from libraries import access
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.http import error_text
+from libraries.models import Library, Role
+from publishing import charts, outcomes, reports
+from publishing.reports import Month, Report
+
+# --- Outcomes ---
+
+
+def _outcomes_anchor(post_id: int) -> str:
+    return reverse("publishing:post_detail", args=[post_id]) + "#outcomes"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def outcome_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Log what a published post led to (the post page's form posts here; errors come back on this page)."""
+    post = access.get_post_for_user(request, pk)
+    county_access = access.require_role(request)
+    form = outcomes.outcome_form(county_access, post, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = outcomes.log_outcome(by=request.user, post=post, outcome=form.save(commit=False))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The outcome was logged: %(outcome)s.") % {"outcome": outcome})
+            return redirect(_outcomes_anchor(post.pk))
+    return _outcome_page(request, form, outcome=None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def outcome_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    county_access, outcome = access.get_outcome_for_user(request, pk)
+    form = outcomes.outcome_form(county_access, outcome.post, data=request.POST or None, outcome=outcome)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcomes.change_outcome(by=request.user, outcome=form.save(commit=False), changed=form.changed_fields())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The outcome was changed."))
+            return redirect(_outcomes_anchor(outcome.post_id))
+    return _outcome_page(request, form, outcome=outcome)
+
+
+def _outcome_page(request: AuthenticatedHttpRequest, form: outcomes.OutcomeForm, *, outcome: Any) -> HttpResponse:
+    return render(
+        request,
+        "publishing/outcome_form.html",
+        {"form": form, "post": form.post, "outcome": outcome},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def outcome_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    _county_access, outcome = access.get_outcome_for_user(request, pk)
+    post_id = outcome.post_id
+    outcomes.delete_outcome(by=request.user, outcome=outcome)
+    messages.success(request, _("The outcome was deleted."))
+    return redirect(_outcomes_anchor(post_id))
+
+
+# --- The monthly report ---
+
+
+def _chosen(request: AuthenticatedHttpRequest) -> tuple[CountyAccess, Month, Library | None]:
+    """The county, month and library the query asks for (last month and the whole county by default)."""
+    county_access = access.require_role(request)
+    raw_month = request.GET.get("month", "")
+    month = Month.parse(raw_month)
+    if month is None:
+        if raw_month:
+            warning = _("“%(value)s” is not a month (write it as 2026-03); showing last month.")
+            messages.warning(request, warning % {"value": raw_month})
+        month = Month.last()
+    library = None
+    raw_library = request.GET.get("library", "")
+    if raw_library.isdigit():
+        county_access, library = access.get_report_library_for_user(request, int(raw_library))
+    return county_access, month, library
+
+
+def _report_context(county_access: CountyAccess, report: Report) -> dict[str, Any]:
+    this_month = Month.of(timezone.localdate())
+    return {
+        "report": report,
+        "month": report.month,
+        "previous": report.month.previous,
+        "following": report.month.following if report.month.following.first <= this_month.first else None,
+        "library_choices": list(access.report_libraries_for(county_access).order_by("name")),
+        "can_send": county_access.is_coordinator,
+        "library_chart": charts.bar_chart([(row.library.name, row.posts) for row in report.libraries_taking_part]),
+        "post_chart": charts.bar_chart([(f.post.title, f.engagement or 0) for f in report.top_posts]),
+        "follower_chart": charts.line_chart(report.followers.days),
+        "query": urlencode({"month": report.month.key} | ({"library": report.library.pk} if report.library else {})),
+    }
 
 
 @login_required
 @require_GET
 def report(request: AuthenticatedHttpRequest) -> HttpResponse:
-    raise Http404  # built next
+    """The month's report for the county, or one library (`?library=`); `?format=csv` downloads its figures."""
+    county_access, month, library = _chosen(request)
+    figures = reports.build_report(county=county_access.county, month=month, library=library)
+    if request.GET.get("format") == "csv":
+        return _csv_response(figures)
+    return render(request, "publishing/report.html", _report_context(county_access, figures))
+
+
+@login_required
+@require_GET
+def report_print(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The same report on a page of its own, without navigation or forms, for printing on A4."""
+    county_access, month, library = _chosen(request)
+    figures = reports.build_report(county=county_access.county, month=month, library=library)
+    return render(request, "publishing/report_print.html", _report_context(county_access, figures))
+
+
+NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "aa"})
+# A cell starting with one of these is read as a formula by Excel and LibreOffice (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str | int) -> str | int:
+    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_response(report: Report) -> HttpResponse:
+    buffer = io.StringIO()
+    # Semicolons: Norwegian and Danish Excel use them as the list separator (the comma is the decimal sign).
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for row in reports.csv_rows(report):
+        writer.writerow([csv_cell(cell) for cell in row])
+    name = report.library.name if report.library else report.county.name
+    # An ASCII file name ("karmoy-bibliotek"): slugify would drop æ, ø and å altogether.
+    subject = slugify(name.lower().translate(NORWEGIAN_LETTERS)) or "report"
+    # The byte order mark makes Excel read the file as UTF-8 (æ, ø, å).
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="innspill-{subject}-{report.month.key}.csv"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_send(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Send the month's report to the library leaders: who gets it, who has no address, then send once."""
+    county_access = access.require_role(request, Role.COORDINATOR)
+    month = Month.parse(request.POST.get("month", "") or request.GET.get("month", "")) or Month.last()
+    here = f"{reverse('publishing:report_send')}?{urlencode({'month': month.key})}"
+    if request.method == "POST":
+        seen = request.POST.get("last_sent", "")
+        try:
+            plan = reports.send_report(
+                by=request.user,
+                county=county_access.county,
+                month=month,
+                confirmed_last_sent_id=int(seen) if seen.isdigit() else 0,
+            )
+        except ValidationError as exc:
+            messages.warning(request, error_text(exc))
+            return redirect(here)
+        messages.success(
+            request,
+            ngettext(
+                "The report for %(month)s is on its way to %(count)s library.",
+                "The report for %(month)s is on its way to %(count)s libraries.",
+                len(plan.recipients),
+            )
+            % {"month": month.label, "count": len(plan.recipients)},
+        )
+        return redirect(f"{reverse('publishing:report')}?{urlencode({'month': month.key})}")
+    return render(
+        request, "publishing/report_send.html", {"plan": reports.send_plan(county_access.county, month), "month": month}
+    )

@@ -70,6 +70,21 @@ def test_the_original_downloads_under_its_uploaded_name(photo: Asset, librarian_
     assert body(response) == stored(photo.original)
 
 
+def test_nobody_downloads_an_asset_whose_person_withdrew_consent_but_it_still_shows_on_its_page(
+    world: World, photo: Asset, editor_client: Client
+) -> None:
+    person = AssetPerson.objects.create(asset=photo, name="Kari", category=AssetPerson.Category.PATRON)
+    consent = Consent.objects.create(person=person, given_at=timezone.localdate(), evidence_note="Skjema i arkivet")
+    asset_services.withdraw_consent(by=world.editor, consent=consent)
+    for which in ("original", "rendition"):
+        response = editor_client.get(photo.file_url(which) + "&download=1", follow=True)
+        assert response.redirect_chain[-1][0] == photo.get_absolute_url()
+        assert "cannot be downloaded: someone shown has withdrawn their consent" in response.text
+        assert "Download the original" not in response.text
+    # Still seen (to sort the consent out), only not handed out.
+    assert editor_client.get(photo.rendition_url).status_code == 200
+
+
 def test_another_countys_files_are_404_and_logged_out_people_log_in(photo: Asset, outsider_client: Client) -> None:
     assert outsider_client.get(photo.thumbnail_url).status_code == 404
     response = Client().get(photo.thumbnail_url)

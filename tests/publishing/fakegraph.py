@@ -118,6 +118,29 @@ class FakeGraph:
     def set_insights(self, media_id: str, values: dict[str, int]) -> None:
         self._post("/_fake/insights", {"media_id": media_id, "values": values})
 
+    def set_followers(self, followers_count: int, ig_user_id: str = IG_USER_ID) -> None:
+        self._post("/_fake/followers", {"followers_count": followers_count, "ig_user_id": ig_user_id})
+
+    def delete(self, object_id: str) -> None:
+        """A media or comment deleted on Instagram."""
+        self._post("/_fake/delete", {"id": object_id})
+
+    def send_webhooks_to(self, url: str, *, shape: str = "facebook", secret: str | None = None) -> None:
+        """Every comment added from now on is POSTed, signed, to `url` (as Meta's `comments` webhook)."""
+        self.configure(webhook_url=url, webhook_shape=shape, webhook_secret=secret)
+
+    def webhook_delivery(self, comment_id: str, *, timeout: float = 10) -> dict[str, Any]:
+        """The answered delivery of the comment's webhook (waits for the fake's delivery thread)."""
+        found: list[dict[str, Any]] = []
+
+        def answered() -> bool:
+            deliveries = self.state()["webhook_deliveries"]
+            found[:] = [d for d in deliveries if d["comment_id"] == comment_id and (d["status"] or d["error"])]
+            return bool(found)
+
+        wait_until(answered, timeout=timeout, what=f"the webhook for comment {comment_id}")
+        return found[0]
+
     def force_container(self, container_id: str, status_code: str, subcode: int | None = None) -> None:
         self._post("/_fake/containers", {"id": container_id, "status_code": status_code, "subcode": subcode})
 

@@ -6,9 +6,11 @@ Idempotent: running it again updates the same rows and adds what is missing.
 import io
 import math
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 from django.core.files.base import ContentFile
@@ -23,6 +25,9 @@ from production.assets import Asset, AssetPerson, Consent
 from production.media import inspect_upload
 from production.models import Concept, ContentType, Idea, PresenterSignup, RecordingDay, RunSheetSlot
 
+if TYPE_CHECKING:
+    from publishing.models import Channel, Post
+
 DEMO_PASSWORD = "demo-innspill"  # noqa: S105 - local demo only, printed by `make run`
 
 ROGALAND_MUNICIPALITIES = [
@@ -31,6 +36,8 @@ ROGALAND_MUNICIPALITIES = [
     "Suldal", "Time", "Tysvær", "Utsira", "Vindafjord",
 ]  # fmt: skip
 AGDER_MUNICIPALITIES = ["Arendal", "Grimstad", "Kristiansand", "Lillesand", "Mandal"]
+# The demo account's follower count grows from this day on.
+FOLLOWERS_EPOCH = date(2026, 1, 1).toordinal()
 
 
 DEMO_SUBTITLES = (
@@ -95,6 +102,27 @@ def _encode_video(path: Path, *, seconds: float, size: tuple[int, int], fps: int
             container.mux(packet)
 
 
+@dataclass(frozen=True)
+class DemoStory:
+    """A published demo post with its idea and photo: the follow-up's history."""
+
+    title: str
+    library: str  # the municipality whose idea (and photo) it was
+    by: str  # that library's librarian (the handle in their e-mail address)
+    content_type: str
+    file: str
+    size: tuple[int, int]
+    colour: tuple[int, int, int]
+    tags: list[str]
+    alt: str
+    caption: str
+    age: timedelta  # how long ago it was published (at the first load)
+    reach: int  # after four weeks
+    collaborators: list[str]
+    concept: str = ""
+    person: tuple[str, str, str] | None = None  # someone shown: name, category, guardian
+
+
 def _slugify_handle(municipality: str) -> str:
     return municipality.lower().replace("å", "aa").replace("ø", "o").replace("æ", "ae")
 
@@ -134,6 +162,7 @@ class Command(BaseCommand):
         )
         self._production(rogaland)
         self._publishing(rogaland)
+        self._follow_up(rogaland)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _county(self, name: str, slug: str, county_library: str, seat: str, municipalities: list[str]) -> County:
@@ -158,7 +187,8 @@ class Command(BaseCommand):
                     "municipality": municipality,
                     # A few libraries have no Instagram account yet, as in real life.
                     "instagram_username": "" if municipality in {"Utsira", "Kvitsøy", "Lund"} else f"{handle}bibliotek",
-                    "email": f"bibliotek@{handle}.kommune.example",
+                    # Two have no contact address: the report's sending lists them.
+                    "email": "" if municipality in {"Utsira", "Kvitsøy"} else f"bibliotek@{handle}.kommune.example",
                 },
             )
         return county
@@ -627,3 +657,482 @@ class Command(BaseCommand):
                 PostCollaborator.objects.filter(post=post).update(invite_status=PostCollaborator.Invite.ACCEPTED)
                 post.refresh_from_db()
                 archive.file_published_post(post=post, assets=media, libraries=[library("Sandnes")])
+
+    # --- After publishing: months of published posts with insights, followers, comments, outcomes, reuse ---
+    #
+    # Enough history that the archive, the comments inbox and the monthly report
+    # (last month's by default) look alive at once. Dates count back from the
+    # first load; each later load adds what became due since (insight readings,
+    # the followers of the days in between) and changes nothing else. Nothing
+    # here sends e-mail or calls the Graph API: demo posts have no media id.
+
+    def _follow_up(self, county: County) -> None:
+        from publishing import archive
+        from publishing.models import ArchiveReuse, Channel, Post
+
+        channel = Channel.objects.get(county=county, kind=Channel.Kind.INSTAGRAM)
+        editor, coordinator = (
+            User.objects.get(email="redaktor@rogaland.example"),
+            User.objects.get(email="koordinator@rogaland.example"),
+        )
+
+        def library(municipality: str) -> Library:
+            return Library.objects.get(county=county, kind=Library.Kind.MEMBER, municipality=municipality)
+
+        def person(handle: str) -> User:
+            return User.objects.get(email=f"bibliotekar.{handle}@rogaland.example")
+
+        def concept(name: str) -> Concept:
+            return Concept.objects.get(county=county, name=name)
+
+        today = timezone.localdate()
+        stories: list[DemoStory] = [
+            DemoStory(
+                title="Lånekortet på mobilen",
+                file="laanekort-app.jpg",
+                library="Haugesund",
+                by="haugesund",
+                content_type=ContentType.OFFERS,
+                size=(1080, 1350),
+                colour=(20, 90, 110),
+                tags=["lånekort", "e-bøker", "app"],
+                alt="En hånd holder en mobil med lånekortet i bibliotekappen foran bokhylla.",
+                caption="Visste du at lånekortet ligger i appen? Last ned Bibliotekappen og lån e-bøker "
+                "hvor du er. #bibliotek #ebok",
+                age=timedelta(days=68),
+                reach=1850,
+                collaborators=["Haugesund"],
+            ),
+            DemoStory(
+                title="Ukas boktips: Lars Mytting",
+                file="boktips-mytting.jpg",
+                library="Eigersund",
+                by="eigersund",
+                content_type=ContentType.LITERATURE,
+                concept="Fredagstipset",
+                size=(1080, 1080),
+                colour=(120, 40, 40),
+                tags=["boktips", "fredagstipset", "roman"],
+                alt="Liv holder opp romanen «Søsterklokkene» i en lesekrok med rød lenestol.",
+                caption="Fredagstipset fra Eigersund: en roman om kirkeklokker, kjærlighet og bygda. "
+                "#fredagstipset #boktips",
+                age=timedelta(days=55),
+                reach=2600,
+                collaborators=["Eigersund"],
+                person=("Liv Johansen", AssetPerson.Category.STAFF, ""),
+            ),
+            DemoStory(
+                title="Møt bibliotekarene i Stavanger",
+                file="bak-skranken-stavanger.jpg",
+                library="Stavanger",
+                by="stavanger",
+                content_type=ContentType.RELATIONSHIP,
+                concept="Bak skranken",
+                size=(1600, 1000),
+                colour=(60, 60, 130),
+                tags=["bakskranken", "ansatte"],
+                alt="Fire bibliotekarer ler sammen bak skranken på Sølvberget.",
+                caption="Hvem er det som svarer når du spør i skranken? Møt gjengen i Stavanger! #bakskranken",
+                age=timedelta(days=45),
+                reach=3400,
+                collaborators=["Stavanger", "Sandnes"],
+                person=("Sofie Larsen", AssetPerson.Category.STAFF, ""),
+            ),
+            DemoStory(
+                title="Eventyrstund i høstferien",
+                file="eventyrstund.jpg",
+                library="Karmøy",
+                by="karmoy",
+                content_type=ContentType.OFFERS,
+                size=(1080, 1350),
+                colour=(150, 100, 30),
+                tags=["barn", "eventyrstund", "høstferie"],
+                alt="Barn sitter på puter i en ring og lytter til en bibliotekar som leser fra en bildebok.",
+                caption="Eventyrstund hver dag i høstferien kl. 11. Gratis, ingen påmelding for de minste! "
+                "#eventyrstund #bibliotek",
+                age=timedelta(days=38),
+                reach=2100,
+                collaborators=["Karmøy"],
+                person=("Gutt (5 år)", AssetPerson.Category.CHILD, "Far, Jonas Vik"),
+            ),
+            DemoStory(
+                title="Strikkekafé på biblioteket",
+                file="strikkekafe.jpg",
+                library="Sandnes",
+                by="sandnes",
+                content_type=ContentType.OFFERS,
+                size=(1080, 1080),
+                colour=(90, 120, 60),
+                tags=["strikkekafé", "arrangement", "voksne"],
+                alt="Garnnøster, strikkepinner og kaffekopper på et bord i biblioteket.",
+                caption="Strikkekafé torsdager kl. 18 i Sandnes og Sola. Ta med strikketøyet, vi har kaffen! "
+                "#strikkekafe",
+                age=timedelta(days=30),
+                reach=1400,
+                collaborators=["Sandnes", "Sola"],
+            ),
+            DemoStory(
+                title="Avstemning: papir eller skjerm?",
+                file="papir-eller-skjerm.jpg",
+                library="Stavanger",
+                by="stavanger",
+                content_type=ContentType.RELATIONSHIP,
+                concept="Bak skranken",
+                size=(1080, 1080),
+                colour=(40, 110, 150),
+                tags=["avstemning", "lesing"],
+                alt="En papirbok og et lesebrett side om side på et bord.",
+                caption="Papirbok eller lesebrett? Stem i kommentarfeltet! #bibliotek #lesing",
+                age=timedelta(days=24),
+                reach=2900,
+                collaborators=["Stavanger"],
+            ),
+            DemoStory(
+                title="Ukas boktips: Ingvild Rishøi",
+                file="boktips-rishoi.jpg",
+                library="Sandnes",
+                by="sandnes",
+                content_type=ContentType.LITERATURE,
+                concept="Fredagstipset",
+                size=(1080, 1350),
+                colour=(110, 50, 100),
+                tags=["boktips", "fredagstipset"],
+                alt="Per holder opp «Stargate» foran en vegg av bøker.",
+                caption="Fredagstipset: en liten bok som varmer lenge. #fredagstipset #boktips",
+                age=timedelta(minutes=40),  # just out: no insights yet
+                reach=900,
+                collaborators=["Sandnes"],
+            ),
+        ]
+        posts: dict[str, Post] = {}
+        for story in stories:
+            idea = self._idea(
+                library(story.library),
+                person(story.by),
+                story.title,
+                story.content_type,
+                Idea.Status.USED,
+                concept=concept(story.concept) if story.concept else None,
+            )
+            photo = self._asset(
+                idea,
+                person(story.by),
+                story.file,
+                _photo(story.size, story.title[:24], story.colour),
+                title=story.title,
+                alt_text=story.alt,
+                credit_line=f"Foto: {library(story.library).name}",
+                tags=story.tags,
+            )
+            if story.person is not None:
+                name, category, guardian = story.person
+                self._consent(photo, name, category, by=editor, guardian=guardian)
+            posts[story.title] = self._published_post(
+                county,
+                channel,
+                title=story.title,
+                caption=story.caption,
+                assets=[photo],
+                at=timezone.now() - story.age,
+                idea=idea,
+                concept=concept(story.concept) if story.concept else None,
+                content_type=story.content_type,
+                collaborators=[library(municipality) for municipality in story.collaborators],
+                editor=editor,
+            )
+        # Two posts show media from the archive again: a reuse (the dads' meetup reminder) and a media file
+        # chosen again when composing (filed as a reuse by the archive step).
+        meetup = Post.objects.filter(county=county, title="Pappatreffet i bilder").first()
+        meetup_photo = Asset.objects.filter(county=county, original_name="pappatreff-1.jpg").first()
+        if meetup is not None and meetup_photo is not None:
+            reminder = self._published_post(
+                county,
+                channel,
+                title="Pappatreff i kveld!",
+                caption="I kveld er det pappatreff igjen: kaffe, bildebøker og god prat. #pappatreff",
+                assets=[meetup_photo],
+                at=timezone.now() - timedelta(days=3, hours=-2),
+                concept=concept("Pappatreff"),
+                content_type=ContentType.OFFERS,
+                collaborators=[library("Sandnes")],
+                editor=editor,
+                reuse_via=ArchiveReuse.Via.REUSE,
+            )
+            posts[reminder.title] = reminder
+            posts[meetup.title] = meetup
+        card_photo = Asset.objects.filter(county=county, title="Lånekortet på mobilen").first()
+        if card_photo is not None:
+            tip = self._published_post(
+                county,
+                channel,
+                title="Tips: lån e-bøker i ferien",
+                caption="Skal du reise? Ta med biblioteket i lomma: e-bøker og lydbøker i appen. #ebok",
+                assets=[card_photo],
+                at=timezone.now() - timedelta(days=12),
+                content_type=ContentType.OFFERS,
+                collaborators=[library("Haugesund"), library("Karmøy")],
+                editor=editor,
+            )
+            posts[tip.title] = tip
+        # Archived by an editor without being published: the recording day's panorama, and the photo whose
+        # consent was withdrawn (shown as blocked: no download, no reuse).
+        for name in ("opptaksdag.jpg", "pappatreff-2.jpg"):
+            unpublished = Asset.objects.filter(county=county, original_name=name).first()
+            if unpublished is not None:
+                archive.archive_asset(by=editor, asset=unpublished)
+
+        reach = {story.title: story.reach for story in stories} | {
+            "Pappatreffet i bilder": 1200,
+            "Pappatreff i kveld!": 700,
+            "Tips: lån e-bøker i ferien": 1600,
+        }
+        for number, post in enumerate(posts.values()):
+            self._insights(post, reach=reach.get(post.title, 1000), seed=number)
+        self._followers(channel, today)
+        self._comments(county, posts, editor=editor)
+        self._outcomes(posts, library=library, person=person, coordinator=coordinator)
+
+    def _published_post(
+        self,
+        county: County,
+        channel: "Channel",
+        *,
+        title: str,
+        caption: str,
+        assets: list[Asset],
+        at: datetime,
+        collaborators: list[Library],
+        editor: User,
+        content_type: str,
+        idea: Idea | None = None,
+        concept: Concept | None = None,
+        reuse_via: str | None = None,
+    ) -> "Post":
+        """A post as the worker leaves it once published and filed in the archive (once per title)."""
+        from publishing import archive, services
+        from publishing.models import Approval, ArchiveItem, ArchiveReuse, Post, PostAsset, PostCollaborator
+
+        post = Post.objects.filter(county=county, title=title).first()
+        if post is not None:
+            return post
+        reviewer = User.objects.get(email="redaktor2@rogaland.example")
+        post = Post.objects.create(
+            county=county,
+            channel=channel,
+            title=title,
+            caption=caption,
+            media_kind=Post.MediaKind.IMAGE,
+            idea=idea,
+            concept=concept,
+            content_type=content_type,
+            status=Post.Status.PUBLISHED,
+            responsible=editor,
+            created_by=editor,
+            last_edited_by=editor,
+            scheduled_at=at,
+        )
+        for position, asset in enumerate(assets, start=1):
+            PostAsset.objects.create(post=post, asset=asset, position=position)
+        for collaborator in collaborators:
+            PostCollaborator.objects.create(
+                post=post, library=collaborator, username=collaborator.instagram_username,
+                invite_status=PostCollaborator.Invite.ACCEPTED,
+            )  # fmt: skip
+        Approval.objects.create(post=post, by=reviewer, at=at - timedelta(days=2))
+        # Published before the fake's state began: a permalink, but no media id to read back.
+        slug = _slugify_handle(title).replace(" ", "").replace(":", "").replace("!", "")[:20]
+        Post.objects.filter(pk=post.pk).update(
+            publish_step=Post.Step.NOTIFIED,
+            published_at=at,
+            status_changed_at=at,
+            permalink=f"https://www.instagram.com/p/DEMO{slug}/",
+        )
+        post.refresh_from_db()
+        if reuse_via is not None:
+            for item in ArchiveItem.objects.filter(asset__in=assets):
+                ArchiveReuse.objects.get_or_create(item=item, post=post, defaults={"via": reuse_via, "by": editor})
+        items = archive.file_published_post(post=post, assets=assets, libraries=services.involved_libraries(post))
+        # Reused when it was published, not when the demo was loaded.
+        ArchiveReuse.objects.filter(post=post).update(at=at)
+        archive.refresh_items([item.pk for item in items])
+        return post
+
+    def _insights(self, post: "Post", *, reach: int, seed: int) -> None:
+        """The readings the insights task would have taken by now (about 1 h, 1 day, 7 and 28 days in)."""
+        from publishing.engagement import InsightSnapshot
+        from publishing.models import Post
+
+        rounds = [
+            (InsightSnapshot.Round.HOUR, timedelta(hours=1), 0.2),
+            (InsightSnapshot.Round.DAY, timedelta(days=1), 0.65),
+            (InsightSnapshot.Round.WEEK, timedelta(days=7), 0.92),
+            (InsightSnapshot.Round.MONTH, timedelta(days=28), 1.0),
+        ]
+        if post.published_at is None:
+            return
+        latest: InsightSnapshot | None = None
+        taken = 0
+        for round_name, after, share in rounds:
+            at = post.published_at + after
+            if at > timezone.now():
+                break
+            reached = round(reach * share)
+            values = {
+                "reach": reached,
+                "views": round(reached * (1.7 + seed % 3 / 10)),
+                "likes": round(reached * (0.05 + seed % 4 / 100)),
+                "comments": round(reached * 0.004) + seed % 3,
+                "saved": round(reached * 0.01),
+                "shares": round(reached * 0.006),
+            }
+            values["total_interactions"] = values["likes"] + values["comments"] + values["saved"] + values["shares"]
+            latest, _created = InsightSnapshot.objects.get_or_create(
+                post=post, round=round_name, defaults={"taken_at": at, "values": values, **values}
+            )
+            taken += 1
+        if latest is not None:
+            Post.objects.filter(pk=post.pk).update(
+                insights=latest.values, insights_read_at=latest.taken_at, insights_round=taken, insights_due_at=None
+            )
+
+    def _followers(self, channel: "Channel", today: date) -> None:
+        """The county account's followers for the last 60 days (today's is the daily task's to read)."""
+        from publishing.engagement import AccountSnapshot
+
+        have = set(AccountSnapshot.objects.filter(channel=channel).values_list("day", flat=True))
+        missing = []
+        for days_ago in range(60, 0, -1):
+            day = today - timedelta(days=days_ago)
+            if day in have:
+                continue
+            # Slow growth with the odd dip: a line and a wave, the same on every load for the same day.
+            ordinal = day.toordinal()
+            count = 1500 + 3 * (ordinal - FOLLOWERS_EPOCH) + round(15 * math.sin(ordinal / 4))
+            missing.append(
+                AccountSnapshot(
+                    channel=channel,
+                    day=day,
+                    followers_count=max(count, 100),
+                    taken_at=timezone.make_aware(datetime.combine(day, time(6, 0))),
+                )
+            )
+        AccountSnapshot.objects.bulk_create(missing)
+
+    def _comments(self, county: County, posts: dict[str, "Post"], *, editor: User) -> None:
+        """Followers' comments: some answered (with the account's reply), some waiting for days, one handled."""
+        from publishing.engagement import InstagramComment
+        from publishing.models import Post
+
+        Status = InstagramComment.Status
+        threads = [
+            # (post, user, text, hours after publishing, answered after minutes, our reply, status)
+            ("Lånekortet på mobilen", "marit_leser", "Endelig! Funker det på nettbrett også?", 5, 40,
+             "Ja, appen finnes for både mobil og nettbrett 😊", Status.REPLIED),
+            ("Ukas boktips: Lars Mytting", "bokormen_egersund", "Elsker denne boka ❤️", 2, None, "", Status.HANDLED),
+            ("Ukas boktips: Lars Mytting", "knut.h", "Har dere den som lydbok?", 20, 26 * 60,
+             "Ja! Den ligger i appen, og vi har CD-utgaven på hylla.", Status.REPLIED),
+            ("Møt bibliotekarene i Stavanger", "sandnesmamma", "Dere er de beste 👏", 3, 25,
+             "Tusen takk, så hyggelig!", Status.REPLIED),
+            ("Eventyrstund i høstferien", "tobarnsfar", "Må vi melde på for barn over 6?", 1, 120,
+             "Nei, bare kom! Eventyrstunden er for alle barn.", Status.REPLIED),
+            ("Strikkekafé på biblioteket", "strikkeglad", "Er det plass til nybegynnere?", 26, 180,
+             "Absolutt, vi har folk som lærer bort også.", Status.REPLIED),
+            ("Avstemning: papir eller skjerm?", "lesehest99", "Papir, alltid papir!", 2, 15,
+             "Papir leder så langt 📚", Status.REPLIED),
+            ("Avstemning: papir eller skjerm?", "digitalgrete", "Lesebrett på ferie, papir hjemme.", 30, None, "",
+             Status.UNANSWERED),
+            ("Tips: lån e-bøker i ferien", "reiselysten", "Virker det i utlandet?", 50, None, "", Status.UNANSWERED),
+            ("Pappatreff i kveld!", "far_til_tre", "Kan vi ta med babyen?", 1, None, "", Status.UNANSWERED),
+            ("Pappatreff i kveld!", "jonas_k", "Hvor lenge varer det?", 20, None, "", Status.UNANSWERED),
+            ("Ukas boktips: Ingvild Rishøi", "lesesirkelen_sola", "Vi leser den i lesesirkelen nå!", 0.25, None, "",
+             Status.UNANSWERED),
+        ]  # fmt: skip
+        for number, (title, username, text, hours, answered_after, reply, status) in enumerate(threads, start=1):
+            post = posts.get(title)
+            if post is None or post.published_at is None:
+                continue
+            commented_at = post.published_at + timedelta(hours=hours)
+            if commented_at > timezone.now():
+                continue
+            first_reply_at = commented_at + timedelta(minutes=answered_after) if answered_after is not None else None
+            if first_reply_at is not None and first_reply_at > timezone.now():
+                first_reply_at, status = None, Status.UNANSWERED
+            comment, created = InstagramComment.objects.get_or_create(
+                comment_id=f"1800000000{post.pk:05d}{number:03d}",
+                defaults={
+                    "county": county,
+                    "post": post,
+                    "username": username,
+                    "text": text,
+                    "commented_at": commented_at,
+                    "like_count": number % 4,
+                    "status": status,
+                    "first_reply_at": first_reply_at,
+                    "replied_by": editor if first_reply_at else None,
+                    "handled_by": editor if status == Status.HANDLED else None,
+                    "handled_at": commented_at + timedelta(hours=1) if status == Status.HANDLED else None,
+                },
+            )
+            if created and reply and first_reply_at is not None:
+                InstagramComment.objects.create(
+                    county=county,
+                    post=post,
+                    comment_id=f"1810000000{post.pk:05d}{number:03d}",
+                    parent=comment,
+                    username=post.channel.username if post.channel else "",
+                    text=reply,
+                    commented_at=first_reply_at,
+                    from_account=True,
+                    via=InstagramComment.Via.APP,
+                    status=Status.NOT_NEEDED,
+                    replied_by=editor,
+                )
+        for post in posts.values():
+            Post.objects.filter(pk=post.pk, comments_read_at__isnull=True).update(comments_read_at=timezone.now())
+
+    def _outcomes(
+        self,
+        posts: dict[str, "Post"],
+        *,
+        library: Callable[[str], Library],
+        person: Callable[[str], User],
+        coordinator: User,
+    ) -> None:
+        """What the posts led to, as the libraries logged it (no audit entries: the demo's history)."""
+        from publishing.engagement import Outcome
+
+        Kind = Outcome.Kind
+        logged = [
+            # (post, library, who, kind, how many, note, days after publishing)
+            ("Lånekortet på mobilen", "Haugesund", "haugesund", Kind.VISITS, 6,
+             "Seks kom innom skranken og ville ha hjelp med appen.", 3),
+            ("Ukas boktips: Lars Mytting", "Eigersund", "eigersund", Kind.LOANS, 9,
+             "Alle eksemplarene utlånt, fire reservasjoner.", 6),
+            ("Eventyrstund i høstferien", "Karmøy", "karmoy", Kind.ATTENDANCE, 48, "", 5),
+            ("Strikkekafé på biblioteket", "Sandnes", "sandnes", Kind.ATTENDANCE, 23, "", 2),
+            ("Strikkekafé på biblioteket", "Sola", None, Kind.ATTENDANCE, 11, "Dobbelt så mange som vanlig.", 2),
+            ("Avstemning: papir eller skjerm?", "Stavanger", "stavanger", Kind.OTHER, None,
+             "Lokalavisen ringte og ville skrive om avstemningen.", 4),
+            ("Pappatreffet i bilder", "Sandnes", "sandnes", Kind.ATTENDANCE, 9,
+             "Tre nye fedre sa at de hadde sett innlegget.", 7),
+            ("Tips: lån e-bøker i ferien", "Haugesund", "haugesund", Kind.SIGNUPS, 4, "Fire nye lånekort.", 1),
+        ]  # fmt: skip
+        for title, municipality, handle, kind, quantity, note, days in logged:
+            post = posts.get(title)
+            if post is None or post.published_at is None:
+                continue
+            happened_on = timezone.localdate(post.published_at) + timedelta(days=days)
+            if happened_on > timezone.localdate():
+                continue
+            Outcome.objects.get_or_create(
+                post=post,
+                library=library(municipality),
+                kind=kind,
+                defaults={
+                    "quantity": quantity,
+                    "note": note,
+                    "happened_on": happened_on,
+                    "logged_by": person(handle) if handle else coordinator,
+                    "logged_at": timezone.make_aware(datetime.combine(happened_on, time(15, 0))),
+                },
+            )

@@ -3,14 +3,22 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from publishing import archive
-from publishing.models import ArchiveItem
+from publishing.models import ArchiveItem, ArchiveWord
 
 
 class Command(BaseCommand):
-    help = "Copy the current text and consent of each archive item's asset and post again, and rebuild search."
+    help = (
+        "Copy the current text and consent of each archive item's asset and post again, rebuild search, "
+        "and rebuild the words a misspelt search is corrected to."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         ids = list(ArchiveItem.objects.order_by("pk").values_list("pk", flat=True))
-        self.stdout.write(f"{archive.refresh_items(ids)} archive item(s) refreshed.")
+        with transaction.atomic():
+            # Words of items that changed or went are dropped; refreshing adds back every word in use.
+            ArchiveWord.objects.all().delete()
+            refreshed = archive.refresh_items(ids)
+        self.stdout.write(f"{refreshed} archive item(s) refreshed.")

@@ -1,0 +1,79 @@
+"""The comments inbox in the browser: a reply and "handled" change the comment's row in place (htmx)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from libraries.models import County, User
+from publishing import comments
+from publishing.engagement import InstagramComment
+from publishing.instagram import Client
+from publishing.models import Channel, Post
+from tests.browser.test_publishing import log_in
+from tests.publishing.conftest import MediaServer, fake_graph, fake_graph_server, graph, media_server  # noqa: F401
+from tests.publishing.engagement_factories import media_on_fake
+from tests.publishing.factories import make_post
+from tests.publishing.fakegraph import FakeGraph
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(settings, fake_graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    settings.REQUIRE_MFA = False  # as in `make run`
+    settings.GRAPH_API_URL = fake_graph.url
+    call_command("load_demo", verbosity=0)
+
+
+def test_an_editor_answers_one_comment_and_marks_another_handled_without_leaving_the_inbox(
+    demo: None,
+    fake_graph: FakeGraph,  # noqa: F811
+    graph: Client,  # noqa: F811
+    media_server: MediaServer,  # noqa: F811
+    live_server,  # type: ignore[no-untyped-def]
+    page: Page,
+) -> None:
+    county = County.objects.get(slug="rogaland")
+    editor = User.objects.get(email="redaktor@rogaland.example")
+    post = make_post(
+        county=county,
+        author=editor,
+        status=Post.Status.PUBLISHED,
+        channel=Channel.objects.get(county=county),
+        title="Lesekroken er klar",
+        media_id=media_on_fake(graph, media_server),
+        published_at=timezone.now() - timedelta(hours=2),
+    )
+    [question] = fake_graph.add_comments(post.media_id, text="Når åpner dere på lørdag?", username="lesehesten")
+    [heart] = fake_graph.add_comments(post.media_id, text="❤️❤️", username="hjertevenn")
+    comments.pull_post_comments(post_id=post.pk)
+    question_row = f"#comment-{InstagramComment.objects.get(comment_id=question).pk}"
+    heart_row = f"#comment-{InstagramComment.objects.get(comment_id=heart).pk}"
+
+    log_in(page, live_server.url, editor.email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Comments").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Comments")
+    expect(page.locator(question_row)).to_contain_text("Når åpner dere på lørdag?")
+
+    page.get_by_label("Reply to @lesehesten").fill("Klokka 10 til 15!")
+    page.locator(question_row).get_by_role("button", name="Reply on Instagram").click()
+
+    expect(page.locator(question_row)).to_contain_text("Your reply is on Instagram.")
+    expect(page.locator(question_row)).to_contain_text("Klokka 10 til 15!")
+    expect(page.locator(question_row)).to_contain_text("Answered in Innspill by")
+    assert [c["text"] for c in fake_graph.state()["comments"] if c["parent_id"] == question] == ["Klokka 10 til 15!"]
+
+    page.locator(heart_row).get_by_role("button", name=re.compile("Mark handled")).click()
+    expect(page.locator(heart_row)).to_contain_text("Marked handled.")
+    page.locator(heart_row).get_by_role("button", name=re.compile("Undo: not answered yet")).click()
+    expect(page.locator(heart_row)).to_contain_text("Marked as not answered again.")
+    expect(page).to_have_url(re.compile(r"/inbox/$"))  # all of it in place, no page loads
+
+    assert InstagramComment.objects.get(comment_id=question).status == "replied"
+    assert InstagramComment.objects.get(comment_id=heart).status == "unanswered"
