@@ -5,12 +5,12 @@ PYTHON ?= python3
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test sync lint browser messages bench key manage clean
+.PHONY: run test sync lint audit soak browser messages bench wrk key manage clean
 
 run: sync
 	$(UV) run --no-sync python -m config.embedded run
 
-test: sync browser lint
+test: sync browser lint audit
 	$(UV) run --no-sync python -m config.embedded exec -- pytest $(PYTEST_ARGS)
 
 # Settings for commands that import them but connect to nothing (mypy's Django plugin, makemessages).
@@ -21,6 +21,20 @@ lint: sync
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(SETTINGS_ENV) $(UV) run --no-sync mypy config libraries production publishing
+
+# Every locked package (uv.lock, dev tools included) against known vulnerabilities with pip-audit.
+# A known vulnerability fails; PyPI unreachable is reported and fails only with AUDIT_STRICT=true
+# (see RELIABILITY.md). The pins are exact, so pip-audit needs no resolver (--no-deps --disable-pip).
+audit: sync
+	@mkdir -p var
+	@$(UV) export --frozen --quiet --all-groups --no-emit-project --format requirements-txt \
+	  --output-file var/audit-requirements.txt
+	$(UV) run --no-sync python -m tests.reliability.audit var/audit-requirements.txt
+
+# Ten minutes of load on the main pages while a worker publishes (tests/reliability/soak.py; figures
+# in RELIABILITY.md). Too long for make test. SOAK_ARGS="--duration 120" for a shorter run.
+soak: sync wrk
+	$(UV) run --no-sync python -m config.embedded exec -- python -m tests.reliability.soak $(SOAK_ARGS)
 
 sync: $(if $(filter uv,$(UV)),,.tools/bin/uv)
 	$(UV) sync --locked --quiet
@@ -48,8 +62,20 @@ messages: sync
 	  --ignore '.venv/*' --ignore '.tools/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	$(SETTINGS_ENV) $(UV) run --no-sync python manage.py compilemessages --ignore '.venv/*' --ignore '.tools/*'
 
-bench: sync
+# Benchmarks: every measure, then BENCHMARKS.md and bench/results/latest.json (see BENCHMARKS.md).
+# BENCH_ARGS="--duration 30" for steadier figures; "--only pages,search --scale 1" for a part.
+bench: sync wrk
 	$(UV) run --no-sync python -m config.embedded exec -- python -m bench $(BENCH_ARGS)
+
+# The pages are loaded with wrk (a C program, so the load does not compete for the GIL); install it
+# as the browser is installed. Without it bench/load.py falls back to a slower Python generator.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	      || echo "Could not install wrk with apt-get."; \
+	  else echo "wrk is missing; install it with: apt-get install wrk (the bench falls back to Python)"; fi; \
+	fi
 
 # A management command on the data of `make run`, e.g. make manage ARGS=createsuperuser
 manage: sync
