@@ -1,117 +1,107 @@
-"""`python -m bench`: load each scale, count queries per page, load the pages under gunicorn, report.
+"""`python -m bench`: every measure, each in a process of its own, then BENCHMARKS.md and latest.json.
 
-python -m config.embedded exec -- python -m bench [--scale 1,5] [--duration 10] [--connections 16]
+    python -m config.embedded exec -- python -m bench [--scale 1,5] [--duration 10] [--only pages,search]
+
+Measures (bench/run.py runs one): pages at each scale, archive search at the
+largest scale, media ingest, the upload's memory, and the publishing
+pipeline. The secrets are made once here and shared by every process of the
+run, so sessions made by one process are valid in the servers it starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shlex
+import subprocess
 import sys
-from dataclasses import asdict
+import tempfile
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from bench.environment import free_port, setup
+from bench import findings, report
+from bench.environment import BASE_DIR, production_like_defaults
+from bench.run import _numbers, positive
 
-TRIVIAL = "/bench/trivial"
-PAGES = [TRIVIAL, "/", "/libraries/", "/libraries/invitations/"]
-WORKERS = 2
-
-
-def _scales(text: str) -> list[int]:
-    try:
-        scales = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from exc
-    if not scales or min(scales) < 1:
-        raise argparse.ArgumentTypeError("scales are whole numbers of at least 1")
-    return scales
+MEASURES = ["pages", "search", "ingest", "upload", "publishing"]
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _measures(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(chosen) - set(MEASURES))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(MEASURES)}")
+    return chosen
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", type=_scales, default=[1, 5], help="comma-separated scales (default 1,5)")
-    parser.add_argument("--duration", type=_positive, default=10, help="seconds of load per page (default 10)")
-    parser.add_argument("--connections", type=_positive, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--scale", type=_numbers, default=[1, 5], help="comma-separated scales (default 1,5)")
+    parser.add_argument("--duration", type=positive, default=10, help="seconds of load per page or query (default 10)")
+    parser.add_argument("--connections", type=positive, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--workers", type=positive, default=3, help="gunicorn workers (default 3, as the Dockerfile)")
+    parser.add_argument("--repeat", type=positive, default=10, help="images per ingest variant (default 10)")
+    parser.add_argument("--searches", type=positive, default=200, help="calls per search query (default 200)")
+    parser.add_argument("--sizes", type=_numbers, default=[50, 125, 250, 500], help="upload sizes in MB")
+    parser.add_argument("--posts", type=positive, default=40, help="posts through the publishing pipeline")
+    parser.add_argument("--only", type=_measures, default=MEASURES, help=f"some of {','.join(MEASURES)}")
     return parser.parse_args(argv)
 
 
-def session_cookie(env: dict[str, str]) -> str:
-    """A real session for county 1's coordinator, stored where gunicorn will look it up.
-
-    force_login goes through the configured session engine (cached_db on the
-    bench's Redis database and PostgreSQL), so the cookie works in the server
-    exactly as one from the login form would.
-    """
-    from django.conf import settings
-    from django.test import Client
-
-    from bench.data import bench_user
-
-    client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(bench_user())
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-
-
-def run_scale(scale: int, env: dict[str, str], args: argparse.Namespace, port: int) -> dict[str, Any]:
-    """Load one scale, count its queries, then load every page under gunicorn."""
-    from bench import data, load, queries
-
-    print(f"\n== Scale {scale}: loading data …", flush=True)
-    counts = data.load(scale)
-    print(f"   {counts}", flush=True)
-    query_counts = queries.count_queries(data.bench_user(), PAGES)
-    print(f"   SQL queries per page: {query_counts}", flush=True)
-    cookie = session_cookie(env)
-    results: dict[str, dict[str, Any]] = {}
-    with load.gunicorn(env, port, workers=WORKERS) as base_url:
-        load.check_pages(base_url, cookie, PAGES)
-        for path in PAGES:
-            result = load.measure(base_url + path, cookie, duration=args.duration, connections=args.connections)
-            results[path] = load.as_dict(result)
-            print(
-                f"   {path:<26} {result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
-                f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
-                flush=True,
-            )
-    ceiling = results[TRIVIAL]["requests_per_second"]
-    for figures in results.values():
-        figures["ratio_to_trivial"] = round(figures["requests_per_second"] / ceiling, 3)
-    return {"scale": scale, "data": asdict(counts), "queries": query_counts, "load": results}
+def _run(measure: str, options: list[str]) -> dict[str, Any]:
+    """One measure in its own process; its figures, or why it failed (the others still run)."""
+    with tempfile.TemporaryDirectory(prefix="innspill-bench-") as directory:
+        output = Path(directory) / "figures.json"
+        command = [sys.executable, "-m", "bench.run", measure, *options, "--json", str(output)]
+        started = time.monotonic()
+        completed = subprocess.run(command, cwd=BASE_DIR, check=False)
+        if completed.returncode != 0 or not output.exists():
+            print(f"!! {measure} failed (exit status {completed.returncode}); see the output above.", flush=True)
+            return {"failed": f"exit status {completed.returncode}"}
+        figures: dict[str, Any] = json.loads(output.read_text())
+        figures["seconds"] = round(time.monotonic() - started, 1)
+        return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    port = free_port()
-    env, static_dir = setup(port)
-    with static_dir:
-        from bench import load, report
-
-        runs = [run_scale(scale, env, args, port) for scale in args.scale]
-        results = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
-            "machine": report.machine(),
-            "settings": {
-                "scales": args.scale,
-                "duration_s": args.duration,
-                "connections": args.connections,
-                "workers": WORKERS,
-                "load_generator": load.load_generator(),
-            },
-            "runs": runs,
-            "queries_stable": {path: len({run["queries"][path] for run in runs}) == 1 for path in PAGES},
-            "still_to_come": report.STILL_TO_COME,
+    for key, value in production_like_defaults().items():
+        os.environ.setdefault(key, value)
+    common = ["--duration", str(args.duration), "--connections", str(args.connections), "--workers", str(args.workers)]
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
+        "machine": report.machine(),
+        "settings": {
+            "scales": args.scale,
+            "duration_s": args.duration,
+            "connections": args.connections,
+            "workers": args.workers,
+            "only": args.only,
+        },
+    }
+    if "pages" in args.only:
+        runs = [_run("pages", [*common, "--scale", str(scale)]) for scale in args.scale]
+        results["pages"] = runs
+        measured = [run for run in runs if "pages" in run]
+        names = {name for run in measured for name in run["pages"]}
+        results["queries_stable"] = {
+            name: len({run["pages"][name]["queries"] for run in measured if name in run["pages"]}) == 1
+            for name in sorted(names)
         }
-        print(f"\nWrote {report.write_json(results)} and {report.write_markdown(results)}")
+    if "search" in args.only:
+        results["search"] = _run("search", [*common, "--scale", str(max(args.scale)), "--searches", str(args.searches)])
+    if "ingest" in args.only:
+        results["ingest"] = _run("ingest", ["--repeat", str(args.repeat)])
+    if "upload" in args.only:
+        results["upload"] = _run("upload", [*common, "--sizes", ",".join(map(str, args.sizes))])
+    if "publishing" in args.only:
+        results["publishing"] = _run("publishing", [*common, "--posts", str(args.posts)])
+    markdown = report.write_markdown(results, findings=findings.explain(results))
+    print(f"\nWrote {report.write_json(results)} and {markdown}")
     return 0
 
 

@@ -46,22 +46,29 @@ def load_generator() -> str:
     return "wrk" if shutil.which("wrk") else "python-httpx"
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # gunicorn's master process
+
+
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int = 2) -> Iterator[str]:
-    """Run the app under gunicorn on loopback; yields its base URL and always stops it."""
+def gunicorn(env: dict[str, str], port: int, workers: int = 2, timeout: int = 30) -> Iterator[Server]:
+    """Run the app under gunicorn on loopback (sync workers, as in the Dockerfile); always stops it."""
     executable = Path(sys.executable).parent / "gunicorn"
     command = [
         str(executable),
         "config.wsgi:application",
         "--workers", str(workers),
         "--bind", f"{HOST}:{port}",
+        "--timeout", str(timeout),
         "--graceful-timeout", "5",
     ]  # fmt: skip
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_until_listening(process, port, log)
-            yield f"http://{HOST}:{port}"
+            yield Server(url=f"http://{HOST}:{port}", pid=process.pid)
         finally:
             process.terminate()
             try:
@@ -98,7 +105,7 @@ def check_pages(base_url: str, cookie: str, paths: list[str], *, repeat: int = 1
 
 
 def measure(url: str, cookie: str, *, duration: int, connections: int) -> LoadResult:
-    """Load one URL for `duration` seconds with `connections` concurrent connections."""
+    """Load one URL for `duration` seconds with `connections` concurrent connections (no cookie when empty)."""
     if load_generator() == "wrk":
         return _wrk(url, cookie, duration=duration, connections=connections)
     return _python(url, cookie, duration=duration, connections=connections)
@@ -138,7 +145,7 @@ def _wrk(url: str, cookie: str, *, duration: int, connections: int) -> LoadResul
     command = [
         "wrk", "--latency",
         "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
-        "-H", f"Cookie: {cookie}",
+        *(["-H", f"Cookie: {cookie}"] if cookie else []),
         url,
     ]  # fmt: skip
     # wrk stops itself after `duration`; the timeout is a backstop should it hang.
@@ -158,7 +165,7 @@ def _python(url: str, cookie: str, *, duration: int, connections: int) -> LoadRe
         nonlocal errors
         mine: list[float] = []
         failed = 0
-        with httpx.Client(headers={"Cookie": cookie}, timeout=10) as client:
+        with httpx.Client(headers={"Cookie": cookie} if cookie else {}, timeout=10) as client:
             while time.monotonic() < deadline and len(mine) + failed < max_requests_per_thread:
                 start = time.perf_counter()
                 try:

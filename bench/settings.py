@@ -1,4 +1,4 @@
-"""Production settings plus one extra URL: the trivial view that gives the ceiling."""
+"""Production settings plus the bench's URLs: the trivial view (the ceiling) and the empty layout (the floor)."""
 
 from config.settings import *  # noqa: F403
 
