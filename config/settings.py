@@ -337,8 +337,9 @@ AWS_S3_MAX_MEMORY_SIZE = envint("AWS_S3_MAX_MEMORY_SIZE", 8 * 1024 * 1024)
 
 # --- After publishing: insights, comments, the webhook (publishing/engagement_services.py) ---
 # The secret Meta echoes when the webhook is subscribed (GET /webhooks/instagram/).
-# Empty: the webhook is off (comments are still read every 15 minutes). Deliveries
-# are checked against INSTAGRAM_APP_SECRET's signature.
+# Empty: the subscription handshake is refused, so Meta sends nothing (comments are
+# still read every 15 minutes). Deliveries are checked against INSTAGRAM_APP_SECRET's
+# signature.
 INSTAGRAM_WEBHOOK_VERIFY_TOKEN = envsecret("INSTAGRAM_WEBHOOK_VERIFY_TOKEN", "")
 if INSTAGRAM_WEBHOOK_VERIFY_TOKEN and not INSTAGRAM_APP_SECRET:
     raise ImproperlyConfigured("The Instagram webhook needs INSTAGRAM_APP_SECRET to check what Meta sends.")

@@ -371,6 +371,11 @@ def pages_to_load() -> list[str]:
         "/plan/week/",
         "/libraries/",
         "/libraries/invitations/",
+        # The archive (browsing, and searching with a misspelt word), the inbox and the report.
+        "/archive/",
+        "/archive/?q=pappatref",
+        "/inbox/",
+        "/reports/",
         reverse("production:idea_detail", args=[Idea.objects.filter(library__county=county).first().pk]),  # type: ignore[union-attr]
         reverse("production:recording_day_detail", args=[RecordingDay.objects.filter(county=county).first().pk]),  # type: ignore[union-attr]
         reverse("production:asset_detail", args=[Asset.objects.filter(county=county).first().pk]),  # type: ignore[union-attr]
