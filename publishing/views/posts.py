@@ -303,6 +303,8 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "return_form": ReturnForm(),
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
     }
+    actions = ("can_submit", "can_approve", "is_own_post", "can_schedule", "can_unschedule", "can_move", "can_cancel")
+    context["has_actions"] = any(context[name] for name in actions) or post.status == Post.Status.PUBLISHING
     # What follows the post: the archive items it reuses, insights and comments, outcomes.
     context |= archive.post_panel(county_access, checked)
     context |= engagement_services.post_panel(county_access, checked)

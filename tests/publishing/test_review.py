@@ -520,3 +520,10 @@ def test_the_reason_for_returning_to_review_names_the_fields_in_the_editors_lang
         services.update_post(by=world.editor, post=ready_post, changed=["caption"])
 
     assert Approval.objects.get(post=ready_post).withdrawn_reason == "Endret etter godkjenning: bildetekst"
+
+
+def test_the_post_page_offers_what_next_only_when_something_can_be_done(world: World, editor_client: Client) -> None:
+    draft = make_post(county=world.county, author=world.editor, title="Utkast")
+    published = make_post(county=world.county, author=world.editor, title="Ute", status=Post.Status.PUBLISHED)
+    assert "What next" in editor_client.get(draft.get_absolute_url()).text
+    assert "What next" not in editor_client.get(published.get_absolute_url()).text
