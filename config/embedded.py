@@ -47,6 +47,15 @@ def _answers(host: str, port: int) -> bool:
     return False
 
 
+def _wait_for_port(port: int, process: subprocess.Popen[str] | subprocess.Popen[bytes], *, failure: str) -> None:
+    """Until the process listens on the loopback port; RuntimeError(failure) if it exits or takes too long."""
+    deadline = time.monotonic() + 30
+    while not _answers("127.0.0.1", port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(failure)
+        time.sleep(0.05)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -121,11 +130,7 @@ def _embedded_redis() -> Iterator[str]:
         start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 10
-        while not _answers("127.0.0.1", port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"The embedded Redis did not start; see {data / 'redis.log'}.")
-            time.sleep(0.05)
+        _wait_for_port(port, process, failure=f"The embedded Redis did not start; see {data / 'redis.log'}.")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
@@ -249,14 +254,6 @@ class Supervisor:
                     os.killpg(process.pid, signal.SIGKILL)
 
 
-def _wait_for_port(port: int, *, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not _answers("127.0.0.1", port):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not start on port {port}.")
-        time.sleep(0.1)
-
-
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -290,7 +287,9 @@ def run(port: int) -> int:
                     "--audience-after", "60",
                 ],
             )  # fmt: skip
-            _wait_for_port(graph_port, what="the fake Graph API")
+            _wait_for_port(
+                graph_port, supervisor.processes["graph"], failure="The fake Graph API did not start; see its output."
+            )
             # Before the web server starts: the fake's webhooks for these comments find nobody.
             _manage(env, "demo_instagram")
         celery = [sys.executable, "-m", "celery", "-A", "config"]

@@ -700,9 +700,9 @@ def consent_lapsed(
 
     The assets showing those people are marked (`consent_lapsed_at`); their
     consent state is now "withdrawn", which blocks publishing and reuse from
-    the archive (`Asset.allows_archive_reuse`, `AssetQuerySet.reusable_from_archive`);
-    each consent gets an audit entry; and the county's coordinators get one
-    e-mail after commit.
+    the archive (`Asset.allows_archive_reuse`; their archive items' copies are
+    refreshed, `publishing.archive.refresh_for_assets`); each consent gets an
+    audit entry; and the county's coordinators get one e-mail after commit.
     """
     person_ids = sorted({consent.person_id for consent in consents})
     assets = list(Asset.objects.showing_people(person_ids).order_by("pk"))

@@ -51,13 +51,14 @@ from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Q, Value
 from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from libraries.models import County
 from production.assets import Asset
 from production.models import ContentType
 from publishing import search
-from publishing.models import ArchiveItem, ArchiveItemQuerySet, ArchiveWord
+from publishing.models import ArchiveItem, ArchiveItemQuerySet, ArchiveWord, reusable_condition
 
 # Title (A), labels (B), caption (C), alt text (D): ts_rank's weights, D first as PostgreSQL wants them.
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
@@ -248,11 +249,6 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=local_zone())
 
 
-def _reusable(today: date) -> Q:
-    """`ArchiveItemQuerySet.reusable()` as a condition (the facets group by it)."""
-    return Q(reuse_blocked=False) & (Q(consent_valid_until__isnull=True) | Q(consent_valid_until__gte=today))
-
-
 def _date_range(filters: ArchiveFilters) -> Q:
     dates = Q()
     if filters.date_from is not None:
@@ -276,9 +272,9 @@ def _conditions(filters: ArchiveFilters, today: date) -> dict[str, Q]:
     if filters.orientation:
         conditions["orientation"] = Q(orientation=filters.orientation)
     if filters.consent == CONSENT_REUSABLE:
-        conditions["consent"] = _reusable(today)
+        conditions["consent"] = reusable_condition(today)
     elif filters.consent == CONSENT_BLOCKED:
-        conditions["consent"] = ~_reusable(today)
+        conditions["consent"] = ~reusable_condition(today)
     if filters.year is not None:
         conditions["year"] = Q(item_date__gte=_day_start(date(filters.year, 1, 1))) & Q(
             item_date__lt=_day_start(date(filters.year + 1, 1, 1))
@@ -332,8 +328,6 @@ class ArchiveSearch:
         language: str | None = None,
         today: date | None = None,
     ) -> None:
-        from django.utils import timezone
-
         self.filters = filters
         self.county_id = county.pk
         self.language = (language or get_language() or "nb")[:2]
@@ -414,7 +408,7 @@ class ArchiveSearch:
         )
 
     def _groups(self) -> list[dict[str, Any]]:
-        reusable = ExpressionWrapper(_reusable(self.today), output_field=BooleanField())
+        reusable = ExpressionWrapper(reusable_condition(self.today), output_field=BooleanField())
         shared = reduce(and_, (self.conditions[name] for name in ("library", "dates") if name in self.conditions), Q())
         rows = (
             self.base.filter(shared)

@@ -434,23 +434,21 @@ class Approval(models.Model):
 # --- The archive ---
 
 
+def reusable_condition(today: date) -> Q:
+    """Everyone shown in the item has allowed its reuse, today (a withdrawal, a lapse or a missing
+    consent blocks); the SQL twin of `ArchiveItem.is_reusable`."""
+    return Q(reuse_blocked=False) & (Q(consent_valid_until__isnull=True) | Q(consent_valid_until__gte=today))
+
+
 class ArchiveItemQuerySet(models.QuerySet["ArchiveItem"]):
     def for_county(self, county: County) -> ArchiveItemQuerySet:
         return self.filter(county=county)
 
     def reusable(self, today: date | None = None) -> ArchiveItemQuerySet:
-        """Items everyone shown has allowed reuse of, today (a withdrawal, a lapse or a missing consent blocks)."""
-        today = today or timezone.localdate()
-        return self.filter(reuse_blocked=False).filter(
-            Q(consent_valid_until__isnull=True) | Q(consent_valid_until__gte=today)
-        )
+        return self.filter(reusable_condition(today or timezone.localdate()))
 
     def blocked(self, today: date | None = None) -> ArchiveItemQuerySet:
-        today = today or timezone.localdate()
-        return self.filter(Q(reuse_blocked=True) | Q(consent_valid_until__lt=today))
-
-    def showing_assets(self, asset_ids: list[int]) -> ArchiveItemQuerySet:
-        return self.filter(asset_id__in=asset_ids)
+        return self.exclude(reusable_condition(today or timezone.localdate()))
 
 
 class ArchiveItem(models.Model):
@@ -536,7 +534,7 @@ class ArchiveItem(models.Model):
         return reverse("publishing:archive_item", args=[self.pk])
 
     def is_reusable(self, today: date | None = None) -> bool:
-        """The Python twin of `ArchiveItemQuerySet.reusable()`."""
+        """The Python twin of `reusable_condition`."""
         today = today or timezone.localdate()
         return not self.reuse_blocked and (self.consent_valid_until is None or self.consent_valid_until >= today)
 

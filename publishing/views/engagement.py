@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -152,44 +153,51 @@ def comment_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _back(request)
 
 
-@login_required
-@require_POST
-def comment_handled(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def _comment_action(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    change: Callable[..., None],
+    *,
+    notice: str,
+    message: str,
+) -> HttpResponse:
+    """Mark a comment (handled, or not answered again): its row for htmx, else a message and back."""
     comment = access.get_comment_for_user(request, pk)
     try:
-        engagement_services.mark_handled(by=request.user, comment=comment)
+        change(by=request.user, comment=comment)
     except ValidationError as exc:
         if is_htmx(request):
             return _row(request, comment, error=error_text(exc))
         messages.error(request, error_text(exc))
         return _back(request)
     if is_htmx(request):
-        return _row(request, comment, notice=_("Marked handled."))
-    messages.success(
-        request,
-        _("The comment from @%(username)s is marked handled. Under “All comments” it can be undone.")
-        % {"username": comment.username},
-    )
+        return _row(request, comment, notice=notice)
+    messages.success(request, message % {"username": comment.username})
     return _back(request)
+
+
+@login_required
+@require_POST
+def comment_handled(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _comment_action(
+        request,
+        pk,
+        engagement_services.mark_handled,
+        notice=_("Marked handled."),
+        message=_("The comment from @%(username)s is marked handled. Under “All comments” it can be undone."),
+    )
 
 
 @login_required
 @require_POST
 def comment_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    comment = access.get_comment_for_user(request, pk)
-    try:
-        engagement_services.reopen_comment(by=request.user, comment=comment)
-    except ValidationError as exc:
-        if is_htmx(request):
-            return _row(request, comment, error=error_text(exc))
-        messages.error(request, error_text(exc))
-        return _back(request)
-    if is_htmx(request):
-        return _row(request, comment, notice=_("Marked as not answered again."))
-    messages.success(
-        request, _("The comment from @%(username)s waits for an answer again.") % {"username": comment.username}
+    return _comment_action(
+        request,
+        pk,
+        engagement_services.reopen_comment,
+        notice=_("Marked as not answered again."),
+        message=_("The comment from @%(username)s waits for an answer again."),
     )
-    return _back(request)
 
 
 @login_required
