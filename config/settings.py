@@ -204,8 +204,15 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Innspill] "
 ACCOUNT_RATE_LIMITS = {"login_failed": envstr("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Innspill"
-# Coordinators and editors must set up a second factor before any page that
-# changes data. Only the local demo turns this off.
+# allauth refuses to set up a second factor while the account has an unverified
+# address (against someone signing up with another's address and locking them
+# out). Accounts here exist only through an invitation mailed to the address,
+# or an operator's createsuperuser; but allauth records the address as
+# unverified when the e-mail page or a password reset first sees it, which
+# would dead-end coordinators, editors and staff on the one page they may open.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Staff, superusers, coordinators and editors must set up a second factor
+# before any other page. Only the local demo turns this off.
 REQUIRE_MFA = envbool("REQUIRE_MFA", True)
 INVITATION_VALID_DAYS = envint("INVITATION_VALID_DAYS", 14)
 # People under this age need a guardian's consent to be shown (DESIGN.md §5).

@@ -10,17 +10,50 @@ from django.utils.translation import gettext as _
 
 from libraries.access import all_accesses
 
-# Pages a person without a second factor can still reach: logging in and out,
-# setting up MFA, changing the language, and the machine endpoints.
-MFA_EXEMPT_URL_NAMES = {"set_language", "healthz", "invitation_accept", "outbox"}
-MFA_EXEMPT_PREFIXES = ("account_", "mfa_")
+# The only pages a powerful account without a second factor may open: logging
+# in and out, confirming the password and setting up MFA (allauth asks for the
+# password before the set-up page), resetting a forgotten password, accepting
+# an invitation, changing the language, and the machine endpoints. Everything
+# else, allauth's own account pages included, waits: the e-mail page, for one,
+# records an unverified address that would make allauth refuse the set-up.
+MFA_SETUP_VIEW_NAMES = {
+    "account_login",
+    "account_logout",
+    "account_inactive",
+    "account_reauthenticate",
+    "account_reset_password",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+    "mfa_index",
+    "mfa_activate_totp",
+    "mfa_authenticate",
+    "mfa_reauthenticate",
+    "admin:login",
+    "admin:logout",
+    "invitation_accept",
+    "set_language",
+    "healthz",
+}
+
+
+def needs_second_factor(request: HttpRequest) -> bool:
+    """Whether the logged-in person's account is powerful enough to need MFA.
+
+    Staff and superusers reach the admin (every county's data); coordinators and
+    editors change data for a whole county. A stolen password alone must not be
+    enough for any of them.
+    """
+    user = request.user
+    if user.is_staff or user.is_superuser:
+        return True
+    return any(access.is_editor for access in all_accesses(request))
 
 
 class RequireMFAMiddleware:
-    """Coordinators and editors set up two-factor authentication before anything else.
+    """Powerful accounts set up two-factor authentication before anything else.
 
-    They can change data for the whole county; a stolen password alone must
-    not be enough. REQUIRE_MFA=false turns this off (the local demo only).
+    REQUIRE_MFA=false turns this off (the local demo only).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -33,18 +66,20 @@ class RequireMFAMiddleware:
         if not settings.REQUIRE_MFA or not request.user.is_authenticated:
             return None
         match = request.resolver_match
-        name = match.url_name if match else None
-        if name is None or name in MFA_EXEMPT_URL_NAMES or name.startswith(MFA_EXEMPT_PREFIXES):
+        if match is not None and match.view_name in MFA_SETUP_VIEW_NAMES:
             return None
-        if not any(access.is_editor for access in all_accesses(request)):
+        if not needs_second_factor(request) or is_mfa_enabled(request.user):
             return None
-        if is_mfa_enabled(request.user):
-            return None
-        messages.warning(
-            request,
-            _(
+        if request.user.is_staff or request.user.is_superuser:
+            warning = _(
+                "Your account reaches the administration of the whole installation, so it needs "
+                "two-factor authentication. Set it up with an authenticator app to continue."
+            )
+        else:
+            warning = _(
                 "Your role lets you change data for the whole county, so your account needs "
                 "two-factor authentication. Set it up with an authenticator app to continue."
-            ),
-        )
+            )
+        messages.warning(request, warning)
         return redirect("mfa_activate_totp")
+

@@ -103,3 +103,80 @@ def test_unknown_user_gets_no_account_from_login(db) -> None:  # type: ignore[no
     UserFactory(email="known@example.org")
     response = Client().post(reverse("account_login"), {"login": "unknown@example.org", "password": PASSWORD})
     assert response.status_code == 200
+
+
+# --- Power needs a second factor (issue 12) ---
+
+
+@pytest.mark.parametrize(
+    ("is_staff", "is_superuser"),
+    [(True, False), (True, True), (False, True)],
+    ids=["staff", "superuser", "superuser-only"],
+)
+def test_admin_staff_without_mfa_set_it_up_before_the_admin(world: World, is_staff: bool, is_superuser: bool) -> None:
+    # Not an editor anywhere: the admin alone makes the account powerful.
+    admin = UserFactory(email="drift@innspill.example", is_staff=is_staff, is_superuser=is_superuser)
+    client = client_for(admin)
+    for url in ("/admin/", f"/admin/libraries/library/{world.library.pk}/change/", reverse("home")):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == reverse("mfa_activate_totp"), url
+    enable_mfa(admin)
+    # With the second factor, the admin's own rules apply: staff only, objects by permission.
+    assert client.get("/admin/").status_code == (200 if is_staff else 302)
+    if is_staff and is_superuser:
+        assert client.get(f"/admin/libraries/library/{world.library.pk}/change/").status_code == 200
+
+
+def test_powerful_account_without_mfa_reaches_only_the_set_up_pages(db) -> None:  # type: ignore[no-untyped-def]
+    editor = MembershipFactory(role=Role.EDITOR).user
+    client = client_for(editor)
+    for name in ("account_email", "account_change_password", "account_set_password", "mfa_generate_recovery_codes"):
+        assert client.get(reverse(name))["Location"] == reverse("mfa_activate_totp"), name
+    # What setting it up needs: the set-up page (behind allauth's password check), the 2FA overview, logging out.
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
+    assert client.get(reverse("account_reauthenticate")).status_code == 200
+    assert client.get(reverse("mfa_index")).status_code == 200
+    assert client.post(reverse("account_logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def activate_totp(client: Client) -> None:
+    """What the person does on the set-up page: confirm the password, scan, type the code."""
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200, page.get("Location")
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(client.session[SECRET_SESSION_KEY])})
+    assert response.status_code == 302
+    assert response["Location"] != reverse("mfa_activate_totp")
+
+
+def test_opening_the_email_page_before_mfa_does_not_dead_end_the_set_up(db) -> None:  # type: ignore[no-untyped-def]
+    """allauth records an unverified address when the e-mail page is first opened, and refuses
+    two-factor activation while one exists; the set-up path must still finish."""
+    from allauth.mfa.utils import is_mfa_enabled
+
+    coordinator = MembershipFactory(role=Role.COORDINATOR, library__kind="county").user
+    client = Client()
+    client.post(reverse("account_login"), {"login": coordinator.email, "password": PASSWORD})
+    client.get(reverse("account_email"))
+    client.post(reverse("account_email"), {"email": "ny.adresse@example.org", "action_add": ""})
+    activate_totp(client)
+    assert is_mfa_enabled(coordinator)
+    assert client.get(reverse("libraries:list")).status_code == 200
+
+
+def test_a_password_reset_before_mfa_does_not_dead_end_the_set_up(db) -> None:  # type: ignore[no-untyped-def]
+    """Asking for a reset link also leaves an unverified address behind (allauth's token records one)."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.utils import is_mfa_enabled
+
+    editor = MembershipFactory(role=Role.EDITOR).user
+    Client().post(reverse("account_reset_password"), {"email": editor.email})
+    assert EmailAddress.objects.filter(user=editor, verified=False).exists()
+    client = Client()
+    client.post(reverse("account_login"), {"login": editor.email, "password": PASSWORD})
+    activate_totp(client)
+    assert is_mfa_enabled(editor)

@@ -763,9 +763,8 @@ def test_each_role_gets_what_design_section_2_says(route: str, world: World, cli
     assert not wrong, "\n".join(wrong)
 
 
-def test_admin_is_for_staff_only(world: World, clients: dict[str, Client]) -> None:
-    """Every page under /admin/: none of the six people is staff, so each is sent to log in."""
-    things = home_things(world)
+def admin_urls(things: Things, *, skip: tuple[str, ...]) -> list[str]:
+    """One concrete address for each admin URL pattern, but those named in `skip`."""
     kwargs = {
         "object_id": things.library.pk,
         "content_type_id": 1,
@@ -773,16 +772,22 @@ def test_admin_is_for_staff_only(world: World, clients: dict[str, Client]) -> No
         "app_label": "libraries",
         "url": "nothing-here/",
     }
-    routes = [route for route in PATTERNS if route.startswith(ADMIN_PREFIX)]
-    assert len(routes) > 50
-    wrong = []
-    for route in routes:
-        pattern = PATTERNS[route]
-        if pattern.name in ("admin:login", "admin:logout", "admin:jsi18n"):
-            continue  # the admin's login (allauth's, see config/urls.py), logout and its translations
+    urls = []
+    for route, pattern in PATTERNS.items():
+        if not route.startswith(ADMIN_PREFIX) or pattern.name in skip:
+            continue
         needed = set(re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route))
         names = {name for pair in needed for name in pair if name}
-        url = concrete(pattern, {name: kwargs[name] for name in names})
+        urls.append(concrete(pattern, {name: kwargs[name] for name in names}))
+    assert len(urls) > 50
+    return urls
+
+
+def test_admin_is_for_staff_only(world: World, clients: dict[str, Client]) -> None:
+    """Every page under /admin/: none of the six people is staff, so each is sent to log in."""
+    # The admin's login (allauth's, see config/urls.py), logout and its translations are open.
+    wrong = []
+    for url in admin_urls(home_things(world), skip=("admin:login", "admin:logout", "admin:jsi18n")):
         for role, client in clients.items():
             with transaction.atomic():
                 response = client.get(url)
@@ -790,6 +795,20 @@ def test_admin_is_for_staff_only(world: World, clients: dict[str, Client]) -> No
             if response.status_code != 302 or "login" not in response["Location"]:
                 wrong.append(f"GET {url} as {role}: {response.status_code}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_admin_staff_without_a_second_factor_set_it_up_before_every_admin_page(world: World) -> None:
+    """Staff reach every county's data through the admin: a password alone opens none of it (REQUIRE_MFA)."""
+    for flags in ({"is_staff": True}, {"is_staff": True, "is_superuser": True}):
+        client = client_for(UserFactory(**flags))
+        wrong = []
+        for url in admin_urls(home_things(world), skip=("admin:login", "admin:logout")):
+            with transaction.atomic():
+                response = client.get(url)
+                transaction.set_rollback(True)
+            if response.status_code != 302 or response["Location"] != reverse("mfa_activate_totp"):
+                wrong.append(f"GET {url} as {flags}: {response.status_code} {response.get('Location', '')}")
+        assert not wrong, "\n".join(wrong)
 
 
 def test_a_superuser_reaches_the_admin(world: World) -> None:
