@@ -305,7 +305,7 @@ def run(port: int) -> int:
             "  editors      redaktor@rogaland.example, redaktor2@rogaland.example\n"
             "  librarian    bibliotekar.sandnes@rogaland.example\n"
             "  other county koordinator@agder.example\n"
-            f"E-mails the app sends: http://localhost:{port}/outbox/\n"
+            f"E-mails the app sends (for coordinators): http://localhost:{port}/outbox/\n"
             f"Instagram Graph API: {env.get('GRAPH_API_URL')}\n",
             flush=True,
         )

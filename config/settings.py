@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "libraries",
     "production",
     "publishing",
+    # The deployment checks of config/checks.py.
+    "config.apps.InnspillConfig",
 ]
 
 MIDDLEWARE = [
@@ -363,6 +365,9 @@ _email_backends = {
 EMAIL_BACKEND_NAME = envstr("EMAIL_BACKEND", "smtp")
 if EMAIL_BACKEND_NAME not in _email_backends:
     raise ImproperlyConfigured("EMAIL_BACKEND must be one of: smtp, console, outbox.")
+if EMAIL_BACKEND_NAME == "outbox" and not DEBUG:
+    # The outbox shows every county's invitation and password-reset links in the browser.
+    raise ImproperlyConfigured("EMAIL_BACKEND=outbox is for development only (DEBUG=true); use smtp.")
 _mailer: dict[str, object] = {"BACKEND": _email_backends[EMAIL_BACKEND_NAME]}
 if EMAIL_BACKEND_NAME == "smtp":
     _mailer["OPTIONS"] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -131,6 +132,22 @@ def libraries_for_user(request: HttpRequest) -> tuple[CountyAccess, LibraryQuery
     """The libraries of the user's current county (everyone in a county may see them)."""
     access = require_role(request, Role.LIBRARIAN)
     return access, Library.objects.for_county(access.county)
+
+
+# --- The development outbox ---
+
+
+def outbox_enabled() -> bool:
+    """The outbox exists only in development: DEBUG with EMAIL_BACKEND=outbox (settings refuse outbox otherwise)."""
+    return bool(settings.DEBUG) and settings.EMAIL_BACKEND_NAME == "outbox"
+
+
+def can_read_outbox(request: HttpRequest) -> bool:
+    """It holds every county's invitation and password-reset links: for staff, and for the
+    coordinators, who send the invitations and read them there in the demo."""
+    if not outbox_enabled() or not request.user.is_authenticated:
+        return False
+    return request.user.is_staff or any(access.is_coordinator for access in all_accesses(request))
 
 
 # --- Production: concepts, ideas, recording days (DESIGN.md §2) ---

@@ -1,9 +1,8 @@
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 
-from libraries.access import all_accesses, current_access
+from libraries.access import all_accesses, can_read_outbox, current_access
 
 
 def county(request: HttpRequest) -> dict[str, Any]:
@@ -11,5 +10,5 @@ def county(request: HttpRequest) -> dict[str, Any]:
     return {
         "county_access": current_access(request),
         "county_accesses": all_accesses(request),
-        "outbox_enabled": settings.EMAIL_BACKEND_NAME == "outbox",
+        "outbox_enabled": can_read_outbox(request),
     }

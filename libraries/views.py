@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -304,7 +305,15 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
-    """E-mails the app sent, readable in the browser (only with EMAIL_BACKEND=outbox)."""
-    if settings.EMAIL_BACKEND_NAME != "outbox":
+    """E-mails the app sent, readable in the browser: development only (DEBUG with EMAIL_BACKEND=outbox).
+
+    Anywhere else the page does not exist, for anyone; in development it needs
+    a logged-in coordinator or staff member (access.can_read_outbox).
+    """
+    if not access.outbox_enabled():
         raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not access.can_read_outbox(request):
+        raise PermissionDenied("The outbox is for coordinators and staff.")
     return render(request, "libraries/outbox.html", {"messages_sent": OutboxMessage.objects.all()[:50]})

@@ -1,17 +1,21 @@
 """Production settings: `check --deploy` is clean, and missing configuration fails loudly."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.checks import run_checks
+
+from config import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION = {
     "SECRET_KEY": "k" * 60 + "-production-like-secret-for-the-check",
-    "ENCRYPTION_KEYS": "pb-Vvt2K0lqS4UwYvnhl6RW4xkMSoQPBjnumiLgD3uU=",
+    "ENCRYPTION_KEYS": "cHJvZHVjdGlvbi1saWtlLWtleS1mb3ItdGhlLWNoZWNrISE=",
     "PUBLIC_BASE_URL": "https://innspill.example.no",
     "ALLOWED_HOSTS": "innspill.example.no",
     "DATABASE_URL": "postgresql://innspill@127.0.0.1:5432/innspill",
@@ -57,3 +61,81 @@ def test_a_non_boolean_is_refused() -> None:
     result = manage("check", env=PRODUCTION | {"DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def probe(code: str, env: dict[str, str]) -> str:
+    """What `code` prints under these settings (manage.py shell: the settings as a deployment loads them)."""
+    result = manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+# --- Nothing demo in production (issue 12) ---
+
+
+def compose_environment() -> dict[str, str]:
+    """The app's environment in docker-compose.yml (x-app), with the defaults of its ${NAME:-default}s."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    anchors = dict(re.findall(r"^x-[\w-]+: &([\w-]+) (\S+)$", text, flags=re.MULTILINE))
+    block = text.split("\nx-app: &app\n", 1)[1].split("\n  environment:\n", 1)[1]
+    env = {}
+    for line in block.splitlines():
+        if line and not line.startswith("    "):
+            break
+        match = re.match(r"^    (\w+): (.+)$", line)
+        if match:
+            name, value = match.groups()
+            value = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+            env[name] = anchors.get(value[1:], value) if value.startswith("*") else value
+    return env
+
+
+def test_the_outbox_is_refused_without_debug() -> None:
+    result = manage("check", env=PRODUCTION | {"EMAIL_BACKEND": "outbox"})
+    assert result.returncode != 0
+    assert "EMAIL_BACKEND=outbox is for development only" in result.stderr
+    assert manage("check", env=PRODUCTION | {"EMAIL_BACKEND": "outbox", "DEBUG": "true"}).returncode == 0
+
+
+def test_the_checked_demo_values_are_docker_composes() -> None:
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert f"SECRET_KEY: ${{SECRET_KEY:-{checks.COMPOSE_DEMO_SECRET_KEY}}}" in compose
+    assert f"ENCRYPTION_KEYS: ${{ENCRYPTION_KEYS:-{checks.COMPOSE_DEMO_ENCRYPTION_KEY}}}" in compose
+
+
+def deploy_findings() -> set[str]:
+    """The ids of our own findings of `check --deploy` (Django's HTTPS warnings differ under test settings)."""
+    return {message.id for message in run_checks(include_deployment_checks=True) if message.id.startswith("innspill.")}
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({"SECRET_KEY": checks.COMPOSE_DEMO_SECRET_KEY}, "innspill.E001"),
+        ({"ENCRYPTION_KEYS": [PRODUCTION["ENCRYPTION_KEYS"], checks.COMPOSE_DEMO_ENCRYPTION_KEY]}, "innspill.E002"),
+        ({"EMAIL_BACKEND_NAME": "console"}, "innspill.E003"),
+        ({"EMAIL_BACKEND_NAME": "outbox"}, "innspill.E003"),
+    ],
+    ids=["demo-secret-key", "demo-encryption-key", "console-mail", "outbox-mail"],
+)
+def test_check_deploy_refuses_what_only_the_demo_may_use(settings, change: dict[str, object], refused: str) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND_NAME = "smtp"
+    assert deploy_findings() == set()
+    for name, value in change.items():
+        setattr(settings, name, value)
+    assert deploy_findings() == {refused}
+
+
+def test_check_deploy_allows_the_development_mail_backends_with_debug(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND_NAME = "outbox"
+    assert "innspill.E003" not in deploy_findings()
+
+
+def test_check_deploy_is_not_clean_with_docker_composes_defaults() -> None:
+    """docker-compose.yml's own environment (a demo): the check names each demo value."""
+    env = compose_environment() | {key: PRODUCTION[key] for key in ("DATABASE_URL", "REDIS_URL")}
+    result = manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert set(re.findall(r"\((innspill\.\w+)\)", result.stderr)) == {"innspill.E001", "innspill.E002", "innspill.E003"}
+

@@ -186,6 +186,7 @@ def workers(
         "GRAPH_API_TIMEOUT": "30",
         "PUBLIC_BASE_URL": live_server.url,
         "EMAIL_BACKEND": "outbox",  # the worker's mail lands in the test database
+        "DEBUG": "true",  # settings allow the outbox only in development
         "PUBLISH_RETRY_BASE_SECONDS": "0",
         "PUBLISH_POLL_SECONDS": "0",
         "DJANGO_SETTINGS_MODULE": "config.settings",

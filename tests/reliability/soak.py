@@ -76,7 +76,7 @@ def soak_environment(port: int, static_root: Path, media_root: Path) -> dict[str
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_COOKIES": "false",
         "REQUIRE_MFA": "false",
-        "EMAIL_BACKEND": "outbox",
+        "EMAIL_BACKEND": "console",  # into the logs (the outbox is refused without DEBUG)
         "DATABASE_CONN_MAX_AGE": "60",
         "STATIC_ROOT": str(static_root),
         "MEDIA_ROOT": str(media_root),

@@ -453,7 +453,8 @@ MATRIX: dict[str, list[Row]] = {
         get(anyone(GONE), kwargs=lambda things: {"token": things.used_invitation_token}, note="used once already"),
         post(anyone(GONE), kwargs=lambda things: {"token": things.used_invitation_token}, note="used once already"),
     ],
-    # The demo's outbox exists only with EMAIL_BACKEND=outbox (never in production): 404 here.
+    # The outbox exists only in development (DEBUG with EMAIL_BACKEND=outbox; settings refuse
+    # outbox otherwise): 404 for everyone here. In development, see test_the_development_outbox_….
     "outbox/": [get(anyone(MISSING)), post(not_allowed(login_first=False))],
     "healthz": [get(anyone(OK)), post(not_allowed(login_first=False))],
     "i18n/setlang/": [post(anyone(OK), data=lambda things: {"language": "nb", "next": "/"})],
@@ -818,6 +819,20 @@ def test_a_superuser_reaches_the_admin(world: World) -> None:
     client = client_for(admin)
     assert client.get("/admin/").status_code == 200
     assert client.get(f"/admin/libraries/library/{world.library.pk}/change/").status_code == 200
+
+
+def test_the_development_outbox_is_for_coordinators_and_staff(clients: dict[str, Client], settings) -> None:  # type: ignore[no-untyped-def]
+    """It holds every county's invitation and password-reset links, so even in development: logged in,
+    a coordinator (they send the invitations) or staff; never without DEBUG, whatever the backend."""
+    settings.EMAIL_BACKEND_NAME = "outbox"
+    settings.DEBUG = False
+    assert {role: outcome_of(client.get("/outbox/")) for role, client in clients.items()} == anyone(MISSING)
+    settings.DEBUG = True
+    expected = everyone(obj=False) | {"librarian": DENIED, "other_librarian": DENIED, "editor": DENIED}
+    assert {role: outcome_of(client.get("/outbox/")) for role, client in clients.items()} == expected
+    staff = UserFactory(email="drift@innspill.example", is_staff=True)
+    enable_mfa(staff)
+    assert client_for(staff).get("/outbox/").status_code == 200
 
 
 OBJECT_ROUTES = sorted(
