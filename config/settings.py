@@ -202,6 +202,9 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Innspill] "
+# Invitation only: an address without an account gets no "sign up here" e-mail
+# from the password-reset page (the page looks the same either way).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Failed logins: at most 10 a minute from one address, 5 per 5 minutes for one account.
 ACCOUNT_RATE_LIMITS = {"login_failed": envstr("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

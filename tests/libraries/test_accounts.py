@@ -180,3 +180,25 @@ def test_a_password_reset_before_mfa_does_not_dead_end_the_set_up(db) -> None:  
     client.post(reverse("account_login"), {"login": editor.email, "password": PASSWORD})
     activate_totp(client)
     assert is_mfa_enabled(editor)
+
+
+# --- Password-reset links from PUBLIC_BASE_URL (issue 12) ---
+
+
+def test_password_reset_link_is_on_the_public_address_whatever_the_host_header(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PUBLIC_BASE_URL = "https://innspill.example.no"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]  # a second name the site answers to
+    response = Client().post(
+        reverse("account_reset_password"), {"email": world.librarian.email}, headers={"host": "evil.example"}
+    )
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert "https://innspill.example.no/accounts/password/reset/key/" in message.body
+    assert "evil.example" not in message.body
+
+
+def test_password_reset_for_an_unknown_address_sends_nothing(db) -> None:  # type: ignore[no-untyped-def]
+    """Accounts come by invitation only: there is nothing to offer an unknown address (and the page says the same)."""
+    response = Client().post(reverse("account_reset_password"), {"email": "ukjent@example.org"})
+    assert response.status_code == 302
+    assert mail.outbox == []
