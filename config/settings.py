@@ -242,10 +242,13 @@ if STORAGE_BACKEND == "filesystem":
     _default_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 elif STORAGE_BACKEND == "s3":
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "config.storage.MediaStorage",
         "OPTIONS": {
             "bucket_name": envstr("AWS_STORAGE_BUCKET_NAME"),
             "endpoint_url": envstr("AWS_S3_ENDPOINT_URL", "") or None,
+            # The store's address as browsers and Instagram reach it, when the app
+            # reaches it under another name (MinIO inside docker-compose).
+            "public_endpoint_url": envstr("AWS_S3_PUBLIC_ENDPOINT_URL", "") or None,
             "region_name": envstr("AWS_S3_REGION_NAME", "") or None,
             "access_key": envsecret("AWS_ACCESS_KEY_ID"),
             "secret_key": envsecret("AWS_SECRET_ACCESS_KEY"),
@@ -417,7 +420,9 @@ SECURE_CSP = {
 if STORAGE_BACKEND == "s3":
     # Private media are answered with a redirect to a presigned address on the
     # object store, which pages then load pictures and video from.
-    _store_url = envstr("AWS_S3_ENDPOINT_URL", "") or "https://*.amazonaws.com"
+    _store_url = (
+        envstr("AWS_S3_PUBLIC_ENDPOINT_URL", "") or envstr("AWS_S3_ENDPOINT_URL", "") or "https://*.amazonaws.com"
+    )
     _store_origin = "/".join(_store_url.split("/", 3)[:3])
     SECURE_CSP["img-src"].append(_store_origin)
     SECURE_CSP["media-src"].append(_store_origin)

@@ -139,3 +139,36 @@ def test_check_deploy_is_not_clean_with_docker_composes_defaults() -> None:
     assert result.returncode != 0
     assert set(re.findall(r"\((innspill\.\w+)\)", result.stderr)) == {"innspill.E001", "innspill.E002", "innspill.E003"}
 
+
+# --- Media addresses a browser can reach (issue 12) ---
+
+
+MEDIA_URL_AND_POLICY = """
+from django.conf import settings
+from django.core.files.storage import default_storage
+print(default_storage.url("assets/2026/bok.jpg"), " ".join(settings.SECURE_CSP["img-src"]))
+"""
+
+
+def test_docker_composes_media_addresses_are_ones_the_browser_reaches() -> None:
+    compose = compose_environment()
+    assert compose["AWS_S3_ENDPOINT_URL"] == "http://minio:9000"  # the app's way in, on the compose network
+    # Connecting is not needed: presigning is local.
+    env = compose | {key: PRODUCTION[key] for key in ("DATABASE_URL", "REDIS_URL")}
+    url, policy = probe(MEDIA_URL_AND_POLICY, env).split(" ", 1)
+    assert url.startswith("http://localhost:9000/innspill-media/assets/2026/bok.jpg?")
+    assert "Signature=" in url  # presigned: the bucket is private
+    assert "http://localhost:9000" in policy.split()  # pages may load from it
+    assert "minio" not in policy
+    # ... and MinIO's S3 port is published there.
+    assert '- "127.0.0.1:${MINIO_API_PORT:-9000}:9000"' in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_without_a_public_endpoint_the_store_has_one_address_for_all() -> None:
+    """AWS itself, or a store that servers and browsers reach under the same name."""
+    compose = compose_environment()
+    env = {k: v for k, v in compose.items() if k != "AWS_S3_PUBLIC_ENDPOINT_URL"}
+    env |= {key: PRODUCTION[key] for key in ("DATABASE_URL", "REDIS_URL")}
+    url, policy = probe(MEDIA_URL_AND_POLICY, env).split(" ", 1)
+    assert url.startswith("http://minio:9000/innspill-media/")
+    assert "http://minio:9000" in policy.split()
