@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 # The demo defaults in docker-compose.yml (tests/test_settings.py checks that they are still the file's).
 COMPOSE_DEMO_SECRET_KEY = "demo-only-insecure-secret-key-K6kod0wkYEIwi9CPRRX6oa0Bch84DEN9ROZ"  # noqa: S105 - the known one, refused
@@ -56,3 +56,21 @@ def check_mail_backend(**kwargs: Any) -> list[CheckMessage]:
         ]
     return []
 
+
+@register(Tags.security, deploy=True)
+def check_client_address(**kwargs: Any) -> list[CheckMessage]:
+    if (
+        settings.BEHIND_PROXY
+        and not settings.ALLAUTH_TRUSTED_PROXY_COUNT
+        and not settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER
+    ):
+        return [
+            Warning(
+                "BEHIND_PROXY is true but neither TRUSTED_PROXY_COUNT nor CLIENT_IP_HEADER is set: the per-address "
+                "login limit sees only the proxy's address, so a few wrong passwords from anyone lock out everyone.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front (1 for one load balancer), or "
+                "CLIENT_IP_HEADER to the header your proxy sets; without a proxy, set BEHIND_PROXY=false.",
+                id="innspill.W001",
+            )
+        ]
+    return []

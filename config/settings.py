@@ -205,8 +205,15 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Innspill] "
 # Invitation only: an address without an account gets no "sign up here" e-mail
 # from the password-reset page (the page looks the same either way).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-# Failed logins: at most 10 a minute from one address, 5 per 5 minutes for one account.
-ACCOUNT_RATE_LIMITS = {"login_failed": envstr("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key")}
+ACCOUNT_RATE_LIMITS = {
+    # Failed password logins (libraries.adapters counts them under this name):
+    # at most 10 a minute from one address, 5 per 5 minutes for one account.
+    "password_login_failed": envstr("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
+    # Wrong two-factor codes (allauth's name): 5 per 5 minutes for one account and
+    # nothing per address, so that one person mistyping codes cannot lock out the
+    # others who log in from the same office or through the same proxy.
+    "login_failed": envstr("MFA_FAILED_RATE_LIMIT", "5/5m/key"),
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Innspill"
 # allauth refuses to set up a second factor while the account has an unverified
@@ -397,7 +404,20 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # Preloading binds the whole domain to HTTPS for browsers for good: the domain
 # owner decides (SECURE_HSTS_PRELOAD=true), so the check for it is silenced.
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", True) else None
+# Behind a TLS-terminating proxy (a load balancer, nginx): trust its X-Forwarded-Proto.
+BEHIND_PROXY = envbool("BEHIND_PROXY", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Where the per-address login limit finds the client's address. Behind proxies,
+# REMOTE_ADDR is the nearest proxy's: one limit for everyone, so ten bad logins a
+# minute from anyone would lock out all. TRUSTED_PROXY_COUNT is the number of
+# proxies of ours that append to X-Forwarded-For (the client's address is the one
+# the outermost of them appended; what the client wrote before it is ignored), or
+# CLIENT_IP_HEADER names a header a trusted proxy sets to the client's address
+# (X-Real-IP, CF-Connecting-IP), which then wins. 0 and empty: REMOTE_ADDR (no proxy).
+ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of proxies in front.")
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = envstr("CLIENT_IP_HEADER", "") or None
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

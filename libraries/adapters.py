@@ -3,12 +3,19 @@ from urllib.parse import quote, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailConfirmation
+from allauth.core.internal import ratelimit
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
 from django.http import HttpRequest
 from django.urls import reverse
 
 from libraries.services import absolute_url
+
+# Failed password logins are counted under a name of their own. allauth's
+# two-factor step counts wrong codes as "login_failed" (per address and per
+# account alike); sharing that name would let one person mistyping codes use
+# up the per-address allowance of everyone behind the same address.
+PASSWORD_LOGIN_FAILED = "password_login_failed"  # noqa: S105 - a rate limit's name, no password
 
 
 class PublicSite(RequestSite):
@@ -39,3 +46,32 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         super().send_mail(template_prefix, email, {**context, "current_site": PublicSite()})
 
+    # --- Failed logins: one count per account, however the address or the host is spelt.
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth prefixes the site's domain, which is the request's Host header
+        # without the sites framework: "Example.org:443" would count apart from
+        # "example.org". One installation is one site; the account is the key.
+        login = credentials.get("email", credentials.get("username", "")) or ""
+        return f"login:{login.strip().lower()}"
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth's own, counted as PASSWORD_LOGIN_FAILED (see there); a
+        # successful login rolls the usage back as allauth's authenticate() does.
+        self._login_failed_rl_usage = ratelimit.consume(
+            request,
+            app="allauth.account",
+            action=PASSWORD_LOGIN_FAILED,
+            key=self._get_login_attempts_cache_key(request, **credentials),
+        )
+        if not self._login_failed_rl_usage:
+            raise self.validation_error("too_many_login_attempts")
+
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
+        # After a successful password reset, as allauth does, under our name.
+        ratelimit.clear(
+            request,
+            app="allauth.account",
+            action=PASSWORD_LOGIN_FAILED,
+            key=self._get_login_attempts_cache_key(request, **credentials),
+        )

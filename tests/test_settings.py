@@ -20,6 +20,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "innspill.example.no",
     "DATABASE_URL": "postgresql://innspill@127.0.0.1:5432/innspill",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    # One load balancer in front (BEHIND_PROXY defaults to true).
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -120,6 +122,7 @@ def deploy_findings() -> set[str]:
 )
 def test_check_deploy_refuses_what_only_the_demo_may_use(settings, change: dict[str, object], refused: str) -> None:  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND_NAME = "smtp"
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     assert deploy_findings() == set()
     for name, value in change.items():
         setattr(settings, name, value)
@@ -138,6 +141,40 @@ def test_check_deploy_is_not_clean_with_docker_composes_defaults() -> None:
     result = manage("check", "--deploy", env=env)
     assert result.returncode != 0
     assert set(re.findall(r"\((innspill\.\w+)\)", result.stderr)) == {"innspill.E001", "innspill.E002", "innspill.E003"}
+
+
+# --- Login limits behind a proxy (issue 12) ---
+
+CLIENT_ADDRESS = """
+from django.test import RequestFactory
+from allauth.core.internal.httpkit import get_client_ip
+request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.0.0.2",
+    HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7", HTTP_X_REAL_IP="192.0.2.44")
+print(get_client_ip(request))
+"""
+
+
+def test_the_login_limit_finds_the_client_behind_the_proxies_the_environment_names() -> None:
+    # The proxy (10.0.0.2) appended the address it saw; 6.6.6.6 is what the client claimed.
+    assert probe(CLIENT_ADDRESS, PRODUCTION) == "198.51.100.7"
+    assert probe(CLIENT_ADDRESS, PRODUCTION | {"CLIENT_IP_HEADER": "X-Real-IP"}) == "192.0.2.44"
+    # No proxy: X-Forwarded-For is the client's own say, ignored.
+    assert probe(CLIENT_ADDRESS, PRODUCTION | {"TRUSTED_PROXY_COUNT": "0", "BEHIND_PROXY": "false"}) == "10.0.0.2"
+
+
+def test_check_deploy_warns_behind_a_proxy_that_is_not_counted(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND_NAME = "smtp"
+    settings.BEHIND_PROXY = True
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    assert deploy_findings() == {"innspill.W001"}
+    settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
+    assert deploy_findings() == set()
+    settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    assert deploy_findings() == set()
+    settings.BEHIND_PROXY = False
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    assert deploy_findings() == set()
 
 
 # --- Media addresses a browser can reach (issue 12) ---

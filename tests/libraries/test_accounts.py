@@ -182,6 +182,67 @@ def test_a_password_reset_before_mfa_does_not_dead_end_the_set_up(db) -> None:  
     assert is_mfa_enabled(editor)
 
 
+# --- Login limits that hold behind a proxy (issue 12) ---
+
+
+def failed_login(client: Client, email: str, **headers: str) -> None:
+    response = client.post(reverse("account_login"), {"login": email, "password": "wrong"}, headers=headers)
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def logs_in(client: Client, email: str, password: str = PASSWORD, **headers: str) -> bool:
+    client.post(reverse("account_login"), {"login": email, "password": password}, headers=headers)
+    return "_auth_user_id" in client.session
+
+
+def test_the_per_account_limit_holds_whatever_the_host_header_and_spelling_of_the_address(world: World) -> None:
+    client = Client()
+    email = world.librarian.email
+    hosts = ["testserver", "TESTSERVER", "testserver:80", "TestServer:8000", "localhost"]
+    spellings = [email, email.upper(), f" {email} ", email.capitalize(), email]
+    for host, spelling in zip(hosts, spellings, strict=True):
+        failed_login(client, spelling, host=host)
+    assert not logs_in(client, email, host="127.0.0.1:8000")
+
+
+def test_behind_a_trusted_proxy_one_clients_failures_do_not_lock_out_another(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    attacker = Client()
+    # Ten wrong passwords a minute from one address, spread over accounts (the per-account limit stays out of it),
+    # and a forged first hop does not make them someone else's: the proxy appends the address it saw.
+    for n in range(10):
+        failed_login(attacker, f"gjett{n}@example.org", x_forwarded_for=f"10.0.0.{n}, 203.0.113.5")
+    assert not logs_in(attacker, world.editor.email, x_forwarded_for="10.9.9.9, 203.0.113.5")
+    # Everyone else comes through the same proxy (the same REMOTE_ADDR) from their own address.
+    assert logs_in(Client(), world.librarian.email, x_forwarded_for="198.51.100.7")
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_does_not_escape_the_address_limit(world: World) -> None:
+    attacker = Client()
+    for n in range(10):
+        failed_login(attacker, f"gjett{n}@example.org", x_forwarded_for=f"10.0.0.{n}")
+    assert not logs_in(attacker, world.librarian.email, x_forwarded_for="198.51.100.7")
+
+
+def test_wrong_totp_codes_do_not_lock_out_other_peoples_password_logins(world: World) -> None:
+    secret = enable_mfa(world.librarian)
+    mistyper = Client()
+    assert mistyper.post(reverse("account_login"), {"login": world.librarian.email, "password": PASSWORD})[
+        "Location"
+    ] == reverse("mfa_authenticate")
+    right = totp_code(secret)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(12):
+        mistyper.post(reverse("mfa_authenticate"), {"code": wrong})
+    # The mistyper's own account is limited: now even the right code is refused for a while.
+    response = mistyper.post(reverse("mfa_authenticate"), {"code": right})
+    assert "_auth_user_id" not in mistyper.session
+    assert response.status_code == 200
+    # Someone else on the same address (the same office, the same proxy) logs in with their password.
+    assert logs_in(Client(), world.other_librarian.email)
+
+
 # --- Password-reset links from PUBLIC_BASE_URL (issue 12) ---
 
 
