@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from libraries.access import all_accesses
@@ -83,3 +84,21 @@ class RequireMFAMiddleware:
         messages.warning(request, warning)
         return redirect("mfa_activate_totp")
 
+
+class PrivatePagesMiddleware:
+    """What a logged-in person is shown is kept by no cache: not a shared proxy's, not the browser's.
+
+    A page for one person (their county's plan, a consent form, a download) must
+    not be served to the next person behind the same proxy, nor read back from
+    the disk of a shared library computer after logging out. A response that
+    set its own Cache-Control (media files, feeds) knows better and keeps it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

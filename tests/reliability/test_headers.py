@@ -113,6 +113,41 @@ def test_error_pages_carry_the_policy_too(world: World) -> None:
         assert response["Referrer-Policy"] == "same-origin"
 
 
+@pytest.mark.django_db
+def test_every_page_a_logged_in_person_gets_is_kept_by_no_cache(world: World) -> None:
+    """`Cache-Control: private, no-store` on what is shown to someone logged in (libraries.middleware): no
+    shared proxy serves it to the next person, no browser keeps it on a shared library computer."""
+    things = home_things(world)
+    things.scheduled_post, things.consent, things.slot, things.signup  # noqa: B018 - made now, for their pages
+    clients = {"coordinator": client_for(world.coordinator), "librarian": client_for(world.librarian)}
+    checked, problems = 0, []
+    for route, rows in MATRIX.items():
+        for row in rows:
+            if row.method != "get" or route == "accounts/logout/":  # logging out ends being logged in
+                continue
+            url = url_for(route, row, things)
+            for role, client in clients.items():
+                response = client.get(url)
+                directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+                if response.get("Content-Type", "").startswith("text/html") or response.status_code in (301, 302):
+                    checked += 1
+                    if not {"private", "no-store"} <= directives:
+                        problems.append(f"{url} as {role}: Cache-Control {response.get('Cache-Control')!r}")
+                elif not directives & {"private", "no-store"}:
+                    # Files and feeds set their own, but never one a shared cache may keep.
+                    problems.append(f"{url} as {role}: Cache-Control {response.get('Cache-Control')!r}")
+    assert not problems, "\n".join(problems)
+    assert checked > 200
+
+
+@pytest.mark.django_db
+def test_a_response_that_sets_its_own_cache_control_keeps_it(world: World) -> None:
+    things = home_things(world)
+    response = client_for(world.coordinator).get(f"/plan/feed/{things.feed_token}.ics")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"  # never_cache's
+
+
 PROBE = """
 import json, django
 django.setup()
