@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -6,6 +7,7 @@ from allauth.account.models import EmailConfirmation
 from allauth.core.internal import ratelimit
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -16,6 +18,8 @@ from libraries.services import absolute_url
 # account alike); sharing that name would let one person mistyping codes use
 # up the per-address allowance of everyone behind the same address.
 PASSWORD_LOGIN_FAILED = "password_login_failed"  # noqa: S105 - a rate limit's name, no password
+
+logger = logging.getLogger(__name__)
 
 
 class PublicSite(RequestSite):
@@ -47,6 +51,18 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         super().send_mail(template_prefix, email, {**context, "current_site": PublicSite()})
 
     # --- Failed logins: one count per account, however the address or the host is spelt.
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # With TRUSTED_PROXY_COUNT set, allauth raises ImproperlyConfigured (a 500 on the login page)
+        # when X-Forwarded-For holds fewer hops than the proxies counted: a request that reached us
+        # past a proxy. Its nearest peer is then the only address we can trust.
+        try:
+            return str(super().get_client_ip(request))
+        except ImproperlyConfigured:
+            logger.warning(
+                "X-Forwarded-For has fewer hops than TRUSTED_PROXY_COUNT; limiting by the peer address instead."
+            )
+            return str(request.META.get("REMOTE_ADDR") or "unknown")
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         # allauth prefixes the site's domain, which is the request's Host header
