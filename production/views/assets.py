@@ -133,12 +133,12 @@ def _upload_from_form(request: AuthenticatedHttpRequest, target: UploadTarget) -
                 max_image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
                 max_video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
             )
+            asset_services.add_asset(
+                by=request.user, target=target, source=upload, original_name=upload.name or "", info=info
+            )
         except MediaRejected as error:
             messages.error(request, _("%(name)s: %(message)s") % {"name": upload.name, "message": error})
             continue
-        asset_services.add_asset(
-            by=request.user, target=target, source=upload, original_name=upload.name or "", info=info
-        )
         added += 1
     if added:
         messages.success(
