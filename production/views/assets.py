@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
-from production import asset_services, media
+from production import asset_services, media, metadata
 from production.asset_services import UploadTarget
 from production.assets import Asset, AssetPerson, Consent
 from production.forms import (
@@ -232,6 +232,7 @@ def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any
         "people_rows": _people_rows(asset),
         "consent_state": asset.consent_state(),
         "checks": instagram_checks(asset),
+        "original_metadata": metadata.original_metadata_note(asset.info or {}),
         "crop": crop_preview(asset),
         "details_form": forms.get("details_form") or AssetForm(instance=asset),
         "crop_form": forms.get("crop_form") or (CropForm.for_asset(asset) if asset.is_image else None),
