@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from libraries.models import Invitation, Library, Membership, Role, instagram_username_validator
+from libraries.models import County, Invitation, Library, Membership, Role, instagram_username_validator
 
 
 class LibraryForm(forms.ModelForm[Library]):
@@ -38,6 +38,12 @@ class LibraryForm(forms.ModelForm[Library]):
         if duplicate.exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("The county already has a library with this name."))
         return name
+
+
+class CountySettingsForm(forms.ModelForm[County]):
+    class Meta:
+        model = County
+        fields = ("keep_original_metadata",)
 
 
 class InvitationForm(forms.Form):

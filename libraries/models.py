@@ -85,6 +85,16 @@ class Role(models.TextChoices):
 class County(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("short name"), unique=True)
+    # Off: location and personal metadata leave every original at upload (production/metadata/).
+    keep_original_metadata = models.BooleanField(
+        _("keep location and camera details in originals"),
+        default=False,
+        help_text=_(
+            "Off: the location (GPS), the camera's make, model and serial numbers, XMP and comments are removed "
+            "from photos and videos when they are uploaded, without touching the picture or the sound. "
+            "On: originals are stored exactly as uploaded. Applies to files uploaded from now on."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

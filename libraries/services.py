@@ -92,6 +92,23 @@ def save_library(*, by: User, library: Library, changed: list[str] | None = None
     return library
 
 
+def change_county_settings(*, by: User, county: County, changed: list[str]) -> County:
+    """Save the county's settings its coordinator changed (only those fields), with an audit entry."""
+    if not changed:
+        return county
+    with transaction.atomic():
+        county.save(update_fields=changed)
+        audit(
+            county=county,
+            actor=by,
+            action="county.settings_changed",
+            obj=county,
+            summary=county.name,
+            **{field: getattr(county, field) for field in changed},
+        )
+    return county
+
+
 # --- Memberships ---
 
 

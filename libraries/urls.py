@@ -7,6 +7,7 @@ app_name = "libraries"
 urlpatterns = [
     path("", views.library_list, name="list"),
     path("new/", views.library_create, name="create"),
+    path("settings/", views.county_settings, name="county_settings"),
     path("<int:pk>/", views.library_detail, name="detail"),
     path("<int:pk>/edit/", views.library_edit, name="edit"),
     path("members/<int:pk>/role/", views.membership_role, name="membership_role"),

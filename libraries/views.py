@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries import access, services
 from libraries.access import AuthenticatedHttpRequest
-from libraries.forms import AcceptInvitationForm, InvitationForm, LibraryForm, MembershipRoleForm
+from libraries.forms import AcceptInvitationForm, CountySettingsForm, InvitationForm, LibraryForm, MembershipRoleForm
 from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
 from production import homes as production_homes
@@ -126,6 +126,24 @@ def library_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "role_choices": Role.choices,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def county_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The county's own settings (what happens to the location and camera details in uploads)."""
+    county_access = access.require_role(request, Role.COORDINATOR)
+    form = CountySettingsForm(request.POST or None, instance=county_access.county)
+    if request.method == "POST" and form.is_valid():
+        services.change_county_settings(by=request.user, county=form.save(commit=False), changed=form.changed_data)
+        messages.success(request, _("The county's settings were saved."))
+        return redirect("libraries:county_settings")
+    return render(
+        request,
+        "libraries/county_settings.html",
+        {"form": form, "county": county_access.county},
+        status=400 if request.method == "POST" else 200,
     )
 
 

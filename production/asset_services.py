@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from libraries.models import County, User
 from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
-from production import media
+from production import media, metadata
 from production.assets import Asset, AssetPerson, Consent, ConsentState, people_with_consents
 from production.media import MediaInfo, MediaRejected
 from production.models import Idea, RecordingDay
@@ -134,13 +134,17 @@ def add_asset(
 
     `source` is the checked file: a path (the finished resumable upload,
     moved into storage on disk) or a Django file (the plain form). The
-    original is stored untouched. Nothing is left behind when this fails.
-    `enqueue=False` leaves processing to the caller (the demo does it at once).
+    original is stored as uploaded, less its location and personal metadata
+    unless the county keeps them (production/metadata/; `MediaRejected`
+    for a file whose metadata cannot be read). Nothing is left behind when
+    this fails. `enqueue=False` leaves processing to the caller (the demo does it at once).
     """
     if isinstance(target, Idea):
         county, library = target.library.county, target.library
     else:
         county, library = target.county, target.host_library
+    original = metadata.prepare_original(source, info=info, keep=county.keep_original_metadata)
+    info = original.info
     asset = Asset(
         county=county,
         library=library,
@@ -157,11 +161,12 @@ def add_asset(
         info=info.as_json(),
         status=Asset.Status.PROCESSING,
     )
-    content = _LocalFile(source) if isinstance(source, Path) else source
+    content = _LocalFile(original.source) if isinstance(original.source, Path) else original.source
     try:
         asset.original.save(f"original.{ORIGINAL_EXTENSIONS[info.format]}", content, save=False)
     finally:
         content.close()
+        original.discard()
     try:
         with transaction.atomic():
             asset.save()

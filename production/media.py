@@ -205,6 +205,10 @@ class MediaInfo:
     audio_channels: int | None = None
     rotation: int = 0
     moov_at_front: bool | None = None
+    # The original's location and personal metadata (production/metadata/): what was removed at
+    # upload (None: not looked at, as before issue 12), or kept because the county keeps it.
+    metadata_removed: list[str] | None = None
+    metadata_kept: bool = False
 
     @property
     def aspect_ratio(self) -> float:
@@ -1082,10 +1086,11 @@ def instagram_check_image(info: MediaInfo, aspect_choice: Aspect | None = None) 
         reasons.append(_("It will be converted to JPEG, the only photo format Instagram accepts."))
     if not info.is_srgb:
         reasons.append(_("Its colours will be converted to sRGB, the colour space Instagram expects."))
+    # has_gps/has_exif: what the stored original still has (its county keeps them, production/metadata/).
     if info.has_gps:
-        reasons.append(_("The location (GPS) in the photo will be removed."))
+        reasons.append(_("The Instagram version leaves out the location (GPS) that the original keeps."))
     elif info.has_exif:
-        reasons.append(_("The camera details (EXIF) in the photo will be removed."))
+        reasons.append(_("The Instagram version leaves out the camera details (EXIF) that the original keeps."))
     return InstagramCheck(verdict, reasons)
 
 

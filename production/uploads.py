@@ -538,6 +538,9 @@ def _finish(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpRe
         asset = asset_services.add_asset(
             by=request.user, target=target, source=pending.part_path, original_name=pending.filename, info=info
         )
+    except MediaRejected as error:  # its metadata cannot be read, so it cannot be removed
+        pending.discard()
+        return _rejected(error)
     except BaseException:
         pending.discard()
         raise

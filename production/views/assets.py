@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
-from production import asset_services, media
+from production import asset_services, media, metadata
 from production.asset_services import UploadTarget
 from production.assets import Asset, AssetPerson, Consent
 from production.forms import (
@@ -133,12 +133,12 @@ def _upload_from_form(request: AuthenticatedHttpRequest, target: UploadTarget) -
                 max_image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
                 max_video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
             )
+            asset_services.add_asset(
+                by=request.user, target=target, source=upload, original_name=upload.name or "", info=info
+            )
         except MediaRejected as error:
             messages.error(request, _("%(name)s: %(message)s") % {"name": upload.name, "message": error})
             continue
-        asset_services.add_asset(
-            by=request.user, target=target, source=upload, original_name=upload.name or "", info=info
-        )
         added += 1
     if added:
         messages.success(
@@ -232,6 +232,7 @@ def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any
         "people_rows": _people_rows(asset),
         "consent_state": asset.consent_state(),
         "checks": instagram_checks(asset),
+        "original_metadata": metadata.original_metadata_note(asset.info or {}),
         "crop": crop_preview(asset),
         "details_form": forms.get("details_form") or AssetForm(instance=asset),
         "crop_form": forms.get("crop_form") or (CropForm.for_asset(asset) if asset.is_image else None),

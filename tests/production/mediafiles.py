@@ -23,9 +23,11 @@ from tests.production.test_media import camera_exif, png_declaring, write_video
 
 __all__ = [
     "camera_exif",
+    "has_location_or_camera",
     "heic_bytes",
     "html_renamed",
     "jpeg_bytes",
+    "jpeg_scan",
     "make_asset",
     "png_bomb",
     "png_bytes",
@@ -71,6 +73,21 @@ def truncated_jpeg() -> bytes:
 
 def video_bytes(tmp_path: Path, *, seconds: float = 3.5, size: tuple[int, int] = (320, 568)) -> bytes:
     return write_video(tmp_path / "clip.mp4", seconds=seconds, size=size).read_bytes()
+
+
+def jpeg_scan(data: bytes) -> bytes:
+    """A JPEG from its first scan (SOS) to the end: the picture's coded data, which cleaning never changes."""
+    pos = 2
+    while data[pos + 1] != 0xDA:
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return data[pos:]
+
+
+def has_location_or_camera(data: bytes) -> bool:
+    """Pillow finds a GPS position or the camera's make or model in the file."""
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.getexif()
+        return bool(exif.get_ifd(ExifTags.IFD.GPSInfo)) or ExifTags.Base.Make in exif or ExifTags.Base.Model in exif
 
 
 def has_exif_or_gps(data: bytes) -> bool:

@@ -812,7 +812,7 @@ def test_photo_check_explains_what_the_rendition_will_change() -> None:
         "The photo is only 300 pixels wide; it will be enlarged to 320 pixels, Instagram's minimum, and may look soft.",
         "It will be converted to JPEG, the only photo format Instagram accepts.",
         "Its colours will be converted to sRGB, the colour space Instagram expects.",
-        "The location (GPS) in the photo will be removed.",
+        "The Instagram version leaves out the location (GPS) that the original keeps.",
     ]
 
 

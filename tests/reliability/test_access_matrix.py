@@ -144,6 +144,8 @@ MATRIX: dict[str, list[Row]] = {
     # --- Libraries, people, invitations: the coordinator's ---
     "libraries/": [get(coordinators(obj=False)), post(not_allowed())],
     "libraries/new/": [get(coordinators(obj=False)), post(coordinators(obj=False))],
+    # The county's own settings (Agder's coordinator gets Agder's page, never Rogaland's).
+    "libraries/settings/": [get(coordinators(obj=False)), post(coordinators(obj=False))],
     "libraries/<int:pk>/": [
         get(coordinators(obj=True), kwargs=pk("library")),
         post(not_allowed(), kwargs=pk("library")),

@@ -28,8 +28,9 @@ from production.assets import Asset
 from production.models import Idea, IdeaAttachment
 from tests.conftest import World, client_for
 from tests.production.factories import IdeaFactory
-from tests.production.mediafiles import html_renamed, jpeg_bytes, png_bomb, truncated_jpeg
+from tests.production.mediafiles import html_renamed, jpeg_bytes, jpeg_scan, png_bomb, truncated_jpeg
 from tests.production.test_media import png_declaring
+from tests.production.test_metadata import HOSTILE_EXIF, exif_jpeg
 from tests.publishing.factories import make_asset, show_person
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -64,6 +65,9 @@ FILES: list[tuple[str, Callable[[], bytes], str, int, str | None]] = [
     ("truncated-jpeg", truncated_jpeg, "halv.jpg", 422, "damaged"),
     ("empty", lambda: b"", "tom.jpg", 422, "empty"),
     ("jpeg-with-html-inside", jpeg_with_html_inside, "polyglot.jpg", 204, None),
+    # Damaged EXIF (a directory longer than its block, offsets far outside it): the block goes, the photo stays.
+    ("jpeg-with-truncated-exif", lambda: exif_jpeg(HOSTILE_EXIF["truncated-directory"]), "exif.jpg", 204, None),
+    ("jpeg-with-exif-pointing-outside", lambda: exif_jpeg(HOSTILE_EXIF["offsets-outside"]), "ut.jpg", 204, None),
     ("path-traversal-name", lambda: jpeg_bytes((640, 480)), "../../../../etc/passwd.jpg", 204, None),
     ("windows-traversal-name", lambda: jpeg_bytes((640, 480)), "..\\..\\Windows\\win.ini.jpg", 204, None),
     ("right-to-left-name", lambda: jpeg_bytes((640, 480)), "bilde\u202egpj.exe", 204, None),
@@ -333,5 +337,5 @@ def test_an_upload_cut_off_mid_chunk_keeps_what_arrived_saves_nothing_half_and_r
     assert finished.status_code == 204
     asset = Asset.objects.get()
     with asset.original.open("rb") as original:
-        assert original.read() == data
+        assert jpeg_scan(original.read()) == jpeg_scan(data)  # every byte of the picture (its GPS was taken out)
     assert leftovers() == []
