@@ -67,6 +67,10 @@ MAX_PENDING_BYTES = 4 * 1024 * 1024 * 1024
 # Enough of the file to know its type (production.media sniffs the first 1 KB).
 SNIFF_BYTES = 1024
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+# A byte count in a header: ASCII digits only. str.isdigit() and int() also take other
+# scripts' digits ("١٢٣") and isdigit() superscripts ("²", which int() then refuses: a 500);
+# 18 digits are far beyond any file and keep int() away from its 4,300-digit limit.
+BYTE_COUNT = re.compile(r"[0-9]{1,18}", re.ASCII)
 VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "qt"}
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "heic", "heif"}
 
@@ -243,7 +247,8 @@ def parse_metadata(header: str) -> dict[str, str]:
 
 
 def _non_negative_int(value: str | None) -> int | None:
-    if value is None or not value.isdigit():
+    """A header's byte count, or None when it is missing or anything but ASCII digits."""
+    if value is None or not BYTE_COUNT.fullmatch(value):
         return None
     return int(value)
 
@@ -388,9 +393,13 @@ def recording_day_upload_create(request: AuthenticatedHttpRequest, pk: int) -> H
 def _create(request: AuthenticatedHttpRequest, *, target: TargetKind, target_id: int) -> HttpResponse:
     if "Upload-Defer-Length" in request.headers:
         return _refusal(400, _("The file's length must be known when the upload starts."), "defer_length")
-    length = _non_negative_int(request.headers.get("Upload-Length"))
-    if length is None:
+    if "Upload-Length" not in request.headers:
         return _refusal(400, _("The upload did not say how long the file is (Upload-Length)."), "no_length")
+    length = _non_negative_int(request.headers["Upload-Length"])
+    if length is None:
+        return _refusal(
+            400, _("The file's length (Upload-Length) must be a number of bytes in the digits 0-9."), "bad_length"
+        )
     try:
         metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     except ValueError:
@@ -462,9 +471,13 @@ def upload(request: AuthenticatedHttpRequest, upload_id: str) -> HttpResponse:
 def _append(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpResponse:
     if request.content_type != OFFSET_OCTET_STREAM:
         return _refusal(415, _("Chunks are sent as application/offset+octet-stream."), "content_type")
-    offset = _non_negative_int(request.headers.get("Upload-Offset"))
-    if offset is None:
+    if "Upload-Offset" not in request.headers:
         return _refusal(400, _("The chunk did not say where it belongs (Upload-Offset)."), "no_offset")
+    offset = _non_negative_int(request.headers["Upload-Offset"])
+    if offset is None:
+        return _refusal(
+            400, _("The chunk's place (Upload-Offset) must be a number of bytes in the digits 0-9."), "bad_offset"
+        )
     with pending.locked() as mine:
         if not mine:
             return _refusal(423, _("This upload is busy; try again in a moment."), "locked")

@@ -249,6 +249,42 @@ def test_protocol_mistakes_are_answered_as_tus_says(editor_client: Client, uploa
     assert editor_client.head(location, headers=TUS)["Upload-Offset"] == "2000"
 
 
+# Digits of other scripts: str.isdigit() takes them all, int() the Arabic-Indic and full-width ones
+# but not the superscripts (which made a 500); only ASCII 0-9 are a byte count in tus.
+NOT_ASCII_DIGITS = ["\u0661\u0662\u0663", "\uff11\uff12", "\u00b2", "1\u00b3", "\u09e7\u09e8", "12\n", " 12", "-1", "1e3", "9" * 5000]
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_DIGITS)
+def test_upload_length_in_anything_but_ascii_digits_is_refused_with_a_message(
+    editor_client: Client, upload_url: str, value: str
+) -> None:
+    response = editor_client.post(upload_url, headers={**TUS, "Upload-Length": value})
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_length"
+    assert "digits 0-9" in response.json()["error"]
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_DIGITS)
+def test_upload_offset_in_anything_but_ascii_digits_is_refused_and_keeps_what_arrived(
+    editor_client: Client, upload_url: str, value: str
+) -> None:
+    data = jpeg_bytes((640, 480))
+    location = create(editor_client, upload_url, len(data))["Location"]
+    assert patch(editor_client, location, 0, data[:2000]).status_code == 204
+    response = editor_client.generic(
+        "PATCH",
+        location,
+        data=data[2000:],
+        content_type="application/offset+octet-stream",
+        headers={**TUS, "Upload-Offset": value},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_offset"
+    assert "digits 0-9" in response.json()["error"]
+    assert editor_client.head(location, headers=TUS)["Upload-Offset"] == "2000"
+
+
 def test_terminating_an_upload_deletes_what_arrived(editor_client: Client, upload_url: str) -> None:
     data = jpeg_bytes((640, 480))
     location = create(editor_client, upload_url, len(data))["Location"]
