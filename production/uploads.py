@@ -50,6 +50,7 @@ from django.views.decorators.http import require_http_methods
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest
+from libraries.models import User
 from production import asset_services, media
 from production.media import MediaRejected
 from production.models import Idea, RecordingDay
@@ -214,6 +215,47 @@ def clean_abandoned_uploads(*, older_than_hours: int | None = None, now: float |
             directory.rmdir()
     if removed:
         logger.info("Deleted %s abandoned uploads", removed)
+    return removed
+
+
+def _uploads_of(user_id: int) -> list[PendingUpload]:
+    directory = _user_dir(user_id)
+    if not directory.is_dir():
+        return []
+    uploads = (PendingUpload.load(user_id=user_id, upload_id=path.stem) for path in directory.glob("*.json"))
+    return [upload for upload in uploads if upload is not None]
+
+
+def _may_still_add(accesses: list[access.CountyAccess], upload: PendingUpload) -> bool:
+    """Whether the person may still finish this upload (the rule `_finish` applies through the access gate)."""
+    if upload.target == "idea":
+        idea = Idea.objects.filter(pk=upload.target_id).select_related("library").first()
+        return idea is not None and any(
+            held.county.pk == idea.library.county_id and access.can_upload_to_idea(held, idea) for held in accesses
+        )
+    day = RecordingDay.objects.filter(pk=upload.target_id).first()
+    return day is not None and any(held.county.pk == day.county_id and held.is_editor for held in accesses)
+
+
+def discard_uploads_of_removed_member(*, user_id: int, library_id: int) -> int:
+    """Someone left a library (MEMBERSHIP_REMOVED_HOOKS): their uploads to what they can no longer
+    add to are deleted at once, rather than holding disk until UPLOAD_ABANDONED_AFTER_HOURS.
+
+    Uploads they may still finish (through another membership) stay. One that a request is appending
+    to at this moment is left to that request, whose `_finish` refuses and deletes it.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    accesses = access.county_accesses(user) if user is not None else []
+    removed = 0
+    for pending in _uploads_of(user_id):
+        if _may_still_add(accesses, pending):
+            continue
+        with pending.locked() as mine:
+            if mine:
+                pending.discard()
+                removed += 1
+    if removed:
+        logger.info("Deleted %s uploads of user %s, who left library %s", removed, user_id, library_id)
     return removed
 
 

@@ -285,6 +285,50 @@ def test_upload_offset_in_anything_but_ascii_digits_is_refused_and_keeps_what_ar
     assert editor_client.head(location, headers=TUS)["Upload-Offset"] == "2000"
 
 
+def test_a_removed_members_unfinished_uploads_are_deleted_at_once(
+    world: World, idea: Idea, coordinator_client: Client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    data = jpeg_bytes((640, 480))
+    librarian = client_for(world.librarian)
+    theirs = create(librarian, reverse("production:idea_upload_create", args=[idea.pk]), len(data))["Location"]
+    assert patch(librarian, theirs, 0, data[:3000]).status_code == 204
+    # The editor's upload to the same idea is not theirs and stays.
+    editor = client_for(world.editor)
+    kept = create(editor, reverse("production:idea_upload_create", args=[idea.pk]), len(data))["Location"]
+    assert patch(editor, kept, 0, data[:3000]).status_code == 204
+    membership = world.librarian.memberships.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(reverse("libraries:membership_remove", args=[membership.pk]))
+
+    assert response.status_code == 302
+    assert [Path(path).parent.name for path in leftovers()] == [str(world.editor.pk)] * 2  # .part and .json
+    assert editor.head(kept, headers=TUS)["Upload-Offset"] == "3000"
+
+
+def test_a_member_removed_from_one_library_keeps_the_uploads_another_membership_allows(
+    world: World, idea: Idea, coordinator_client: Client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    MembershipFactory(user=world.librarian, library=world.other_library, role="librarian")
+    other_idea = IdeaFactory(library=world.other_library, status=Idea.Status.ACCEPTED)
+    data = jpeg_bytes((640, 480))
+    librarian = client_for(world.librarian)
+    to_sandnes = create(librarian, reverse("production:idea_upload_create", args=[idea.pk]), len(data))["Location"]
+    to_sola = create(librarian, reverse("production:idea_upload_create", args=[other_idea.pk]), len(data))["Location"]
+    for location in (to_sandnes, to_sola):
+        assert patch(librarian, location, 0, data[:3000]).status_code == 204
+
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(
+            reverse("libraries:membership_remove", args=[world.librarian.memberships.get(library=world.library).pk])
+        )
+
+    assert librarian.head(to_sandnes, headers=TUS).status_code == 404
+    assert librarian.head(to_sola, headers=TUS)["Upload-Offset"] == "3000"
+    assert patch(librarian, to_sola, 3000, data[3000:]).status_code == 204
+    assert Asset.objects.get().idea == other_idea
+
+
 def test_terminating_an_upload_deletes_what_arrived(editor_client: Client, upload_url: str) -> None:
     data = jpeg_bytes((640, 480))
     location = create(editor_client, upload_url, len(data))["Location"]
