@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings

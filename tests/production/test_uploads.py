@@ -251,7 +251,18 @@ def test_protocol_mistakes_are_answered_as_tus_says(editor_client: Client, uploa
 
 # Digits of other scripts: str.isdigit() takes them all, int() the Arabic-Indic and full-width ones
 # but not the superscripts (which made a 500); only ASCII 0-9 are a byte count in tus.
-NOT_ASCII_DIGITS = ["\u0661\u0662\u0663", "\uff11\uff12", "\u00b2", "1\u00b3", "\u09e7\u09e8", "12\n", " 12", "-1", "1e3", "9" * 5000]
+NOT_ASCII_DIGITS = [
+    "\u0661\u0662\u0663",
+    "\uff11\uff12",
+    "\u00b2",
+    "1\u00b3",
+    "\u09e7\u09e8",
+    "12\n",
+    " 12",
+    "-1",
+    "1e3",
+    "9" * 5000,
+]
 
 
 @pytest.mark.parametrize("value", NOT_ASCII_DIGITS)
