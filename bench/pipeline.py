@@ -106,11 +106,11 @@ def _calls(url: str) -> dict[str, int]:
 
 @contextlib.contextmanager
 def celery_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """One worker process, `--pool solo` (the tests' worker), on the bench's broker; stopped afterwards."""
+    """One worker, `--pool solo` (the tests' worker) on every queue, on the bench's broker; stopped afterwards."""
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING",
-             "--without-heartbeat", "--without-gossip", "--without-mingle"],
+             "-Q", "celery,media,publish", "--without-heartbeat", "--without-gossip", "--without-mingle"],
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:

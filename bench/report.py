@@ -152,6 +152,13 @@ def _summary(results: dict[str, Any]) -> list[str]:
             f"(within {UPLOAD_FLAT_MIB:.0f} MiB) | peak grows {upload['growth_mib']:+.1f} MiB | "
             f"{_ok(abs(upload['growth_mib']) <= UPLOAD_FLAT_MIB)} |"
         )
+        if png := upload.get("png"):
+            web, worker = png["web"]["peak_mib"], png["worker"]["peak_mib"]
+            rows.append(
+                f"| Memory for a {png['width'] * png['height'] / 1e6:.0f} MP PNG | ≤ {png['goal_mib']} MiB growth, "
+                f"web and worker | web {web:+.1f} MiB, worker {worker:+.1f} MiB | "
+                f"{_ok(max(web, worker) <= png['goal_mib'])} |"
+            )
     publishing = results.get("publishing")
     if not _failed(publishing):
         ratio = publishing["ratio_to_bare"]
@@ -287,6 +294,23 @@ def _upload(results: dict[str, Any]) -> list[str]:
             f"| {row['size_mb']} | {row['seconds']:.1f} | {row['mb_per_s']:.0f} | {row['peak_rss_mib']:.1f} | "
             f"{row['peak_over_baseline_mib']:+.1f} |"
         )
+    if png := upload.get("png"):
+        web, worker = png["web"], png["worker"]
+        lines += [
+            "",
+            f"A {png['width']} x {png['height']} RGBA PNG ({png['bytes'] / 1e6:.1f} MB) through the same endpoint, "
+            "then its renditions made by the worker's service (`asset_services.process_asset`) in a process of its own "
+            "after a small PNG; growth of the peak resident set over the process's own before it. Before issue 12 "
+            "the web process grew by 383 MiB (a full decode to check the file) and the worker by 1 242 MiB.",
+            "",
+            "| Side | Seconds | Before (MiB) | Peak growth (MiB) | Goal |",
+            "|---|---:|---:|---:|---|",
+            f"| web (check and store) | {web['seconds']:.1f} | {web['rss_before_mib']:.1f} | {web['peak_mib']:+.1f} | "
+            f"≤ {png['goal_mib']} MiB: {_ok(web['peak_mib'] <= png['goal_mib'])} |",
+            f"| worker (rendition {worker['rendition']} and thumbnail) | {worker['seconds']:.1f} | "
+            f"{worker['rss_before_mib']:.1f} | {worker['peak_mib']:+.1f} | "
+            f"≤ {png['goal_mib']} MiB: {_ok(worker['peak_mib'] <= png['goal_mib'])} |",
+        ]
     return [*lines, ""]
 
 

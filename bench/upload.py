@@ -1,4 +1,5 @@
-"""A large video through the resumable upload, and the web process's memory as the file grows.
+"""Large files through the resumable upload: the web process's memory as a video grows, and the
+memory a 100-megapixel PNG costs the web process and then the worker.
 
 `python -m bench.run upload [--sizes 50,125,250,500]` serves the app with one
 gunicorn sync worker (production settings) and uploads one MP4 of each size
@@ -15,28 +16,43 @@ Memory: the worker's peak resident set during each upload (Linux's VmHWM,
 reset before it) is compared with its resident set just before the first
 upload. Flat means the largest upload needs no more memory than the
 smallest.
+
+Then a 10 000 x 10 000 RGBA PNG (issue 12: it cost 383 MiB in the web
+process and 1.2 GiB in the worker) goes through the same endpoint, and
+the worker's service (`asset_services.process_asset`, what the Celery task
+runs) makes its renditions in a process of its own, warmed up on a small
+PNG first. Goal: peak growth over the baseline at most 256 MiB on each
+side (PNG_GOAL_MIB).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import gc
+import json
+import os
 import statistics
 import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench import load
-from bench.pages import session_cookie_for
+from bench.environment import BASE_DIR
 
 CHUNK = 8 * 1024 * 1024  # static/js/upload.js CHUNK_SIZE
 MB = 1000 * 1000
 SAMPLE_SECONDS = 0.02
+PNG_SIZE = (10_000, 10_000)  # 100 megapixels, our limit (production.media.MAX_IMAGE_PIXELS)
+PNG_GOAL_MIB = 256  # issue 12: the most a web or worker process may grow for it
 
 
 def make_video(path: Path, size: int) -> Path:
@@ -63,6 +79,33 @@ def make_video(path: Path, size: int) -> Path:
         while padding > 0:
             out.write(block[: min(padding, CHUNK)])
             padding -= min(padding, CHUNK)
+    return path
+
+
+def make_png(path: Path, size: tuple[int, int] = PNG_SIZE) -> Path:
+    """An RGBA PNG written row by row, never whole in memory (about 2 MB for 100 megapixels): a gradient,
+    then rows that copy the one above (PNG filter Up) with a brightening step (filter Sub) every 64 rows,
+    and half-transparent, so that the worker flattens it."""
+    width, height = size
+    compressor = zlib.compressobj(1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    first = b"\0" + bytes(value for x in range(width) for value in (x % 256, (x // 40) % 256, 90, 200))
+    same = b"\x02" + bytes(width * 4)
+    step = b"\x01" + b"\x01\x00\x00\x00" * width
+    with path.open("wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n")
+        out.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)))
+        pending = compressor.compress(first)
+        for y in range(1, height):
+            pending += compressor.compress(step if y % 64 == 0 else same)
+            if len(pending) > 1 << 20:
+                out.write(chunk(b"IDAT", pending))
+                pending = b""
+        out.write(chunk(b"IDAT", pending + compressor.flush()))
+        out.write(chunk(b"IEND", b""))
     return path
 
 
@@ -132,12 +175,12 @@ class _Peak:
         return _rss_kib(self.pid, "VmHWM")
 
 
-def upload(client: httpx.Client, idea_id: int, path: Path) -> float:
-    """One tus upload of `path` to the idea; returns its seconds. Fails loudly on any refusal."""
+def upload(client: httpx.Client, idea_id: int, path: Path, filetype: str = "video/mp4") -> tuple[float, str]:
+    """One tus upload of `path` to the idea; returns its seconds and the asset's page. Fails loudly on any refusal."""
     size = path.stat().st_size
     metadata = ",".join(
         f"{key} {base64.b64encode(value.encode()).decode()}"
-        for key, value in {"filename": path.name, "filetype": "video/mp4"}.items()
+        for key, value in {"filename": path.name, "filetype": filetype}.items()
     )
     started = time.monotonic()
     created = client.post(
@@ -165,10 +208,12 @@ def upload(client: httpx.Client, idea_id: int, path: Path) -> float:
             offset = int(answer.headers["Upload-Offset"])
     if "Asset-Location" not in answer.headers:
         raise RuntimeError("the last chunk did not make an asset")
-    return time.monotonic() - started
+    return time.monotonic() - started, answer.headers["Asset-Location"]
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[str, Any]:
+    # Imported here: they need Django set up, and the worker's process (`worker_child`) sets it up itself.
+    from bench.pages import session_cookie_for
     from bench.work import reset
 
     print(f"== Upload memory: {', '.join(f'{size} MB' for size in args.sizes)} videos through tus", flush=True)
@@ -192,7 +237,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
             for size in sorted(args.sizes):
                 video = make_video(Path(directory) / f"video-{size}.mp4", size * MB)
                 with _Peak(pid) as high_water:
-                    seconds = upload(client, world.idea.pk, video)
+                    seconds, _page = upload(client, world.idea.pk, video)
                 peak = high_water.kib
                 video.unlink()
                 results.append(
@@ -209,6 +254,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
                     f"(+{(peak - baseline) / 1024:5.1f} over the {baseline / 1024:.1f} MiB before)",
                     flush=True,
                 )
+            png = _png_through_web(client, world.idea.pk, pid, Path(directory))
+        png["worker"] = _png_through_worker(png.pop("asset_id"), Path(directory))
     reset()  # the uploaded videos (a gigabyte at the default sizes) and their processing tasks go again
     growth = results[-1]["peak_over_baseline_mib"] - results[0]["peak_over_baseline_mib"]
     return {
@@ -217,4 +264,98 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
         "uploads": results,
         "growth_mib": round(growth, 1),
         "median_mb_per_s": statistics.median(r["mb_per_s"] for r in results),
+        "png": png,
     }
+
+
+def _png_through_web(client: httpx.Client, idea_id: int, pid: int, directory: Path) -> dict[str, Any]:
+    """The 100-megapixel PNG through tus; the web worker's peak over its resident set just before."""
+    png = make_png(directory / "poster.png")
+    warm = make_png(directory / "warm.png", (640, 480))
+    upload(client, idea_id, warm, "image/png")  # the PNG check's code paths, once
+    before = _rss_kib(pid)
+    with _Peak(pid) as high_water:
+        seconds, page = upload(client, idea_id, png, "image/png")
+    growth = (high_water.kib - before) / 1024
+    print(
+        f"   PNG {PNG_SIZE[0]} x {PNG_SIZE[1]} ({png.stat().st_size / MB:.1f} MB) through the web in {seconds:.1f} s: "
+        f"peak +{growth:.1f} MiB over {before / 1024:.1f} MiB (goal ≤ {PNG_GOAL_MIB} MiB: "
+        f"{'met' if growth <= PNG_GOAL_MIB else 'MISSED'})",
+        flush=True,
+    )
+    return {
+        "width": PNG_SIZE[0],
+        "height": PNG_SIZE[1],
+        "bytes": png.stat().st_size,
+        "goal_mib": PNG_GOAL_MIB,
+        "web": {"seconds": round(seconds, 2), "rss_before_mib": round(before / 1024, 1), "peak_mib": round(growth, 1)},
+        "asset_id": int(page.rstrip("/").rsplit("/", 1)[-1]),
+    }
+
+
+def _png_through_worker(asset_id: int, directory: Path) -> dict[str, Any]:
+    """The worker's service on the uploaded PNG, in a process of its own (`python -m bench.upload worker`)."""
+    warm = make_png(directory / "warm-worker.png", (640, 480))
+    command = [sys.executable, "-m", "bench.upload", "worker", str(asset_id), str(warm)]
+    completed = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"the worker's process failed: {completed.stderr[-2000:]}")
+    figures: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    print(
+        f"   PNG renditions by the worker's service in {figures['seconds']:.1f} s: peak +{figures['peak_mib']:.1f} MiB "
+        f"over {figures['rss_before_mib']:.1f} MiB (goal ≤ {PNG_GOAL_MIB} MiB: "
+        f"{'met' if figures['peak_mib'] <= PNG_GOAL_MIB else 'MISSED'})",
+        flush=True,
+    )
+    return figures
+
+
+def worker_child(asset_id: int, warm: Path) -> None:
+    """In a process of its own: warm up on a small PNG, then make the asset's renditions; print the figures.
+
+    The warm-up asset goes through the same service, so imports, codecs and the database connection are
+    in the baseline, as they are in a worker that has run before."""
+    from bench.environment import WORK_DATABASE, setup
+
+    setup(WORK_DATABASE, migrate=False)
+    from django.core.files import File
+
+    from bench.work import work_world
+    from production import asset_services, media
+    from production.assets import Asset
+
+    world = work_world()
+    with warm.open("rb") as handle:
+        small = asset_services.add_asset(
+            by=world.editor,
+            target=world.idea,
+            source=File(handle, name="warm.png"),
+            original_name="warm.png",
+            info=media.inspect_upload(warm),
+            enqueue=False,
+        )
+    asset_services.process_asset(asset_id=small.pk)
+    gc.collect()
+    before = _rss_kib(os.getpid())
+    Path("/proc/self/clear_refs").write_text("5")
+    started = time.monotonic()
+    done = asset_services.process_asset(asset_id=asset_id)
+    seconds = time.monotonic() - started
+    if done is None or done.status != Asset.Status.READY:
+        raise RuntimeError(f"the PNG was not processed: {done and done.processing_error}")
+    peak = _rss_kib(os.getpid(), "VmHWM")
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "rss_before_mib": round(before / 1024, 1),
+                "peak_mib": round((peak - before) / 1024, 1),
+                "rendition": f"{done.renditions['rendition']['width']} x {done.renditions['rendition']['height']}",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    # The worker's side of the PNG measure: python -m bench.upload worker ASSET_ID WARM_PNG
+    worker_child(int(sys.argv[2]), Path(sys.argv[3]))

@@ -14,6 +14,24 @@ app.autodiscover_tasks()
 
 HEARTBEAT_KEY = "innspill:worker-heartbeat"
 
+# Three queues, each consumed by workers of its own (config/embedded.py, docker-compose.yml), so
+# that a photo or video being processed (minutes, in the worst case) never holds up a post that is
+# due: a worker takes one task at a time (prefetch 1, late acknowledgement), and one consuming both
+# queues would make a due post wait behind every media task it had already taken.
+# "publish": what makes a post go out (the minute tick and each post's publishing);
+# "media": making renditions; "celery", the default: everything else (mail, insights, comments,
+# the nightly and hourly jobs, the heartbeat).
+PUBLISH_QUEUE = "publish"
+MEDIA_QUEUE = "media"
+DEFAULT_QUEUE = "celery"
+QUEUES = (DEFAULT_QUEUE, MEDIA_QUEUE, PUBLISH_QUEUE)
+app.conf.task_default_queue = DEFAULT_QUEUE
+app.conf.task_routes = {
+    "publishing.enqueue_due_posts": {"queue": PUBLISH_QUEUE},
+    "publishing.publish_post": {"queue": PUBLISH_QUEUE},
+    "production.process_asset": {"queue": MEDIA_QUEUE},
+}
+
 app.conf.beat_schedule = {
     # Beat enqueues and a worker runs it, so a fresh heartbeat proves the
     # broker, beat and at least one worker are alive (see /healthz).

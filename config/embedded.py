@@ -294,7 +294,16 @@ def run(port: int) -> int:
             _manage(env, "demo_instagram")
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         supervisor.start("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
-        supervisor.start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])
+        # Publishing has a worker of its own (config/celery.py's queues): a photo being processed
+        # on the other never holds up a post that is due.
+        supervisor.start(
+            "worker",
+            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "-Q", "celery,media", "-n", "main@%h"],
+        )
+        supervisor.start(
+            "publish",
+            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "-Q", "publish", "-n", "publish@%h"],
+        )
         supervisor.start(
             "beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")]
         )

@@ -290,6 +290,13 @@ UPLOAD_IMAGE_MAX_BYTES = envint("UPLOAD_IMAGE_MAX_BYTES", 50 * 1024 * 1024)
 UPLOAD_VIDEO_MAX_BYTES = envint("UPLOAD_VIDEO_MAX_BYTES", 1024 * 1024 * 1024)
 # Unfinished uploads untouched for this long are deleted (an hourly task).
 UPLOAD_ABANDONED_AFTER_HOURS = envint("UPLOAD_ABANDONED_AFTER_HOURS", 24)
+# A file whose processing kills the worker this many times (each death redelivers the task at once)
+# fails, with a message the editor sees, instead of looping for ever (production.asset_services).
+MEDIA_PROCESSING_MAX_CRASHES = envint("MEDIA_PROCESSING_MAX_CRASHES", 3)
+# What follows when someone leaves a library, registered by the apps above `libraries`
+# (which imports none of them): each is called with user_id and library_id after the commit.
+# Their uploads in progress to what they can no longer add to are deleted at once.
+MEMBERSHIP_REMOVED_HOOKS = ["production.uploads.discard_uploads_of_removed_member"]
 # Behind nginx: an internal location that maps this prefix onto MEDIA_ROOT
 # (`location /protected-media/ { internal; alias /srv/media/; }`), so Django
 # checks access and nginx sends the bytes (and answers Range requests).

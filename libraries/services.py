@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.db.models import Model
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from libraries.models import AuditEntry, County, Invitation, Library, Membership, Role, User, hash_token
@@ -165,7 +167,14 @@ def remove_membership(*, by: User, membership: Membership) -> None:
             obj=membership,
             summary=f"{membership.user.email} @ {membership.library.name}",
         )
+        user_id, library_id = membership.user_id, membership.library_id
         membership.delete()
+        # The apps above register what follows a removal in settings rather than being imported
+        # here (libraries is the ground floor). After the commit, so a removal that is rolled back
+        # deletes nothing; robust, so a failing hook is logged and stops neither the others nor the
+        # coordinator's request.
+        for path in settings.MEMBERSHIP_REMOVED_HOOKS:
+            transaction.on_commit(partial(import_string(path), user_id=user_id, library_id=library_id), robust=True)
 
 
 # --- Invitations ---

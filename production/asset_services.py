@@ -27,11 +27,12 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from libraries.models import County, User
 from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
@@ -272,7 +273,43 @@ def process_asset(*, asset_id: int, language: str | None = None) -> Asset | None
     stored under the row lock only if the crop they were made for is still
     the one wanted: an editor who changes the crop meanwhile has queued
     another run, which stores its own.
+
+    A delivery counts itself in `processing_crashes` before it starts and takes
+    the count back however it ends, unless the worker dies in it (killed for
+    its memory, a crash in a decoder): the task is acknowledged late and
+    rejected when its worker is lost, so the broker hands it out again at once.
+    The delivery that finds MEDIA_PROCESSING_MAX_CRASHES deaths behind it fails
+    the asset with the reason instead of trying again.
     """
+    claimed = Asset.objects.filter(
+        pk=asset_id, status=Asset.Status.PROCESSING, processing_crashes__lt=settings.MEDIA_PROCESSING_MAX_CRASHES
+    ).update(processing_crashes=F("processing_crashes") + 1)
+    if not claimed:
+        asset = Asset.objects.filter(pk=asset_id).first()
+        if asset is None or asset.status != Asset.Status.PROCESSING:
+            return asset
+        logger.warning("Asset %s stopped the worker %s times; failing it", asset_id, asset.processing_crashes)
+        with translation.override(language or settings.LANGUAGE_CODE):
+            reason = ngettext(
+                "This file stopped the worker %(count)s time while its Instagram version was being made, "
+                "so it cannot be processed. Upload it again, or export it from your phone or camera as JPEG "
+                "(or MP4 for a video) and upload that.",
+                "This file stopped the worker %(count)s times while its Instagram version was being made, "
+                "so it cannot be processed. Upload it again, or export it from your phone or camera as JPEG "
+                "(or MP4 for a video) and upload that.",
+                asset.processing_crashes,
+            ) % {"count": asset.processing_crashes}
+        return mark_processing_failed(asset_id=asset_id, reason=reason)
+    try:
+        return _process_claimed(asset_id=asset_id, language=language)
+    finally:
+        # This delivery came back (done, refused, retried or out of time): it was no crash.
+        Asset.objects.filter(pk=asset_id, processing_crashes__gt=0).update(
+            processing_crashes=F("processing_crashes") - 1
+        )
+
+
+def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
     asset = Asset.objects.filter(pk=asset_id).first()
     if asset is None or asset.status != Asset.Status.PROCESSING:
         return asset
@@ -321,7 +358,7 @@ def process_asset(*, asset_id: int, language: str | None = None) -> Asset | None
 def mark_processing_failed(*, asset_id: int, reason: str) -> Asset | None:
     """Processing failed for good: the asset says why, and an editor can try again or upload it anew."""
     Asset.objects.filter(pk=asset_id, status=Asset.Status.PROCESSING).update(
-        status=Asset.Status.FAILED, processing_error=reason[:2000], updated_at=timezone.now()
+        status=Asset.Status.FAILED, processing_error=reason[:2000], processing_crashes=0, updated_at=timezone.now()
     )
     return Asset.objects.filter(pk=asset_id).first()
 

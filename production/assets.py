@@ -156,6 +156,10 @@ class Asset(models.Model):
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROCESSING)
     processing_error = models.TextField(blank=True)
+    # Deliveries of the processing task that started and never came back: the worker died in them
+    # (a file that crashes or exhausts it). Counted in the database because the broker redelivers
+    # such a task at once and without end; see asset_services.process_asset.
+    processing_crashes = models.PositiveSmallIntegerField(default=0)
     aspect = models.CharField(
         _("crop for Instagram"), max_length=10, choices=Aspect.choices, blank=True,
         help_text=_("Leave empty to keep the photo's own shape where Instagram allows it."),

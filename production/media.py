@@ -20,7 +20,7 @@ import re
 import struct
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,7 +34,9 @@ from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import ExifTags, Image, ImageCms, ImageOps
+from PIL import ExifTags, Image, ImageCms
+
+from production import decoding
 
 logger = logging.getLogger(__name__)
 
@@ -466,26 +468,30 @@ def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> MediaReje
 
 
 def _inspect_image(fp: IO[bytes], detected: MediaFormat, *, size: int, max_pixels: int) -> MediaInfo:
-    formats = _PILLOW_FORMATS[detected]
-    # verify() checks the structure (PNG chunk checksums) but leaves the
-    # image unusable, so the full decode needs a second open.
-    with _open_image(fp, formats, max_pixels=max_pixels) as image:
-        try:
-            image.verify()
-        except _IMAGE_DECODE_ERRORS as error:
-            raise _corrupt_image() from error
-    fp.seek(0)
-    with _open_image(fp, formats, max_pixels=max_pixels) as image:
+    """Check a photo completely without holding its full picture (issue 12: a 100-megapixel PNG
+    decoded here took 400 MB in the web process).
+
+    JPEG is decoded at 1/8 scale (DCT scaling still reads every byte, so truncation shows). PNG is
+    not decoded at all: every chunk's checksum is checked and the image data inflated in pieces
+    (`decoding.check_png_data`), which finds what a decode would. HEIF is read to its header only:
+    libheif cannot decode at a reduced size, and a damaged one fails in the worker with the
+    reason on the asset's page. What the worker could not decode within `decoding.DECODE_BUDGET`
+    is refused here, by its header, before anything is decoded.
+    """
+    with _open_image(fp, _PILLOW_FORMATS[detected], max_pixels=max_pixels) as image:
         width, height = image.size
         mode = image.mode
-        if image.format in ("JPEG", "MPO"):
-            # DCT scaling still reads the whole stream, so truncation shows.
-            image.draft(None, (max(1, width // 8), max(1, height // 8)))
         try:
-            image.load()
+            _refuse_costly_decode(image, fp)
+            if image.format == "PNG":
+                layout = decoding.read_png_layout(fp)
+                decoding.check_png_data(fp, layout)
+            elif image.format in ("JPEG", "MPO"):
+                image.draft(None, (max(1, width // 8), max(1, height // 8)))
+                image.load()
+            exif = _exif_of(image, fp)
         except _IMAGE_DECODE_ERRORS as error:
             raise _corrupt_image() from error
-        exif = image.getexif()
         orientation = _orientation(exif)
         has_gps = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
         icc = image.info.get("icc_profile")
@@ -504,6 +510,55 @@ def _inspect_image(fp: IO[bytes], detected: MediaFormat, *, size: int, max_pixel
         color_profile=_profile_description(icc) if icc else None,
         has_exif=bool(exif),
         has_gps=has_gps,
+    )
+
+
+def _exif_of(image: Image.Image, fp: IO[bytes]) -> Image.Exif:
+    """The photo's EXIF without decoding it (Pillow's PNG reader decodes the whole picture to look
+    for an eXIf chunk after the image data; we find it by walking the chunks)."""
+    if image.format != "PNG" or "exif" in image.info:
+        return image.getexif()
+    exif = Image.Exif()
+    layout = decoding.read_png_layout(fp)
+    if layout.exif:
+        exif.load(layout.exif)
+    return exif
+
+
+def _refuse_costly_decode(image: Image.Image, fp: IO[bytes], *, output: int = 0) -> None:
+    """MediaRejected when decoding this photo (and holding `output` bytes of reduced picture) would
+    take more than `decoding.DECODE_BUDGET`: a progressive JPEG, an interlaced PNG or a HEIF beyond
+    what can be decoded whole within it."""
+    cost = decoding.decode_cost(image, fp)
+    if cost + output <= decoding.DECODE_BUDGET:
+        return
+    if cost <= decoding.DECODE_BUDGET // 2:
+        # The file decodes cheaply, but even reduced, the picture is too large to hold: a very long
+        # strip (a 1000 x 100000 picture keeps its width in a 4:5 crop).
+        raise MediaRejected(
+            gettext_lazy(
+                "This photo is %(width)s x %(height)s pixels, a shape too long to make an Instagram version of. "
+                "Crop it and upload it again."
+            ),
+            code="too_long_to_open",
+            params={"width": image.width, "height": image.height},
+        )
+    forms: dict[str, Promise] = {
+        "JPEG": gettext_lazy("a progressive JPEG"),
+        "MPO": gettext_lazy("a progressive JPEG"),
+        "PNG": gettext_lazy("an interlaced PNG"),
+        "HEIF": gettext_lazy("HEIC"),
+    }
+    raise MediaRejected(
+        gettext_lazy(
+            "This photo is %(megapixels)s megapixels saved as %(form)s, which needs more memory to open "
+            "than we allow. Save it as an ordinary JPEG, or make it smaller, and upload it again."
+        ),
+        code="too_large_to_open",
+        params={
+            "megapixels": _decimal(image.width * image.height / 1_000_000, 0),
+            "form": forms.get(image.format or "", image.format or "?"),
+        },
     )
 
 
@@ -761,11 +816,12 @@ def make_image_rendition(
     as sRGB), and at most `max_bytes`: the quality steps down until it fits.
     """
     with _opened(source) as fp:
+        # Not closed with `with`: for a JPEG the decoded picture may be this very image object.
         image = _open_image(fp, _pillow_formats_of(fp), max_pixels=max_pixels)
-        orientation = _orientation(image.getexif())
+        orientation = _orientation(_exif_of(image, fp))
         upright = _upright_size(image.size, orientation)
         plan = plan_crop(*upright, aspect, focus=crop_focus, min_width=min_width, max_width=max_width)
-        picture = _decode_for_resize(image, scale=_rendition_scale(plan, upright), orientation=orientation)
+        picture = _decode_for_resize(image, fp, scale=_rendition_scale(plan, upright), orientation=orientation)
     return _write_rendition(picture, plan, dest, aspect=aspect, quality=quality, max_bytes=max_bytes)[0]
 
 
@@ -780,10 +836,11 @@ def make_thumbnail(
 ) -> Thumbnail:
     """A small upright sRGB picture for the UI, fitting in `size` x `size`, without metadata."""
     with _opened(source) as fp:
+        # Not closed with `with`: for a JPEG the decoded picture may be this very image object.
         image = _open_image(fp, _pillow_formats_of(fp), max_pixels=max_pixels)
-        orientation = _orientation(image.getexif())
+        orientation = _orientation(_exif_of(image, fp))
         upright = _upright_size(image.size, orientation)
-        picture = _decode_for_resize(image, scale=_thumbnail_scale(upright, size), orientation=orientation)
+        picture = _decode_for_resize(image, fp, scale=_thumbnail_scale(upright, size), orientation=orientation)
     return _write_thumbnail(picture, _thumbnail_size(upright, size), dest, format=format, quality=quality)
 
 
@@ -805,13 +862,14 @@ def make_image_renditions(
     photo); they have the sizes they have when each is made on its own.
     """
     with _opened(source) as fp:
+        # Not closed with `with`: for a JPEG the decoded picture may be this very image object.
         image = _open_image(fp, _pillow_formats_of(fp), max_pixels=max_pixels)
-        orientation = _orientation(image.getexif())
+        orientation = _orientation(_exif_of(image, fp))
         upright = _upright_size(image.size, orientation)
         plan = plan_crop(*upright, aspect, focus=crop_focus)
         thumbnail_scale = _thumbnail_scale(upright, thumbnail_size)
         scale = max(_rendition_scale(plan, upright), thumbnail_scale)
-        picture = _decode_for_resize(image, scale=scale, orientation=orientation)
+        picture = _decode_for_resize(image, fp, scale=scale, orientation=orientation)
     rendition, resized = _write_rendition(
         picture, plan, rendition_dest, aspect=aspect, quality=RENDITION_QUALITY, max_bytes=IG_IMAGE_MAX_BYTES
     )
@@ -913,31 +971,92 @@ def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
 
-def _decode_for_resize(image: Image.Image, *, scale: float, orientation: int) -> Image.Image:
-    """Decode, upright, with alpha flattened on white, in a mode we can resample.
+def _decode_for_resize(image: Image.Image, fp: IO[bytes], *, scale: float, orientation: int) -> Image.Image:
+    """Decode at a reduced size, upright, with alpha flattened on white, in a mode we can resample.
 
-    A JPEG that will be shrunk is decoded at 1/2, 1/4 or 1/8 size when that
-    is still at least the final size: libjpeg then computes the smaller
-    picture from the DCT coefficients directly, which is a proper low-pass
-    (not a subsampling) and several times faster than decoding every pixel
-    and shrinking them. The Lanczos pass that follows has less than 2x to go.
-    On a 12 MP photo (bench/ingest.py) the 1440 px rendition differs from a
-    Lanczos resize of the fully decoded photo by about 47 dB PSNR (the eye
-    sees no difference above 40), with a quarter of the decoding memory and
-    a fraction of the time.
+    The picture comes out at 1/k of the photo's size for the largest whole k that keeps it at
+    least as large as the final size, so less than 2x is left to the bicubic resize that follows.
+
+    A JPEG is decoded at 1/2, 1/4 or 1/8 size when that is still at least the final size:
+    libjpeg then computes the smaller picture from the DCT coefficients directly, which is a
+    proper low-pass (not a subsampling) and several times faster than decoding every pixel and
+    shrinking them. On a 12 MP photo (bench/ingest.py) the 1440 px rendition differs from a
+    Lanczos resize of the fully decoded photo by about 47 dB PSNR (the eye sees no difference
+    above 40), with a quarter of the decoding memory and a fraction of the time.
+
+    A PNG (not interlaced) is read in bands of rows and a HEIF cut into bands from libheif's
+    buffer (`production.decoding`); each band is flattened and box-averaged by k (Pillow's
+    `reduce`, the same low-pass `reducing_gap` applies) as it comes, so the full picture is never
+    held as a Pillow image: a 100-megapixel RGBA PNG needs tens of megabytes, not 1.2 GiB. An
+    interlaced PNG is decoded whole and then shrunk band by band. What would not fit
+    `decoding.DECODE_BUDGET` is refused before decoding.
     """
-    if image.format in ("JPEG", "MPO") and scale < 1:
-        image.draft(None, (max(1, math.ceil(image.width * scale)), max(1, math.ceil(image.height * scale))))
+    width, height = image.size
+    shrink = max(1, math.floor(1 / scale + 1e-9)) if scale < 1 else 1
+    if image.format in ("JPEG", "MPO"):
+        shrink = max((factor for factor in (1, 2, 4, 8) if factor <= shrink), default=1)
+    output = -(-width // shrink) * -(-height // shrink) * 4
+    icc = image.info.get("icc_profile")
     try:
-        image.load()
+        _refuse_costly_decode(image, fp, output=output)
+        if image.format in ("JPEG", "MPO"):
+            if shrink > 1:
+                image.draft(None, (-(-width // shrink), -(-height // shrink)))
+            image.load()
+            picture = _flatten(image)
+        elif image.format == "HEIF":
+            picture = _shrink_bands(decoding.heif_bands(fp, multiple_of=shrink), image.size, shrink)
+        else:
+            layout = decoding.read_png_layout(fp)
+            if layout.interlaced:
+                image.load()
+                bands = _bands_of(image, multiple_of=shrink)
+            else:
+                bands = decoding.png_bands(fp, layout, image, multiple_of=shrink)
+            picture = _shrink_bands(bands, image.size, shrink)
     except _IMAGE_DECODE_ERRORS as error:
         raise _corrupt_image() from error
-    icc = image.info.get("icc_profile")
-    if orientation != 1:
-        ImageOps.exif_transpose(image, in_place=True)
-    picture = _flatten(image)
+    picture = _turn_upright(picture, orientation)
     picture.info = {"icc_profile": icc} if icc else {}
     return picture
+
+
+def _bands_of(image: Image.Image, *, multiple_of: int) -> Iterator[tuple[int, Image.Image]]:
+    """A decoded picture as bands of rows (copies of a few megabytes each)."""
+    rows = max(multiple_of, decoding.BAND_BYTES // (image.width * 4) // multiple_of * multiple_of)
+    for top in range(0, image.height, rows):
+        yield top, image.crop((0, top, image.width, min(image.height, top + rows)))
+
+
+def _shrink_bands(bands: Iterable[tuple[int, Image.Image]], size: tuple[int, int], shrink: int) -> Image.Image:
+    """Flatten each band and box-average it by `shrink` into one picture of the whole."""
+    picture: Image.Image | None = None
+    for top, band in bands:
+        flat = _flatten(band)
+        small = flat.reduce(shrink) if shrink > 1 else flat
+        if picture is None:
+            picture = Image.new(small.mode, (-(-size[0] // shrink), -(-size[1] // shrink)))
+        picture.paste(small, (0, top // shrink))
+    if picture is None:
+        raise decoding.BrokenImage("a photo without rows")
+    return picture
+
+
+_UPRIGHT: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _turn_upright(picture: Image.Image, orientation: int) -> Image.Image:
+    """The picture as it is meant to be seen (EXIF orientation, as `ImageOps.exif_transpose` turns it)."""
+    method = _UPRIGHT.get(orientation)
+    return picture.transpose(method) if method is not None else picture
 
 
 def _flatten(image: Image.Image) -> Image.Image:

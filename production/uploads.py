@@ -50,6 +50,7 @@ from django.views.decorators.http import require_http_methods
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest
+from libraries.models import User
 from production import asset_services, media
 from production.media import MediaRejected
 from production.models import Idea, RecordingDay
@@ -67,6 +68,10 @@ MAX_PENDING_BYTES = 4 * 1024 * 1024 * 1024
 # Enough of the file to know its type (production.media sniffs the first 1 KB).
 SNIFF_BYTES = 1024
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+# A byte count in a header: ASCII digits only. str.isdigit() and int() also take other
+# scripts' digits ("١٢٣") and isdigit() superscripts ("²", which int() then refuses: a 500);
+# 18 digits are far beyond any file and keep int() away from its 4,300-digit limit.
+BYTE_COUNT = re.compile(r"[0-9]{1,18}", re.ASCII)
 VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "qt"}
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "heic", "heif"}
 
@@ -213,6 +218,47 @@ def clean_abandoned_uploads(*, older_than_hours: int | None = None, now: float |
     return removed
 
 
+def _uploads_of(user_id: int) -> list[PendingUpload]:
+    directory = _user_dir(user_id)
+    if not directory.is_dir():
+        return []
+    uploads = (PendingUpload.load(user_id=user_id, upload_id=path.stem) for path in directory.glob("*.json"))
+    return [upload for upload in uploads if upload is not None]
+
+
+def _may_still_add(accesses: list[access.CountyAccess], upload: PendingUpload) -> bool:
+    """Whether the person may still finish this upload (the rule `_finish` applies through the access gate)."""
+    if upload.target == "idea":
+        idea = Idea.objects.filter(pk=upload.target_id).select_related("library").first()
+        return idea is not None and any(
+            held.county.pk == idea.library.county_id and access.can_upload_to_idea(held, idea) for held in accesses
+        )
+    day = RecordingDay.objects.filter(pk=upload.target_id).first()
+    return day is not None and any(held.county.pk == day.county_id and held.is_editor for held in accesses)
+
+
+def discard_uploads_of_removed_member(*, user_id: int, library_id: int) -> int:
+    """Someone left a library (MEMBERSHIP_REMOVED_HOOKS): their uploads to what they can no longer
+    add to are deleted at once, rather than holding disk until UPLOAD_ABANDONED_AFTER_HOURS.
+
+    Uploads they may still finish (through another membership) stay. One that a request is appending
+    to at this moment is left to that request, whose `_finish` refuses and deletes it.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    accesses = access.county_accesses(user) if user is not None else []
+    removed = 0
+    for pending in _uploads_of(user_id):
+        if _may_still_add(accesses, pending):
+            continue
+        with pending.locked() as mine:
+            if mine:
+                pending.discard()
+                removed += 1
+    if removed:
+        logger.info("Deleted %s uploads of user %s, who left library %s", removed, user_id, library_id)
+    return removed
+
+
 def _unfinished_lengths(user_id: int) -> list[int]:
     """The announced lengths of a person's unfinished uploads (each reserves that much disk)."""
     directory = _user_dir(user_id)
@@ -243,7 +289,8 @@ def parse_metadata(header: str) -> dict[str, str]:
 
 
 def _non_negative_int(value: str | None) -> int | None:
-    if value is None or not value.isdigit():
+    """A header's byte count, or None when it is missing or anything but ASCII digits."""
+    if value is None or not BYTE_COUNT.fullmatch(value):
         return None
     return int(value)
 
@@ -388,9 +435,13 @@ def recording_day_upload_create(request: AuthenticatedHttpRequest, pk: int) -> H
 def _create(request: AuthenticatedHttpRequest, *, target: TargetKind, target_id: int) -> HttpResponse:
     if "Upload-Defer-Length" in request.headers:
         return _refusal(400, _("The file's length must be known when the upload starts."), "defer_length")
-    length = _non_negative_int(request.headers.get("Upload-Length"))
-    if length is None:
+    if "Upload-Length" not in request.headers:
         return _refusal(400, _("The upload did not say how long the file is (Upload-Length)."), "no_length")
+    length = _non_negative_int(request.headers["Upload-Length"])
+    if length is None:
+        return _refusal(
+            400, _("The file's length (Upload-Length) must be a number of bytes in the digits 0-9."), "bad_length"
+        )
     try:
         metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     except ValueError:
@@ -462,9 +513,13 @@ def upload(request: AuthenticatedHttpRequest, upload_id: str) -> HttpResponse:
 def _append(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpResponse:
     if request.content_type != OFFSET_OCTET_STREAM:
         return _refusal(415, _("Chunks are sent as application/offset+octet-stream."), "content_type")
-    offset = _non_negative_int(request.headers.get("Upload-Offset"))
-    if offset is None:
+    if "Upload-Offset" not in request.headers:
         return _refusal(400, _("The chunk did not say where it belongs (Upload-Offset)."), "no_offset")
+    offset = _non_negative_int(request.headers["Upload-Offset"])
+    if offset is None:
+        return _refusal(
+            400, _("The chunk's place (Upload-Offset) must be a number of bytes in the digits 0-9."), "bad_offset"
+        )
     with pending.locked() as mine:
         if not mine:
             return _refusal(423, _("This upload is busy; try again in a moment."), "locked")

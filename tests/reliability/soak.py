@@ -448,7 +448,19 @@ def main(argv: list[str] | None = None) -> int:
             schedule = str(scratch_dir / "celerybeat-schedule")
             with (
                 load.gunicorn(env, port, workers=2) as server,
-                celery(env, logs, "worker", "--pool", "solo", "--loglevel", "INFO", "--without-gossip") as worker,
+                # One worker for every queue (config/celery.py): the soak measures one process's memory.
+                celery(
+                    env,
+                    logs,
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "-Q",
+                    "celery,media,publish",
+                    "--loglevel",
+                    "INFO",
+                    "--without-gossip",
+                ) as worker,  # fmt: skip
                 celery(env, logs, "beat", "--loglevel", "INFO", "--schedule", schedule),
             ):
                 base_url = server.url

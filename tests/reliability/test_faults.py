@@ -10,19 +10,31 @@ taken up again within the test.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 import pytest
+import redis
+from django.core.files import File
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from libraries.models import AuditEntry, OutboxMessage
+from production import asset_services, media
+from production.assets import Asset
+from production.models import Idea
 from publishing import services
 from publishing.models import Channel, Post
 from tests.conftest import World, client_for
+from tests.production.factories import IdeaFactory
+from tests.production.test_decoding import write_large_png
 from tests.publishing.factories import make_post
 from tests.publishing.fakegraph import FakeGraph, wait_until
 from tests.publishing.workers import (
@@ -315,3 +327,86 @@ def test_ticks_running_at_once_hand_each_post_to_the_worker_exactly_once(
         assert_published_once(post, fake_graph)
     assert fake_graph.state()["calls"]["publish"] == len(posts)
     assert len(fake_graph.media()) == len(posts)
+
+
+# --- Media processing: a file that kills the worker, and a long one beside publishing ---
+
+
+@pytest.fixture
+def slow_photo(world: World, tmp_path: Path) -> Any:
+    """Adds a 64-megapixel PNG to an idea (a few seconds of work for the worker), enqueued after the commit."""
+
+    def add() -> Asset:
+        source = write_large_png(tmp_path / "poster.png", (8_000, 8_000))
+        idea = IdeaFactory(library=world.library, status=Idea.Status.ACCEPTED)
+        with source.open("rb") as handle:
+            return asset_services.add_asset(
+                by=world.editor,
+                target=idea,
+                source=File(handle, name="poster.png"),
+                original_name="poster.png",
+                info=media.inspect_upload(source),
+            )
+
+    return add
+
+
+def processing_crashes(asset: Asset, count: int) -> Any:
+    return lambda: Asset.objects.filter(pk=asset.pk, processing_crashes=count).exists()
+
+
+def test_a_file_that_kills_the_worker_every_time_fails_after_three_deliveries_instead_of_looping(
+    world: World, workers: Workers, broker: RedisServer, slow_photo: Any
+) -> None:
+    """The worker's task process dies in the middle of the file each time (as when the kernel kills it for its
+    memory). The task is acknowledged late and rejected when its worker is lost, so Redis hands it out again at
+    once: without a count in the database this went on for ever."""
+    worker = workers.start(queues=("media",), pool="prefork")
+    asset = slow_photo()
+
+    for crash in (1, 2, 3):
+        wait_until(processing_crashes(asset, crash), timeout=120, what=f"delivery {crash} to start the file")
+        (child,) = psutil.Process(worker.pid).children()  # the pool process running the task
+        child.kill()
+
+    def failed() -> bool:
+        asset.refresh_from_db()
+        return asset.status == Asset.Status.FAILED
+
+    wait_until(failed, timeout=120, what="the fourth delivery to fail the asset")
+    assert asset.processing_error.startswith("This file stopped the worker 3 times"), asset.processing_error
+    assert asset.processing_crashes == 0
+    # Acknowledged and gone: nothing waits in the queue or unacknowledged for another round.
+    queue = redis.Redis.from_url(broker.url)
+    wait_until(lambda: queue.llen("media") == 0 and queue.hlen("unacked") == 0, what="the task to be acknowledged")
+    page = client_for(world.editor).get(reverse("production:asset_detail", args=[asset.pk]))
+    assert "This file stopped the worker 3 times" in page.content.decode()
+    assert worker.poll() is None  # the worker itself lives on and takes other work
+
+
+def test_publishing_goes_on_while_a_media_task_runs(
+    world: World, ready_to_compose: dict[str, Any], workers: Workers, fake_graph: FakeGraph, slow_photo: Any
+) -> None:
+    """Each queue has its worker (as `make run` and docker-compose start them): while the media worker is in
+    the middle of a long file (held still here with SIGSTOP, so that it cannot finish first), a due post goes
+    out through the publishing worker."""
+    media_worker = workers.start(queues=("celery", "media"))
+    workers.start(queues=("publish",))
+    asset = slow_photo()
+    wait_until(processing_crashes(asset, 1), timeout=120, what="the media worker to start the file")
+    os.killpg(media_worker.pid, signal.SIGSTOP)
+    try:
+        post = compose_approve_and_schedule(world, ready_to_compose["reviewer"], ready_to_compose["asset"])
+        services.enqueue_due_posts()
+        wait_until(published(post), timeout=60, what="the post to publish beside the media task")
+        assert_published_once(post, fake_graph)
+        asset.refresh_from_db()
+        assert asset.status == Asset.Status.PROCESSING
+    finally:
+        os.killpg(media_worker.pid, signal.SIGCONT)
+
+    def ready() -> bool:
+        asset.refresh_from_db()
+        return asset.status == Asset.Status.READY
+
+    wait_until(ready, timeout=120, what="the media task to finish once it may go on")
