@@ -280,6 +280,17 @@ def get_asset_for_user(request: HttpRequest, pk: int, *, for_change: bool = Fals
     return asset
 
 
+def can_confirm_no_people(access: CountyAccess) -> bool:
+    """Confirming that nobody in an asset can be recognised is an editor's call (DESIGN.md §3)."""
+    return access.is_editor
+
+
+def get_asset_for_consent_review(request: HttpRequest, pk: int) -> Asset:
+    """An asset of the county that an editor or coordinator confirms to show no identifiable people."""
+    require_role(request, Role.EDITOR)
+    return get_asset_for_user(request, pk)
+
+
 def get_idea_for_upload(request: HttpRequest, pk: int) -> Idea:
     """An idea the user may add media to: any in the county for an editor, their own library's for a librarian."""
     access = require_role(request, Role.LIBRARIAN)

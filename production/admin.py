@@ -135,6 +135,9 @@ class AssetAdmin(admin.ModelAdmin[Asset]):
         "instagram_check",
         "subtitles",
         "consent_lapsed_at",
+        # Confirmed on the asset's page only (asset_services.confirm_no_people), where it is audited.
+        "no_people_confirmed_at",
+        "no_people_confirmed_by",
     )
     inlines = (AssetPersonInline,)
 

@@ -517,11 +517,17 @@ def delete_asset(*, by: User, asset: Asset) -> None:
 
 
 def add_person(*, by: User, asset: Asset, name: str, category: str) -> AssetPerson:
+    """Someone recognisable is shown; an editor's "no identifiable people" confirmation no longer holds."""
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": _("Write the person's name, or describe them (“girl in red jacket”).")})
     with transaction.atomic():
         person = AssetPerson.objects.create(asset=asset, name=name, category=category)
+        # Undone for good: taking the person off again leaves the asset not reviewed, not confirmed.
+        unconfirmed = Asset.objects.filter(pk=asset.pk, no_people_confirmed_at__isnull=False).update(
+            no_people_confirmed_at=None, no_people_confirmed_by=None
+        )
+        asset.no_people_confirmed_at, asset.no_people_confirmed_by = None, None
         audit(
             county=asset.county,
             actor=by,
@@ -529,9 +535,35 @@ def add_person(*, by: User, asset: Asset, name: str, category: str) -> AssetPers
             obj=asset,
             summary=f"{name} ({category}) in {asset}",
             person=person.pk,
+            no_people_confirmation_undone=bool(unconfirmed),
         )
         _refresh_archive([asset.pk])
     return person
+
+
+def confirm_no_people(*, by: User, asset: Asset) -> Asset:
+    """An editor looked: nobody in the asset can be recognised, so it needs nobody's consent (DESIGN.md §3).
+
+    Only for an asset with nobody registered; adding a person later undoes it (`add_person`).
+    Confirming again changes nothing.
+    """
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset.pk)
+        if asset.people.exists():
+            raise ValidationError(
+                _(
+                    "People are registered as shown in “%(asset)s”, so it cannot be confirmed to show nobody. "
+                    "Take them off the list first if they were added by mistake."
+                )
+                % {"asset": asset}
+            )
+        if asset.no_people_confirmed_at is not None:
+            return asset
+        asset.no_people_confirmed_at, asset.no_people_confirmed_by = timezone.now(), by
+        asset.save(update_fields=["no_people_confirmed_at", "no_people_confirmed_by", "updated_at"])
+        audit(county=asset.county, actor=by, action="asset.no_people_confirmed", obj=asset, summary=str(asset))
+        _refresh_archive([asset.pk])
+    return asset
 
 
 def remove_person(*, by: User, person: AssetPerson) -> None:
@@ -598,7 +630,7 @@ def record_consent(
         errors["valid_until"] = _("Valid until must be on or after the day consent was given.")
     elif valid_until is not None and valid_until < today:
         errors["valid_until"] = _("This consent has already expired; record one that is valid now.")
-    if person_is_minor and not given_by:
+    if (person_is_minor or person.is_child) and not given_by:
         errors["given_by"] = _(
             "People under %(age)s need a guardian's consent: write the name of the guardian who gave it."
         ) % {"age": settings.CONSENT_MINOR_AGE}

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,12 +23,22 @@ if TYPE_CHECKING:
 
 
 class ConsentState(models.TextChoices):
-    """An asset's consent, derived from the people in it (worst one wins)."""
+    """An asset's consent, derived from the people in it (worst one wins).
+
+    With nobody registered as shown, an asset is *not reviewed* until an
+    editor confirms that it shows no identifiable people (DESIGN.md §3).
+    """
 
     OK = "ok", _("Consent in order")
+    NO_PEOPLE = "no_people", _("No identifiable people")
     EXPIRING = "expiring", _("Consent expires soon")
+    NOT_REVIEWED = "not_reviewed", _("Not reviewed: who is shown?")
     MISSING = "missing", _("Consent missing")
     WITHDRAWN = "withdrawn", _("Consent withdrawn or expired")
+
+
+# The states in which everyone shown has agreed to something, today (or nobody can be recognised).
+CONSENT_IN_ORDER = frozenset({ConsentState.OK, ConsentState.EXPIRING, ConsentState.NO_PEOPLE})
 
 
 class InstagramVerdict(models.TextChoices):
@@ -81,13 +91,14 @@ class AssetQuerySet(models.QuerySet["Asset"]):
 
         Someone shown blocks reuse unless their current consent (the latest
         given) is unwithdrawn, unexpired, covers archive reuse and, for a
-        minor, names a guardian.
+        minor (or someone registered as a child), names a guardian. An asset with nobody registered is blocked
+        until an editor confirmed that it shows no identifiable people.
         """
         today = today or timezone.localdate()
         latest = Consent.objects.filter(person=OuterRef("pk")).order_by("-given_at", "-pk").values("pk")[:1]
         covering = Consent.objects.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=today),
-            Q(person_is_minor=False) | ~Q(given_by=""),
+            (Q(person_is_minor=False) & ~Q(person__category=AssetPerson.Category.CHILD)) | ~Q(given_by=""),
             pk=OuterRef("current_consent_id"),
             withdrawn_at__isnull=True,
             covers_archive_reuse=True,
@@ -97,7 +108,10 @@ class AssetQuerySet(models.QuerySet["Asset"]):
             .annotate(current_consent_id=Subquery(latest))
             .filter(~Exists(covering))
         )
-        return self.annotate(archive_reuse_blocked=Exists(blocking))
+        # Nobody registered blocks too, until an editor confirmed that nobody can be recognised.
+        unreviewed = ~Exists(AssetPerson.objects.filter(asset=OuterRef("pk"))) & Q(no_people_confirmed_at__isnull=True)
+        blocked = ExpressionWrapper(Q(Exists(blocking)) | unreviewed, output_field=models.BooleanField())
+        return self.annotate(archive_reuse_blocked=blocked)
 
     def reusable_from_archive(self, today: date | None = None) -> AssetQuerySet:
         """Assets whose people all allow reuse from the archive (a withdrawal or expiry blocks it)."""
@@ -186,6 +200,12 @@ class Asset(models.Model):
     # Set when a consent of someone shown is withdrawn or expires (asset_services.consent_lapsed);
     # cleared when everyone shown has a valid consent again.
     consent_lapsed_at = models.DateTimeField(_("consent withdrawn or expired on"), null=True, blank=True)
+    # An editor looked and nobody can be recognised (asset_services.confirm_no_people); adding a
+    # person shown undoes it. Without people and without this, the asset is not reviewed.
+    no_people_confirmed_at = models.DateTimeField(
+        _("confirmed to show no identifiable people on"), null=True, blank=True
+    )
+    no_people_confirmed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -264,26 +284,40 @@ class Asset(models.Model):
     def has_subtitles(self) -> bool:
         return bool(self.subtitles) or self.subtitles_burned_in
 
+    # What the people shown and their consents allow. These three read only the asset's people and
+    # their consents (prefetched where a list needs them, `people_with_consents`) and the editor's
+    # confirmation; production/release.py builds every serving decision on them.
+
+    @property
+    def no_people_confirmed(self) -> bool:
+        return self.no_people_confirmed_at is not None
+
     def consent_state(self, *, today: date | None = None) -> ConsentState:
-        """The worst consent among the people shown. Uses prefetched people and consents when present."""
+        """The worst consent among the people shown; with nobody registered, confirmed or not reviewed."""
         today = today or timezone.localdate()
-        worst = ConsentState.OK
+        people = list(self.people.all())
+        if not people:
+            return ConsentState.NO_PEOPLE if self.no_people_confirmed else ConsentState.NOT_REVIEWED
         order = list(ConsentState)
-        for person in self.people.all():
-            state = person.consent_state(today=today)
-            if order.index(state) > order.index(worst):
-                worst = state
-        return worst
+        return max((person.consent_state(today=today) for person in people), key=order.index)
 
     def allows_publishing(self, *, today: date | None = None) -> bool:
-        """Everyone shown has a valid consent to publishing (a guardian's for a minor)."""
+        """Everyone shown has a valid consent to publishing (a guardian's for a minor), or nobody can be
+        recognised (confirmed by an editor)."""
         today = today or timezone.localdate()
-        return all(person.allows(publishing=True, today=today) for person in self.people.all())
+        people = list(self.people.all())
+        if not people:
+            return self.no_people_confirmed
+        return all(person.allows(publishing=True, today=today) for person in people)
 
     def allows_archive_reuse(self, *, today: date | None = None) -> bool:
-        """Everyone shown has a valid consent to reuse from the archive; see `with_archive_reuse_blocked`."""
+        """Everyone shown has a valid consent to reuse from the archive, or nobody can be recognised
+        (confirmed); see `with_archive_reuse_blocked`, its SQL twin."""
         today = today or timezone.localdate()
-        return all(person.allows(archive_reuse=True, today=today) for person in self.people.all())
+        people = list(self.people.all())
+        if not people:
+            return self.no_people_confirmed
+        return all(person.allows(archive_reuse=True, today=today) for person in people)
 
 
 def people_with_consents() -> Prefetch[str, QuerySet[AssetPerson], str]:
@@ -317,16 +351,23 @@ class AssetPerson(models.Model):
         consents = sorted(self.consents.all(), key=lambda c: (c.given_at, c.pk or 0), reverse=True)
         return consents[0] if consents else None
 
+    @property
+    def is_child(self) -> bool:
+        """Registered as a child: their consent must be a guardian's, whatever the consent form said."""
+        return self.category == self.Category.CHILD
+
     def allows(self, *, publishing: bool = False, archive_reuse: bool = False, today: date | None = None) -> bool:
         consent = self.current_consent()
         today = today or timezone.localdate()
-        return consent is not None and consent.allows(publishing=publishing, archive_reuse=archive_reuse, today=today)
+        return consent is not None and consent.allows(
+            publishing=publishing, archive_reuse=archive_reuse, today=today, child=self.is_child
+        )
 
     def consent_state(self, *, today: date | None = None) -> ConsentState:
         consent = self.current_consent()
         if consent is None:
             return ConsentState.MISSING
-        return consent.state(today=today or timezone.localdate())
+        return consent.state(today=today or timezone.localdate(), child=self.is_child)
 
 
 class ConsentQuerySet(models.QuerySet["Consent"]):
@@ -391,17 +432,23 @@ class Consent(models.Model):
             return str(_("Reuse from the archive only"))
         return str(_("Nothing"))
 
-    def state(self, *, today: date) -> ConsentState:
-        if self.withdrawn_at is not None or (self.valid_until is not None and self.valid_until < today):
+    def expired(self, *, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today
+
+    def state(self, *, today: date, child: bool = False) -> ConsentState:
+        """`child`: the person is registered as a child, so only a guardian's consent counts."""
+        if self.withdrawn_at is not None or self.expired(today=today):
             return ConsentState.WITHDRAWN
-        if self.person_is_minor and not self.given_by:
+        if (self.person_is_minor or child) and not self.given_by:
             return ConsentState.MISSING
         if self.valid_until is not None and self.valid_until <= today + self.EXPIRING_WITHIN:
             return ConsentState.EXPIRING
         return ConsentState.OK
 
-    def allows(self, *, publishing: bool = False, archive_reuse: bool = False, today: date) -> bool:
+    def allows(
+        self, *, publishing: bool = False, archive_reuse: bool = False, today: date, child: bool = False
+    ) -> bool:
         """Valid today and covering the asked scope(s)."""
-        if self.state(today=today) not in (ConsentState.OK, ConsentState.EXPIRING):
+        if self.state(today=today, child=child) not in (ConsentState.OK, ConsentState.EXPIRING):
             return False
         return (not publishing or self.covers_publishing) and (not archive_reuse or self.covers_archive_reuse)

@@ -60,6 +60,7 @@ urlpatterns = [
     path("media/<int:pk>/retry/", assets.asset_retry, name="asset_retry"),
     path("media/<int:pk>/delete/", assets.asset_delete, name="asset_delete"),
     path("media/<int:pk>/people/", assets.asset_person_add, name="asset_person_add"),
+    path("media/<int:pk>/no-people/", assets.asset_confirm_no_people, name="asset_confirm_no_people"),
     path("media/people/<int:pk>/remove/", assets.asset_person_remove, name="asset_person_remove"),
     path("media/people/<int:pk>/consent/", assets.consent_create, name="consent_create"),
     path("media/consents/<int:pk>/withdraw/", assets.consent_withdraw, name="consent_withdraw"),

@@ -34,9 +34,10 @@ from django.utils.translation import gettext as _
 from libraries.access import CountyAccess
 from libraries.models import County, Library, User
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
+from production import release
 from production.assets import Asset, AssetPerson, people_with_consents
 from production.models import Concept
-from publishing import captions, plan, search, services
+from publishing import archive_downloads, captions, plan, search, services
 from publishing.archive_search import archive_changed
 from publishing.models import ArchiveItem, ArchiveItemQuerySet, ArchiveReuse, ArchiveWord, ConceptRepost, Post
 
@@ -199,7 +200,9 @@ def _copy_metadata(item: ArchiveItem, today: date) -> tuple[str, str, str, str]:
     item.orientation = orientation_of(asset.width, asset.height)
     people = list(asset.people.all())
     item.people_count = len(people)
-    item.reuse_blocked = not all(person.allows(archive_reuse=True, today=today) for person in people)
+    # The copy the search filters on says what the rule says (production/release.py): nobody registered
+    # and not confirmed is blocked too.
+    item.reuse_blocked = not asset.allows_archive_reuse(today=today)
     until = [c.valid_until for p in people if (c := p.current_consent()) is not None and c.valid_until is not None]
     item.consent_valid_until = min(until) if until else None
     item.reuse_count = item.reuses_total  # type: ignore[attr-defined]  # annotated above
@@ -268,25 +271,36 @@ def with_consents(items: ArchiveItemQuerySet) -> ArchiveItemQuerySet:
 def blocked_reason(item: ArchiveItem, *, today: date | None = None) -> str:
     """Why the item may not be downloaded or reused, in words; "" when it may.
 
-    Both the item's copy (`is_reusable`) and the consents themselves must
-    allow it: a copy not refreshed yet never lets a withdrawn consent through.
+    The consents decide (`production.release.consent_reason`, the one rule),
+    and the item's copy (`is_reusable`) must agree: a copy not refreshed yet
+    never lets a withdrawn consent through.
     """
     today = today or timezone.localdate()
-    people = list(item.asset.people.all())
-    if item.is_reusable(today) and all(person.allows(archive_reuse=True, today=today) for person in people):
-        return ""
-    consents = [person.current_consent() for person in people]
-    if any(consent is not None and consent.withdrawn_at is not None for consent in consents):
-        return _("someone shown has withdrawn their consent")
-    if any(
-        consent is not None and consent.valid_until is not None and consent.valid_until < today for consent in consents
-    ):
-        return _("the consent of someone shown has expired")
-    if any(consent is None or (consent.person_is_minor and not consent.given_by) for consent in consents):
-        return _("someone shown has no consent on record")
-    if any(consent is not None and not consent.covers_archive_reuse for consent in consents):
-        return _("the consent of someone shown does not cover reuse from the archive")
-    return _("the consent of the people shown does not allow it")
+    if reason := release.consent_reason(item.asset, scope="reuse", today=today):
+        return reason
+    if not item.is_reusable(today):
+        return _("the consent of the people shown does not allow it")
+    return ""
+
+
+def versions_for(access: CountyAccess) -> dict[str, Any]:
+    """The versions the person may download from the archive: the Instagram one, and originals for editors."""
+    return {
+        version: label
+        for version, label in archive_downloads.VERSIONS.items()
+        if version != archive_downloads.ORIGINAL or release.may_fetch_originals(access)
+    }
+
+
+def download_release(
+    access: CountyAccess, item: ArchiveItem, version: str, *, today: date | None = None
+) -> release.Release:
+    """May this person download the item's original or Instagram version (the one rule, and the item's copy)?"""
+    purpose = release.Purpose.ORIGINAL if version == archive_downloads.ORIGINAL else release.Purpose.TAKE_AWAY
+    answer = release.media_release(item.asset, purpose=purpose, access=access, today=today)
+    if answer.allowed and (reason := blocked_reason(item, today=today)):
+        return release.Release(False, reason)
+    return answer
 
 
 def refusal_message(item: ArchiveItem, reason: str) -> str:

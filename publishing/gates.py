@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from production.assets import Asset
+from production.assets import Asset, ConsentState
+from production.release import Purpose, media_release
 from publishing import captions
 from publishing.models import Channel, Post
 
@@ -82,9 +83,23 @@ def _media_gates(post: Post, assets: list[Asset], today: date) -> list[Gate]:
                 % {"names": _names(missing_subtitles)},
             )
         )
-    without_consent = [
-        a for a in assets if any(not person.allows(publishing=True, today=today) for person in a.people.all())
-    ]
+    refused = [a for a in assets if not media_release(a, purpose=Purpose.PUBLISH, access=None, today=today).allowed]
+    not_reviewed = [a for a in refused if a.consent_state(today=today) == ConsentState.NOT_REVIEWED]
+    without_consent = [a for a in refused if a not in not_reviewed]
+    if not_reviewed:
+        gates.append(
+            Gate(
+                "consent",
+                ngettext(
+                    "Nobody is registered as shown in %(names)s: add the people shown, or have an editor "
+                    "confirm on its page that it shows no identifiable people.",
+                    "Nobody is registered as shown in %(names)s: add the people shown, or have an editor "
+                    "confirm on their pages that they show no identifiable people.",
+                    len(not_reviewed),
+                )
+                % {"names": _names(not_reviewed)},
+            )
+        )
     if without_consent:
         gates.append(
             Gate(

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from production.assets import Asset
+from production.release import Purpose, media_release
 from production.signed_urls import public_rendition_url
 from publishing import archive, channels, services
 from publishing.instagram import (
@@ -330,7 +331,16 @@ class Machine:
         return [link.asset for link in self.post.post_assets.select_related("asset").order_by("position", "pk")]
 
     def media_url(self, asset: Asset) -> str:
-        """The signed address Instagram fetches the rendition from (it must be ready: the gates saw to that)."""
+        """The signed address Instagram fetches the rendition from (it must be ready: the gates saw to that).
+
+        The consent is asked again first: a person added, or a consent lapsed, since the post was
+        scheduled stops it here with the reason rather than at Instagram's fetch.
+        """
+        answer = media_release(asset, purpose=Purpose.PUBLISH, access=None)
+        if not answer.allowed:
+            raise _Unpublishable(
+                _("“%(name)s” may not be published: %(reason)s.") % {"name": asset, "reason": answer.reason}
+            )
         try:
             return public_rendition_url(asset, expires_in=settings.PUBLISH_MEDIA_URL_SECONDS)
         except ValueError as exc:  # processed again since it was scheduled, or its rendition is gone

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
-from production import asset_services, media, metadata
+from production import asset_services, media, metadata, release
 from production.asset_services import UploadTarget
-from production.assets import Asset, AssetPerson, Consent
+from production.assets import Asset, AssetPerson, Consent, ConsentState
 from production.forms import (
     AssetForm,
     AssetUploadForm,
@@ -57,8 +57,10 @@ def _target_assets(target: UploadTarget) -> list[Asset]:
 def asset_section_context(county_access: CountyAccess, target: UploadTarget) -> dict[str, Any]:
     """What the media section of an idea's or a recording day's page needs (three queries)."""
     is_idea = isinstance(target, Idea)
+    assets = _target_assets(target)
     return {
-        "assets": _target_assets(target),
+        "assets": assets,
+        "viewable": _viewable(county_access, assets),
         "asset_target": target,
         "can_upload": can_upload_to(county_access, target),
         "assets_url": reverse(
@@ -74,6 +76,16 @@ def asset_section_context(county_access: CountyAccess, target: UploadTarget) -> 
             "video": settings.UPLOAD_VIDEO_MAX_BYTES,
         },
         "upload_texts": _upload_texts(),
+    }
+
+
+def _viewable(county_access: CountyAccess, assets: list[Asset]) -> set[int]:
+    """The assets whose pictures the person may see in a list (production/release.py; people prefetched)."""
+    today = timezone.localdate()
+    return {
+        asset.pk
+        for asset in assets
+        if release.media_release(asset, purpose=release.Purpose.VIEW, access=county_access, today=today).allowed
     }
 
 
@@ -172,7 +184,9 @@ def _with_people(asset: Asset) -> Asset:
     """The asset again with its people and their consents (newest first, with who recorded them)."""
     consents = Consent.objects.select_related("recorded_by").order_by("-given_at", "-pk")
     return (
-        Asset.objects.select_related("library", "idea", "recording_day__host_library", "uploaded_by", "archive_item")
+        Asset.objects.select_related(
+            "library", "idea", "recording_day__host_library", "uploaded_by", "archive_item", "no_people_confirmed_by"
+        )
         .prefetch_related(
             Prefetch("people", queryset=AssetPerson.objects.prefetch_related(Prefetch("consents", queryset=consents)))
         )
@@ -226,11 +240,15 @@ def _people_rows(asset: Asset) -> list[dict[str, Any]]:
 def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any) -> dict[str, Any]:
     county_access = access.require_role(request)
     can_change = access.can_change_asset(county_access, asset)
+    consent_state = asset.consent_state()
     return {
         "asset": asset,
         "can_change": can_change,
+        "releases": release.asset_releases(county_access, asset),
+        "can_confirm_no_people": access.can_confirm_no_people(county_access)
+        and consent_state == ConsentState.NOT_REVIEWED,
         "people_rows": _people_rows(asset),
-        "consent_state": asset.consent_state(),
+        "consent_state": consent_state,
         "checks": instagram_checks(asset),
         "original_metadata": metadata.original_metadata_note(asset.info or {}),
         "crop": crop_preview(asset),
@@ -269,9 +287,14 @@ def asset_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def asset_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One card of a media list; polled every 2 s while the asset is processing."""
+    county_access = access.require_role(request)
     asset = access.get_asset_for_user(request, pk)
     asset = Asset.objects.for_list().get(pk=asset.pk)
-    return render(request, f"{SECTION}#asset-card", {"asset": asset, "announce": not asset.is_processing})
+    return render(
+        request,
+        f"{SECTION}#asset-card",
+        {"asset": asset, "announce": not asset.is_processing, "viewable": _viewable(county_access, [asset])},
+    )
 
 
 @login_required
@@ -389,6 +412,24 @@ def asset_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             messages.success(request, _("%(name)s was added. Record their consent next.") % {"name": person.name})
             return redirect(reverse("production:consent_create", args=[person.pk]))
     return _render_asset(request, asset, status=400, person_form=form)
+
+
+@login_required
+@require_POST
+def asset_confirm_no_people(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """An editor confirms that nobody in the asset can be recognised (until someone is added)."""
+    asset = access.get_asset_for_consent_review(request, pk)
+    try:
+        asset_services.confirm_no_people(by=request.user, asset=asset)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("“%(asset)s” is confirmed to show no identifiable people. Adding a person shown undoes this.")
+            % {"asset": asset},
+        )
+    return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#people")
 
 
 @login_required

@@ -1,7 +1,8 @@
 """Serving media files: privately to people of the asset's county, and to Instagram at a signed address.
 
 Nothing under MEDIA_ROOT is served directly. Django checks access (through
-libraries/access.py) and then hands the bytes to whoever sends them best:
+libraries/access.py) and consent (production/release.py, the one rule for
+media bytes), and then hands the bytes to whoever sends them best:
 
 * nginx, with `X-Accel-Redirect` to MEDIA_ACCEL_REDIRECT_PREFIX (production);
   nginx also answers Range requests;
@@ -21,6 +22,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.db.models.fields.files import FieldFile
 from django.http import (
     FileResponse,
@@ -37,13 +40,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from libraries import access
-from libraries.access import AuthenticatedHttpRequest
-from production import signed_urls
-from production.assets import Asset, ConsentState, people_with_consents
+from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.services import audit
+from production import release, signed_urls
+from production.assets import Asset, people_with_consents
 
 ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles")
-# The files a person takes away (`?download=1`); refused while someone shown has withdrawn consent.
-DOWNLOADABLE = ("original", "rendition")
 CONTENT_TYPES = {
     "thumbnail": "image/webp",
     "rendition": "image/jpeg",
@@ -53,8 +55,9 @@ CONTENT_TYPES = {
 EVIDENCE_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "heic": "image/heic"}
 STREAM_CHUNK_BYTES = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-# Browsers may keep a private file for a day: its address carries a version (Asset.file_url).
-PRIVATE_CACHE = "private, max-age=86400"
+# A private file is never kept by a browser or a proxy: a consent withdrawn (or a person who leaves the
+# county) must stop the next look at it, not the one a day later.
+PRIVATE_CACHE = "private, no-store"
 
 
 # --- Sending a stored file ---
@@ -185,28 +188,44 @@ def _download_name(asset: Asset, which: str) -> str:
     }[which]
 
 
-def _consent_withdrawn(asset: Asset) -> bool:
-    people = Asset.objects.filter(pk=asset.pk).prefetch_related(people_with_consents()).get()
-    return people.consent_state() == ConsentState.WITHDRAWN
+def _purpose(which: str, *, download: bool) -> release.Purpose:
+    if which == "original":
+        return release.Purpose.ORIGINAL
+    return release.Purpose.TAKE_AWAY if download else release.Purpose.VIEW
 
 
+@release.serves_media
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpResponseBase:
-    """One of an asset's files, for people of its county (another county's: 404)."""
+    """One of an asset's files, for people of its county (another county's: 404), as the consent allows.
+
+    The original is always a download (for editors and coordinators, audited);
+    the other files show inside the app, or are taken away with `?download=1`
+    (production/release.py decides both).
+    """
     if which not in ASSET_FILES:
         raise Http404
+    county_access = access.require_role(request)
     asset = access.get_asset_for_user(request, pk)
-    if which in DOWNLOADABLE and request.GET.get("download") == "1" and _consent_withdrawn(asset):
-        # Shown on its own page still (to sort out the consent), but not handed out: the same rule
-        # as the archive's downloads (DESIGN.md §5).
-        messages.error(
-            request,
-            _("“%(asset)s” cannot be downloaded: someone shown has withdrawn their consent, or it has expired.")
-            % {"asset": asset},
-        )
-        return redirect(asset.get_absolute_url())
+    prefetch_related_objects([asset], people_with_consents())
+    download = which == "original" or request.GET.get("download") == "1"
+    purpose = _purpose(which, download=download)
+    answer = release.media_release(asset, purpose=purpose, access=county_access)
+    if not answer.allowed:
+        return _refused(request, county_access, asset, answer, purpose=purpose, which=which)
     field_file: FieldFile = getattr(asset, which)
+    if not field_file:
+        raise Http404
+    if answer.audited and request.method == "GET":
+        audit(
+            county=county_access.county,
+            actor=request.user,
+            action="asset.original_downloaded",
+            obj=asset,
+            summary=str(asset),
+            range=request.headers.get("Range", ""),
+        )
     content_type = (
         asset.mime_type if which == "original" or (which == "rendition" and asset.is_video) else CONTENT_TYPES[which]
     )
@@ -215,8 +234,36 @@ def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpRe
         field_file,
         content_type=content_type,
         filename=_download_name(asset, which),
-        as_attachment=request.GET.get("download") == "1",
+        as_attachment=download,
     )
+
+
+def _refused(
+    request: AuthenticatedHttpRequest,
+    county_access: CountyAccess,
+    asset: Asset,
+    answer: release.Release,
+    *,
+    purpose: release.Purpose,
+    which: str,
+) -> HttpResponseBase:
+    """A role too low is told so (403); a file shown in the page is 403 with the reason; a download goes
+    back to the asset's page with the reason (it still shows there, to sort the consent out), audited."""
+    if answer.for_role:
+        raise PermissionDenied(answer.reason)
+    if purpose == release.Purpose.VIEW:
+        return _plain(403, _("This file is not shown: %(reason)s.") % {"reason": answer.reason})
+    audit(
+        county=county_access.county,
+        actor=request.user,
+        action="asset.download_refused",
+        obj=asset,
+        summary=f"{asset}: {answer.reason}",
+        file=which,
+    )
+    message = _("“%(asset)s” cannot be downloaded: %(reason)s.") % {"asset": asset, "reason": answer.reason}
+    messages.error(request, message)
+    return redirect(asset.get_absolute_url())
 
 
 @login_required
@@ -244,13 +291,14 @@ def _plain(status: int, text: str) -> HttpResponse:
     return response
 
 
+@release.serves_media
 @require_http_methods(["GET", "HEAD"])
 def public_rendition(request: HttpRequest, token: str, extension: str) -> HttpResponseBase:
     """The file Instagram fetches to publish an asset: only with a genuine, unexpired signature.
 
     Public on purpose (Meta fetches without cookies). A forged token is 403,
-    an expired one 410, and so is an asset whose people no longer all consent
-    to publishing: a withdrawal stops even an address already handed out.
+    an expired one 410, and so is an asset that may not be published now
+    (production/release.py): a withdrawal stops even an address already handed out.
     """
     try:
         uid = signed_urls.asset_uid_from_token(token)
@@ -261,7 +309,7 @@ def public_rendition(request: HttpRequest, token: str, extension: str) -> HttpRe
     asset = Asset.objects.filter(uid=uid, status=Asset.Status.READY).prefetch_related(people_with_consents()).first()
     if asset is None or not asset.rendition or signed_urls.public_file(asset).extension != extension:
         raise Http404
-    if not asset.allows_publishing():
+    if not release.media_release(asset, purpose=release.Purpose.PUBLISH, access=None).allowed:
         return _plain(410, _("This file may no longer be published."))
     response = serve_file(
         request,

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.http import error_text
 from libraries.models import Role
 from libraries.services import audit
+from production import release
 from production.views.media_files import serve_file
 from publishing import archive, archive_downloads
 from publishing.archive_search import CONSENT_ALL, CONSENT_REUSABLE, ArchiveFilters, ArchiveSearch, Facets, FacetValue
@@ -189,7 +190,7 @@ def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             and (county_access.is_editor or item.post.status in Post.PLANNED_STATUSES),
             "can_reuse": access.can_reuse_from_archive(county_access),
             "can_change_asset": access.can_change_asset(county_access, item.asset),
-            "versions": archive_downloads.VERSIONS,
+            "versions": archive.versions_for(county_access),
         },
     )
 
@@ -197,16 +198,22 @@ def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Downloads ---
 
 
+@release.serves_media
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def archive_download(request: AuthenticatedHttpRequest, pk: int, version: str) -> HttpResponseBase:
-    """One item's original or Instagram version; refused (and audited) while consent blocks reuse."""
+    """One item's original (editors and coordinators) or Instagram version, as production/release.py
+    allows; a consent refusal is audited and explained on the item's page."""
     if version not in archive_downloads.VERSIONS:
         return redirect("publishing:archive_item", pk=pk)
+    county_access = access.require_role(request)
     item = access.get_archive_item_for_user(request, pk)
     item = archive.with_consents(ArchiveItem.objects.filter(pk=item.pk).select_related("county", "asset")).get()
-    if reason := archive.blocked_reason(item):
-        messages.error(request, archive.refuse(by=request.user, item=item, reason=reason, action="download"))
+    answer = archive.download_release(county_access, item, version)
+    if answer.for_role:
+        raise PermissionDenied(answer.reason)
+    if not answer.allowed:
+        messages.error(request, archive.refuse(by=request.user, item=item, reason=answer.reason, action="download"))
         return redirect(item)
     audit(
         county=item.county,
@@ -260,7 +267,7 @@ def archive_selection(request: AuthenticatedHttpRequest) -> HttpResponse:
             "allowed": allowed,
             "too_many": too_many,
             "max_items": settings.ARCHIVE_SELECTION_MAX_ITEMS,
-            "versions": archive_downloads.VERSIONS,
+            "versions": archive.versions_for(county_access),
             "can_reuse": access.can_reuse_from_archive(county_access),
             "carousel_max": archive.ARCHIVE_CAROUSEL_MAX,
         },
@@ -273,19 +280,25 @@ def _selection_url(items: list[ArchiveItem]) -> str:
     return f"{reverse('publishing:archive_selection')}?{query.urlencode()}"
 
 
+@release.serves_media
 @login_required
 @require_GET
 def archive_zip(request: AuthenticatedHttpRequest) -> HttpResponseBase:
-    """Several items as one zip, streamed, with a text file of their credits and consent scope."""
+    """Several items as one zip, streamed, with a text file of their credits and consent scope; each item
+    as production/release.py allows (originals for editors and coordinators)."""
+    county_access = access.require_role(request)
     items = _selected(request, request.GET)
-    version = request.GET.get("version", archive_downloads.ORIGINAL)
+    version = request.GET.get("version", archive_downloads.INSTAGRAM)
     if not items or version not in archive_downloads.VERSIONS:
         messages.error(request, _("Choose at least one item in the archive first."))
         return redirect("publishing:archive")
+    answers = [(item, archive.download_release(county_access, item, version)) for item in items]
+    if role := next((answer for _item, answer in answers if answer.for_role), None):
+        raise PermissionDenied(role.reason)
     refused = [
-        archive.refuse(by=request.user, item=item, reason=reason, action="download")
-        for item in items
-        if (reason := archive.blocked_reason(item))
+        archive.refuse(by=request.user, item=item, reason=answer.reason, action="download")
+        for item, answer in answers
+        if not answer.allowed
     ]
     if refused:
         # The selection page shows which items are blocked; nothing is sent until they are left out.

@@ -22,7 +22,7 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.http import error_text, safe_next_url
 from libraries.models import AuditEntry, Role
-from production.assets import Asset
+from production.assets import Asset, people_with_consents
 from production.models import Concept, Idea
 from publishing import archive, captions, channels, engagement_services, gates, outcomes, services
 from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
@@ -91,7 +91,13 @@ def _asset_choices(county_access: CountyAccess, post: Post | None, idea: Idea | 
         ids |= set(post.post_assets.values_list("asset_id", flat=True))
     if idea is not None:
         ids |= set(idea.assets.values_list("pk", flat=True))
-    return Asset.objects.filter(pk__in=ids).select_related("library").order_by("-created_at")
+    # With the people shown and their consents: the picker says which may not be published (three queries).
+    return (
+        Asset.objects.filter(pk__in=ids)
+        .select_related("library")
+        .prefetch_related(people_with_consents())
+        .order_by("-created_at")
+    )
 
 
 def _post_form(

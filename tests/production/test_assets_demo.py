@@ -16,11 +16,16 @@ def test_demo_media_are_ready_with_people_in_every_consent_state() -> None:
     assets = list(Asset.objects.for_list())
     assert {asset.status for asset in assets} == {Asset.Status.READY}
     assert {asset.kind for asset in assets} == {"image", "video"}
+    # Every state an editor meets, "not reviewed" (nobody registered, nobody confirmed) included.
     assert {asset.consent_state() for asset in assets} == {
         ConsentState.OK,
         ConsentState.EXPIRING,
         ConsentState.WITHDRAWN,
+        ConsentState.NO_PEOPLE,
+        ConsentState.NOT_REVIEWED,
     }
+    [unreviewed] = [asset for asset in assets if asset.consent_state() == ConsentState.NOT_REVIEWED]
+    assert unreviewed.original_name == "regnvaer.png"  # the draft: it asks for alt text and a review
     assert {asset.instagram_check["verdict"] for asset in assets} >= {"ok", "will_be_cropped"}
     video = next(asset for asset in assets if asset.is_video)
     assert video.subtitles.name.endswith("subtitles.vtt")

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from libraries.models import AuditEntry
 from production import asset_services, signed_urls
 from production.assets import Asset, AssetPerson, Consent
 from production.models import Idea
@@ -27,14 +28,19 @@ def idea(world: World) -> Idea:
     return IdeaFactory(library=world.library, status=Idea.Status.RECORDED)
 
 
+def reviewed(asset: Asset, world: World) -> Asset:
+    """An editor looked: nobody in it can be recognised, so its consent is in order."""
+    return asset_services.confirm_no_people(by=world.editor, asset=asset)
+
+
 @pytest.fixture
 def photo(world: World, idea: Idea) -> Asset:
-    return make_asset(idea, by=world.editor, name="Bokbad.jpg")
+    return reviewed(make_asset(idea, by=world.editor, name="Bokbad.jpg"), world)
 
 
 @pytest.fixture
 def video(world: World, idea: Idea, tmp_path: Path) -> Asset:
-    return make_asset(idea, by=world.editor, data=video_bytes(tmp_path), name="film.mp4")
+    return reviewed(make_asset(idea, by=world.editor, data=video_bytes(tmp_path), name="film.mp4"), world)
 
 
 def body(response) -> bytes:  # type: ignore[no-untyped-def]
@@ -56,7 +62,8 @@ def test_people_of_the_county_get_the_files_with_their_type_and_no_sniffing(
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Cache-Control"] == "private, max-age=86400"
+    # Never kept by a browser or a proxy: a withdrawal stops the very next look.
+    assert response["Cache-Control"] == "private, no-store"
     assert "sandbox" in response["Content-Security-Policy"]
     assert response["Accept-Ranges"] == "bytes"
     assert body(response) == stored(photo.thumbnail)
@@ -64,10 +71,32 @@ def test_people_of_the_county_get_the_files_with_their_type_and_no_sniffing(
     assert (rendition["Content-Type"], body(rendition)) == ("image/jpeg", stored(photo.rendition))
 
 
-def test_the_original_downloads_under_its_uploaded_name(photo: Asset, librarian_client: Client) -> None:
-    response = librarian_client.get(photo.original_url + "&download=1")
+def test_the_original_downloads_under_its_uploaded_name_and_is_audited(
+    world: World, photo: Asset, editor_client: Client
+) -> None:
+    response = editor_client.get(photo.original_url + "&download=1")
     assert response["Content-Disposition"] == 'attachment; filename="Bokbad.jpg"'
+    assert response["Cache-Control"] == "private, no-store"
     assert body(response) == stored(photo.original)
+    # Without ?download=1 it is a download all the same, and audited all the same.
+    assert editor_client.get(photo.original_url)["Content-Disposition"] == 'attachment; filename="Bokbad.jpg"'
+    downloads = AuditEntry.objects.filter(action="asset.original_downloaded", object_id=str(photo.pk))
+    assert [entry.actor for entry in downloads] == [world.editor, world.editor]
+
+
+def test_librarian_cannot_download_original_even_of_their_own_librarys_asset(
+    world: World, photo: Asset, librarian_client: Client
+) -> None:
+    assert photo.library == world.library
+    for url in (photo.original_url, photo.original_url + "&download=1"):
+        assert librarian_client.get(url).status_code == 403
+    assert not AuditEntry.objects.filter(action="asset.original_downloaded").exists()
+    # The Instagram version is theirs to take away, and the page offers it, not the original.
+    rendition = librarian_client.get(photo.rendition_url + "&download=1")
+    assert rendition["Content-Disposition"] == 'attachment; filename="Bokbad-instagram.jpg"'
+    page = librarian_client.get(photo.get_absolute_url()).text
+    assert "Download the Instagram version" in page
+    assert "Download the original" not in page
 
 
 def test_nobody_downloads_an_asset_whose_person_withdrew_consent_but_it_still_shows_on_its_page(

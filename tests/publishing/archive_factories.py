@@ -27,6 +27,8 @@ CONSENT_NO_REUSE = "no_reuse"
 def give_consent(asset: Asset, state: str, *, name: str = "Kari Nordmann") -> AssetPerson:
     """Someone shown in the asset, with a consent in `state`; the archive's copy is refreshed."""
     person = AssetPerson.objects.create(asset=asset, name=name, category=AssetPerson.Category.PATRON)
+    # As asset_services.add_person: someone recognisable is shown, so "no identifiable people" no longer holds.
+    Asset.objects.filter(pk=asset.pk).update(no_people_confirmed_at=None)
     today = timezone.localdate()
     if state != CONSENT_MISSING:
         Consent.objects.create(

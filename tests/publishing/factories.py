@@ -81,8 +81,13 @@ def make_asset(
     verdict: str = "ok",
     size: tuple[int, int] = (1080, 1080),
     uploaded_by: User | None = None,
+    no_people_confirmed: bool = True,
 ) -> Asset:
-    """An asset with a real original and rendition in the test's MEDIA_ROOT (as the rendition task leaves it)."""
+    """An asset with a real original and rendition in the test's MEDIA_ROOT (as the rendition task leaves it).
+
+    Confirmed to show no identifiable people unless `no_people_confirmed=False` (then it is not reviewed);
+    `show_person` registers someone shown, which undoes the confirmation as `add_person` does.
+    """
     if kind == Asset.Kind.VIDEO:
         data = _VIDEO_CACHE.setdefault("reel", mp4())
         name, mime = "clip.mp4", "video/mp4"
@@ -104,6 +109,7 @@ def make_asset(
         instagram_check={"verdict": verdict, "reasons": []},
         alt_text=alt_text if kind == Asset.Kind.IMAGE else "",
         subtitles_burned_in=subtitles_burned_in if kind == Asset.Kind.VIDEO else False,
+        no_people_confirmed_at=timezone.now() if no_people_confirmed else None,
     )
     asset.original.save(name, ContentFile(data), save=False)
     if status == Asset.Status.READY:
@@ -123,12 +129,17 @@ def show_person(
     valid_until: date | None = None,
     withdrawn: bool = False,
     covers_publishing: bool = True,
+    covers_archive_reuse: bool = True,
 ) -> AssetPerson:
     person = AssetPerson.objects.create(asset=asset, name=name, category=category)
+    # As asset_services.add_person: someone recognisable is shown, so "no identifiable people" no longer holds.
+    Asset.objects.filter(pk=asset.pk).update(no_people_confirmed_at=None)
+    asset.no_people_confirmed_at = None
     if consent:
         Consent.objects.create(
             person=person,
             covers_publishing=covers_publishing,
+            covers_archive_reuse=covers_archive_reuse,
             given_at=timezone.localdate() - timedelta(days=30),
             valid_until=valid_until,
             given_by=guardian,

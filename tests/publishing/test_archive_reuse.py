@@ -81,11 +81,11 @@ def test_the_item_page_shows_metadata_consent_credits_metrics_and_reuses(
         item.permalink,
         "812",
         "Not reused yet.",
-        "Download the original",
         "Download the Instagram version",
     ):
         assert text in html, text
-    # Librarians download; reusing in a post is for editors.
+    # Librarians download the Instagram version; originals and reusing in a post are for editors.
+    assert "Download the original" not in html
     assert "Reuse in a new post" not in html
 
 
@@ -93,17 +93,34 @@ def test_the_item_page_shows_metadata_consent_credits_metrics_and_reuses(
 
 
 def test_the_original_and_the_instagram_version_download_with_their_names(
-    world: World, librarian_client: Client
+    world: World, editor_client: Client, librarian_client: Client
 ) -> None:
     item = archived_item(world, title="Lesekrok")
-    response = librarian_client.get(download_url(item))
+    response = editor_client.get(download_url(item))
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="lesekrok-{item.pk}.jpg"'
+    assert response["Cache-Control"] == "private, no-store"
     assert b"".join(response.streaming_content) == item.asset.original.open("rb").read()  # type: ignore[attr-defined]
     response = librarian_client.get(download_url(item, "instagram"))
     assert response["Content-Disposition"] == f'attachment; filename="lesekrok-{item.pk}-instagram.jpg"'
     assert response["Content-Type"] == "image/jpeg"
-    assert AuditEntry.objects.filter(action="archive.downloaded", object_id=str(item.pk)).count() == 2
+    assert response["Cache-Control"] == "private, no-store"
+    downloads = AuditEntry.objects.filter(action="archive.downloaded", object_id=str(item.pk)).order_by("pk")
+    assert [(entry.actor, entry.data["version"]) for entry in downloads] == [
+        (world.editor, "original"),
+        (world.librarian, "instagram"),
+    ]
+
+
+def test_librarian_cannot_download_original_from_the_archive(world: World, librarian_client: Client) -> None:
+    item = archived_item(world, title="Lesekrok")
+    assert librarian_client.get(download_url(item)).status_code == 403
+    response = librarian_client.get(reverse("publishing:archive_zip"), {"item": [item.pk], "version": "original"})
+    assert response.status_code == 403
+    assert not AuditEntry.objects.filter(action="archive.downloaded").exists()
+    # The selection offers them the Instagram versions only.
+    selection = librarian_client.get(reverse("publishing:archive_selection"), {"item": [item.pk]})
+    assert list(selection.context["versions"]) == ["instagram"]
 
 
 @pytest.mark.parametrize(
@@ -119,12 +136,12 @@ def test_a_consent_blocked_item_is_refused_for_download_with_the_reason_and_audi
     world: World, librarian_client: Client, state: str, reason: str
 ) -> None:
     item = archived_item(world, title="Sommerfest", consent=state)
-    response = librarian_client.get(download_url(item), follow=True)
+    response = librarian_client.get(download_url(item, "instagram"), follow=True)
     assert response.redirect_chain == [(item_url(item), 302)]
     html = response.content.decode()
     assert f"“Sommerfest” cannot be downloaded or reused: {reason}." in html
     assert "Blocked: this item cannot be downloaded or reused." in html
-    assert "Download the original" not in html
+    assert "Download the Instagram version" not in html
     refusal = AuditEntry.objects.get(action="archive.download_refused")
     assert (refusal.actor, refusal.object_id) == (world.librarian, str(item.pk))
 
@@ -134,7 +151,7 @@ def test_a_consent_withdrawn_after_the_last_refresh_still_blocks(world: World, l
     # The consent changes behind the archive's back (no refresh): the live consent still decides.
     Consent.objects.filter(person__asset=item.asset).update(withdrawn_at=timezone.now())
     assert ArchiveItem.objects.get(pk=item.pk).is_reusable()
-    response = librarian_client.get(download_url(item))
+    response = librarian_client.get(download_url(item, "instagram"))
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="archive.download_refused").count() == 1
 
@@ -147,10 +164,10 @@ def test_another_countys_item_is_not_found_for_download_or_reuse(world: World, o
     assert response.status_code == 404
 
 
-def test_a_zip_holds_the_chosen_files_and_their_credits_and_consent(world: World, librarian_client: Client) -> None:
+def test_a_zip_holds_the_chosen_files_and_their_credits_and_consent(world: World, editor_client: Client) -> None:
     photo = archived_item(world, title="Lesekrok", credit_line="Foto: Ola Nordmann")
     video = archived_item(world, title="Pappatreff", kind=Asset.Kind.VIDEO, credit_line="Film: Sandnes bibliotek")
-    response = librarian_client.get(
+    response = editor_client.get(
         reverse("publishing:archive_zip"), {"item": [photo.pk, video.pk], "version": "original"}
     )
     assert response.status_code == 200

@@ -328,6 +328,24 @@ def test_a_failed_post_whose_publish_did_go_through_is_recovered_not_republished
     assert fake_graph.state()["calls"]["publish"] == 1
 
 
+def test_a_post_whose_media_may_no_longer_be_published_fails_with_the_reason_before_instagram_is_asked(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    post = due_post(world, channel)
+    # Someone recognisable was added after scheduling, without a consent yet (straight in the database,
+    # so that nothing pulled the post back): the worker asks the rule again before handing out the address.
+    show_person(post.ordered_assets()[0], name="Per", consent=False)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)  # as the tick hands it over
+
+    outcome = run_until_settled(post)
+
+    post.refresh_from_db()
+    assert (outcome.state, post.status) == ("failed", Post.Status.FAILED)
+    assert post.failure_reason == "“Bilde 0” may not be published: someone shown has no consent on record."
+    assert fake_graph.media() == []
+    assert not fake_graph.state()["containers"]  # no address was handed out, nothing was made
+
+
 def test_a_post_held_by_another_worker_is_left_alone(world: World, channel: Channel, fake_graph: FakeGraph) -> None:
     post = due_post(world, channel)
     Post.objects.filter(pk=post.pk).update(

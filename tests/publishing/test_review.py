@@ -12,7 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry, Library
-from production.assets import Asset
+from production import asset_services
+from production.assets import Asset, AssetPerson
 from production.models import ContentType, Idea
 from publishing import channels, services
 from publishing.gates import failing_gates
@@ -320,12 +321,29 @@ def test_someone_shown_without_valid_consent_to_publishing_blocks_scheduling(
 ) -> None:
     asset = ready_post.ordered_assets()[0]
     if consent.get("minor"):
-        # The database refuses a minor's consent without a guardian: a minor counts as missing then.
-        show_person(asset, name="Ola (8)", consent=False)
+        # The database refuses a consent marked as a minor's without a guardian; one recorded for someone
+        # registered as a child without a guardian's name is what a minor without a guardian looks like.
+        show_person(asset, name="Ola (8)", category=AssetPerson.Category.CHILD)
     else:
         show_person(asset, name="Per", **consent)  # type: ignore[arg-type]
 
     assert gate_codes(ready_post) == {"consent"}
+
+
+def test_an_asset_nobody_reviewed_blocks_scheduling_until_an_editor_confirms_nobody_can_be_recognised(
+    ready_post: Post, world: World
+) -> None:
+    asset = ready_post.ordered_assets()[0]
+    AssetPerson.objects.filter(asset=asset).delete()
+    assert gate_codes(ready_post) == {"consent"}
+    with pytest.raises(ValidationError) as caught:
+        services.schedule_post(by=world.editor, post=ready_post)
+    assert caught.value.messages == [
+        "Nobody is registered as shown in “Bøker på bordet”: add the people shown, or have an editor "
+        "confirm on its page that it shows no identifiable people."
+    ]
+    asset_services.confirm_no_people(by=world.editor, asset=asset)
+    assert gate_codes(ready_post) == set()
 
 
 def test_a_child_with_a_guardians_consent_may_be_shown(ready_post: Post) -> None:

@@ -324,6 +324,11 @@ MATRIX: dict[str, list[Row]] = {
     "media/<int:pk>/retry/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     "media/<int:pk>/delete/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     "media/<int:pk>/people/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
+    # Confirming that nobody in it can be recognised is an editor's call (DESIGN.md §3).
+    "media/<int:pk>/no-people/": [
+        get(not_allowed(), kwargs=pk("unreviewed_asset")),
+        post(editors(obj=True), kwargs=pk("unreviewed_asset")),
+    ],
     "media/people/<int:pk>/remove/": [
         get(not_allowed(), kwargs=pk("person")),
         post(own_library(), kwargs=pk("person")),
@@ -336,9 +341,22 @@ MATRIX: dict[str, list[Row]] = {
         get(own_library(), kwargs=pk("consent")),
         post(own_library(), kwargs=pk("consent")),
     ],
+    # The files as production/release.py allows them (every consent state: tests/reliability/test_media_release.py).
     "media/<int:pk>/files/<str:which>": [
         get(everyone(obj=True), kwargs=lambda things: {"pk": things.asset.pk, "which": "rendition"}),
-        get(everyone(obj=True), kwargs=lambda things: {"pk": things.asset.pk, "which": "original"}),
+        get(
+            everyone(obj=True),
+            kwargs=lambda things: {"pk": things.asset.pk, "which": "rendition"},
+            query=lambda things: {"download": "1"},
+            note="the Instagram version taken away",
+        ),
+        # Originals are for editors and coordinators (DESIGN.md §2).
+        get(editors(obj=True), kwargs=lambda things: {"pk": things.asset.pk, "which": "original"}),
+        get(
+            own_library() | {"other_librarian": DENIED},
+            kwargs=lambda things: {"pk": things.unreviewed_asset.pk, "which": "rendition"},
+            note="not reviewed: seen only by those who sort it out",
+        ),
         post(not_allowed(), kwargs=lambda things: {"pk": things.asset.pk, "which": "original"}),
     ],
     "media/consents/<int:pk>/evidence": [
@@ -395,7 +413,9 @@ MATRIX: dict[str, list[Row]] = {
         post(not_allowed(), kwargs=pk("archive_item")),
     ],
     "archive/<int:pk>/download/<str:version>/": [
-        get(everyone(obj=True), kwargs=lambda things: {"pk": things.archive_item.pk, "version": "original"}),
+        get(everyone(obj=True), kwargs=lambda things: {"pk": things.archive_item.pk, "version": "instagram"}),
+        # Originals are for editors and coordinators (DESIGN.md §2).
+        get(editors(obj=True), kwargs=lambda things: {"pk": things.archive_item.pk, "version": "original"}),
         post(not_allowed(), kwargs=lambda things: {"pk": things.archive_item.pk, "version": "original"}),
     ],
     "archive/selection/": [
@@ -403,7 +423,8 @@ MATRIX: dict[str, list[Row]] = {
         post(not_allowed()),
     ],
     "archive/selection/download/": [
-        get(everyone(obj=True), query=lambda things: {"item": [things.archive_item.pk], "version": "original"}),
+        get(everyone(obj=True), query=lambda things: {"item": [things.archive_item.pk], "version": "instagram"}),
+        get(editors(obj=True), query=lambda things: {"item": [things.archive_item.pk], "version": "original"}),
         post(not_allowed()),
     ],
     "archive/reuse/": [
@@ -602,6 +623,13 @@ class Things:
     @cached_property
     def asset(self) -> Any:
         return make_asset(county=self.county, library=self.library, uploaded_by=self.librarian)
+
+    @cached_property
+    def unreviewed_asset(self) -> Any:
+        """Nobody registered as shown, and nobody confirmed that nobody can be recognised."""
+        return make_asset(
+            county=self.county, library=self.library, uploaded_by=self.librarian, no_people_confirmed=False
+        )
 
     @cached_property
     def person(self) -> Any:
