@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from production.asset_services import confirm_no_people
 from production.assets import Asset
 from production.models import Idea, IdeaAttachment
 from tests.conftest import World, client_for
@@ -167,9 +168,12 @@ def test_a_polyglot_photo_is_only_ever_served_as_a_photo(world: World, idea: Ide
     client = client_for(world.librarian)
     tus_upload(client, reverse("production:idea_upload_create", args=[idea.pk]), jpeg_with_html_inside(), "p.jpg")
     asset = Asset.objects.get()
+    # Originals go to editors, and only of an asset whose people are reviewed (production/release.py).
+    confirm_no_people(by=world.editor, asset=asset)
 
-    response = client.get(reverse("production:asset_file", args=[asset.pk, "original"]))
+    response = client_for(world.editor).get(reverse("production:asset_file", args=[asset.pk, "original"]))
 
+    assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
