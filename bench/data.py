@@ -17,7 +17,7 @@ County 1 thus grows with the scale, so a page whose query count grows
 between scales has an N+1 problem. The text is Norwegian (bench/text.py),
 so the archive's search works on what it will meet in production. Archive
 items get their copied fields and search documents from the real
-`publishing.archive.refresh_items`, not from a second way of writing them.
+`publishing.archive.filing.refresh_items`, not from a second way of writing them.
 
 Rows are bulk-inserted; asset rows point at a few shared small files (under
 the bench's own MEDIA_ROOT) rather than 100,000 files of their own. Each
@@ -52,10 +52,11 @@ from PIL import Image
 
 from bench import text
 from libraries.models import County, Invitation, Library, Membership, Role, User, hash_token
-from production.assets import Asset, AssetPerson, Consent
-from production.media import inspect_upload
 from production.models import (
+    Asset,
+    AssetPerson,
     Concept,
+    Consent,
     ContentType,
     Idea,
     IdeaComment,
@@ -63,7 +64,8 @@ from production.models import (
     RecordingDay,
     RunSheetSlot,
 )
-from publishing.archive import orientation_of, refresh_items
+from production.processing.media import inspect_upload
+from publishing.archive.filing import orientation_of, refresh_items
 from publishing.models import Approval, ArchiveItem, ArchiveReuse, Channel, Post, PostAsset, PostCollaborator
 
 # Bump when the generator changes: a database loaded by an older version is loaded again.
@@ -846,7 +848,7 @@ class _Generator:
             post.failure_reason = "Instagram refused the post: the image could not be fetched."
         return post
 
-    # --- The archive: one item per asset, its search fields written by publishing.archive ---
+    # --- The archive: one item per asset, its search fields written by publishing.archive.filing ---
 
     def archive(self) -> None:
         rng = self.rng

@@ -57,7 +57,7 @@ _CAUSES = {
     "plan, month": (
         "Cost grows with the posts shown (not with queries: the count is the same at every scale). Each post's "
         "card carries its own Move form for keyboard users; the cards now get their times and addresses from "
-        "Python (publishing.plan.PlanPost) instead of four date filters and two URL tags each, which took the "
+        "Python (publishing.posts.plan.PlanPost) instead of four date filters and two URL tags each, which took the "
         "card from about 0.32 to 0.19 ms. The filter form costs about 3 ms: Django renders each of its 48 "
         "<option>s through the widget templates. The concept gaps no longer pay the recurrence walk (about 5 ms at "
         "scale 5 before)."

@@ -41,7 +41,7 @@ from PIL import ExifTags, Image, ImageChops, ImageCms, ImageDraw, ImageFilter, I
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PHOTO_SIZE = (4000, 3000)  # 12 megapixels, 4:3 as phones and cameras take them
-RENDITION_WIDTH = 1440  # Instagram's widest; production.media.IG_IMAGE_MAX_WIDTH
+RENDITION_WIDTH = 1440  # Instagram's widest; production.processing.media.IG_IMAGE_MAX_WIDTH
 VARIANTS = ("pillow_draft", "media_functions", "process_asset")
 
 
@@ -96,7 +96,7 @@ def _pillow_draft(source: Path, workdir: Path) -> Callable[[], None]:
 
 
 def _media_functions(source: Path, workdir: Path) -> Callable[[], None]:
-    from production import media
+    from production.processing import media
 
     info = media.inspect_upload(source)  # done once at upload, not by the worker
 
@@ -112,8 +112,9 @@ def _process_asset(source: Path, workdir: Path) -> Callable[[], None]:
     from django.core.files import File
 
     from bench.work import work_world
-    from production import asset_services, media
-    from production.assets import Asset
+    from production.models import Asset
+    from production.processing import media
+    from production.services import media as asset_services
 
     world = work_world()
     with source.open("rb") as handle:
@@ -258,7 +259,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
 
 def _resize_fidelity(source: Path, workdir: Path) -> float:
     """The app's rendition path without the JPEG loss (quality 100) against a full-resolution Lanczos resize."""
-    from production import media
+    from production.processing import media
 
     media.make_image_rendition(source, workdir / "fidelity.jpg", aspect=None, quality=100)
     with Image.open(workdir / "fidelity.jpg") as made:

@@ -9,7 +9,7 @@ tick (`publishing.enqueue_due_posts`) to the worker, and times until every
 post is published, archived and its libraries e-mailed (publish_step
 "notified").
 
-The floor: `publishing.instagram.Client` making the same Graph calls for N
+The floor: `publishing.instagram.client.Client` making the same Graph calls for N
 posts from this process, one after another, against the same fake and the
 same signed rendition addresses: create the container, read its status
 (ready), read it again before publishing (the pipeline's never-twice check),
@@ -45,27 +45,28 @@ from bench import load
 from bench.environment import BASE_DIR
 from bench.ingest import make_photo
 from bench.work import IG_USER_ID, WorkWorld, reset
-from production import asset_services, media
-from production.assets import Asset
+from production.models import Asset
+from production.processing import media
+from production.services import media as asset_services
 from production.signed_urls import public_rendition_url
-from publishing.instagram import Client, GraphConfig
+from publishing.instagram.client import Client, GraphConfig
 from publishing.models import Approval, Post, PostAsset, PostCollaborator
 
 TOKEN = "bench-fake-token"  # noqa: S105 - the fake Graph API's own token, on loopback
 WARM_UP_POSTS = 3
-MAX_POSTS = 100  # publishing.services.enqueue_due_posts's limit per tick
+MAX_POSTS = 100  # publishing.posts.services.enqueue_due_posts's limit per tick
 TIMEOUT = 600.0
 
 
 @contextlib.contextmanager
 def fake_graph() -> Iterator[str]:
-    """The fake Graph API (`python -m publishing.fake_graph`) on a free port, without its quotas; yields its URL.
+    """The fake Graph API (`python -m fakegraph`) on a free port, without its quotas; yields its URL.
 
     (It answers with TCP_NODELAY: with Nagle's algorithm each call waited some
     40 ms for the client's delayed ACK, which hid what the pipeline costs.)
     """
     command = [
-        sys.executable, "-m", "publishing.fake_graph", "--port", "0", "--token", TOKEN,
+        sys.executable, "-m", "fakegraph", "--port", "0", "--token", TOKEN,
         "--publish-quota", "1000000", "--video-polls", "0",
     ]  # fmt: skip
     with tempfile.TemporaryFile(mode="w+") as stderr:

@@ -225,7 +225,7 @@ def _search(results: dict[str, Any]) -> list[str]:
         return [*lines, f"Not measured: {problem}.", ""]
     lines += [
         f"{search['archive_items']:,} archive items in one county (scale {search['scale']}). *Function*: "
-        "`publishing.archive_search.ArchiveSearch` in-process as the page runs it (facets with the number of "
+        "`publishing.archive.search.ArchiveSearch` in-process as the page runs it (facets with the number of "
         f"matches, then the first page of {search['per_page']} results), {search['searches_per_query']} calls per "
         "query, the queries in turn. *Page*: `/archive/?q=…` under gunicorn, one connection for "
         f"{search['page_duration_s']} s. *PostgreSQL*: the execution times PostgreSQL reports (EXPLAIN ANALYZE) "
@@ -325,7 +325,7 @@ def _publishing(results: dict[str, Any]) -> list[str]:
         "to one Celery worker (`--pool solo`), which publishes each post through publishing/publish.py against the "
         "fake Graph API (a process of its own, which downloads each rendition from gunicorn), files it in the "
         "archive and e-mails the libraries; timed until every post is done. *Bare client*: "
-        "`publishing.instagram.Client` making the same Graph calls one post after another from the measuring "
+        "`publishing.instagram.client.Client` making the same Graph calls one post after another from the measuring "
         "process, against the same fake and the same signed rendition addresses.",
         "",
         "| Run | Seconds | Posts/s | Graph calls per post |",
@@ -385,7 +385,7 @@ def _data(results: dict[str, Any]) -> list[str]:
         "bench/data.py at scale N: N counties of 26 libraries with 3·N staff each; county 1 (the one measured) "
         "with N times a busy county's five years: ideas with comments, recording days with run sheets, posts "
         "(published, and eight weeks planned), photos and videos with the people shown and their consent, and "
-        "one archive item per asset, its search fields written by `publishing.archive.refresh_items`. "
+        "one archive item per asset, its search fields written by `publishing.archive.filing.refresh_items`. "
         "Norwegian text throughout (bench/text.py).",
         "",
         "| Scale | Counties | Libraries | Users | Ideas | Recording days | Posts | Assets | Archive items |",

@@ -4,7 +4,7 @@
 measures each query of QUERIES:
 
 * in-process, the search itself as the archive page runs it
-  (`publishing.archive_search.ArchiveSearch.run`: the facets with the number
+  (`publishing.archive.search.ArchiveSearch.run`: the facets with the number
   of matches, then the first page of results, read): `--searches` calls per
   query, the queries taking turns so that a busy machine slows them alike;
   p50 and p99, the matches, the SQL queries and the database's own time for
@@ -56,7 +56,7 @@ def _page_answers(path: str) -> int:
 def _search_function() -> Any:
     """A callable running one search as the archive page does, or None when the module is not there yet."""
     try:
-        from publishing.archive_search import ArchiveFilters, ArchiveSearch
+        from publishing.archive.search import ArchiveFilters, ArchiveSearch
     except ImportError:
         return None
     from publishing.models import ArchiveItem
@@ -112,7 +112,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
     if status != 200 or run is None:
         note = (
             f"not measured: GET {probe} answers {status}"
-            + ("" if run is not None else " and publishing.archive_search is missing")
+            + ("" if run is not None else " and publishing.archive.search is missing")
             + " (the archive search is not built yet)"
         )
         print(f"   {note}", flush=True)

@@ -275,7 +275,7 @@ def run(port: int) -> int:
             supervisor.start(
                 "graph",
                 [
-                    sys.executable, "-m", "publishing.fake_graph",
+                    sys.executable, "-m", "fakegraph",
                     "--port", str(graph_port),
                     "--state-file", str(VAR / "fake_graph.json"),
                     # "Connect with Facebook" works against the fake with the app the web process uses.

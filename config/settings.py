@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "libraries",
     "production",
     "publishing",
+    "demo",
     # The deployment checks of config/checks.py.
     "config.apps.InnspillConfig",
 ]
@@ -291,7 +292,7 @@ UPLOAD_VIDEO_MAX_BYTES = envint("UPLOAD_VIDEO_MAX_BYTES", 1024 * 1024 * 1024)
 # Unfinished uploads untouched for this long are deleted (an hourly task).
 UPLOAD_ABANDONED_AFTER_HOURS = envint("UPLOAD_ABANDONED_AFTER_HOURS", 24)
 # A file whose processing kills the worker this many times (each death redelivers the task at once)
-# fails, with a message the editor sees, instead of looping for ever (production.asset_services).
+# fails, with a message the editor sees, instead of looping for ever (production.services.media).
 MEDIA_PROCESSING_MAX_CRASHES = envint("MEDIA_PROCESSING_MAX_CRASHES", 3)
 # What follows when someone leaves a library, registered by the apps above `libraries`
 # (which imports none of them): each is called with user_id and library_id after the commit.

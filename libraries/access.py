@@ -17,10 +17,13 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from libraries.models import County, Invitation, Library, LibraryQuerySet, Membership, MembershipQuerySet, Role
-from production.assets import Asset, AssetPerson, AssetQuerySet, Consent
 from production.models import (
+    Asset,
+    AssetPerson,
+    AssetQuerySet,
     Concept,
     ConceptQuerySet,
+    Consent,
     Idea,
     IdeaAttachment,
     IdeaQuerySet,
@@ -29,8 +32,16 @@ from production.models import (
     RecordingDayQuerySet,
     RunSheetSlot,
 )
-from publishing.engagement import InstagramComment, InstagramCommentQuerySet, Outcome
-from publishing.models import ArchiveItem, ArchiveItemQuerySet, Channel, Post, PostQuerySet
+from publishing.models import (
+    ArchiveItem,
+    ArchiveItemQuerySet,
+    Channel,
+    InstagramComment,
+    InstagramCommentQuerySet,
+    Outcome,
+    Post,
+    PostQuerySet,
+)
 
 if TYPE_CHECKING:
     from libraries.models import User

@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from production.assets import Asset, AssetPerson, Consent
 from production.models import (
+    Asset,
+    AssetPerson,
     CalendarFeed,
     Concept,
+    Consent,
     Idea,
     IdeaAttachment,
     IdeaComment,

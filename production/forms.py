@@ -12,9 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from libraries.models import Library, LibraryQuerySet, Membership, User
 from production import cadence
-from production.asset_services import clean_tags
-from production.assets import Aspect, Asset, AssetPerson
-from production.models import Audience, Concept, Idea, RecordingDay
+from production.models import Aspect, Asset, AssetPerson, Audience, Concept, Idea, RecordingDay
+from production.services.media import clean_tags
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS = 5

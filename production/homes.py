@@ -13,7 +13,7 @@ from libraries.access import CountyAccess, memberships_user_may_sign_up
 from libraries.models import County
 from production.forms import SignupForm
 from production.models import Concept, Idea, RecordingDay
-from publishing.plan import posted_concept_days
+from publishing.posts.plan import posted_concept_days
 
 LOOKAHEAD_DAYS = 28  # "the next four weeks"
 

@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.access import CountyAccess, can_change_asset
-from production.assets import CONSENT_IN_ORDER, Asset
+from production.models import CONSENT_IN_ORDER, Asset
 
 type Scope = Literal["view", "publishing", "reuse"]
 
@@ -74,7 +74,7 @@ def consent_reason(asset: Asset, *, scope: Scope, today: date | None = None) -> 
     """Why the consents of the people shown do not allow `scope`, in words; "" when they do.
 
     Reads the asset's people and their consents (prefetch them for a list:
-    `production.assets.people_with_consents`).
+    `production.models.people_with_consents`).
     """
     today = today or timezone.localdate()
     if scope == "view" and asset.consent_state(today=today) in CONSENT_IN_ORDER:

@@ -25,7 +25,7 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from production.assets import Asset
+from production.models import Asset
 
 SALT = "innspill.production.public-rendition"
 # Separator inside the token; with the base62 time stamp and the url-safe base64

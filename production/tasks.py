@@ -8,7 +8,9 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from production import asset_services, services, uploads
+from production import uploads
+from production.services import media as asset_services
+from production.services import planning as services
 
 logger = logging.getLogger(__name__)
 

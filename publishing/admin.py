@@ -1,12 +1,14 @@
 from django.contrib import admin
 
-from publishing.engagement import InsightSnapshot, InstagramComment, Outcome
 from publishing.models import (
     Approval,
     ArchiveItem,
     ArchiveReuse,
     Channel,
     ConceptRepost,
+    InsightSnapshot,
+    InstagramComment,
+    Outcome,
     Post,
     PostAsset,
     PostCollaborator,
@@ -86,7 +88,7 @@ class ArchiveItemAdmin(admin.ModelAdmin[ArchiveItem]):
     search_fields = ("title", "caption")
     raw_id_fields = ("asset", "post", "concept", "archived_by")
     filter_horizontal = ("libraries",)
-    # The copies are written by publishing.archive.refresh_items (the `refresh_archive` command rebuilds them).
+    # The copies are written by publishing.archive.filing.refresh_items (the `refresh_archive` command rebuilds them).
     readonly_fields = (
         "people_count",
         "reuse_blocked",

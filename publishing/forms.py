@@ -12,12 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from libraries.models import Library, LibraryQuerySet, User
-from production.assets import Asset
-from production.models import Concept, ContentType, Idea
-from publishing import captions
-from publishing.archive_downloads import VERSIONS
-from publishing.archive_search import CONSENT_ALL, CONSENT_BLOCKED, CONSENT_REUSABLE, ArchiveFilters
+from production.models import Asset, Concept, ContentType, Idea
+from publishing.archive.downloads import VERSIONS
+from publishing.archive.search import CONSENT_ALL, CONSENT_BLOCKED, CONSENT_REUSABLE, ArchiveFilters
 from publishing.models import ArchiveItem, Post, PostQuerySet
+from publishing.posts import captions
 
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -7,10 +7,9 @@ from typing import Any
 from django.utils import timezone
 
 from libraries.access import CountyAccess
-from publishing import channels
-from publishing.engagement import InstagramComment
-from publishing.engagement_services import humanised_duration
-from publishing.models import Post
+from publishing.followup.insights import humanised_duration
+from publishing.instagram import channels
+from publishing.models import InstagramComment, Post
 
 HOME_LIST_LENGTH = 8
 UNANSWERED_ON_HOME = 5

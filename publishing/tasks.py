@@ -7,7 +7,11 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from publishing import archive, channels, comments, engagement_services, publish, services
+from publishing.archive import filing as archive
+from publishing.followup import comments
+from publishing.followup import insights as engagement_services
+from publishing.instagram import channels
+from publishing.posts import publish, services
 
 
 @shared_task(name="publishing.enqueue_due_posts", acks_late=True, time_limit=120, soft_time_limit=100)

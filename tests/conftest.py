@@ -9,7 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.test import Client
 
 from libraries.models import County, Library, Role, User
-from tests.factories import CountyFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.libraries import CountyFactory, LibraryFactory, MembershipFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)

@@ -19,9 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
-from production import asset_services, media, metadata, release
-from production.asset_services import UploadTarget
-from production.assets import Asset, AssetPerson, Consent, ConsentState
+from production import release
 from production.forms import (
     AssetForm,
     AssetUploadForm,
@@ -31,8 +29,11 @@ from production.forms import (
     SubtitlesForm,
     WithdrawConsentForm,
 )
-from production.media import MediaInfo, MediaRejected
-from production.models import Idea
+from production.models import Asset, AssetPerson, Consent, ConsentState, Idea
+from production.processing import media, metadata
+from production.processing.media import MediaInfo, MediaRejected
+from production.services import media as asset_services
+from production.services.media import UploadTarget
 from production.views import error_text, is_htmx
 
 SECTION = "production/_asset_section.html"

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest
 from libraries.services import absolute_url
-from production import calendars, services
+from production import calendars
 from production.models import RunSheetSlot
+from production.services import planning as services
 
 # --- Calendars ---
 

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.models import Library, Role
-from production import services
 from production.forms import (
     CommentForm,
     ConceptForm,
@@ -29,6 +28,7 @@ from production.forms import (
     PlanIdeaForm,
 )
 from production.models import Concept, Idea, IdeaComment, RunSheetSlot
+from production.services import planning as services
 from production.views import county_staff, date_text, error_text, plannable_days
 from production.views.assets import asset_section_context
 

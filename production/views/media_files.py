@@ -43,7 +43,7 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.services import audit
 from production import release, signed_urls
-from production.assets import Asset, people_with_consents
+from production.models import Asset, people_with_consents
 
 ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles")
 CONTENT_TYPES = {

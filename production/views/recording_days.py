@@ -18,13 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.models import Library, Role, User
-from production import services
 from production.forms import (
     RecordingDayForm,
     SignupForm,
     SlotForm,
 )
 from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
+from production.services import planning as services
 from production.views import county_staff, error_text, is_htmx, safe_next_url, time_text
 from production.views.assets import asset_section_context
 

@@ -3,7 +3,7 @@
 Since production 0006 an asset with nobody registered is *not reviewed* (DESIGN.md §3) until an
 editor confirms that it shows no identifiable people; nothing is confirmed on the way up, so the
 archive's copy (`reuse_blocked`, what its search filters on) must say "blocked" for them at once,
-as `publishing.archive.refresh_items` would. Going back down leaves the copies alone:
+as `publishing.archive.filing.refresh_items` would. Going back down leaves the copies alone:
 `refresh_archive` rebuilds them from the rule then in force.
 """
 

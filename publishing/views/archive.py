@@ -23,11 +23,11 @@ from libraries.models import Role
 from libraries.services import audit
 from production import release
 from production.views.media_files import serve_file
-from publishing import archive, archive_downloads
-from publishing.archive_search import CONSENT_ALL, CONSENT_REUSABLE, ArchiveFilters, ArchiveSearch, Facets, FacetValue
-from publishing.engagement import InsightSnapshot
+from publishing.archive import downloads as archive_downloads
+from publishing.archive import filing as archive
+from publishing.archive.search import CONSENT_ALL, CONSENT_REUSABLE, ArchiveFilters, ArchiveSearch, Facets, FacetValue
 from publishing.forms import ArchiveFilterForm, ArchiveSelectionForm
-from publishing.models import ArchiveItem, Post
+from publishing.models import ArchiveItem, InsightSnapshot, Post
 
 # The filters the facet links set; a new search keeps them (hidden fields in the search form).
 FACET_PARAMETERS = ("content_type", "concept", "library", "media_kind", "orientation", "year", "consent")

@@ -22,9 +22,9 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest
 from libraries.http import error_text
 from libraries.services import absolute_url
-from publishing import channels, crypto
 from publishing.forms import AccountChoiceForm, TokenForm
-from publishing.instagram import GraphAPIError, InstagramAccount, oauth_dialog_url
+from publishing.instagram import channels, crypto
+from publishing.instagram.client import GraphAPIError, InstagramAccount, oauth_dialog_url
 from publishing.models import Post
 
 OAUTH_STATE_SESSION_KEY = "innspill_oauth_state"

@@ -28,10 +28,10 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Role
-from publishing import comments, engagement_services
-from publishing.engagement import InstagramComment, InstagramCommentQuerySet
-from publishing.instagram import SIGNATURE_HEADER, verify_webhook_signature
-from publishing.models import Post, PostQuerySet
+from publishing.followup import comments
+from publishing.followup import insights as engagement_services
+from publishing.instagram.client import SIGNATURE_HEADER, verify_webhook_signature
+from publishing.models import InstagramComment, InstagramCommentQuerySet, Post, PostQuerySet
 
 logger = logging.getLogger(__name__)
 

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.services import absolute_url
-from production import services as production_services
 from production.calendars import month_bounds, neighbour_months
 from production.models import Concept
-from publishing import channels, plan
+from production.services import planning as production_services
 from publishing.forms import PostFilterForm
+from publishing.instagram import channels
 from publishing.models import PostQuerySet
+from publishing.posts import plan
 from publishing.views import library_filter_choices, visible_statuses
 
 

@@ -22,11 +22,14 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.http import error_text, safe_next_url
 from libraries.models import AuditEntry, Role
-from production.assets import Asset, people_with_consents
-from production.models import Concept, Idea
-from publishing import archive, captions, channels, engagement_services, gates, outcomes, services
+from production.models import Asset, Concept, Idea, people_with_consents
+from publishing.archive import filing as archive
+from publishing.followup import insights as engagement_services
+from publishing.followup import outcomes
 from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
+from publishing.instagram import channels
 from publishing.models import Post
+from publishing.posts import captions, gates, services
 from publishing.views import collaborator_choices, library_filter_choices, post_staff, visible_statuses
 
 POSTS_PER_PAGE = 50

@@ -23,8 +23,8 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.http import error_text
 from libraries.models import Library, Role
-from publishing import charts, outcomes, reports
-from publishing.reports import Month, Report
+from publishing.followup import charts, outcomes, reports
+from publishing.followup.reports import Month, Report
 
 # --- Outcomes ---
 

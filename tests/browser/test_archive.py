@@ -10,10 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from libraries.models import County, Library, User
-from publishing import archive
+from publishing.archive import filing as archive
 from publishing.models import ArchiveReuse, Post
 from tests.browser.test_publishing import log_in
-from tests.publishing.factories import make_asset, make_post, show_person
+from tests.factories.publishing import make_asset, make_post, show_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

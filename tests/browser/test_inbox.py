@@ -11,14 +11,13 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from libraries.models import County, User
-from publishing import comments
-from publishing.engagement import InstagramComment
-from publishing.instagram import Client
-from publishing.models import Channel, Post
+from publishing.followup import comments
+from publishing.instagram.client import Client
+from publishing.models import Channel, InstagramComment, Post
 from tests.browser.test_publishing import log_in
+from tests.factories.followup import media_on_fake
+from tests.factories.publishing import make_post
 from tests.publishing.conftest import MediaServer, fake_graph, fake_graph_server, graph, media_server  # noqa: F401
-from tests.publishing.engagement_factories import media_on_fake
-from tests.publishing.factories import make_post
 from tests.publishing.fakegraph import FakeGraph
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from libraries.models import County, Library
 from publishing.models import Post
-from tests.publishing.factories import make_asset, show_person
+from tests.factories.publishing import make_asset, show_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,11 +18,10 @@ import pytest
 from celery.result import allow_join_result
 from playwright.sync_api import Page, expect
 
-from production.assets import Asset
-from production.models import Idea
+from production.models import Asset, Idea
 from tests.conftest import World
-from tests.factories import PASSWORD
-from tests.production.factories import IdeaFactory
+from tests.factories.libraries import PASSWORD
+from tests.factories.production import IdeaFactory
 from tests.production.mediafiles import html_renamed, jpeg_bytes, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from libraries import access
 from libraries.models import Library, Role
 from tests.conftest import World, client_for
-from tests.factories import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

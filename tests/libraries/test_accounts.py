@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from libraries.models import Role
 from tests.conftest import World, client_for, enable_mfa
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories.libraries import PASSWORD, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from libraries.models import AuditEntry, Invitation, Membership, Role, User
 from tests.conftest import World, client_for
-from tests.factories import PASSWORD
+from tests.factories.libraries import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_open_sign_up_is_closed(db) -> None:  # type: ignore[no-untyped-def]
 def test_invitation_list_is_paginated_and_queries_stay_constant(
     world: World, coordinator_client: Client, django_assert_max_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
-    from tests.factories import InvitationFactory
+    from tests.factories.libraries import InvitationFactory
 
     InvitationFactory.create_batch(3, library=world.library)
     # session, user, memberships (county access), MFA check, libraries for the form, count, page

@@ -15,10 +15,9 @@ from django.core.files.base import ContentFile
 from PIL import ExifTags, Image
 
 from libraries.models import User
-from production import asset_services
-from production.assets import Asset
-from production.media import inspect_upload
-from production.models import Idea, RecordingDay
+from production.models import Asset, Idea, RecordingDay
+from production.processing.media import inspect_upload
+from production.services import media as asset_services
 from tests.production.test_media import camera_exif, png_declaring, write_video
 
 __all__ = [

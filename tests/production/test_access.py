@@ -13,7 +13,7 @@ from django.utils import timezone
 from libraries import access
 from production.models import Idea, RecordingDay
 from tests.conftest import World, client_for
-from tests.production.factories import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
+from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,12 @@ from django.urls import reverse
 from PIL import Image
 
 from libraries.models import AuditEntry
-from production import asset_services, tasks
-from production.assets import Asset, AssetPerson, Consent
-from production.media import inspect_upload
-from production.models import Idea
+from production import tasks
+from production.models import Asset, AssetPerson, Consent, Idea
+from production.processing.media import inspect_upload
+from production.services import media as asset_services
 from tests.conftest import World
-from tests.production.factories import IdeaFactory, RecordingDayFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory
 from tests.production.mediafiles import (
     has_exif_or_gps,
     heic_bytes,

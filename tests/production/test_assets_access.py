@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from libraries import access
 from libraries.models import User
-from production.assets import Asset, AssetPerson, Consent
+from production.models import Asset, AssetPerson, Consent
 from tests.conftest import World, client_for
-from tests.production.factories import IdeaFactory, RecordingDayFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory
 from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db

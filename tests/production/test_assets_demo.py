@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from production.assets import Asset, AssetPerson, Consent, ConsentState
+from production.models import Asset, AssetPerson, Consent, ConsentState
 
 pytestmark = pytest.mark.django_db
 

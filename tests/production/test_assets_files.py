@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from production import asset_services, signed_urls
-from production.assets import Asset, AssetPerson, Consent
-from production.models import Idea
+from production import signed_urls
+from production.models import Asset, AssetPerson, Consent, Idea
+from production.services import media as asset_services
 from tests.conftest import World, client_for
-from tests.production.factories import IdeaFactory
+from tests.factories.production import IdeaFactory
 from tests.production.mediafiles import make_asset, video_bytes
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.utils import timezone
 from libraries.models import hash_token
 from production.models import CalendarFeed, Idea, RecordingDay
 from tests.conftest import World, client_for
-from tests.factories import LibraryFactory
-from tests.production.factories import IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
+from tests.factories.libraries import LibraryFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 OSLO = ZoneInfo("Europe/Oslo")

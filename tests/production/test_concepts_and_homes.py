@@ -10,8 +10,8 @@ from django.utils import timezone
 from production.homes import concept_gaps
 from production.models import Concept, ContentType, Idea, RecordingDay
 from tests.conftest import World
-from tests.factories import LibraryFactory, UserFactory
-from tests.production.factories import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
+from tests.factories.libraries import LibraryFactory, UserFactory
+from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 

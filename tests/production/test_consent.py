@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from production import asset_services, tasks
-from production.assets import Asset, AssetPerson, Consent, ConsentState
-from production.models import Idea
+from production import tasks
+from production.models import Asset, AssetPerson, Consent, ConsentState, Idea
+from production.services import media as asset_services
 from tests.conftest import World, client_for
-from tests.production.factories import IdeaFactory
+from tests.factories.production import IdeaFactory
 from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db

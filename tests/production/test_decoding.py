@@ -19,7 +19,7 @@ from typing import IO
 import pytest
 from PIL import Image
 
-from production import decoding, media
+from production.processing import decoding, media
 from tests.production.test_media import rejection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,7 +268,7 @@ LIMITED_CHILD = """
 import resource, sys
 from pathlib import Path
 
-from production import media
+from production.processing import media
 
 def virtual_memory():
     line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmSize:"))

@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from libraries.models import AuditEntry
-from production import services
 from production.models import Audience, ContentType, Idea, IdeaAttachment
+from production.services import planning as services
 from tests.conftest import World
-from tests.factories import LibraryFactory
-from tests.production.factories import ConceptFactory, IdeaFactory, RecordingDayFactory, SlotFactory
+from tests.factories.libraries import LibraryFactory
+from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ import pytest
 from django.utils.functional import Promise
 from PIL import ExifTags, Image, ImageCms
 
-from production.media import (
+from production.processing.media import (
     IG_IMAGE_MAX_BYTES,
     MediaInfo,
     MediaRejected,

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.conftest import World, client_for
-from tests.publishing.factories import make_asset
+from tests.factories.publishing import make_asset
 
 pytestmark = pytest.mark.django_db
 

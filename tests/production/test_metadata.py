@@ -26,12 +26,12 @@ from django.urls import reverse
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from libraries.models import AuditEntry, County
-from production import asset_services, metadata
-from production.assets import Asset
-from production.media import MediaFormat, inspect_upload, probe_video
-from production.models import Idea
+from production.models import Asset, Idea
+from production.processing import metadata
+from production.processing.media import MediaFormat, inspect_upload, probe_video
+from production.services import media as asset_services
 from tests.conftest import World, client_for
-from tests.production.factories import IdeaFactory
+from tests.factories.production import IdeaFactory
 from tests.production.mediafiles import jpeg_scan, make_asset
 from tests.production.test_uploads import upload_whole
 

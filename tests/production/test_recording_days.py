@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from libraries.models import AuditEntry, Role
-from production import services, tasks
+from production import tasks
 from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
+from production.services import planning as services
 from tests.conftest import World
-from tests.factories import LibraryFactory, MembershipFactory, UserFactory
-from tests.production.factories import IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
+from tests.factories.libraries import LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 

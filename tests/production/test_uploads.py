@@ -16,11 +16,10 @@ from django.urls import reverse
 
 from libraries.models import AuditEntry
 from production import tasks
-from production.assets import Asset
-from production.models import Idea
+from production.models import Asset, Idea
 from tests.conftest import World, client_for
-from tests.factories import LibraryFactory, MembershipFactory, UserFactory
-from tests.production.factories import IdeaFactory, RecordingDayFactory
+from tests.factories.libraries import LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory
 from tests.production.mediafiles import (
     has_location_or_camera,
     html_renamed,

@@ -16,7 +16,7 @@ import av
 import pytest
 from PIL import Image
 
-from publishing.instagram import Client
+from publishing.instagram.client import Client
 from tests.publishing.fakegraph import FakeGraph, FakeGraphProcess, run_fake_graph
 from tests.publishing.workers import broker, ready_to_compose, redis_server, workers  # noqa: F401 - fixtures
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from publishing.instagram import Client, GraphConfig
+from publishing.instagram.client import Client, GraphConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "innspill-test-app"
@@ -39,8 +39,8 @@ class FakeGraphProcess:
 
 @contextmanager
 def run_fake_graph(*args: str, state_file: Path | None = None) -> Iterator[FakeGraphProcess]:
-    """`python -m publishing.fake_graph` on a free port; stopped (SIGTERM, then SIGKILL) afterwards."""
-    command = [sys.executable, "-m", "publishing.fake_graph", "--port", "0", "--app-id", APP_ID]
+    """`python -m fakegraph` on a free port; stopped (SIGTERM, then SIGKILL) afterwards."""
+    command = [sys.executable, "-m", "fakegraph", "--port", "0", "--app-id", APP_ID]
     command += ["--app-secret", APP_SECRET, "--token", TOKEN, *args]
     if state_file is not None:
         command += ["--state-file", str(state_file)]

@@ -13,7 +13,7 @@ from libraries import access
 from libraries.models import Role, User
 from publishing.models import Post
 from tests.conftest import World, client_for
-from tests.publishing.factories import ChannelFactory, make_post
+from tests.factories.publishing import ChannelFactory, make_post
 
 pytestmark = pytest.mark.django_db
 

@@ -18,14 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from production.assets import Asset, Consent
-from production.models import Concept, ContentType
-from publishing import archive, archive_downloads, services
+from production.models import Asset, Concept, Consent, ContentType
+from publishing.archive import downloads as archive_downloads
+from publishing.archive import filing as archive
 from publishing.models import ArchiveItem, ArchiveReuse, ConceptRepost, Post
+from publishing.posts import services
 from publishing.tasks import draft_concept_reposts
 from tests.conftest import World
-from tests.production.factories import ConceptFactory
-from tests.publishing.archive_factories import (
+from tests.factories.archive import (
     CONSENT_EXPIRED,
     CONSENT_MISSING,
     CONSENT_NO_REUSE,
@@ -33,7 +33,8 @@ from tests.publishing.archive_factories import (
     archived_item,
     give_consent,
 )
-from tests.publishing.factories import ChannelFactory, make_asset, second_editor
+from tests.factories.production import ConceptFactory
+from tests.factories.publishing import ChannelFactory, make_asset, second_editor
 
 pytestmark = pytest.mark.django_db
 

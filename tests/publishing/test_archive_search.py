@@ -11,19 +11,18 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from production.assets import Asset
-from production.models import ContentType
-from publishing.archive_search import ArchiveFilters, ArchiveSearch
+from production.models import Asset, ContentType
+from publishing.archive.search import ArchiveFilters, ArchiveSearch
 from publishing.models import ArchiveItem
 from tests.conftest import World
-from tests.production.factories import ConceptFactory
-from tests.publishing.archive_factories import (
+from tests.factories.archive import (
     CONSENT_EXPIRED,
     CONSENT_MISSING,
     CONSENT_NO_REUSE,
     CONSENT_WITHDRAWN,
     archived_item,
 )
+from tests.factories.production import ConceptFactory
 
 pytestmark = pytest.mark.django_db
 

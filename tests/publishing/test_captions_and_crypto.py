@@ -8,11 +8,12 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 
-from publishing import captions, crypto
-from publishing.channels import reencrypt_tokens
+from publishing.instagram import crypto
+from publishing.instagram.channels import reencrypt_tokens
 from publishing.models import Channel
+from publishing.posts import captions
 from tests.conftest import World
-from tests.publishing.factories import ChannelFactory
+from tests.factories.publishing import ChannelFactory
 
 
 def test_caption_counts_code_points_hashtags_and_mentions() -> None:

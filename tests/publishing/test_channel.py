@@ -12,10 +12,10 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from publishing import channels
+from publishing.instagram import channels
 from publishing.models import Channel
 from tests.conftest import World
-from tests.publishing.factories import ChannelFactory
+from tests.factories.publishing import ChannelFactory
 from tests.publishing.fakegraph import APP_ID, APP_SECRET, IG_USER_ID, IG_USERNAME, TOKEN, FakeGraph
 
 

@@ -10,14 +10,15 @@ from django.test import Client as DjangoClient
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from publishing import comments, engagement_services, tasks
-from publishing.engagement import InstagramComment
-from publishing.instagram import Client
-from publishing.models import Channel, Post
+from publishing import tasks
+from publishing.followup import comments
+from publishing.followup import insights as engagement_services
+from publishing.instagram.client import Client
+from publishing.models import Channel, InstagramComment, Post
 from tests.conftest import World, client_for
+from tests.factories.followup import comment_on, media_on_fake, published_post
+from tests.factories.publishing import ChannelFactory
 from tests.publishing.conftest import MediaServer
-from tests.publishing.engagement_factories import comment_on, media_on_fake, published_post
-from tests.publishing.factories import ChannelFactory
 from tests.publishing.fakegraph import IG_USERNAME, TOKEN, FakeGraph
 
 Status = InstagramComment.Status
@@ -108,7 +109,7 @@ def test_the_pull_reads_only_recent_posts_and_leaves_a_throttled_account_for_lat
     fake_graph.add_comments(second.media_id)
     fake_graph.fault("comments", "error", code=80002, message="There have been too many calls.")
 
-    with caplog.at_level(logging.WARNING, logger="publishing.comments"):
+    with caplog.at_level(logging.WARNING, logger="publishing.followup.comments"):
         assert comments.pull_comments() == 0
 
     assert f"Channel {channel.pk} is throttled" in caplog.text

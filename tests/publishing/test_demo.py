@@ -37,8 +37,7 @@ def test_demo_channel_is_connected_to_the_fake_and_posts_cover_the_review_states
 
 def follow_up_counts() -> dict[str, int]:
     from libraries.models import AuditEntry
-    from publishing.engagement import AccountSnapshot, InsightSnapshot, InstagramComment, Outcome
-    from publishing.models import ArchiveReuse
+    from publishing.models import AccountSnapshot, ArchiveReuse, InsightSnapshot, InstagramComment, Outcome
 
     models = (InsightSnapshot, AccountSnapshot, InstagramComment, Outcome, ArchiveReuse, AuditEntry)
     return {m.__name__: m.objects.count() for m in models}
@@ -53,9 +52,8 @@ def test_demo_has_months_of_follow_up_for_the_archive_the_inbox_and_the_report(
     from django.utils import timezone
 
     from libraries.models import County
-    from publishing import reports
-    from publishing.engagement import AccountSnapshot, InsightSnapshot, InstagramComment
-    from publishing.models import ArchiveReuse
+    from publishing.followup import reports
+    from publishing.models import AccountSnapshot, ArchiveReuse, InsightSnapshot, InstagramComment
 
     # What the demo would do after its commit runs too: it must not e-mail anyone.
     with django_capture_on_commit_callbacks(execute=True):

@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 
 from libraries.models import User
-from publishing import comments, engagement_services
-from publishing.engagement import InstagramComment
-from publishing.instagram import Client
-from publishing.models import Post
+from publishing.followup import comments
+from publishing.followup import insights as engagement_services
+from publishing.instagram.client import Client
+from publishing.models import InstagramComment, Post
 from tests.publishing.conftest import MediaServer
 from tests.publishing.fakegraph import IG_USER_ID, FakeGraph, wait_until
 

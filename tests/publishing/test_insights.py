@@ -9,14 +9,14 @@ import pytest
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from publishing import engagement_services, tasks
-from publishing.engagement import AccountSnapshot, InsightSnapshot
-from publishing.instagram import Client, media_insight_metrics
-from publishing.models import Channel, Post
+from publishing import tasks
+from publishing.followup import insights as engagement_services
+from publishing.instagram.client import Client, media_insight_metrics
+from publishing.models import AccountSnapshot, Channel, InsightSnapshot, Post
 from tests.conftest import World
+from tests.factories.followup import comment_on, media_on_fake, published_post
+from tests.factories.publishing import ChannelFactory
 from tests.publishing.conftest import MediaServer
-from tests.publishing.engagement_factories import comment_on, media_on_fake, published_post
-from tests.publishing.factories import ChannelFactory
 from tests.publishing.fakegraph import TOKEN, FakeGraph
 
 METRICS = ["reach", "likes", "comments", "saved", "shares", "total_interactions", "views"]
@@ -190,7 +190,7 @@ def test_a_media_deleted_on_instagram_ends_the_readings_with_a_log_line(
     post = published_post(world, channel, media_id=media_id)
     fake_graph.delete(media_id)
 
-    with caplog.at_level(logging.INFO, logger="publishing.engagement_services"):
+    with caplog.at_level(logging.INFO, logger="publishing.followup.insights"):
         engagement_services.read_due_insights()
 
     post.refresh_from_db()

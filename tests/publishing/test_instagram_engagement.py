@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publishing.instagram import Client, GraphAPIError
+from publishing.instagram.client import Client, GraphAPIError
 from tests.publishing.conftest import MediaServer
 from tests.publishing.fakegraph import IG_USER_ID, IG_USERNAME, FakeGraph
 

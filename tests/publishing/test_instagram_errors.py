@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from publishing.instagram import (
+from publishing.instagram.client import (
     Client,
     ErrorKind,
     GraphAPIError,

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from publishing.instagram import Client, GraphAPIError, GraphConfig, oauth_dialog_url
+from publishing.instagram.client import Client, GraphAPIError, GraphConfig, oauth_dialog_url
 from tests.publishing.fakegraph import APP_ID, APP_SECRET, IG_USER_ID, IG_USERNAME, FakeGraph
 
 REDIRECT_URI = "http://testserver/publishing/channel/callback/"

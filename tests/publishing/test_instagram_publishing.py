@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from publishing.instagram import Client, ContainerStatusCode, ErrorKind, GraphAPIError
+from publishing.instagram.client import Client, ContainerStatusCode, ErrorKind, GraphAPIError
 from tests.publishing.conftest import MediaServer
 from tests.publishing.fakegraph import IG_USER_ID, IG_USERNAME, FakeGraph, run_fake_graph
 

@@ -14,12 +14,11 @@ from django.utils import timezone
 
 from libraries import access
 from libraries.models import AuditEntry, Library, Role, User
-from publishing.engagement import Outcome
-from publishing.models import Post
+from publishing.models import Outcome, Post
 from tests.conftest import World, client_for
-from tests.factories import LibraryFactory, MembershipFactory, UserFactory
-from tests.publishing.factories import make_post
-from tests.publishing.report_factories import outcome, published_post
+from tests.factories.libraries import LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.publishing import make_post
+from tests.factories.reports import outcome, published_post
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from libraries.models import AuditEntry
 from production.models import ContentType
-from production.services import create_calendar_feed
-from publishing import plan
+from production.services.planning import create_calendar_feed
 from publishing.models import Post
+from publishing.posts import plan
 from tests.conftest import World, client_for
-from tests.factories import LibraryFactory
-from tests.production.factories import ConceptFactory
-from tests.publishing.factories import ChannelFactory, make_asset, make_post, show_person
+from tests.factories.libraries import LibraryFactory
+from tests.factories.production import ConceptFactory
+from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
 
 OSLO = ZoneInfo("Europe/Oslo")
 

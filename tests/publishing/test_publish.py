@@ -19,12 +19,13 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from production.assets import Asset
-from publishing import publish, services, tasks
+from production.models import Asset
+from publishing import tasks
 from publishing.models import ArchiveItem, Channel, Post, PostCollaborator
+from publishing.posts import publish, services
 from tests.conftest import World, client_for
-from tests.factories import LibraryFactory
-from tests.publishing.factories import ChannelFactory, make_asset, make_post, show_person
+from tests.factories.libraries import LibraryFactory
+from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
 from tests.publishing.fakegraph import IG_USER_ID, TOKEN, FakeGraph
 
 pytestmark = pytest.mark.django_db(transaction=True)

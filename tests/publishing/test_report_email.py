@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 
 from libraries.models import AuditEntry, Library
-from publishing import reports
-from publishing.engagement import Outcome
-from publishing.reports import Month
+from publishing.followup import reports
+from publishing.followup.reports import Month
+from publishing.models import Outcome
 from tests.conftest import World
-from tests.factories import LibraryFactory
-from tests.publishing.factories import ChannelFactory
-from tests.publishing.report_factories import followers, oslo, outcome, published_post, reading
+from tests.factories.libraries import LibraryFactory
+from tests.factories.publishing import ChannelFactory
+from tests.factories.reports import followers, oslo, outcome, published_post, reading
 
 pytestmark = pytest.mark.django_db
 

@@ -14,15 +14,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from libraries.models import Library
-from publishing import reports, services
-from publishing.engagement import InsightSnapshot, Outcome
-from publishing.models import ArchiveItem, Post
-from publishing.reports import Month, Total
+from publishing.followup import reports
+from publishing.followup.reports import Month, Total
+from publishing.models import ArchiveItem, InsightSnapshot, Outcome, Post
+from publishing.posts import services
 from tests.conftest import World
-from tests.factories import LibraryFactory
-from tests.production.factories import IdeaFactory
-from tests.publishing.factories import ChannelFactory, make_asset
-from tests.publishing.report_factories import (
+from tests.factories.libraries import LibraryFactory
+from tests.factories.production import IdeaFactory
+from tests.factories.publishing import ChannelFactory, make_asset
+from tests.factories.reports import (
     archive_item,
     comment,
     followers,

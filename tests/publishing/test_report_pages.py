@@ -13,14 +13,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from publishing.engagement import InsightSnapshot, Outcome
-from publishing.models import Post
-from publishing.reports import Month
+from publishing.followup.reports import Month
+from publishing.models import InsightSnapshot, Outcome, Post
 from publishing.views.reports import csv_cell
 from tests.conftest import World
-from tests.factories import LibraryFactory
-from tests.publishing.factories import ChannelFactory
-from tests.publishing.report_factories import (
+from tests.factories.libraries import LibraryFactory
+from tests.factories.publishing import ChannelFactory
+from tests.factories.reports import (
     archive_item,
     comment,
     followers,
@@ -197,7 +196,7 @@ def test_the_report_page_reads_a_constant_number_of_queries(world: World, coordi
         outcome(post, library=world.library, kind=Outcome.Kind.LOANS, on=date(2026, 3, day), quantity=day, note="Lån")
     many = count()
     # The user (the session is in Redis), their memberships (the county), the two-factor check, the
-    # report's 12 (named in publishing.reports.build_report) and the libraries to choose from.
+    # report's 12 (named in publishing.followup.reports.build_report) and the libraries to choose from.
     assert few == many == 16
 
 

@@ -12,16 +12,16 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry, Library
-from production import asset_services
-from production.assets import Asset, AssetPerson
-from production.models import ContentType, Idea
-from publishing import channels, services
-from publishing.gates import failing_gates
+from production.models import Asset, AssetPerson, ContentType, Idea
+from production.services import media as asset_services
+from publishing.instagram import channels
 from publishing.models import Approval, Channel, Post
+from publishing.posts import services
+from publishing.posts.gates import failing_gates
 from tests.conftest import World, client_for
-from tests.factories import LibraryFactory
-from tests.production.factories import IdeaFactory, RecordingDayFactory, SlotFactory
-from tests.publishing.factories import ChannelFactory, make_asset, make_post, second_editor, show_person
+from tests.factories.libraries import LibraryFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory, SlotFactory
+from tests.factories.publishing import ChannelFactory, make_asset, make_post, second_editor, show_person
 
 
 def tomorrow() -> timezone.datetime:
@@ -511,7 +511,7 @@ def test_withdrawing_consent_in_the_media_pages_pulls_the_scheduled_post_back(
     ready_post: Post, world: World, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     """The whole cascade (DESIGN.md §5): the consent service, not publishing, is where it starts."""
-    from production import asset_services
+    from production.services import media as asset_services
 
     Post.objects.filter(pk=ready_post.pk).update(status=Post.Status.SCHEDULED)
     consent = ready_post.ordered_assets()[0].people.get().consents.get()

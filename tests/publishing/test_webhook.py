@@ -10,14 +10,13 @@ import pytest
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from publishing import comments
-from publishing.engagement import InstagramComment
-from publishing.instagram import Client, webhook_signature
-from publishing.models import Channel, Post
+from publishing.followup import comments
+from publishing.instagram.client import Client, webhook_signature
+from publishing.models import Channel, InstagramComment, Post
 from tests.conftest import World
+from tests.factories.followup import media_on_fake, published_post
+from tests.factories.publishing import ChannelFactory
 from tests.publishing.conftest import MediaServer
-from tests.publishing.engagement_factories import media_on_fake, published_post
-from tests.publishing.factories import ChannelFactory
 from tests.publishing.fakegraph import APP_ID, APP_SECRET, IG_USER_ID, IG_USERNAME, FakeGraph
 from tests.test_settings import PRODUCTION, manage
 

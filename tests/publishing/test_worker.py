@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from publishing import services
 from publishing.models import ArchiveItem, Post
+from publishing.posts import services
 from tests.conftest import World
 from tests.publishing.fakegraph import FakeGraph, wait_until
 from tests.publishing.workers import (

@@ -35,7 +35,7 @@ from config.celery import QUEUES
 from libraries.models import AuditEntry, OutboxMessage
 from publishing.models import Post
 from tests.conftest import World, client_for
-from tests.publishing.factories import ChannelFactory, make_asset, second_editor, show_person
+from tests.factories.publishing import ChannelFactory, make_asset, second_editor, show_person
 from tests.publishing.fakegraph import FakeGraph, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -272,7 +272,7 @@ def schedule_posts(count: int, *, spread: timedelta) -> list[int]:
     from django.utils import timezone
 
     from libraries.models import User
-    from production.assets import Asset, people_with_consents
+    from production.models import Asset, people_with_consents
     from publishing.models import Approval, Channel, Post, PostAsset
 
     channel = Channel.objects.get(county__slug="rogaland")
@@ -351,9 +351,8 @@ def pages_to_load() -> list[str]:
     from django.urls import reverse
 
     from libraries.models import User
-    from production import services as production_services
-    from production.assets import Asset
-    from production.models import Idea, RecordingDay
+    from production.models import Asset, Idea, RecordingDay
+    from production.services import planning as production_services
     from publishing.models import Post
 
     coordinator = User.objects.get(email=COORDINATOR)

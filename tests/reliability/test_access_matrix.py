@@ -45,17 +45,16 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from libraries.models import County, Invitation, Library, Membership, Role, User, hash_token
-from production import services as production_services
 from production.models import IdeaAttachment, RecordingDay
+from production.services import planning as production_services
 from production.signed_urls import public_rendition_url
 from production.uploads import PendingUpload
-from publishing import archive
-from publishing.engagement import InstagramComment, Outcome
-from publishing.models import ArchiveItem, Post
+from publishing.archive import filing as archive
+from publishing.models import ArchiveItem, InstagramComment, Outcome, Post
 from tests.conftest import World, client_for, enable_mfa
-from tests.factories import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
-from tests.production.factories import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
-from tests.publishing.factories import ChannelFactory, make_asset, make_post, show_person
+from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
+from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
 
 pytestmark = pytest.mark.django_db
 

@@ -27,15 +27,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from libraries.models import AuditEntry, OutboxMessage
-from production import asset_services, media
-from production.assets import Asset
-from production.models import Idea
-from publishing import services
+from production.models import Asset, Idea
+from production.processing import media
+from production.services import media as asset_services
 from publishing.models import Channel, Post
+from publishing.posts import services
 from tests.conftest import World, client_for
-from tests.production.factories import IdeaFactory
+from tests.factories.production import IdeaFactory
+from tests.factories.publishing import make_post
 from tests.production.test_decoding import write_large_png
-from tests.publishing.factories import make_post
 from tests.publishing.fakegraph import FakeGraph, wait_until
 from tests.publishing.workers import (
     RedisServer,

@@ -24,15 +24,14 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from production.asset_services import confirm_no_people
-from production.assets import Asset
-from production.models import Idea, IdeaAttachment
+from production.models import Asset, Idea, IdeaAttachment
+from production.services.media import confirm_no_people
 from tests.conftest import World, client_for
-from tests.production.factories import IdeaFactory
+from tests.factories.production import IdeaFactory
+from tests.factories.publishing import make_asset, show_person
 from tests.production.mediafiles import html_renamed, jpeg_bytes, jpeg_scan, png_bomb, truncated_jpeg
 from tests.production.test_media import png_declaring
 from tests.production.test_metadata import HOSTILE_EXIF, exif_jpeg
-from tests.publishing.factories import make_asset, show_person
 
 TUS = {"Tus-Resumable": "1.0.0"}
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'

@@ -268,7 +268,7 @@ def test_a_line_break_typed_into_a_title_cannot_break_an_e_mail_subject(
     world: World, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     """The e-mail that names the title must still go out, with the title on one line (never a second header)."""
-    from tests.production.factories import IdeaFactory
+    from tests.factories.production import IdeaFactory
 
     # A crafted request (or the admin, or an import) stores a title with a line break in it.
     idea = IdeaFactory(library=world.library, submitted_by=world.librarian, title="Lesesirkel\r\nBcc: evil@example.org")

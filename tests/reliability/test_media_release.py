@@ -33,12 +33,12 @@ from django.utils import timezone
 from libraries.access import county_accesses
 from libraries.models import AuditEntry, User
 from production import release
-from production.assets import Asset, AssetPerson
+from production.models import Asset, AssetPerson
 from production.signed_urls import public_rendition_url
-from publishing import archive
+from publishing.archive import filing as archive
 from publishing.models import ArchiveItem
 from tests.conftest import World, client_for
-from tests.publishing.factories import jpeg, make_asset, show_person
+from tests.factories.publishing import jpeg, make_asset, show_person
 from tests.reliability.test_access_matrix import MATRIX, ROLES, home_things, url_for
 
 pytestmark = pytest.mark.django_db

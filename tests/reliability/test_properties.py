@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from production import cadence
-from publishing import captions
+from publishing.posts import captions
 
 OSLO = ZoneInfo("Europe/Oslo")
 # Enough examples to find the corners, no deadline (the machine is shared), and no example database in the tree.

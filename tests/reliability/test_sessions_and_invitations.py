@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from libraries.models import AuditEntry, Invitation, Membership, Role, User, hash_token
 from tests.conftest import World, enable_mfa
-from tests.factories import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
+from tests.factories.libraries import PASSWORD, InvitationFactory, MembershipFactory, UserFactory
 
 
 def session_key(client: Client) -> str | None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from production import metadata
-from production.assets import Asset
-from production.media import MediaRejected
+from production.models import Asset
+from production.processing import metadata
+from production.processing.media import MediaRejected
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from publishing import services
+from publishing.posts import services
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from publishing import channels
+from publishing.instagram import channels
 
 
 class Command(BaseCommand):

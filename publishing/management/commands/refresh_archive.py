@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from publishing import archive
+from publishing.archive import filing as archive
 from publishing.models import ArchiveItem, ArchiveWord
 
 

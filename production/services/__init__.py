@@ -1,0 +1,1 @@
+"""Production's workflows: planning (concepts, ideas, recording days) and media (uploads, people, consent)."""

@@ -1,0 +1,830 @@
+"""Workflows for media: adding uploads, making renditions, crops, subtitles, the people shown and their consent.
+
+Split from services.py (planning) because media is its own concept, as the
+models are (production/assets.py). Every status change goes through one
+function here: it checks the transition, writes the audit entry and enqueues
+tasks or mail only after the transaction commits. Views and tasks call these;
+nothing else writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, ProtectedError
+from django.db.models.fields.files import FieldFile
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from libraries.models import County, User
+from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
+from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, RecordingDay, people_with_consents
+from production.processing import media, metadata
+from production.processing.media import MediaInfo, MediaRejected
+
+logger = logging.getLogger(__name__)
+
+type UploadTarget = Idea | RecordingDay
+
+# The stored file's extension comes from what the bytes are, never from the name it was uploaded with.
+ORIGINAL_EXTENSIONS: dict[str, str] = {"jpeg": "jpg", "png": "png", "heif": "heic", "mp4": "mp4", "mov": "mov"}
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+MAX_TAGS = 20
+
+
+def rejection_error(error: MediaRejected) -> ValidationError:
+    """A refusal from production.processing.media as a form error (in the language active now)."""
+    return ValidationError(str(error), code=error.code)
+
+
+# --- Storing files ---
+
+
+class _LocalFile(File):  # type: ignore[type-arg]  # File is generic over str/bytes in the stubs
+    """A finished upload on local disk. FileSystemStorage moves it into place instead of copying
+    (it asks for `temporary_file_path`); any other storage streams it in chunks."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path.open("rb"), name=path.name)
+        self._path = path
+
+    def temporary_file_path(self) -> str:
+        return str(self._path)
+
+
+def _stored_name(field_file: FieldFile) -> str:
+    if not field_file.name:
+        raise FileNotFoundError("No file is stored in this field.")
+    return field_file.name
+
+
+def _replace_file(field_file: FieldFile, filename: str, content: File) -> None:  # type: ignore[type-arg]
+    """Store `content` under the asset's folder as `filename`, replacing what was there.
+
+    The names are fixed (thumbnail.webp, rendition.jpg, …), so running the
+    worker again overwrites instead of piling up copies.
+    """
+    name = field_file.field.generate_filename(field_file.instance, filename)
+    field_file.storage.delete(name)
+    field_file.save(filename, content, save=False)
+
+
+def _delete_files_on_commit(names: Iterable[str | None], storage: Any) -> None:
+    to_delete = sorted({name for name in names if name})
+
+    def delete() -> None:
+        for name in to_delete:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("Could not delete the stored file %s", name)
+
+    transaction.on_commit(delete)
+
+
+@contextmanager
+def _readable_path(field_file: FieldFile) -> Iterator[Path]:
+    """The stored file as a local path: the file itself on disk, or a temporary download (S3)."""
+    name = _stored_name(field_file)
+    try:
+        local = field_file.storage.path(name)
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        yield Path(local)
+        return
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as copy:
+        with field_file.storage.open(name, "rb") as stored:
+            shutil.copyfileobj(stored, copy, 1024 * 1024)
+        copy.flush()
+        yield Path(copy.name)
+
+
+# --- Adding uploads ---
+
+
+def add_asset(
+    *,
+    by: User,
+    target: UploadTarget,
+    source: Path | File,  # type: ignore[type-arg]
+    original_name: str,
+    info: MediaInfo,
+    enqueue: bool = True,
+) -> Asset:
+    """A checked upload becomes an asset of an idea or a recording day, and the worker makes its renditions.
+
+    `source` is the checked file: a path (the finished resumable upload,
+    moved into storage on disk) or a Django file (the plain form). The
+    original is stored as uploaded, less its location and personal metadata
+    unless the county keeps them (production/metadata/; `MediaRejected`
+    for a file whose metadata cannot be read). Nothing is left behind when
+    this fails. `enqueue=False` leaves processing to the caller (the demo does it at once).
+    """
+    if isinstance(target, Idea):
+        county, library = target.library.county, target.library
+    else:
+        county, library = target.county, target.host_library
+    original = metadata.prepare_original(source, info=info, keep=county.keep_original_metadata)
+    info = original.info
+    asset = Asset(
+        county=county,
+        library=library,
+        idea=target if isinstance(target, Idea) else None,
+        recording_day=target if isinstance(target, RecordingDay) else None,
+        uploaded_by=by,
+        original_name=os.path.basename(original_name.replace("\\", "/"))[:255] or "upload",
+        kind=info.kind,
+        mime_type=info.mime_type,
+        file_size=info.file_size,
+        width=info.display_width,
+        height=info.display_height,
+        duration=info.duration,
+        info=info.as_json(),
+        status=Asset.Status.PROCESSING,
+    )
+    content = _LocalFile(original.source) if isinstance(original.source, Path) else original.source
+    try:
+        asset.original.save(f"original.{ORIGINAL_EXTENSIONS[info.format]}", content, save=False)
+    finally:
+        content.close()
+        original.discard()
+    try:
+        with transaction.atomic():
+            asset.save()
+            audit(
+                county=county,
+                actor=by,
+                action="asset.uploaded",
+                obj=asset,
+                summary=f"{asset.original_name} → {target}",
+                kind=asset.kind,
+                target=f"{target._meta.model_name}:{target.pk}",
+            )
+            if enqueue:
+                _enqueue_processing(asset.pk)
+    except BaseException:
+        asset.original.storage.delete(_stored_name(asset.original))
+        raise
+    return asset
+
+
+def _enqueue_processing(asset_id: int) -> None:
+    from production import tasks
+
+    # The worker writes its failure reasons in the language of whoever started it.
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(lambda: tasks.process_asset.delay(asset_id, language))
+
+
+# --- Renditions (the worker) ---
+
+
+@dataclass
+class _Made:
+    crop: str
+    files: dict[str, tuple[str, Path]] = field(default_factory=dict)  # field name → (stored name, local file)
+    details: dict[str, Any] = field(default_factory=dict)
+    check: dict[str, Any] = field(default_factory=dict)
+
+
+def _instagram_check(asset: Asset) -> dict[str, Any]:
+    """The Instagram check as stored: {verdict, reasons} for the main use (feed photo, reel), plus a video's
+    carousel check. The reasons are in the worker's language; pages recompute them in the reader's."""
+    info = MediaInfo.from_json(asset.info)
+    if asset.is_image:
+        check = media.instagram_check_image(info, cast(media.Aspect, asset.aspect) if asset.aspect else None)
+        return {"use": "feed", "verdict": check.verdict, "reasons": check.reasons}
+    reel = media.instagram_check_video(info, "reel")
+    carousel = media.instagram_check_video(info, "carousel")
+    return {
+        "use": "reel",
+        "verdict": reel.verdict,
+        "reasons": reel.reasons,
+        "carousel": {"verdict": carousel.verdict, "reasons": carousel.reasons},
+    }
+
+
+def _make_renditions(asset: Asset, workdir: Path) -> _Made:
+    """Make what the asset is missing (or what is out of date) in `workdir`; MediaRejected when it cannot."""
+    made = _Made(crop=asset.crop_key)
+    done = asset.renditions or {}
+    with _readable_path(asset.original) as source:
+        if asset.is_video:
+            if not asset.poster or "poster" not in done:
+                poster = workdir / "poster.jpg"
+                made.details["poster"] = asdict(media.make_poster_frame(source, poster))
+                made.files["poster"] = ("poster.jpg", poster)
+                thumbnail = workdir / "thumbnail.webp"
+                made.details["thumbnail"] = asdict(media.make_thumbnail(poster, thumbnail))
+                made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
+        else:
+            needs_thumbnail = not asset.thumbnail or "thumbnail" not in done
+            needs_rendition = not asset.rendition or done.get("crop") != made.crop
+            thumbnail, rendition = workdir / "thumbnail.webp", workdir / "rendition.jpg"
+            aspect = cast(media.Aspect, asset.aspect) if asset.aspect else None
+            focus = (asset.crop_focus_x, asset.crop_focus_y)
+            if needs_thumbnail and needs_rendition:
+                # A new photo: both from one decode, which is most of the work (bench/ingest.py).
+                made_rendition, made_thumbnail = media.make_image_renditions(
+                    source, rendition, thumbnail, aspect=aspect, crop_focus=focus
+                )
+                made.details["thumbnail"] = asdict(made_thumbnail)
+                made.details["rendition"] = asdict(made_rendition)
+            elif needs_thumbnail:
+                made.details["thumbnail"] = asdict(media.make_thumbnail(source, thumbnail))
+            elif needs_rendition:  # a new crop: the thumbnail shows the whole photo and stays
+                made.details["rendition"] = asdict(
+                    media.make_image_rendition(source, rendition, aspect=aspect, crop_focus=focus)
+                )
+            if needs_thumbnail:
+                made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
+            if needs_rendition:
+                made.files["rendition"] = ("rendition.jpg", rendition)
+    made.check = _instagram_check(asset)
+    return made
+
+
+def process_asset(*, asset_id: int, language: str | None = None) -> Asset | None:
+    """Make an asset's thumbnail and Instagram rendition (poster frame for video) and check it for Instagram.
+
+    Idempotent: an asset that is not processing (done by an earlier delivery,
+    or deleted) is left alone, and the files have fixed names, so a second run
+    replaces rather than adds. The files are made outside the transaction and
+    stored under the row lock only if the crop they were made for is still
+    the one wanted: an editor who changes the crop meanwhile has queued
+    another run, which stores its own.
+
+    A delivery counts itself in `processing_crashes` before it starts and takes
+    the count back however it ends, unless the worker dies in it (killed for
+    its memory, a crash in a decoder): the task is acknowledged late and
+    rejected when its worker is lost, so the broker hands it out again at once.
+    The delivery that finds MEDIA_PROCESSING_MAX_CRASHES deaths behind it fails
+    the asset with the reason instead of trying again.
+    """
+    claimed = Asset.objects.filter(
+        pk=asset_id, status=Asset.Status.PROCESSING, processing_crashes__lt=settings.MEDIA_PROCESSING_MAX_CRASHES
+    ).update(processing_crashes=F("processing_crashes") + 1)
+    if not claimed:
+        asset = Asset.objects.filter(pk=asset_id).first()
+        if asset is None or asset.status != Asset.Status.PROCESSING:
+            return asset
+        logger.warning("Asset %s stopped the worker %s times; failing it", asset_id, asset.processing_crashes)
+        with translation.override(language or settings.LANGUAGE_CODE):
+            reason = ngettext(
+                "This file stopped the worker %(count)s time while its Instagram version was being made, "
+                "so it cannot be processed. Upload it again, or export it from your phone or camera as JPEG "
+                "(or MP4 for a video) and upload that.",
+                "This file stopped the worker %(count)s times while its Instagram version was being made, "
+                "so it cannot be processed. Upload it again, or export it from your phone or camera as JPEG "
+                "(or MP4 for a video) and upload that.",
+                asset.processing_crashes,
+            ) % {"count": asset.processing_crashes}
+        return mark_processing_failed(asset_id=asset_id, reason=reason)
+    try:
+        return _process_claimed(asset_id=asset_id, language=language)
+    finally:
+        # This delivery came back (done, refused, retried or out of time): it was no crash.
+        Asset.objects.filter(pk=asset_id, processing_crashes__gt=0).update(
+            processing_crashes=F("processing_crashes") - 1
+        )
+
+
+def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None or asset.status != Asset.Status.PROCESSING:
+        return asset
+    with translation.override(language or settings.LANGUAGE_CODE), tempfile.TemporaryDirectory() as workdir:
+        try:
+            made = _make_renditions(asset, Path(workdir))
+        except MediaRejected as error:
+            logger.info("Asset %s could not be processed: %s", asset_id, error.code)
+            return mark_processing_failed(asset_id=asset_id, reason=str(error))
+        except FileNotFoundError:
+            logger.exception("The original of asset %s is missing from storage", asset_id)
+            return mark_processing_failed(
+                asset_id=asset_id, reason=_("The uploaded file is missing from storage. Upload it again.")
+            )
+        with transaction.atomic():
+            locked = Asset.objects.select_for_update().filter(pk=asset_id).first()
+            if locked is None or locked.status != Asset.Status.PROCESSING or locked.crop_key != made.crop:
+                return locked
+            for field_name, (filename, path) in made.files.items():
+                with path.open("rb") as handle:
+                    _replace_file(getattr(locked, field_name), filename, File(handle))
+            if locked.is_video:
+                # We do not re-encode video: Instagram takes H.264/HEVC in MP4 or MOV as it was
+                # recorded, so the file to publish is the original itself (the Instagram check
+                # says when it is not fit).
+                locked.rendition.name = locked.original.name
+            locked.renditions = {**(locked.renditions or {}), **made.details, "crop": made.crop}
+            locked.instagram_check = made.check
+            locked.status = Asset.Status.READY
+            locked.processing_error = ""
+            locked.save(
+                update_fields=[
+                    "thumbnail",
+                    "rendition",
+                    "poster",
+                    "renditions",
+                    "instagram_check",
+                    "status",
+                    "processing_error",
+                    "updated_at",
+                ]
+            )
+    return locked
+
+
+def mark_processing_failed(*, asset_id: int, reason: str) -> Asset | None:
+    """Processing failed for good: the asset says why, and an editor can try again or upload it anew."""
+    Asset.objects.filter(pk=asset_id, status=Asset.Status.PROCESSING).update(
+        status=Asset.Status.FAILED, processing_error=reason[:2000], processing_crashes=0, updated_at=timezone.now()
+    )
+    return Asset.objects.filter(pk=asset_id).first()
+
+
+def _move_asset(*, asset: Asset, to: Asset.Status) -> None:
+    """Move an asset along one allowed transition (in the caller's transaction), or say why not."""
+    if to not in Asset.TRANSITIONS[asset.status]:
+        raise ValidationError(
+            _("A media file that is %(current)s cannot become %(next)s.")
+            % {"current": asset.get_status_display().lower(), "next": Asset.Status(to).label.lower()}
+        )
+    moved = Asset.objects.filter(pk=asset.pk, status=asset.status).update(
+        status=to, processing_error="", updated_at=timezone.now()
+    )
+    if moved != 1:
+        raise ValidationError(_("Someone else changed this media file just now. Reload the page and try again."))
+    asset.status = to
+    asset.processing_error = ""
+
+
+def change_crop(*, by: User, asset: Asset, aspect: str, focus_x: float, focus_y: float) -> Asset:
+    """The editor chooses the Instagram crop of a photo; the worker makes the rendition again."""
+    if not asset.is_image:
+        raise ValidationError(_("Only photos are cropped; Instagram shows a video as it was recorded."))
+    focus_x, focus_y = (round(min(max(value, 0.0), 1.0), 3) for value in (focus_x, focus_y))
+    if (asset.aspect, asset.crop_focus_x, asset.crop_focus_y) == (aspect, focus_x, focus_y):
+        return asset
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset.pk)
+        old = asset.crop_key
+        asset.aspect, asset.crop_focus_x, asset.crop_focus_y = aspect, focus_x, focus_y
+        asset.save(update_fields=["aspect", "crop_focus_x", "crop_focus_y", "updated_at"])
+        if asset.status != Asset.Status.PROCESSING:
+            _move_asset(asset=asset, to=Asset.Status.PROCESSING)
+        audit(
+            county=asset.county,
+            actor=by,
+            action="asset.crop_changed",
+            obj=asset,
+            summary=f"{asset}: {old} → {asset.crop_key}",
+        )
+        _enqueue_processing(asset.pk)
+    return asset
+
+
+def retry_processing(*, by: User, asset: Asset) -> Asset:
+    """Try again to make the renditions of an asset whose processing failed."""
+    with transaction.atomic():
+        _move_asset(asset=asset, to=Asset.Status.PROCESSING)
+        audit(county=asset.county, actor=by, action="asset.processing_retried", obj=asset, summary=str(asset))
+        _enqueue_processing(asset.pk)
+    return asset
+
+
+# --- Details, subtitles, deleting ---
+
+
+def clean_tags(text: str) -> list[str]:
+    """Comma-separated tags as a list: trimmed, without duplicates (ignoring case), at most MAX_TAGS."""
+    tags: list[str] = []
+    seen: set[str] = set()
+    for raw in text.split(","):
+        tag = " ".join(raw.split()).lstrip("#")[:50]
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(_("Use at most %(max)s tags.") % {"max": MAX_TAGS})
+    return tags
+
+
+def update_asset(*, by: User, asset: Asset, changed: list[str]) -> Asset:
+    """Save the named descriptive fields (title, alt text, credit line, tags, burned-in subtitles)."""
+    allowed = {"title", "alt_text", "credit_line", "tags", "subtitles_burned_in"}
+    fields = [name for name in changed if name in allowed]
+    if not fields:
+        return asset
+    if asset.is_image and "subtitles_burned_in" in fields:
+        fields.remove("subtitles_burned_in")
+    asset.alt_text = asset.alt_text.strip()
+    with transaction.atomic():
+        asset.save(update_fields=[*fields, "updated_at"])
+        audit(county=asset.county, actor=by, action="asset.changed", obj=asset, summary=str(asset), fields=fields)
+        _refresh_archive([asset.pk])
+    return asset
+
+
+def set_subtitles(*, by: User, asset: Asset, data: bytes) -> media.SubtitleInfo:
+    """Check a WebVTT or SRT file and keep it as WebVTT, the one format we store and play."""
+    if not asset.is_video:
+        raise ValidationError(_("Only videos have subtitles; describe a photo with alt text."))
+    try:
+        info = media.validate_subtitles(data)
+        text = media.srt_to_vtt(data) if info.format == "srt" else data.decode("utf-8-sig")
+    except MediaRejected as error:
+        raise rejection_error(error) from error
+    if asset.duration and info.last_cue_end > asset.duration + 2:
+        raise ValidationError(
+            _(
+                "The subtitles run until %(end)s seconds, but the video lasts %(duration)s seconds. "
+                "Are they for another video?"
+            )
+            % {"end": round(info.last_cue_end), "duration": round(asset.duration)}
+        )
+    vtt = text.replace("\r\n", "\n").replace("\r", "\n")
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset.pk)
+        _replace_file(asset.subtitles, "subtitles.vtt", ContentFile(vtt.encode("utf-8")))
+        asset.save(update_fields=["subtitles", "updated_at"])
+        audit(
+            county=asset.county,
+            actor=by,
+            action="asset.subtitles_added",
+            obj=asset,
+            summary=str(asset),
+            format=info.format,
+            cues=info.cue_count,
+        )
+    return info
+
+
+def remove_subtitles(*, by: User, asset: Asset) -> None:
+    if not asset.subtitles:
+        return
+    with transaction.atomic():
+        _delete_files_on_commit([asset.subtitles.name], asset.subtitles.storage)
+        asset.subtitles.name = ""
+        asset.save(update_fields=["subtitles", "updated_at"])
+        audit(county=asset.county, actor=by, action="asset.subtitles_removed", obj=asset, summary=str(asset))
+
+
+def delete_asset(*, by: User, asset: Asset) -> None:
+    """Delete an upload and its files, with the people and consents recorded for it (not once it is in a post)."""
+    names = [asset.original.name, asset.thumbnail.name, asset.rendition.name, asset.poster.name, asset.subtitles.name]
+    names += [name for name in Consent.objects.filter(person__asset=asset).values_list("evidence", flat=True) if name]
+    storage = asset.original.storage
+    try:
+        with transaction.atomic():
+            audit(
+                county=asset.county,
+                actor=by,
+                action="asset.deleted",
+                obj=asset,
+                summary=str(asset),
+                original_name=asset.original_name,
+            )
+            asset.delete()
+            _delete_files_on_commit(names, storage)
+    except ProtectedError as error:
+        raise ValidationError(
+            _("This media file is used in a post or in the archive, so it cannot be deleted.")
+        ) from error
+
+
+# --- People shown and their consent ---
+
+
+def add_person(*, by: User, asset: Asset, name: str, category: str) -> AssetPerson:
+    """Someone recognisable is shown; an editor's "no identifiable people" confirmation no longer holds."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Write the person's name, or describe them (“girl in red jacket”).")})
+    with transaction.atomic():
+        person = AssetPerson.objects.create(asset=asset, name=name, category=category)
+        # Undone for good: taking the person off again leaves the asset not reviewed, not confirmed.
+        unconfirmed = Asset.objects.filter(pk=asset.pk, no_people_confirmed_at__isnull=False).update(
+            no_people_confirmed_at=None, no_people_confirmed_by=None
+        )
+        asset.no_people_confirmed_at, asset.no_people_confirmed_by = None, None
+        audit(
+            county=asset.county,
+            actor=by,
+            action="asset.person_added",
+            obj=asset,
+            summary=f"{name} ({category}) in {asset}",
+            person=person.pk,
+            no_people_confirmation_undone=bool(unconfirmed),
+        )
+        _refresh_archive([asset.pk])
+    return person
+
+
+def confirm_no_people(*, by: User, asset: Asset) -> Asset:
+    """An editor looked: nobody in the asset can be recognised, so it needs nobody's consent (DESIGN.md §3).
+
+    Only for an asset with nobody registered; adding a person later undoes it (`add_person`).
+    Confirming again changes nothing.
+    """
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset.pk)
+        if asset.people.exists():
+            raise ValidationError(
+                _(
+                    "People are registered as shown in “%(asset)s”, so it cannot be confirmed to show nobody. "
+                    "Take them off the list first if they were added by mistake."
+                )
+                % {"asset": asset}
+            )
+        if asset.no_people_confirmed_at is not None:
+            return asset
+        asset.no_people_confirmed_at, asset.no_people_confirmed_by = timezone.now(), by
+        asset.save(update_fields=["no_people_confirmed_at", "no_people_confirmed_by", "updated_at"])
+        audit(county=asset.county, actor=by, action="asset.no_people_confirmed", obj=asset, summary=str(asset))
+        _refresh_archive([asset.pk])
+    return asset
+
+
+def remove_person(*, by: User, person: AssetPerson) -> None:
+    """Take someone off an asset who was added by mistake; anyone with a consent on record stays on record."""
+    if person.consents.exists():
+        raise ValidationError(
+            _(
+                "%(name)s has a consent on record, so they stay on the list. "
+                "If they no longer agree, withdraw the consent instead."
+            )
+            % {"name": person.name}
+        )
+    asset = person.asset
+    with transaction.atomic():
+        audit(
+            county=asset.county,
+            actor=by,
+            action="asset.person_removed",
+            obj=asset,
+            summary=f"{person.name} in {asset}",
+            person=person.pk,
+        )
+        person.delete()
+        _refresh_archive([asset.pk])
+
+
+def _evidence_extension(upload: File) -> str:  # type: ignore[type-arg]
+    """The signed form must be a PDF or a photo of the form; the type comes from the bytes."""
+    if (upload.size or 0) > EVIDENCE_MAX_BYTES:
+        raise ValidationError({"evidence": _("The signed form is larger than 10 MB. Scan it at a lower resolution.")})
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(0)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    detected = media.detect_format(head)
+    if detected in ("jpeg", "png", "heif"):
+        return ORIGINAL_EXTENSIONS[detected]
+    raise ValidationError({"evidence": _("The signed form must be a PDF or a photo of the form (JPEG, PNG or HEIC).")})
+
+
+def record_consent(
+    *,
+    by: User,
+    person: AssetPerson,
+    covers_publishing: bool,
+    covers_archive_reuse: bool,
+    given_at: date,
+    valid_until: date | None,
+    person_is_minor: bool,
+    given_by: str = "",
+    evidence: File | None = None,  # type: ignore[type-arg]
+    evidence_note: str = "",
+) -> Consent:
+    """Record what someone shown (or their guardian) agreed to, with the signed form or a note as evidence."""
+    today = timezone.localdate()
+    given_by = " ".join(given_by.split())
+    errors: dict[str, str] = {}
+    if not covers_publishing and not covers_archive_reuse:
+        errors["covers_publishing"] = _("Choose what the consent covers: publishing, reuse from the archive, or both.")
+    if given_at > today:
+        errors["given_at"] = _("The consent cannot be given in the future.")
+    if valid_until is not None and valid_until < given_at:
+        errors["valid_until"] = _("Valid until must be on or after the day consent was given.")
+    elif valid_until is not None and valid_until < today:
+        errors["valid_until"] = _("This consent has already expired; record one that is valid now.")
+    if (person_is_minor or person.is_child) and not given_by:
+        errors["given_by"] = _(
+            "People under %(age)s need a guardian's consent: write the name of the guardian who gave it."
+        ) % {"age": settings.CONSENT_MINOR_AGE}
+    if evidence is None and not evidence_note.strip():
+        errors["evidence_note"] = _(
+            "Upload the signed form, or write a note on how consent was given (by whom, when, where it is kept)."
+        )
+    if errors:
+        raise ValidationError(errors)
+    extension = _evidence_extension(evidence) if evidence is not None else ""
+    asset = person.asset
+    consent = Consent(
+        person=person,
+        covers_publishing=covers_publishing,
+        covers_archive_reuse=covers_archive_reuse,
+        given_at=given_at,
+        valid_until=valid_until,
+        person_is_minor=person_is_minor,
+        given_by=given_by,
+        evidence_note=evidence_note.strip(),
+        recorded_by=by,
+    )
+    if evidence is not None:
+        # An unguessable name: the form names a person, and often a child.
+        consent.evidence.save(f"{uuid.uuid4().hex}.{extension}", evidence, save=False)
+    try:
+        with transaction.atomic():
+            consent.save()
+            audit(
+                county=asset.county,
+                actor=by,
+                action="consent.recorded",
+                obj=consent,
+                summary=f"{person.name} in {asset}",
+                asset=asset.pk,
+                publishing=covers_publishing,
+                archive_reuse=covers_archive_reuse,
+                valid_until=valid_until.isoformat() if valid_until else None,
+                minor=person_is_minor,
+            )
+            _clear_lapse_mark_if_resolved(asset.pk)
+            _refresh_archive([asset.pk])
+    except BaseException:
+        if consent.evidence:
+            consent.evidence.storage.delete(_stored_name(consent.evidence))
+        raise
+    return consent
+
+
+def _clear_lapse_mark_if_resolved(asset_id: int) -> None:
+    asset = Asset.objects.prefetch_related(people_with_consents()).get(pk=asset_id)
+    if asset.consent_lapsed_at is not None and asset.consent_state() != ConsentState.WITHDRAWN:
+        Asset.objects.filter(pk=asset_id).update(consent_lapsed_at=None)
+
+
+def _refresh_archive(asset_ids: list[int]) -> None:
+    """The archive keeps a copy of each asset's text and consent for its search (publishing/archive.py)."""
+    # Imported here: publishing builds on production, not the other way round.
+    from publishing.archive.filing import refresh_for_assets
+
+    refresh_for_assets(asset_ids)
+
+
+def people_with_the_same_name(person: AssetPerson) -> list[AssetPerson]:
+    """Others in the county's media recorded under the same name, who may be the same person
+    (people are recorded per photo or video, so a withdrawal offers to cover them too)."""
+    return list(
+        AssetPerson.objects.filter(asset__county_id=person.asset.county_id, name__iexact=person.name)
+        .exclude(pk=person.pk)
+        .filter(consents__withdrawn_at__isnull=True)
+        .distinct()
+        .select_related("asset")
+        .order_by("asset__created_at", "pk")
+    )
+
+
+def withdraw_consent(
+    *, by: User | None, consent: Consent, note: str = "", also: Iterable[AssetPerson] = ()
+) -> list[Consent]:
+    """The person (or their guardian) takes their consent back.
+
+    Every consent still in force for that person in this asset is withdrawn,
+    and for the people named in `also` (the same person recorded in other
+    media). What follows is `consent_lapsed`.
+    """
+    people = [consent.person, *(other for other in also if other.asset.county_id == consent.person.asset.county_id)]
+    county = consent.person.asset.county
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Consent.objects.select_for_update()
+            .filter(person__in=people, withdrawn_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            raise ValidationError(_("This consent was already withdrawn."))
+        Consent.objects.filter(pk__in=ids).update(withdrawn_at=now, withdrawal_note=note.strip(), lapse_handled_at=now)
+        withdrawn = list(Consent.objects.filter(pk__in=ids).select_related("person__asset").order_by("pk"))
+        consent_lapsed(county=county, consents=withdrawn, by=by, reason="withdrawn", note=note.strip())
+    return withdrawn
+
+
+def expire_consents(*, today: date | None = None) -> int:
+    """The nightly run: consents past their last valid day lapse, once each.
+
+    Claimed under `FOR UPDATE SKIP LOCKED` and marked handled in the same
+    transaction, so beat ticking twice (or a redelivered task, or two
+    workers at once) deals with each consent exactly once. A consent that a
+    newer one has replaced expires quietly.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        expired = list(
+            Consent.objects.expired_unhandled(today)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("person__asset__county")
+            .prefetch_related("person__consents")
+            .order_by("pk")
+        )
+        if not expired:
+            return 0
+        Consent.objects.filter(pk__in=[consent.pk for consent in expired]).update(lapse_handled_at=timezone.now())
+        by_county: dict[int, list[Consent]] = defaultdict(list)
+        for consent in expired:
+            if consent.person.current_consent() == consent:
+                by_county[consent.person.asset.county_id].append(consent)
+        for consents in by_county.values():
+            consent_lapsed(county=consents[0].person.asset.county, consents=consents, by=None, reason="expired")
+    return sum(len(consents) for consents in by_county.values())
+
+
+def consent_lapsed(
+    *,
+    county: County,
+    consents: list[Consent],
+    by: User | None,
+    reason: Literal["withdrawn", "expired"],
+    note: str = "",
+) -> list[Asset]:
+    """What follows when consents are withdrawn or expire (in the caller's transaction).
+
+    The assets showing those people are marked (`consent_lapsed_at`); their
+    consent state is now "withdrawn", which blocks publishing and reuse from
+    the archive (`Asset.allows_archive_reuse`; their archive items' copies are
+    refreshed, `publishing.archive.filing.refresh_for_assets`); each consent gets an
+    audit entry; and the county's coordinators get one e-mail after commit.
+    """
+    person_ids = sorted({consent.person_id for consent in consents})
+    assets = list(Asset.objects.showing_people(person_ids).order_by("pk"))
+    Asset.objects.filter(pk__in=[asset.pk for asset in assets], consent_lapsed_at__isnull=True).update(
+        consent_lapsed_at=timezone.now()
+    )
+    for consent in consents:
+        audit(
+            county=county,
+            actor=by,
+            action=f"consent.{reason}",
+            obj=consent,
+            summary=f"{consent.person.name} in {consent.person.asset}",
+            asset=consent.person.asset_id,
+            note=note,
+        )
+    # Approved and scheduled posts showing these people go back to review.
+    # Imported here: publishing builds on production, not the other way round.
+    from publishing.posts.services import pull_back_posts_showing
+
+    pull_back_posts_showing(
+        asset_ids=[asset.pk for asset in assets],
+        reason=(
+            _("Consent was withdrawn by someone shown in this post.")
+            if reason == "withdrawn"
+            else _("The consent of someone shown in this post has expired.")
+        ),
+        by=by,
+    )
+    _refresh_archive([asset.pk for asset in assets])
+    coordinators = coordinator_emails(county)
+    if coordinators:
+        send_templated_mail_on_commit(
+            to=coordinators,
+            template="consent_lapsed",
+            context={
+                "county": county,
+                "withdrawn": reason == "withdrawn",
+                "people": sorted({consent.person.name for consent in consents}),
+                "assets": [(str(asset), absolute_url(asset.get_absolute_url())) for asset in assets],
+                "note": note,
+                "by": by,
+            },
+        )
+    return assets
+
+
+def media_upload_url(target: UploadTarget) -> str:
+    """Where the browser creates resumable uploads for an idea or a recording day."""
+    if isinstance(target, Idea):
+        return reverse("production:idea_upload_create", args=[target.pk])
+    return reverse("production:recording_day_upload_create", args=[target.pk])

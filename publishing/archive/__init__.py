@@ -1,0 +1,1 @@
+"""The shared archive: filing published assets and reusing them, search, text normalisation, downloads."""

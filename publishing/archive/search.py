@@ -1,0 +1,510 @@
+"""Searching the archive: full-text search with typo tolerance, filters, facet counts and a page of results.
+
+How a search stays fast at 100,000 items (measured with EXPLAIN ANALYZE on
+a synthetic archive of that size; the figures are in the final report of the
+archive work and BENCHMARKS.md):
+
+* The words match through the GIN index on `search_document`: the query is
+  parsed with `websearch_to_tsquery` in Norwegian OR-ed with the reader's
+  language, after `search.normalize` (so "bøker" finds "bok").
+* A misspelt word is first looked up among the county's distinct words
+  (`ArchiveWord`, a trigram index over a few thousand short rows) and its
+  near neighbours join the full-text query. Trigram similarity over every
+  item's whole text (`q <% text`) rechecks each candidate row and
+  took over a second at this size.
+* Matches are ranked on `search_rank_document` (title and labels, a few
+  hundred bytes kept in the row) plus the similarity of a corrected word;
+  the long texts and the whole document sit out of line (the table's
+  toast_tuple_target), so the pages a search reads are a tenth of the table.
+* The facets are counted in two queries: the matches grouped by the small
+  dimensions (content type, kind, orientation, concept, consent, year),
+  and by library through the copied `library_ids` (no join per row). Each
+  facet counts with every other filter applied but its own, so the other
+  values stay in view as choices. The counts are cached until the county's
+  archive changes (`archive_changed`), so paging costs only the page.
+* Words are matched through the index, never by reading each document
+  (`ArchiveSearch._through_the_index`).
+
+A search page costs the same queries whatever the page size: the typo
+look-up (only when there are words), the two facet queries (which also
+give the number of results; none when cached), the page of results with
+its concepts, and the page's assets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property, reduce
+from operator import and_, or_
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import connection, transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Q, Value
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from libraries.models import County
+from production.models import Asset, ContentType
+from publishing.archive import text as search
+from publishing.models import ArchiveItem, ArchiveItemQuerySet, ArchiveWord, reusable_condition
+
+# Title (A), labels (B), caption (C), alt text (D): ts_rank's weights, D first as PostgreSQL wants them.
+RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
+# Words shorter than this are not corrected: three letters have too many neighbours.
+TYPO_MIN_LENGTH = 4
+# How alike (pg_trgm similarity, 0 to 1) a word must be to stand in for a misspelt one, how much less
+# alike than the best one it may be, and how many may: "pappatref" becomes "pappatreff", not also "pappa".
+TYPO_MIN_SIMILARITY = 0.5
+TYPO_MARGIN = 0.1
+TYPO_ALTERNATIVES = 3
+# A match through a corrected word ranks below the same match spelt right.
+TYPO_RANK_FACTOR = 0.5
+
+CONSENT_REUSABLE = "reusable"
+CONSENT_BLOCKED = "blocked"
+CONSENT_ALL = "all"
+
+# The date an item is filed under: when it was published, or archived when it never was.
+ITEM_DATE = Coalesce("published_at", "created_at")
+# What a result card never shows; left out of the page query (they are stored out of line).
+RESULT_DEFERRED = ("search_document", "caption", "alt_text")
+
+_NEGATED = re.compile(r"(?:^|\s)-\w+", re.UNICODE)
+# websearch_to_tsquery's "or" is English; Norwegian and Danish readers write "eller" (a stop word in both).
+_OR_WORD = re.compile(r"(?<!\S)eller(?!\S)")
+_QUOTED = re.compile(r'"[^"]*"?')
+
+
+@dataclass(frozen=True)
+class ArchiveFilters:
+    """What the reader asked for (ArchiveFilterForm.filters()); every field optional."""
+
+    q: str = ""
+    content_type: str = ""
+    concept_id: int | None = None
+    library_id: int | None = None
+    media_kind: str = ""
+    orientation: str = ""
+    consent: str = CONSENT_REUSABLE
+    year: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """The reader's words as full-text queries: as typed, and with misspelt words corrected."""
+
+    exact: SearchQuery
+    corrected: SearchQuery | None = None
+    corrected_similarity: float = 0.0
+    corrections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def combined(self) -> SearchQuery:
+        return self.exact if self.corrected is None else self.exact | self.corrected
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class Facets:
+    """Counts per filter value, each with every other filter applied."""
+
+    total: int
+    content_type: list[FacetValue]
+    media_kind: list[FacetValue]
+    orientation: list[FacetValue]
+    consent: list[FacetValue]
+    concept: list[FacetValue]
+    library: list[FacetValue]
+    year: list[FacetValue]
+
+    @cached_property
+    def library_names(self) -> dict[int, str]:
+        return {int(value.value): value.label for value in self.library}
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _version_key(county_id: int) -> str:
+    return f"archive:version:{county_id}"
+
+
+def archive_version(county_id: int) -> int:
+    """A number that changes whenever an item of the county's archive changes (the facets' cache key)."""
+    return int(cache.get_or_set(_version_key(county_id), 0, timeout=None) or 0)
+
+
+def archive_changed(county_ids: Iterable[int]) -> None:
+    """Move the counties' archive versions: now, and again after the commit (a search that read the
+    old rows meanwhile may have cached its counts under the first new version)."""
+    ids = sorted(set(county_ids))
+
+    def bump() -> None:
+        for county_id in ids:
+            try:
+                cache.incr(_version_key(county_id))
+            except ValueError:  # not in the cache (yet, or any more): any new number will do
+                cache.set(_version_key(county_id), 1, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def query_configs(language: str | None = None) -> list[str]:
+    """Norwegian, and the reader's own language when it is another."""
+    language = (language or get_language() or "nb")[:2]
+    configs = ["norwegian"]
+    own = search.CONFIG_FOR_LANGUAGE.get(language)
+    if own and own not in configs:
+        configs.append(own)
+    return configs
+
+
+def _typo_candidates(normalized: str) -> list[str]:
+    """The words worth correcting: long enough, not negated, not inside quotes (a phrase is meant exactly)."""
+    plain = _NEGATED.sub(" ", _QUOTED.sub(" ", normalized))
+    seen: list[str] = []
+    for word in search.words(plain):
+        if len(word) >= TYPO_MIN_LENGTH and word != "or" and not word.isdigit() and word not in seen:
+            seen.append(word)
+    return seen
+
+
+def _any_config(text: str, configs: list[str], search_type: str) -> SearchQuery:
+    return reduce(or_, (SearchQuery(text, config=config, search_type=search_type) for config in configs))
+
+
+def text_query(q: str, *, county: County, language: str | None = None) -> TextQuery | None:
+    """The full-text queries for what the reader typed (None when there are no words).
+
+    One query looks the candidate words up among the county's words: a word
+    found as it is stays alone; one that is not gets its nearest neighbours
+    (by trigram similarity) as alternatives.
+    """
+    normalized = _OR_WORD.sub("or", search.normalize(q).strip())
+    if not search.words(normalized):
+        return None
+    configs = query_configs(language)
+    exact = _any_config(normalized, configs, "websearch")
+    candidates = _typo_candidates(normalized)
+    if not candidates:
+        return TextQuery(exact=exact)
+    similarity = {f"s{n}": TrigramSimilarity("word", word) for n, word in enumerate(candidates)}
+    near = reduce(or_, (Q(word__trigram_similar=word) for word in candidates), Q(word__in=candidates))
+    rows = list(
+        ArchiveWord.objects.filter(county=county).filter(near).annotate(**similarity).values("word", *similarity)
+    )
+    known = {row["word"] for row in rows}
+    corrections: dict[str, tuple[str, ...]] = {}
+    best: list[float] = []
+    for n, word in enumerate(candidates):
+        if word in known:
+            continue
+        scored = sorted(
+            ((row[f"s{n}"], row["word"]) for row in rows if row[f"s{n}"] >= TYPO_MIN_SIMILARITY),
+            key=lambda pair: (-pair[0], pair[1]),
+        )[:TYPO_ALTERNATIVES]
+        if scored:
+            top = scored[0][0]
+            corrections[word] = tuple(alternative for score, alternative in scored if score >= top - TYPO_MARGIN)
+            best.append(top)
+    if not corrections:
+        return TextQuery(exact=exact)
+    # Every word must match, a misspelt one through any of its alternatives.
+    parts = []
+    for word in search.words(_NEGATED.sub(" ", _QUOTED.sub(" ", normalized))):
+        if word == "or":
+            continue
+        spellings = (word, *corrections.get(word, ()))
+        parts.append(reduce(or_, (_any_config(spelling, configs, "plain") for spelling in spellings)))
+    corrected = reduce(and_, parts)
+    return TextQuery(exact=exact, corrected=corrected, corrected_similarity=min(best), corrections=corrections)
+
+
+# --- Filters as conditions ---
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=local_zone())
+
+
+def _date_range(filters: ArchiveFilters) -> Q:
+    dates = Q()
+    if filters.date_from is not None:
+        dates &= Q(item_date__gte=_day_start(filters.date_from))
+    if filters.date_to is not None:
+        dates &= Q(item_date__lt=_day_start(filters.date_to + timedelta(days=1)))
+    return dates
+
+
+def _conditions(filters: ArchiveFilters, today: date) -> dict[str, Q]:
+    """One SQL condition per active filter, by facet name (a facet leaves its own out)."""
+    conditions: dict[str, Q] = {}
+    if filters.content_type:
+        conditions["content_type"] = Q(content_type=filters.content_type)
+    if filters.concept_id is not None:
+        conditions["concept"] = Q(concept_id=filters.concept_id)
+    if filters.library_id is not None:
+        conditions["library"] = Q(library_ids__contains=[filters.library_id])
+    if filters.media_kind:
+        conditions["media_kind"] = Q(media_kind=filters.media_kind)
+    if filters.orientation:
+        conditions["orientation"] = Q(orientation=filters.orientation)
+    if filters.consent == CONSENT_REUSABLE:
+        conditions["consent"] = reusable_condition(today)
+    elif filters.consent == CONSENT_BLOCKED:
+        conditions["consent"] = ~reusable_condition(today)
+    if filters.year is not None:
+        conditions["year"] = Q(item_date__gte=_day_start(date(filters.year, 1, 1))) & Q(
+            item_date__lt=_day_start(date(filters.year + 1, 1, 1))
+        )
+    if dates := _date_range(filters):
+        conditions["dates"] = dates
+    return conditions
+
+
+def _all_but(conditions: dict[str, Q], facet: str) -> Q:
+    return reduce(and_, (q for name, q in conditions.items() if name != facet), Q())
+
+
+# The facets counted from one grouped query, and what each group row holds for them.
+GROUPED_FACETS = ("content_type", "media_kind", "orientation", "concept", "consent", "year")
+
+
+def _row_value(row: Mapping[str, Any], facet: str) -> str:
+    if facet == "consent":
+        return CONSENT_REUSABLE if row["reusable"] else CONSENT_BLOCKED
+    if facet == "concept":
+        return str(row["concept_id"]) if row["concept_id"] is not None else ""
+    return str(row[facet] if row[facet] is not None else "")
+
+
+def _wanted(filters: ArchiveFilters) -> dict[str, str]:
+    """The value each grouped facet's filter asks for (absent: any)."""
+    wanted = {
+        "content_type": filters.content_type,
+        "media_kind": filters.media_kind,
+        "orientation": filters.orientation,
+        "concept": str(filters.concept_id) if filters.concept_id is not None else "",
+        "consent": filters.consent if filters.consent != CONSENT_ALL else "",
+        "year": str(filters.year) if filters.year is not None else "",
+    }
+    return {facet: value for facet, value in wanted.items() if value}
+
+
+# --- The search ---
+
+
+class ArchiveSearch:
+    """One search of one county's archive: the matches, their facets and a page of results."""
+
+    def __init__(
+        self,
+        items: ArchiveItemQuerySet,
+        filters: ArchiveFilters,
+        *,
+        county: County,
+        language: str | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.filters = filters
+        self.county_id = county.pk
+        self.language = (language or get_language() or "nb")[:2]
+        self.today = today or timezone.localdate()
+        self.text = text_query(filters.q, county=county, language=language) if filters.q.strip() else None
+        # Without the model's ordering: a GROUP BY or a facet's inner query must not sort.
+        base = items.annotate(item_date=ITEM_DATE).order_by()
+        if self.text is not None:
+            base = base.filter(search_document=self.text.combined)
+        self.base = base
+        self.conditions = _conditions(filters, self.today)
+
+    # --- Facets ---
+
+    def facets(self) -> Facets:
+        """The facet counts, from the cache while the county's archive has not changed (`count_facets`).
+
+        Paging through results, or the archive's first page that everyone in
+        the county opens, then costs only the page's own query. Any change to
+        an item (filing, consent, reuse: `refresh_items`) moves the county's
+        archive version, so a cached count is never out of date.
+        """
+        key = self._facets_key()
+        cached = cache.get(key)
+        if isinstance(cached, Facets):
+            return cached
+        facets = self.count_facets()
+        cache.set(key, facets, settings.ARCHIVE_FACETS_CACHE_SECONDS)
+        return facets
+
+    def _facets_key(self) -> str:
+        asked = repr((self.filters, self.text.corrections if self.text else None, self.language, self.today))
+        digest = hashlib.sha256(asked.encode()).hexdigest()[:32]
+        return f"archive:facets:{self.county_id}:{archive_version(self.county_id)}:{digest}"
+
+    def count_facets(self) -> Facets:
+        """Counts per value of every filter, in two queries whatever the number of matches.
+
+        One groups the matches by every small dimension (content type, kind,
+        orientation, concept, consent, year: a few thousand groups at most)
+        and the counts of each facet are summed from the groups here, each
+        with every other filter but its own. The other unnests the copied
+        library ids. The library filter and a date range apply to both.
+        (One query with GROUPING SETS for both was measured three times slower.)
+        """
+        groups = self._groups()
+        wanted = _wanted(self.filters)
+        counts: dict[str, dict[str, int]] = {facet: {} for facet in GROUPED_FACETS}
+        names: dict[str, str] = {}
+        total = 0
+        for row in groups:
+            values = {facet: _row_value(row, facet) for facet in GROUPED_FACETS}
+            misses = [facet for facet, value in wanted.items() if values[facet] != value]
+            if not misses:
+                total += row["n"]
+            for facet in GROUPED_FACETS:
+                # A group counts for a facet when every other filter lets it through.
+                if all(miss == facet for miss in misses) and values[facet]:
+                    counts[facet][values[facet]] = counts[facet].get(values[facet], 0) + row["n"]
+            if row["concept_id"] is not None:
+                names[str(row["concept_id"])] = row["concept__name"]
+        return Facets(
+            total=total,
+            content_type=_fixed(counts["content_type"], ContentType.choices),
+            media_kind=_fixed(counts["media_kind"], Asset.Kind.choices),
+            orientation=_fixed(counts["orientation"], ArchiveItem.Orientation.choices),
+            consent=_fixed(counts["consent"], _consent_choices()),
+            concept=sorted(
+                (FacetValue(pk, names[pk], n) for pk, n in counts["concept"].items()),
+                key=lambda value: value.label.lower(),
+            ),
+            library=self._library_facet(),
+            year=sorted(
+                (FacetValue(year, year, n) for year, n in counts["year"].items()),
+                key=lambda value: value.value,
+                reverse=True,
+            ),
+        )
+
+    def _groups(self) -> list[dict[str, Any]]:
+        reusable = ExpressionWrapper(reusable_condition(self.today), output_field=BooleanField())
+        shared = reduce(and_, (self.conditions[name] for name in ("library", "dates") if name in self.conditions), Q())
+        rows = (
+            self.base.filter(shared)
+            .annotate(reusable=reusable, year=ExtractYear(ITEM_DATE, tzinfo=local_zone()))
+            .values("content_type", "media_kind", "orientation", "concept_id", "concept__name", "reusable", "year")
+            .annotate(n=Count("pk"))
+        )
+        return [dict(row) for row in rows]
+
+    def _library_facet(self) -> list[FacetValue]:
+        # The copied ids, unnested: no join through the many-to-many table for each match.
+        inner = self.base.filter(_all_but(self.conditions, "library")).values("library_ids")
+        sql, params = inner.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT library.id, library.name, count(*) "  # noqa: S608 - the ORM's own SQL, values are parameters
+                f"FROM ({sql}) AS matched CROSS JOIN LATERAL unnest(matched.library_ids) AS shown(library_id) "
+                "JOIN libraries_library AS library ON library.id = shown.library_id "
+                "GROUP BY library.id, library.name ORDER BY library.name",
+                params,
+            )
+            return [FacetValue(str(pk), name, count) for pk, name, count in cursor.fetchall()]
+
+    # --- Results ---
+
+    def results(self) -> ArchiveItemQuerySet:
+        """The matches with every filter, best first (newest first without words)."""
+        # The assets come in a query of their own for the page's rows: joined here, every match
+        # would be joined before the ranking picks the page.
+        matches = self.base.filter(_all_but(self.conditions, "")).defer(*RESULT_DEFERRED)
+        matches = matches.select_related("concept").prefetch_related("asset")
+        if self.text is None:
+            return matches.order_by(F("item_date").desc(), "-pk")
+        rank = SearchRank(F("search_rank_document"), self.text.exact, weights=RANK_WEIGHTS)
+        if self.text.corrected is not None:
+            typo_rank = SearchRank(F("search_rank_document"), self.text.corrected, weights=RANK_WEIGHTS)
+            weight = Value(self.text.corrected_similarity * TYPO_RANK_FACTOR, output_field=FloatField())
+            rank = rank + typo_rank * weight  # type: ignore[assignment]  # a combined expression, still a float
+        # An item not refreshed since the ranking document was added has none: it ranks last, not first.
+        ranked = Coalesce(rank, Value(0.0), output_field=FloatField())
+        return matches.annotate(rank=ranked).order_by("-rank", F("item_date").desc(), "-pk")
+
+    def run(self, page_number: str | int | None, *, per_page: int) -> SearchResults:
+        """The facets and one page of results, with the page's items read."""
+        with self._through_the_index():
+            facets = self.facets()
+            page = self.page(page_number, total=facets.total, per_page=per_page)
+            items = list(page.object_list)
+        return SearchResults(facets=facets, page=page, items=items)
+
+    @contextmanager
+    def _through_the_index(self) -> Iterator[None]:
+        """Words are matched through the GIN index, never by reading each row's document.
+
+        The document sits out of line, and the planner does not price reading
+        it back: for a common word it would choose to scan the table and read
+        every document (half a second at 100,000 items) over the index, which
+        answers without reading any. So a search with words is planned
+        without sequential scans, in a transaction of its own (SET LOCAL).
+        """
+        if self.text is None:
+            yield
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            yield
+
+    def page(self, number: str | int | None, *, total: int, per_page: int) -> Page[ArchiveItem]:
+        """One page of results; `total` comes from the facets' aggregate, so there is no second COUNT."""
+        return CountedPaginator(self.results(), per_page, count=total).get_page(number)
+
+
+@dataclass
+class SearchResults:
+    facets: Facets
+    page: Page[ArchiveItem]
+    items: list[ArchiveItem]
+
+
+class CountedPaginator(Paginator):  # type: ignore[type-arg]  # Paginator is generic only in the stubs
+    """A paginator told the number of objects instead of counting them again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def _fixed(counts: dict[str, int], choices: Any) -> list[FacetValue]:
+    """A fixed-choice facet: every choice, in its own order, with its count (0 included)."""
+    return [FacetValue(str(value), str(label), counts.get(str(value), 0)) for value, label in choices if value]
+
+
+def _consent_choices() -> list[tuple[str, str]]:
+    from django.utils.translation import gettext as _
+
+    return [(CONSENT_REUSABLE, _("Reusable")), (CONSENT_BLOCKED, _("Blocked (consent)"))]

@@ -1,0 +1,1 @@
+"""After publishing: insights and followers, comments, outcomes, reports and their charts."""

@@ -1,0 +1,258 @@
+"""Comments from Instagram, pulled every 15 minutes and sent by the webhook, stored once each.
+
+Both ways end in `record_comments`: an upsert on Instagram's comment id that
+keeps what people did in the inbox (publishing/engagement_services.py) and
+marks a comment answered when the county's account replied, in Innspill or
+in the Instagram app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from publishing.instagram import channels
+from publishing.instagram.client import Client, Comment, GraphAPIError, parse_comment_webhook
+from publishing.models import Channel, InstagramComment, Post
+
+logger = logging.getLogger(__name__)
+
+Status = InstagramComment.Status
+Via = InstagramComment.Via
+
+# Pages of 50 comments read per post (and of replies per comment) in one pull.
+MAX_COMMENT_PAGES = 20
+# A post whose comments were read this recently is not read again (an overlapping pull).
+COMMENTS_CLAIM = timedelta(minutes=10)
+
+
+def is_own(comment: Comment, channel: Channel) -> bool:
+    """Written by the county's own account (in Innspill or in the Instagram app)."""
+    if channel.account_id and comment.from_id == channel.account_id:
+        return True
+    return bool(channel.username) and (comment.username or "").lower() == channel.username.lower()
+
+
+def record_comments(*, post: Post, channel: Channel, comments: Sequence[Comment], via: str) -> int:
+    """Store what Instagram says about the post's comments (a pull or a webhook); returns the rows written.
+
+    An upsert on the comment id, so the same comment told twice (pulled and sent, or
+    pulled again) stays one row; what people did here (status, replied_by, handled_by)
+    is never overwritten. A reply by the account answers its comment. A reply to a
+    comment not stored yet waits for the next pull, which reads both.
+    """
+    now = timezone.now()
+    # Unique by id: a comment written while the pages were read can show up on two of them.
+    tops = {c.id: c for c in comments if not c.parent_id}
+    replies = {c.id: c for c in comments if c.parent_id}
+    # A webhook knows no like count, nor whether the comment is hidden, nor when it was written (only
+    # when it was sent): it keeps what a pull read, and a pull corrects what a webhook guessed.
+    refreshed = ["text", "like_count", "hidden", "username", "commented_at"] if via == Via.PULL else ["text"]
+
+    def row(comment: Comment, parent_pk: int | None) -> InstagramComment:
+        own = is_own(comment, channel)
+        needs_answer = parent_pk is None and not own and not comment.hidden
+        return InstagramComment(
+            county_id=post.county_id,
+            post=post,
+            comment_id=comment.id,
+            parent_id=parent_pk,
+            username=(comment.username or "")[:100],
+            text=comment.text,
+            commented_at=comment.timestamp or now,
+            like_count=comment.like_count,
+            hidden=bool(comment.hidden),
+            from_account=own,
+            via=via,
+            status=Status.UNANSWERED if needs_answer else Status.NOT_NEEDED,
+        )
+
+    def upsert(rows: list[InstagramComment]) -> None:
+        if rows:
+            InstagramComment.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["comment_id"], update_fields=refreshed
+            )
+
+    with transaction.atomic():
+        upsert([row(c, None) for c in tops.values()])
+        parents = dict(
+            InstagramComment.objects.filter(post=post, comment_id__in={c.parent_id for c in replies.values()})
+            .filter(parent__isnull=True)
+            .values_list("comment_id", "pk")
+        )
+        known = [c for c in replies.values() if c.parent_id in parents]
+        for reply in replies.values():
+            if reply.parent_id not in parents:
+                logger.info(
+                    "Post %s: reply %s to unknown comment %s left for the next pull.",
+                    post.pk,
+                    reply.id,
+                    reply.parent_id,
+                )
+        upsert([row(c, parents[str(c.parent_id)]) for c in known])
+        _mark_answered({parents[str(c.parent_id)] for c in known if is_own(c, channel)})
+        if via == Via.PULL:
+            # Hidden on Instagram (moderated): nothing to answer, and Instagram allows no reply.
+            InstagramComment.objects.filter(post=post, status=Status.UNANSWERED, hidden=True).update(
+                status=Status.NOT_NEEDED
+            )
+    return len(tops) + len(known)
+
+
+def _mark_answered(parent_pks: set[int]) -> None:
+    """The account replied: the comment is answered, at its first reply (written here or in the app)."""
+    if not parent_pks:
+        return
+    first_reply = (
+        InstagramComment.objects.filter(parent=OuterRef("pk"), from_account=True)
+        .order_by("commented_at")
+        .values("commented_at")[:1]
+    )
+    InstagramComment.objects.filter(pk__in=parent_pks, first_reply_at__isnull=True).update(
+        first_reply_at=Subquery(first_reply)
+    )
+    # Also a comment someone had marked handled: the reply says more.
+    InstagramComment.objects.filter(pk__in=parent_pks, status__in=[Status.UNANSWERED, Status.HANDLED]).update(
+        status=Status.REPLIED
+    )
+
+
+def pull_post_comments(*, post_id: int) -> int:
+    """Read the post's comments and their replies from Instagram and store them; returns how many.
+
+    GraphAPIError goes to the caller. A comment that nobody answered and that is no
+    longer on Instagram (deleted by its writer) leaves the inbox.
+    """
+    post = Post.objects.select_related("channel").get(pk=post_id)
+    channel = post.channel
+    if not post.media_id or channel is None or not channel.is_connected:
+        return 0
+    started = timezone.now()
+    found: list[Comment] = []
+    complete = False
+    with channels.graph_client(channel) as graph:
+        after: str | None = None
+        for _page in range(MAX_COMMENT_PAGES):
+            page = graph.list_comments(post.media_id, after=after, with_replies=True)
+            for comment in page.comments:
+                found.append(comment)
+                found.extend(_all_replies(graph, comment))
+            if page.after is None:
+                complete = True
+                break
+            after = page.after
+    written = record_comments(post=post, channel=channel, comments=found, via=Via.PULL)
+    if complete:
+        on_instagram = {c.id for c in found if not c.parent_id}
+        gone = (
+            InstagramComment.objects.filter(post=post, parent__isnull=True, status=Status.UNANSWERED)
+            .filter(created_at__lt=started)  # a webhook may have stored a newer one meanwhile
+            .exclude(comment_id__in=on_instagram)
+            .update(status=Status.NOT_NEEDED)
+        )
+        if gone:
+            logger.info("Post %s: %s unanswered comments are gone from Instagram.", post.pk, gone)
+    return written
+
+
+def _all_replies(graph: Client, comment: Comment) -> list[Comment]:
+    replies = list(comment.replies)
+    after = comment.replies_after
+    for _page in range(MAX_COMMENT_PAGES):
+        if after is None:
+            break
+        page = graph.list_replies(comment.id, after=after)
+        replies.extend(page.comments)
+        after = page.after
+    return replies
+
+
+def pull_comments(*, now: datetime | None = None) -> int:
+    """The periodic pull (every 15 minutes): posts of the last INSTAGRAM_COMMENTS_DAYS days, the ones
+    with the newest comments first; returns the posts read. A throttled or stopped account is left
+    for the next run; the other counties' accounts go on."""
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.INSTAGRAM_COMMENTS_DAYS)
+    candidates = (
+        Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gte=since)
+        .filter(channel__status=Channel.Status.CONNECTED)
+        .exclude(media_id="")
+        .annotate(activity=Coalesce(Max("instagram_comments__commented_at"), F("published_at")))
+        .order_by("-activity", "-pk")
+        .values_list("pk", "channel_id")
+    )
+    held_back: set[int] = set()
+    read = 0
+    for post_id, channel_id in list(candidates):
+        if channel_id in held_back:
+            continue
+        claimed = (
+            Post.objects.filter(pk=post_id)
+            .filter(Q(comments_read_at__isnull=True) | Q(comments_read_at__lte=now - COMMENTS_CLAIM))
+            .update(comments_read_at=now)
+        )
+        if not claimed:
+            continue  # another pull has just read it
+        try:
+            pull_post_comments(post_id=post_id)
+        except GraphAPIError as error:
+            if error.is_token_invalid:
+                channels.stop_channel(
+                    channel_id=channel_id,
+                    reason=_("Instagram no longer accepts the connection: %(reason)s") % {"reason": error.reason},
+                )
+                held_back.add(channel_id)
+            elif error.is_rate_limit:
+                logger.warning("Channel %s is throttled; its comments wait for the next pull: %r", channel_id, error)
+                held_back.add(channel_id)
+            elif error.is_unknown_object:
+                logger.info("Post %s: its media is gone from Instagram; comments not read.", post_id)
+            else:
+                logger.warning("Post %s: reading its comments failed: %r", post_id, error)
+            continue
+        read += 1
+    return read
+
+
+def receive_comment_webhook(payload: object) -> int:
+    """What a (verified) webhook delivery says about comments, stored as pulled ones are; returns the
+    comments stored. Comments on media we did not publish are ignored. No Graph API calls: Meta
+    wants its answer within seconds."""
+    told = parse_comment_webhook(payload)
+    if not told:
+        return 0
+    found: dict[tuple[str, str], tuple[Post, Channel]] = {}
+    for post in Post.objects.filter(
+        media_id__in={c.media_id for c in told}, channel__account_id__in={c.account_id for c in told}
+    ).select_related("channel"):
+        if post.channel is not None:
+            found[(post.channel.account_id, post.media_id)] = (post, post.channel)
+    by_post: dict[int, tuple[Post, Channel, list[Comment]]] = {}
+    for change in told:
+        known = found.get((change.account_id, change.media_id))
+        if known is None:
+            logger.info(
+                "Webhook: comment %s on media %s is not on one of our posts.", change.comment_id, change.media_id
+            )
+            continue
+        comment = Comment(
+            id=change.comment_id,
+            text=change.text,
+            timestamp=change.time,
+            username=change.username,
+            parent_id=change.parent_id,
+            from_id=change.from_id,
+        )
+        by_post.setdefault(known[0].pk, (*known, []))[2].append(comment)
+    stored = 0
+    for post, channel, comments in by_post.values():
+        stored += record_comments(post=post, channel=channel, comments=comments, via=Via.WEBHOOK)
+    return stored

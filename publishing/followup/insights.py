@@ -1,0 +1,546 @@
+"""Workflows after publishing: insights and followers, the comments inbox, the post page's panel.
+
+Models: publishing/engagement.py; comments read from Instagram (pulled and
+sent by the webhook): publishing/comments.py. Periodic tasks
+(publishing/tasks.py) read insights about 1 hour, 1 day, 7 and 28 days after
+publishing and the account's followers daily. Replies and "handled" go
+through the functions here, which check the comment's state, write the audit
+entry, and keep what the monthly report reads (first_reply_at, status)
+consistent.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Extract
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+from libraries.access import CountyAccess
+from libraries.models import User
+from libraries.services import audit
+from publishing.followup.comments import is_own
+from publishing.instagram import channels
+from publishing.instagram.client import Client, GraphAPIError, media_insight_metrics
+from publishing.models import (
+    AccountSnapshot,
+    Channel,
+    InsightSnapshot,
+    InstagramComment,
+    InstagramCommentQuerySet,
+    Post,
+    PostAsset,
+    PostQuerySet,
+)
+
+logger = logging.getLogger(__name__)
+_random = secrets.SystemRandom()
+
+Round = InsightSnapshot.Round
+Status = InstagramComment.Status
+Via = InstagramComment.Via
+
+
+class Median(Aggregate):
+    """PostgreSQL's continuous median of an expression."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def median_reply_seconds(comments: InstagramCommentQuerySet) -> float | None:
+    """The median time from a follower's comment to the account's first reply, in seconds (the inbox
+    and the monthly report both show it); comments not replied to yet do not count."""
+    waited = ExpressionWrapper(F("first_reply_at") - F("commented_at"), output_field=DurationField())
+    answered = comments.from_followers().filter(first_reply_at__isnull=False)
+    result = answered.aggregate(median=Median(Extract(waited, "epoch")))["median"]
+    return float(result) if result is not None else None
+
+
+def humanised_duration(seconds: float, *, depth: int = 1, now: datetime | None = None) -> str:
+    """How long, in words of the active language: "3 hours", "2 days" (depth 2: "2 hours, 5 minutes")."""
+    if seconds < 60:
+        return _("less than a minute")  # rather than "0 minutes"
+    now = now or timezone.now()
+    return timesince(now - timedelta(seconds=seconds), now, depth=depth)
+
+
+def _graph_reason(error: GraphAPIError, channel: Channel) -> str:
+    """What went wrong with a call made for a person, in their words; a dead token stops the channel."""
+    if error.is_token_invalid:
+        channels.stop_channel(
+            channel_id=channel.pk,
+            reason=_("Instagram no longer accepts the connection: %(reason)s") % {"reason": error.reason},
+        )
+        return _("The Instagram connection stopped working; a coordinator must connect it again.")
+    if error.is_rate_limit:
+        return _("Instagram asks us to slow down. Try again in a few minutes.")
+    if error.is_unknown_object:
+        return _("It no longer exists on Instagram (it was deleted).")
+    if not error.permanent:
+        return _("Instagram did not answer properly. Try again in a moment.")
+    return _("Instagram refused: %(reason)s") % {"reason": error.reason}
+
+
+# --- Insights ---
+
+# The scheduled readings, after publishing: a post's `insights_round` is the index of the next one.
+INSIGHT_ROUNDS: tuple[tuple[str, timedelta], ...] = (
+    (Round.HOUR, timedelta(hours=1)),
+    (Round.DAY, timedelta(days=1)),
+    (Round.WEEK, timedelta(days=7)),
+    (Round.MONTH, timedelta(days=28)),
+)
+# Metrics with a column of their own (the report sums them); every value read is kept in `values`.
+INSIGHT_COLUMNS: tuple[str, ...] = ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions")
+# A claimed post is not claimed again for this long (a run that overlaps, or a worker that died).
+INSIGHTS_LEASE = timedelta(minutes=15)
+INSIGHTS_BATCH = 200
+# After a transient failure the reading is tried again: the wait grows with how late it is already.
+INSIGHTS_RETRY_MIN = timedelta(minutes=10)
+INSIGHTS_RETRY_MAX = timedelta(hours=6)
+# The last reading is given up on this long after its time.
+INSIGHTS_GIVE_UP = timedelta(days=7)
+# "Read insights now" is refused when the last such reading is this recent.
+MANUAL_READ_INTERVAL = timedelta(minutes=5)
+
+
+def _insights_due(now: datetime) -> PostQuerySet:
+    """Published posts whose next insights reading has come, on a channel that can read them."""
+    return (
+        Post.objects.filter(status=Post.Status.PUBLISHED, insights_due_at__lte=now)
+        .filter(channel__status=Channel.Status.CONNECTED)
+        .exclude(media_id="")
+    )
+
+
+def _round_time(post: Post, index: int) -> datetime | None:
+    """When scheduled reading `index` is due; None after the last one."""
+    if post.published_at is None or index >= len(INSIGHT_ROUNDS):
+        return None
+    return post.published_at + INSIGHT_ROUNDS[index][1]
+
+
+def round_to_read(post: Post, now: datetime) -> int | None:
+    """The scheduled reading to take now: the latest whose time has come. Readings missed while the
+    worker or the channel was down are skipped, so that a reading is never labelled earlier than it is."""
+    due = [
+        index
+        for index in range(post.insights_round, len(INSIGHT_ROUNDS))
+        if (at := _round_time(post, index)) is not None and at <= now
+    ]
+    return due[-1] if due else None
+
+
+def _product_type(post: Post) -> str:
+    return "REELS" if post.media_kind == Post.MediaKind.REEL else "FEED"
+
+
+def _read_insights(post: Post, channel: Channel) -> dict[str, int]:
+    metrics = media_insight_metrics(settings.GRAPH_API_VERSION, _product_type(post))
+    with channels.graph_client(channel) as graph:
+        return graph.get_insights(post.media_id, metrics)
+
+
+def _columns(values: dict[str, int]) -> dict[str, int | None]:
+    # Instagram leaves out what it has no data for: missing, not 0.
+    return {name: values.get(name) for name in INSIGHT_COLUMNS}
+
+
+def read_due_insights(*, now: datetime | None = None) -> int:
+    """The periodic round (every 10 minutes): claim the posts whose reading has come, then read each."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = (
+            _insights_due(now)
+            .order_by("insights_due_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:INSIGHTS_BATCH]
+        )
+        claimed = list(due)
+        # Moved out of reach before the lock is let go: an overlapping run finds nothing to claim,
+        # and a post whose worker died becomes due again when the lease runs out.
+        Post.objects.filter(pk__in=claimed).update(insights_due_at=now + INSIGHTS_LEASE)
+    return sum(read_post_insights(post_id=pk, now=now) for pk in claimed)
+
+
+def read_post_insights(*, post_id: int, now: datetime | None = None) -> bool:
+    """Take the post's scheduled reading that is due; True when a reading was stored.
+
+    Idempotent: the round moves on with a conditional UPDATE on the round read,
+    in the same transaction as the snapshot (unique per round besides).
+    """
+    now = now or timezone.now()
+    post = Post.objects.select_related("channel").filter(pk=post_id).first()
+    if post is None or not post.media_id or post.channel is None or post.published_at is None:
+        return False
+    index = round_to_read(post, now)
+    if index is None:
+        # Claimed before its time: back to when it is due (None once the last reading is taken).
+        Post.objects.filter(pk=post.pk, insights_round=post.insights_round).update(
+            insights_due_at=_round_time(post, post.insights_round)
+        )
+        return False
+    if not post.channel.is_connected:
+        return False
+    try:
+        values = _read_insights(post, post.channel)
+    except GraphAPIError as error:
+        _insights_failed(post, post.channel, index, error, now)
+        return False
+    return _store_reading(post, index, values, now)
+
+
+def _store_reading(post: Post, index: int, values: dict[str, int], now: datetime) -> bool:
+    following = index + 1
+    changes: dict[str, Any] = {"insights_round": following, "insights_due_at": _round_time(post, following)}
+    if values:
+        # An empty answer (Instagram's data lags) leaves the latest values that were read.
+        changes |= {"insights": values, "insights_read_at": now}
+    with transaction.atomic():
+        moved = Post.objects.filter(pk=post.pk, insights_round=post.insights_round).update(**changes)
+        if not moved:
+            return False  # another run took this reading
+        InsightSnapshot.objects.create(
+            post=post, round=INSIGHT_ROUNDS[index][0], taken_at=now, values=values, **_columns(values)
+        )
+    return True
+
+
+def _insights_failed(post: Post, channel: Channel, index: int, error: GraphAPIError, now: datetime) -> None:
+    """Try again later (transient), skip the reading (refused), or end the readings (the media is gone)."""
+    unchanged = Post.objects.filter(pk=post.pk, insights_round=post.insights_round)
+    name = INSIGHT_ROUNDS[index][0]
+    if error.is_token_invalid:
+        channels.stop_channel(
+            channel_id=channel.pk,
+            reason=_("Instagram no longer accepts the connection: %(reason)s") % {"reason": error.reason},
+        )
+        # Due again at once: the readings go on when the channel is connected again.
+        unchanged.update(insights_due_at=now)
+        return
+    if error.is_unknown_object:
+        logger.info("Post %s: media %s is gone from Instagram; no more insights readings.", post.pk, post.media_id)
+        unchanged.update(insights_due_at=None, insights_round=len(INSIGHT_ROUNDS))
+        return
+    if error.permanent:
+        logger.warning("Post %s: Instagram refused the %s insights reading, skipped: %r", post.pk, name, error)
+        unchanged.update(insights_round=index + 1, insights_due_at=_round_time(post, index + 1))
+        return
+    due_at = _round_time(post, index)
+    late = now - due_at if due_at is not None else timedelta(0)
+    if index == len(INSIGHT_ROUNDS) - 1 and late > INSIGHTS_GIVE_UP:
+        logger.warning("Post %s: the last insights reading failed for a week, given up: %r", post.pk, error)
+        unchanged.update(insights_due_at=None, insights_round=len(INSIGHT_ROUNDS))
+        return
+    # The wait doubles, near enough, as the reading gets later; equal jitter spreads a throttled batch.
+    wait = min(INSIGHTS_RETRY_MAX, max(INSIGHTS_RETRY_MIN, late, timedelta(seconds=error.retry_after or 0)))
+    wait = wait / 2 + timedelta(seconds=_random.uniform(0, wait.total_seconds() / 2))
+    logger.info("Post %s: the %s insights reading failed, again in %s: %r", post.pk, name, wait, error)
+    unchanged.update(insights_due_at=now + wait)
+
+
+def read_insights_now(*, by: User, post: Post, now: datetime | None = None) -> InsightSnapshot:
+    """An editor's "read insights now": a manual reading, besides the scheduled ones."""
+    now = now or timezone.now()
+    channel = post.channel
+    if post.status != Post.Status.PUBLISHED or not post.media_id:
+        raise ValidationError(_("Only a published post has insights."))
+    if channel is None or not channel.is_connected:
+        raise ValidationError(_("The Instagram connection is not working; a coordinator must connect it again."))
+    if post.insight_snapshots.filter(round=Round.MANUAL, taken_at__gt=now - MANUAL_READ_INTERVAL).exists():
+        raise ValidationError(_("The insights were read less than five minutes ago; Instagram updates them slowly."))
+    try:
+        values = _read_insights(post, channel)
+    except GraphAPIError as error:
+        logger.info("Post %s: reading insights for %s failed: %r", post.pk, by.pk, error)
+        raise ValidationError(_graph_reason(error, channel)) from error
+    with transaction.atomic():
+        snapshot = InsightSnapshot.objects.create(
+            post=post, round=Round.MANUAL, taken_at=now, values=values, **_columns(values)
+        )
+        if values:
+            Post.objects.filter(pk=post.pk).update(insights=values, insights_read_at=now)
+    return snapshot
+
+
+# --- Followers ---
+
+
+def read_followers(*, now: datetime | None = None) -> int:
+    """The daily reading of each connected account's followers; a second run the same day reads nothing."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    stored = 0
+    for channel in Channel.objects.instagram().connected().exclude(snapshots__day=today).order_by("pk"):
+        try:
+            with channels.graph_client(channel) as graph:
+                account = graph.get_account(channel.account_id)
+        except GraphAPIError as error:
+            if error.is_token_invalid:
+                channels.stop_channel(
+                    channel_id=channel.pk,
+                    reason=_("Instagram no longer accepts the connection: %(reason)s") % {"reason": error.reason},
+                )
+            else:
+                logger.warning("Channel %s: reading the followers failed: %r", channel.pk, error)
+            continue
+        if account.followers_count is None:
+            logger.warning("Channel %s: Instagram gave no followers count.", channel.pk)
+            continue
+        _snapshot, created = AccountSnapshot.objects.get_or_create(
+            channel=channel,
+            day=today,
+            defaults={"followers_count": account.followers_count, "media_count": account.media_count, "taken_at": now},
+        )
+        stored += created
+    return stored
+
+
+# --- The inbox: replying and marking handled ---
+
+# Instagram's limit on a comment's length.
+MAX_REPLY_CHARS = 2200
+INBOX_MEDIAN_DAYS = 30
+
+
+def reply_to_comment(*, by: User, comment: InstagramComment, text: str) -> InstagramComment:
+    """Reply on Instagram as the county's account and store the reply; the comment is answered.
+
+    ValidationError says in words what stopped it (the typed text is the caller's to keep).
+    A reply whose answer was lost (a timeout) is looked for among the comment's replies
+    before the person is told it failed, so that trying again does not reply twice.
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the reply first."))
+    if len(text) > MAX_REPLY_CHARS:
+        raise ValidationError(
+            _("A reply can be at most %(limit)s characters long; this one has %(count)s.")
+            % {"limit": MAX_REPLY_CHARS, "count": len(text)}
+        )
+    if "\x00" in text:
+        raise ValidationError(_("The reply contains an invisible control character; remove it and send it again."))
+    if comment.parent_id is not None or comment.from_account:
+        raise ValidationError(_("Only comments from others are answered here."))
+    if not comment.post.media_id:
+        raise ValidationError(_("The post is not on Instagram, so its comments cannot be answered from here."))
+    if comment.hidden:
+        raise ValidationError(_("The comment is hidden on Instagram, which allows no replies to it."))
+    channel = comment.post.channel
+    if channel is None or not channel.is_connected:
+        raise ValidationError(_("The Instagram connection is not working; a coordinator must connect it again."))
+    try:
+        with channels.graph_client(channel) as graph:
+            try:
+                reply_id = graph.reply_to_comment(comment.comment_id, text)
+            except GraphAPIError as error:
+                found = _find_lost_reply(graph, comment, text, channel) if error.maybe_applied else None
+                if found is None:
+                    raise
+                reply_id = found
+    except GraphAPIError as error:
+        logger.info("Replying to comment %s failed: %r", comment.pk, error)
+        raise ValidationError(_graph_reason(error, channel)) from error
+    now = timezone.now()
+    with transaction.atomic():
+        # The webhook may have told us about the reply already: the same row, written here.
+        reply, _created = InstagramComment.objects.update_or_create(
+            comment_id=reply_id,
+            defaults={"text": text, "via": Via.APP, "from_account": True, "status": Status.NOT_NEEDED},
+            create_defaults={
+                "county_id": comment.county_id,
+                "post_id": comment.post_id,
+                "parent": comment,
+                "username": channel.username,
+                "text": text,
+                "commented_at": now,
+                "from_account": True,
+                "via": Via.APP,
+                "status": Status.NOT_NEEDED,
+            },
+        )
+        InstagramComment.objects.filter(pk=comment.pk).update(
+            first_reply_at=Coalesce(F("first_reply_at"), Value(now)),
+            replied_by=Coalesce(F("replied_by"), Value(by.pk)),
+            status=Case(
+                When(status__in=[Status.UNANSWERED, Status.HANDLED], then=Value(Status.REPLIED)), default=F("status")
+            ),
+        )
+        audit(
+            county=comment.county,
+            actor=by,
+            action="comment.replied",
+            obj=comment,
+            summary=text,
+            post_id=comment.post_id,
+            reply_id=reply_id,
+        )
+    return reply
+
+
+def _find_lost_reply(graph: Client, comment: InstagramComment, text: str, channel: Channel) -> str | None:
+    """The id of our reply with this text that Instagram has but we have not stored, if any."""
+    try:
+        page = graph.list_replies(comment.comment_id)
+        stored = set(InstagramComment.objects.filter(parent=comment).values_list("comment_id", flat=True))
+        for reply in page.comments:
+            if reply.id not in stored and is_own(reply, channel) and reply.text.strip() == text:
+                return reply.id
+    except GraphAPIError as error:
+        logger.info("Looking for a lost reply to comment %s failed: %r", comment.pk, error)
+    return None
+
+
+def mark_handled(*, by: User, comment: InstagramComment) -> None:
+    """Nothing to answer (a thank-you, a heart): the comment leaves the unanswered list."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = InstagramComment.objects.filter(pk=comment.pk, status=Status.UNANSWERED).update(
+            status=Status.HANDLED, handled_by=by, handled_at=now
+        )
+        if not moved:
+            raise ValidationError(_("Someone answered this comment or marked it handled meanwhile."))
+        audit(
+            county=comment.county,
+            actor=by,
+            action="comment.handled",
+            obj=comment,
+            summary=f"@{comment.username}: {comment.text}",
+            post_id=comment.post_id,
+        )
+
+
+def reopen_comment(*, by: User, comment: InstagramComment) -> None:
+    """Undo "handled": the comment is unanswered again."""
+    with transaction.atomic():
+        moved = InstagramComment.objects.filter(pk=comment.pk, status=Status.HANDLED).update(
+            status=Status.UNANSWERED, handled_by=None, handled_at=None
+        )
+        if not moved:
+            raise ValidationError(_("This comment is not marked handled (any more)."))
+        audit(
+            county=comment.county,
+            actor=by,
+            action="comment.reopened",
+            obj=comment,
+            summary=f"@{comment.username}: {comment.text}",
+            post_id=comment.post_id,
+        )
+
+
+# --- What the pages show ---
+
+
+@dataclass
+class InboxRow:
+    """One comment in the inbox, with what its row shows (and a failed reply's text and reason)."""
+
+    comment: InstagramComment
+    waited: str
+    thumbnail_url: str
+    own_replies: list[InstagramComment] = field(default_factory=list)
+    reply_text: str = ""
+    error: str = ""
+    notice: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.comment.status == Status.UNANSWERED
+
+
+def with_inbox_details(comments: InstagramCommentQuerySet) -> InstagramCommentQuerySet:
+    """What an inbox row reads, in a fixed number of queries: the post with its first picture,
+    who replied or marked it handled, and the account's replies."""
+    return comments.select_related("post", "replied_by", "handled_by").prefetch_related(
+        Prefetch("post__post_assets", queryset=PostAsset.objects.select_related("asset").order_by("position", "pk")),
+        Prefetch(
+            "replies",
+            queryset=InstagramComment.objects.filter(from_account=True).order_by("commented_at", "pk"),
+            to_attr="own_replies",
+        ),
+    )
+
+
+def inbox_row(
+    comment: InstagramComment,
+    *,
+    now: datetime | None = None,
+    reply_text: str = "",
+    error: str = "",
+    notice: str = "",
+) -> InboxRow:
+    now = now or timezone.now()
+    assets = comment.post.ordered_assets()
+    first = assets[0] if assets else None
+    return InboxRow(
+        comment=comment,
+        waited=humanised_duration(comment.age(now), now=now),
+        thumbnail_url=(first.thumbnail_url or first.poster_url) if first is not None else "",
+        own_replies=list(getattr(comment, "own_replies", [])),
+        reply_text=reply_text,
+        error=error,
+        notice=notice,
+    )
+
+
+def inbox_rows(comments: Iterable[InstagramComment], *, now: datetime | None = None) -> list[InboxRow]:
+    now = now or timezone.now()
+    return [inbox_row(comment, now=now) for comment in comments]
+
+
+def inbox_median(county_comments: InstagramCommentQuerySet, *, now: datetime | None = None) -> str | None:
+    """The median time to the first reply over the last 30 days, in words; None without replies."""
+    now = now or timezone.now()
+    seconds = median_reply_seconds(county_comments.filter(commented_at__gte=now - timedelta(days=INBOX_MEDIAN_DAYS)))
+    return humanised_duration(seconds, depth=2, now=now) if seconds is not None else None
+
+
+def post_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
+    """What the post page shows of its insights and comments (templates/publishing/_post_engagement.html)."""
+    if post.status != Post.Status.PUBLISHED:
+        return {"engagement": None}
+    snapshots = list(post.insight_snapshots.order_by("taken_at", "pk"))
+    counts = (
+        InstagramComment.objects.filter(post=post)
+        .from_followers()
+        .aggregate(total=Count("pk"), unanswered=Count("pk", filter=Q(status=Status.UNANSWERED)))
+    )
+    metrics = [(name, getattr(InsightSnapshot._meta.get_field(name), "verbose_name", name)) for name in INSIGHT_COLUMNS]
+    return {
+        "engagement": {
+            "metrics": metrics,
+            "rows": [(snapshot, [getattr(snapshot, name) for name, _label in metrics]) for snapshot in snapshots],
+            "next_reading_at": post.insights_due_at,
+            "comment_count": counts["total"],
+            "unanswered_count": counts["unanswered"],
+            "inbox_url": f"{reverse('publishing:inbox')}?show=all&post={post.pk}" if access.is_editor else "",
+            "can_read_insights": access.is_editor and post.is_published,
+        }
+    }

@@ -1,0 +1,1 @@
+"""Instagram: the Graph API client, the county's channel (connecting, tokens) and token encryption."""

@@ -1,0 +1,579 @@
+"""Publishing one post: a resumable state machine, each step stored before the next begins.
+
+    start ──create containers──▶ containers_created ──Instagram processed them──▶ containers_finished
+      ──media_publish──▶ (media id stored: the post is published) ──permalink──▶ published
+      ──collaborator invites read──▶ collaborators_checked ──archive items──▶ archived
+      ──libraries e-mailed──▶ notified
+
+`run(post_id)` takes a lease on the post (a conditional UPDATE: only one
+worker holds a post at a time), carries on from the stored step, and says
+whether to try again later. Every write is conditional on the lease, so a
+worker that lost its lease stops before it changes anything.
+
+Never publishing twice is the point of the design:
+
+* the container id is stored before anyone waits for it, and every
+  container media_publish is called for is recorded (with the caption sent)
+  *before* the call;
+* before media_publish, and before any recorded container is given up, its
+  status is read: PUBLISHED means the post is already live (a worker died
+  between Instagram's answer and our write, or the answer was lost), and the
+  media is then found in the account's media by its caption and time;
+* the media id is written the moment it is known (`services.record_published`).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from production.models import Asset
+from production.release import Purpose, media_release
+from production.signed_urls import public_rendition_url
+from publishing.archive import filing as archive
+from publishing.instagram import channels
+from publishing.instagram.client import (
+    Client,
+    ContainerStatusCode,
+    ErrorKind,
+    GraphAPIError,
+    Media,
+)
+from publishing.models import Channel, Post, PostCollaborator
+from publishing.posts import services
+
+logger = logging.getLogger(__name__)
+
+# Containers are thrown away and made again (expired, or Instagram's processing broke) at most this often.
+MAX_CONTAINER_ROUNDS = 3
+# How far back in the account's media a lost publish is looked for (newest first, 25 a page).
+MEDIA_SEARCH_PAGES = 8
+# Instagram's clock and ours may differ a little when matching a media's timestamp.
+CLOCK_SKEW = timedelta(minutes=10)
+
+_random = secrets.SystemRandom()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run ended with; `retry_in` (seconds) asks the task to run again later."""
+
+    state: str  # done, failed, retry, skipped (held elsewhere or finished), lost (lease taken over), stopped
+    retry_in: int | None = None
+
+
+class LostLease(Exception):
+    """Another worker holds the post now (ours ran out); stop without changing anything."""
+
+
+class _Wait(Exception):
+    """Instagram is still processing: read the container again after `seconds`."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class _Unpublishable(Exception):
+    """Something on our side stops the post (its media are gone or not ready): it fails with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _QuotaReached(Exception):
+    """The account published its daily quota: wait before publishing."""
+
+
+def backoff(attempt: int, *, at_least: float = 0) -> int:
+    """Seconds to wait before attempt `attempt + 1`: doubling from the base to the cap, with jitter.
+
+    Equal jitter: half the delay is fixed and half random, so that posts that
+    failed together (a throttle) do not come back together.
+    """
+    base, cap = int(settings.PUBLISH_RETRY_BASE_SECONDS), int(settings.PUBLISH_RETRY_MAX_SECONDS)
+    delay = min(cap, max(base * (1 << min(max(attempt - 1, 0), 30)), at_least))
+    return min(cap, round(delay / 2 + _random.uniform(0, delay / 2)))
+
+
+def _unfinished() -> Q:
+    return Q(status=Post.Status.PUBLISHING) | (Q(status=Post.Status.PUBLISHED) & ~Q(publish_step=Post.Step.NOTIFIED))
+
+
+def _claim(post_id: int, token: uuid.UUID, now: datetime) -> bool:
+    """Take the post for this run, unless another worker holds a lease on it that has not run out."""
+    lease = now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
+    claimed = (
+        Post.objects.filter(_unfinished(), pk=post_id)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .update(lease_token=token, lease_expires_at=lease, next_attempt_at=None)
+    )
+    return claimed == 1
+
+
+def _release(post_id: int, token: uuid.UUID, *, retry_in: int | None = None) -> None:
+    """Give the post back. `next_attempt_at` says when a run is expected next: the retry's, or now for
+    a run that ended otherwise (a post left unfinished is then taken up by the tick after a lease's length)."""
+    next_attempt = timezone.now() + timedelta(seconds=retry_in or 0)
+    Post.objects.filter(pk=post_id, lease_token=token).update(
+        lease_token=None, lease_expires_at=None, next_attempt_at=next_attempt
+    )
+
+
+def run(post_id: int) -> Outcome:
+    """Carry the post as far as it goes now. Safe to call any number of times, from any worker."""
+    token = uuid.uuid4()
+    if not _claim(post_id, token, timezone.now()):
+        # Another run holds it, or there is nothing left to do: a second delivery changes nothing.
+        return Outcome("skipped")
+    retry_in: int | None = None
+    try:
+        post = Post.objects.select_related("channel", "county", "idea").get(pk=post_id)
+        channel = post.channel
+        if channel is None or not channel.is_connected:
+            # The tick takes it up again once the channel is connected.
+            return Outcome("stopped")
+        with channels.graph_client(channel) as graph:
+            outcome = Machine(post, channel, graph, token).run()
+        retry_in = outcome.retry_in
+        return outcome
+    except LostLease:
+        logger.warning("Post %s: another worker took over; this run stops.", post_id)
+        return Outcome("lost")
+    except Exception:
+        # A bug or a database hiccup: count it like a failed call, so that a post that
+        # always breaks ends as failed instead of being taken up again for ever.
+        _count_unexpected_failure(post_id, token)
+        raise
+    finally:
+        _release(post_id, token, retry_in=retry_in)
+
+
+def _count_unexpected_failure(post_id: int, token: uuid.UUID) -> None:
+    post = Post.objects.filter(pk=post_id, lease_token=token).only("attempts", "media_id").first()
+    if post is None:
+        return
+    attempts = post.attempts + 1
+    Post.objects.filter(pk=post_id, lease_token=token).update(attempts=attempts)
+    if attempts >= settings.PUBLISH_MAX_ATTEMPTS and not post.media_id:
+        services.fail_publishing(
+            post_id=post_id,
+            lease_token=token,
+            reason=_("Publishing stopped because of an error in Innspill; ask the administrator to read the log."),
+        )
+
+
+class Machine:
+    """One run over one post, holding its lease."""
+
+    def __init__(self, post: Post, channel: Channel, graph: Client, token: uuid.UUID) -> None:
+        self.post = post
+        self.channel = channel
+        self.graph = graph
+        self.token = token
+
+    # --- Bookkeeping ---
+
+    def save(self, **fields: Any) -> None:
+        """Store a step (and renew the lease), only while this run holds the post."""
+        now = timezone.now()
+        fields.setdefault("attempts", 0)  # a step that succeeded ends a run of failures
+        changed = Post.objects.filter(pk=self.post.pk, lease_token=self.token).update(
+            **fields, lease_expires_at=now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
+        )
+        if changed != 1:
+            raise LostLease
+        for name, value in fields.items():
+            setattr(self.post, name, value)
+
+    @property
+    def account(self) -> str:
+        return self.channel.account_id
+
+    # --- The run ---
+
+    def run(self) -> Outcome:
+        try:
+            while self.post.publish_step != Post.Step.NOTIFIED:
+                self.step()
+            return Outcome("done")
+        except _Wait as wait:
+            return Outcome("retry", wait.seconds)
+        except _QuotaReached:
+            return self.rate_limited(None)
+        except _Unpublishable as problem:
+            return self.give_up(problem.reason, None)
+        except GraphAPIError as error:
+            return self.handle(error)
+
+    def step(self) -> None:
+        post = self.post
+        if not post.media_id:
+            if post.publish_step == Post.Step.START:
+                self.recover_earlier_publish()
+                if not post.media_id:
+                    self.create_containers()
+            elif post.publish_step == Post.Step.CONTAINERS_CREATED:
+                self.wait_for_containers()
+            elif post.publish_step == Post.Step.CONTAINERS_FINISHED:
+                self.publish()
+            else:  # a published step without a media id cannot happen; start again safely
+                self.save(publish_step=Post.Step.START)
+        elif post.publish_step in (Post.Step.START, Post.Step.CONTAINERS_CREATED, Post.Step.CONTAINERS_FINISHED):
+            self.read_permalink()
+        elif post.publish_step == Post.Step.PUBLISHED:
+            self.check_collaborators()
+        elif post.publish_step == Post.Step.COLLABORATORS_CHECKED:
+            self.archive()
+        elif post.publish_step == Post.Step.ARCHIVED:
+            self.notify()
+
+    # --- Errors ---
+
+    def handle(self, error: GraphAPIError) -> Outcome:
+        post = self.post
+        logger.info("Post %s at %s: %r", post.pk, post.publish_step, error)
+        if error.is_token_invalid:
+            channels.stop_channel(
+                channel_id=self.channel.pk,
+                reason=_("Instagram no longer accepts the connection: %(reason)s") % {"reason": error.reason},
+            )
+            if not post.media_id:
+                self.fail(
+                    _("The Instagram connection stopped working; connect it again, then schedule the post again."),
+                    error,
+                )
+                return Outcome("failed")
+            return Outcome("stopped")
+        if error.is_rate_limit:
+            return self.rate_limited(error)
+        if error.needs_new_container and not post.media_id:
+            return self.new_containers(error)
+        if error.is_transient or error.needs_new_container:
+            attempts = post.attempts + 1
+            if attempts >= settings.PUBLISH_MAX_ATTEMPTS:
+                return self.give_up(
+                    _("Instagram did not answer properly after %(count)s tries: %(reason)s")
+                    % {"count": attempts, "reason": error.reason},
+                    error,
+                )
+            self.save(attempts=attempts, last_error=repr(error)[:2000])
+            return Outcome("retry", backoff(attempts, at_least=error.retry_after or 0))
+        return self.give_up(_("Instagram refused the post: %(reason)s") % {"reason": error.reason}, error)
+
+    def rate_limited(self, error: GraphAPIError | None) -> Outcome:
+        waits = self.post.rate_limit_waits + 1
+        if waits > settings.PUBLISH_MAX_ATTEMPTS * 3:
+            return self.give_up(
+                _("Instagram's limits kept the post back for too long; schedule it again later."), error
+            )
+        self.save(
+            rate_limit_waits=waits,
+            attempts=self.post.attempts,
+            last_error=repr(error)[:2000] if error else "The daily publishing quota is used up.",
+        )
+        if error is None:  # the daily quota: a slot frees as the 24-hour window moves on
+            return Outcome("retry", backoff(waits, at_least=settings.PUBLISH_RETRY_MAX_SECONDS))
+        return Outcome("retry", backoff(waits, at_least=error.retry_after or 0))
+
+    def give_up(self, reason: str, error: GraphAPIError | None) -> Outcome:
+        """Before publishing: the post fails. After: skip what is left to do on Instagram, finish the rest."""
+        if not self.post.media_id:
+            self.fail(reason, error)
+            return Outcome("failed")
+        logger.warning("Post %s is published; giving up on step %s: %s", self.post.pk, self.post.publish_step, reason)
+        following = {
+            Post.Step.START: Post.Step.PUBLISHED,
+            Post.Step.CONTAINERS_CREATED: Post.Step.PUBLISHED,
+            Post.Step.CONTAINERS_FINISHED: Post.Step.PUBLISHED,
+            Post.Step.PUBLISHED: Post.Step.COLLABORATORS_CHECKED,
+        }
+        self.save(publish_step=following.get(Post.Step(self.post.publish_step), self.post.publish_step))
+        return self.run()
+
+    def fail(self, reason: str, error: GraphAPIError | None) -> None:
+        if not services.fail_publishing(
+            post_id=self.post.pk, lease_token=self.token, reason=reason, detail=repr(error) if error else ""
+        ):
+            raise LostLease
+
+    def new_containers(self, error: GraphAPIError) -> Outcome:
+        """Instagram cannot use the containers (expired, processing failed): make new ones, a few times."""
+        rounds = self.post.container_rounds + 1
+        if rounds > MAX_CONTAINER_ROUNDS:
+            return self.give_up(
+                _("Instagram could not process the media: %(reason)s") % {"reason": error.reason}, error
+            )
+        logger.info("Post %s: new containers (round %s) after %r", self.post.pk, rounds, error)
+        self.save(
+            publish_step=Post.Step.START,
+            child_container_ids=[],
+            container_id="",
+            containers_created_at=None,
+            container_rounds=rounds,
+            status_polls=0,
+            last_error=repr(error)[:2000],
+        )
+        return self.run()
+
+    # --- Steps before publishing ---
+
+    def assets(self) -> list[Asset]:
+        return [link.asset for link in self.post.post_assets.select_related("asset").order_by("position", "pk")]
+
+    def media_url(self, asset: Asset) -> str:
+        """The signed address Instagram fetches the rendition from (it must be ready: the gates saw to that).
+
+        The consent is asked again first: a person added, or a consent lapsed, since the post was
+        scheduled stops it here with the reason rather than at Instagram's fetch.
+        """
+        answer = media_release(asset, purpose=Purpose.PUBLISH, access=None)
+        if not answer.allowed:
+            raise _Unpublishable(
+                _("“%(name)s” may not be published: %(reason)s.") % {"name": asset, "reason": answer.reason}
+            )
+        try:
+            return public_rendition_url(asset, expires_in=settings.PUBLISH_MEDIA_URL_SECONDS)
+        except ValueError as exc:  # processed again since it was scheduled, or its rendition is gone
+            raise _Unpublishable(
+                _("The Instagram version of “%(name)s” is not ready; wait for it, then schedule the post again.")
+                % {"name": asset}
+            ) from exc
+
+    def collaborator_usernames(self) -> list[str]:
+        """The usernames invited (kept on each row: the library may change its own later)."""
+        usernames = []
+        for link in self.post.post_collaborators.select_related("library").order_by("library__name"):
+            username = link.library.instagram_username
+            if link.username != username:
+                PostCollaborator.objects.filter(pk=link.pk).update(username=username)
+            if username:
+                usernames.append(username)
+        return usernames
+
+    def create_containers(self) -> None:
+        post = self.post
+        assets = self.assets()
+        if not assets:
+            raise _Unpublishable(_("The post has no media; choose some, then schedule it again."))
+        caption = post.full_caption
+        collaborators = self.collaborator_usernames()
+        graph, account = self.graph, self.account
+        if post.media_kind == Post.MediaKind.CAROUSEL:
+            # Each item is stored as it is made: a run that dies halfway goes on from there.
+            children = list(post.child_container_ids)
+            for asset in assets[len(children) :]:
+                if asset.is_video:
+                    child = graph.create_video_container(account, video_url=self.media_url(asset), media_type="VIDEO")
+                else:
+                    child = graph.create_image_container(
+                        account, image_url=self.media_url(asset), alt_text=asset.alt_text, is_carousel_item=True
+                    )
+                children.append(child)
+                self.save(child_container_ids=children)
+            container = graph.create_carousel_container(
+                account, children=children, caption=caption, collaborators=collaborators
+            )
+        elif post.media_kind == Post.MediaKind.REEL:
+            container = graph.create_video_container(
+                account,
+                video_url=self.media_url(assets[0]),
+                media_type="REELS",
+                caption=caption,
+                collaborators=collaborators,
+                share_to_feed=True,
+            )
+        else:
+            container = graph.create_image_container(
+                account,
+                image_url=self.media_url(assets[0]),
+                caption=caption,
+                collaborators=collaborators,
+                alt_text=assets[0].alt_text,
+            )
+        self.save(
+            container_id=container,
+            containers_created_at=timezone.now(),
+            publish_step=Post.Step.CONTAINERS_CREATED,
+            status_polls=0,
+        )
+
+    def wait_for_containers(self) -> None:
+        status = self.graph.get_container_status(self.post.container_id)
+        if status.status_code is ContainerStatusCode.FINISHED:
+            self.save(publish_step=Post.Step.CONTAINERS_FINISHED, status_polls=0)
+        elif status.status_code is ContainerStatusCode.PUBLISHED:
+            self.recover(self.post.container_id, self.post.full_caption, self.post.containers_created_at)
+        elif status.status_code is ContainerStatusCode.IN_PROGRESS:
+            polls = self.post.status_polls + 1
+            if polls > settings.PUBLISH_MAX_POLLS:
+                raise GraphAPIError(
+                    f"Container {self.post.container_id} still in progress after {polls} reads.",
+                    kind=ErrorKind.NEW_CONTAINER,
+                    user_message=_("Instagram took too long to process the media."),
+                )
+            self.save(status_polls=polls)
+            raise _Wait(settings.PUBLISH_POLL_SECONDS)
+        else:
+            raise status.as_error() or GraphAPIError(
+                f"Unexpected container status {status.status_code}.", kind=ErrorKind.TRANSIENT
+            )
+
+    # --- Publishing, exactly once ---
+
+    def recover_earlier_publish(self) -> None:
+        """Before making new containers: was one of the earlier ones published after all?"""
+        for attempt in reversed(self.post.publish_attempts):
+            try:
+                status = self.graph.get_container_status(attempt["container_id"])
+            except GraphAPIError as error:
+                if error.kind is ErrorKind.PERMANENT:  # gone, or never ours: not published
+                    continue
+                raise
+            if status.status_code is ContainerStatusCode.PUBLISHED:
+                self.recover(attempt["container_id"], attempt["caption"], _parse_time(attempt.get("at")))
+                return
+
+    def publish(self) -> None:
+        post = self.post
+        container_id = post.container_id
+        # Always ask first: a publish whose answer was lost (or whose worker died) shows as PUBLISHED.
+        status = self.graph.get_container_status(container_id)
+        if status.status_code is ContainerStatusCode.PUBLISHED:
+            self.recover(container_id, post.full_caption, post.containers_created_at)
+            return
+        if status.status_code is ContainerStatusCode.IN_PROGRESS:
+            self.save(publish_step=Post.Step.CONTAINERS_CREATED)
+            return
+        error = status.as_error()
+        if error is not None:
+            raise error
+        limit = self.graph.content_publishing_limit(self.account)
+        if limit.remaining <= 0:
+            raise _QuotaReached
+        attempt = {"container_id": container_id, "caption": post.full_caption, "at": timezone.now().isoformat()}
+        # Recorded before the call: if we never hear back, the next run knows to ask about this container.
+        attempts = [a for a in post.publish_attempts if a["container_id"] != container_id] + [attempt]
+        self.save(publish_attempts=attempts, attempts=post.attempts)
+        media_id = self.graph.publish(self.account, container_id)
+        self.published(media_id)
+
+    def published(self, media_id: str) -> None:
+        if not services.record_published(post_id=self.post.pk, lease_token=self.token, media_id=media_id):
+            raise LostLease
+        self.post.refresh_from_db()
+
+    def recover(self, container_id: str, caption: str, since: datetime | None) -> None:
+        """The container is published, but we never stored the media: find it in the account's media."""
+        media = self.find_media(caption, since)
+        if media is None:
+            raise GraphAPIError(
+                f"Container {container_id} is published, but its media is not among the account's latest.",
+                kind=ErrorKind.TRANSIENT,
+                user_message=_(
+                    "Instagram says the post was published, but it cannot be found on the account yet. "
+                    "Check Instagram before publishing it again."
+                ),
+            )
+        logger.warning(
+            "Post %s: container %s was already published as %s; recovered.", self.post.pk, container_id, media.id
+        )
+        self.published(media.id)
+
+    def find_media(self, caption: str, since: datetime | None) -> Media | None:
+        taken = set(
+            Post.objects.filter(channel=self.channel)
+            .exclude(pk=self.post.pk)
+            .exclude(media_id="")
+            .values_list("media_id", flat=True)
+        )
+        earliest = (since - CLOCK_SKEW) if since is not None else None
+        candidates: list[Media] = []
+        after: str | None = None
+        for _page in range(MEDIA_SEARCH_PAGES):
+            page = self.graph.list_media(self.account, after=after)
+            for media in page.media:
+                if media.id in taken or (media.caption or "").strip() != caption.strip():
+                    continue
+                if earliest is not None and media.timestamp is not None and media.timestamp < earliest:
+                    continue
+                candidates.append(media)
+            if page.after is None or (earliest is not None and _older_than(page.media, earliest)):
+                break
+            after = page.after
+        # Newest first: the oldest match is the one published just after our attempt.
+        return candidates[-1] if candidates else None
+
+    # --- After publishing ---
+
+    def read_permalink(self) -> None:
+        media = self.graph.get_media(self.post.media_id, fields=("id", "permalink", "timestamp"))
+        self.save(permalink=media.permalink or "", publish_step=Post.Step.PUBLISHED)
+
+    def check_collaborators(self) -> None:
+        read_collaborator_invites(self.post, self.graph)
+        self.save(publish_step=Post.Step.COLLABORATORS_CHECKED)
+
+    def archive(self) -> None:
+        with transaction.atomic():
+            archive.file_published_post(
+                post=self.post, assets=self.assets(), libraries=services.involved_libraries(self.post)
+            )
+            self.save(publish_step=Post.Step.ARCHIVED)
+
+    def notify(self) -> None:
+        with transaction.atomic():
+            # The step is stored before the mail leaves (after the commit): at most one mail per library.
+            self.save(publish_step=Post.Step.NOTIFIED)
+            sent = services.notify_libraries_on_commit(self.post)
+            from libraries.services import audit
+
+            audit(
+                county=self.post.county,
+                actor=None,
+                action="post.libraries_notified",
+                obj=self.post,
+                summary=self.post.title,
+                libraries=sent,
+            )
+
+
+def read_collaborator_invites(post: Post, graph: Client) -> None:
+    """Store each invited library's answer (pending, accepted, declined) as Instagram reports it."""
+    answers = {c.username.lower(): c.invite_status.lower() for c in graph.get_collaborators(post.media_id)}
+    now = timezone.now()
+    for link in post.post_collaborators.select_related("library"):
+        username = (link.username or link.library.instagram_username).lower()
+        answer = answers.get(username, "pending")
+        if answer.startswith("acc"):  # Meta's own sample spells it "Accpeted"
+            status = PostCollaborator.Invite.ACCEPTED
+        elif answer.startswith("decl"):
+            status = PostCollaborator.Invite.DECLINED
+        else:
+            status = PostCollaborator.Invite.PENDING
+        PostCollaborator.objects.filter(pk=link.pk).update(invite_status=status, checked_at=now)
+    Post.objects.filter(pk=post.pk).update(collaborators_checked_at=now)
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _older_than(media: list[Media], moment: datetime) -> bool:
+    return bool(media) and all(m.timestamp is not None and m.timestamp < moment for m in media)

@@ -1,0 +1,538 @@
+"""Workflows for posts and their review, consent pulling posts back, and the beat tick that feeds the worker.
+
+The channel's workflows (connecting, tokens) live in publishing/channels.py.
+
+Every status change goes through one function here: it checks the
+transition, writes the audit entry, and sends e-mail or enqueues tasks only
+after the transaction commits. Views and tasks call these; the worker's own
+steps live in publishing/publish.py and change a post's status only through
+`record_published` and `fail_publishing` below.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Field
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from libraries.models import County, Library, User
+from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
+from production.models import Asset, Idea, RecordingDay
+from publishing.instagram.channels import county_channel, graph_client, stop_channel
+from publishing.instagram.client import GraphAPIError
+from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
+from publishing.posts import captions, gates
+
+logger = logging.getLogger(__name__)
+
+
+# --- Composing posts ---
+
+
+def suggested_collaborators(*, county: County, idea: Idea | None, recording_day: RecordingDay | None) -> list[Library]:
+    """The idea's and the recording day's libraries that have an Instagram username, at most Instagram's limit.
+
+    The idea's own libraries come first (they made it), then the day's host
+    and participants; the county library is the account that publishes.
+    """
+    candidates: list[Library] = []
+    if idea is not None:
+        candidates += [idea.library, *idea.libraries.order_by("name")]
+    if recording_day is not None:
+        candidates += [recording_day.host_library, *recording_day.participating_libraries.order_by("name")]
+    chosen: list[Library] = []
+    for library in candidates:
+        if (
+            library.county_id == county.pk
+            and library.kind == Library.Kind.MEMBER
+            and library.instagram_username
+            and library.is_active
+            and library not in chosen
+        ):
+            chosen.append(library)
+    return chosen[: captions.MAX_COLLABORATORS]
+
+
+def recording_day_of(idea: Idea | None) -> RecordingDay | None:
+    """The recording day an idea was (or will be) recorded on, from its run-sheet slot."""
+    if idea is None:
+        return None
+    slot = getattr(idea, "slot", None)
+    return slot.recording_day if slot is not None else None
+
+
+# The fields whose change means the approved post is no longer the one that was approved.
+CONTENT_FIELDS = frozenset({"caption", "credit", "media_kind", "assets", "collaborators"})
+
+
+def _set_assets(post: Post, assets: Sequence[Asset]) -> None:
+    PostAsset.objects.filter(post=post).delete()
+    PostAsset.objects.bulk_create(
+        PostAsset(post=post, asset=asset, position=index) for index, asset in enumerate(assets, start=1)
+    )
+
+
+def _set_collaborators(post: Post, libraries: Iterable[Library]) -> None:
+    wanted = {library.pk for library in libraries}
+    PostCollaborator.objects.filter(post=post).exclude(library_id__in=wanted).delete()
+    existing = set(PostCollaborator.objects.filter(post=post).values_list("library_id", flat=True))
+    PostCollaborator.objects.bulk_create(PostCollaborator(post=post, library_id=pk) for pk in sorted(wanted - existing))
+
+
+def _check_assets(county: County, assets: Sequence[Asset]) -> None:
+    if any(asset.county_id != county.pk for asset in assets):
+        raise ValidationError(_("Media from another county cannot be used."))
+
+
+def _check_collaborators(county: County, libraries: Sequence[Library]) -> None:
+    if len(libraries) > captions.MAX_COLLABORATORS:
+        raise ValidationError(_("Instagram takes at most %(max)s collaborators.") % {"max": captions.MAX_COLLABORATORS})
+    if any(library.county_id != county.pk for library in libraries):
+        raise ValidationError(_("Only the county's own libraries can be collaborators."))
+
+
+def create_post(
+    *,
+    by: User,
+    post: Post,
+    assets: Sequence[Asset],
+    collaborators: Sequence[Library],
+) -> Post:
+    """Save a new draft with its media (in this order) and collaborators."""
+    _check_assets(post.county, assets)
+    _check_collaborators(post.county, collaborators)
+    with transaction.atomic():
+        post.status = Post.Status.DRAFT
+        post.created_by = by
+        post.last_edited_by = by
+        post.caption = captions.normalise(post.caption)
+        post.save()
+        _set_assets(post, assets)
+        _set_collaborators(post, collaborators)
+        audit(county=post.county, actor=by, action="post.created", obj=post, summary=post.title)
+    return post
+
+
+def _withdraw_approval(post: Post, reason: str) -> None:
+    Approval.objects.filter(post=post, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now(), withdrawn_reason=reason[:300]
+    )
+
+
+def _lock(post: Post) -> Post:
+    """The post's row, locked for this transaction, with its current status (the worker may have moved it)."""
+    locked = Post.objects.select_for_update().get(pk=post.pk)
+    post.status = locked.status
+    return locked
+
+
+def _move(*, by: User | None, post: Post, to: Post.Status, action: str, summary: str = "", **extra: Any) -> None:
+    """Move a post along TRANSITIONS (the caller holds the row lock) and write the audit entry."""
+    if not post.can_move_to(to):
+        raise ValidationError(
+            _("A post that is “%(status)s” cannot become “%(to)s”.")
+            % {"status": post.get_status_display(), "to": to.label}
+        )
+    old = post.status
+    post.status = to
+    post.status_changed_at = timezone.now()
+    post.save(update_fields=["status", "status_changed_at", "updated_at"])
+    audit(
+        county=post.county,
+        actor=by,
+        action=action,
+        obj=post,
+        summary=summary or post.title,
+        old=old,
+        new=str(to),
+        **extra,
+    )
+
+
+def _field_label(name: str) -> str:
+    """A post field's translated name, for messages people read."""
+    field = Post._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, Field) else name
+
+
+def update_post(
+    *,
+    by: User,
+    post: Post,
+    changed: Iterable[str],
+    assets: Sequence[Asset] | None = None,
+    collaborators: Sequence[Library] | None = None,
+) -> Post:
+    """Save the named fields (and media or collaborators when given). A change to what the approval
+    covered (caption, credit, media, collaborators) sends an approved or scheduled post back to review."""
+    changed = set(changed)
+    if assets is not None:
+        _check_assets(post.county, assets)
+        changed.add("assets")
+    if collaborators is not None:
+        _check_collaborators(post.county, collaborators)
+        changed.add("collaborators")
+    with transaction.atomic():
+        locked = _lock(post)
+        if not locked.is_editable:
+            raise ValidationError(
+                _("A post that is “%(status)s” can no longer be changed.") % {"status": locked.get_status_display()}
+            )
+        post.caption = captions.normalise(post.caption)
+        post.last_edited_by = by
+        model_fields = sorted((changed - {"assets", "collaborators"}) | {"last_edited_by", "updated_at"})
+        post.save(update_fields=model_fields)
+        if assets is not None:
+            _set_assets(post, assets)
+        if collaborators is not None:
+            _set_collaborators(post, collaborators)
+        content_changed = sorted(changed & CONTENT_FIELDS)
+        audit(county=post.county, actor=by, action="post.changed", obj=post, summary=post.title, fields=sorted(changed))
+        if content_changed and post.status in (Post.Status.APPROVED, Post.Status.SCHEDULED, Post.Status.FAILED):
+            # The fields by their translated names ("bildetekst, media"), not their code names.
+            labels = ", ".join(_field_label(name) for name in content_changed)
+            _withdraw_approval(post, reason=_("Changed after approval: %s") % labels)
+            _move(
+                by=by,
+                post=post,
+                to=Post.Status.IN_REVIEW,
+                action="post.back_to_review",
+                fields=content_changed,
+            )
+        if content_changed:
+            _forget_containers(post)
+    return post
+
+
+def _forget_containers(post: Post) -> None:
+    """Containers carry the old caption and media: the worker must make new ones. The ids media_publish
+    was called for stay in `publish_attempts`, so the worker still asks about them first."""
+    Post.objects.filter(pk=post.pk, media_id="").update(
+        publish_step=Post.Step.START, child_container_ids=[], container_id="", containers_created_at=None
+    )
+
+
+def submit_post(*, by: User, post: Post) -> Post:
+    """Ask for approval (a draft, or a failed post after it was fixed)."""
+    with transaction.atomic():
+        _lock(post)
+        _move(by=by, post=post, to=Post.Status.IN_REVIEW, action="post.submitted")
+    return post
+
+
+def return_post_to_draft(*, by: User, post: Post, note: str = "") -> Post:
+    """The reviewer sends the post back to its author for changes."""
+    with transaction.atomic():
+        _lock(post)
+        _move(by=by, post=post, to=Post.Status.DRAFT, action="post.returned", note=note[:500])
+        if post.created_by is not None and post.created_by.email:
+            send_templated_mail_on_commit(
+                to=[post.created_by.email],
+                template="post_returned",
+                context={"post": post, "by": by, "note": note, "url": absolute_url(post.get_absolute_url())},
+            )
+    return post
+
+
+def may_approve(*, by: User, post: Post) -> bool:
+    """Four eyes: whoever wrote or last changed the post does not approve it."""
+    authors = {post.created_by_id, post.last_edited_by_id} - {None}
+    return by.pk not in authors
+
+
+def approve_post(*, by: User, post: Post) -> Post:
+    """An editor other than the author approves the post as it is now."""
+    with transaction.atomic():
+        # Checked on the locked row: whoever changed the post a moment ago counts as its author too.
+        if not may_approve(by=by, post=_lock(post)):
+            raise ValidationError(_("Another editor must approve this post: you wrote or last changed it."))
+        _move(by=by, post=post, to=Post.Status.APPROVED, action="post.approved")
+        _withdraw_approval(post, reason="superseded")
+        Approval.objects.create(post=post, by=by)
+    return post
+
+
+def schedule_post(*, by: User, post: Post, at: datetime | None = None) -> Post:
+    """Put an approved (or failed, once fixed) post on the plan; only when every gate passes."""
+    now = timezone.now()
+    with transaction.atomic():
+        _lock(post)
+        if at is not None:
+            post.scheduled_at = at
+        if post.scheduled_at is not None and post.scheduled_at < now - timedelta(minutes=1):
+            raise ValidationError(_("Choose a time that has not passed yet."))
+        channel = county_channel(post.county)
+        checked = Post.objects.for_gates().get(pk=post.pk)
+        checked.scheduled_at = post.scheduled_at
+        failing = gates.failing_gates(checked, channel=channel)
+        if failing:
+            raise ValidationError([gate.message for gate in failing])
+        from_failed = post.status == Post.Status.FAILED
+        post.channel = channel
+        post.failure_reason = ""
+        post.attempts = post.rate_limit_waits = post.status_polls = post.container_rounds = 0
+        post.save(
+            update_fields=[
+                "scheduled_at",
+                "channel",
+                "failure_reason",
+                "attempts",
+                "rate_limit_waits",
+                "status_polls",
+                "container_rounds",
+            ]
+        )
+        _move(
+            by=by,
+            post=post,
+            to=Post.Status.SCHEDULED,
+            action="post.rescheduled" if from_failed else "post.scheduled",
+            at=post.scheduled_at.isoformat() if post.scheduled_at else None,
+        )
+    return post
+
+
+def unschedule_post(*, by: User, post: Post) -> Post:
+    """Take a scheduled post off the plan; it stays approved."""
+    with transaction.atomic():
+        _lock(post)
+        _move(by=by, post=post, to=Post.Status.APPROVED, action="post.unscheduled")
+    return post
+
+
+def move_post(*, by: User, post: Post, at: datetime) -> Post:
+    """Give the post another time (the plan's drag and drop, or its keyboard form)."""
+    with transaction.atomic():
+        locked = _lock(post)
+        if not locked.is_movable:
+            raise ValidationError(
+                _("A post that is “%(status)s” cannot be moved.") % {"status": locked.get_status_display()}
+            )
+        if locked.status == Post.Status.SCHEDULED and at < timezone.now() - timedelta(minutes=1):
+            raise ValidationError(_("Choose a time that has not passed yet."))
+        old = post.scheduled_at
+        post.scheduled_at = at
+        post.save(update_fields=["scheduled_at", "updated_at"])
+        audit(
+            county=post.county,
+            actor=by,
+            action="post.moved",
+            obj=post,
+            summary=post.title,
+            old=old.isoformat() if old else None,
+            new=at.isoformat(),
+        )
+    return post
+
+
+def cancel_post(*, by: User, post: Post) -> Post:
+    with transaction.atomic():
+        _lock(post)
+        _move(by=by, post=post, to=Post.Status.CANCELLED, action="post.cancelled")
+        _withdraw_approval(post, reason="cancelled")
+    return post
+
+
+def pull_back_posts_showing(*, asset_ids: Iterable[int], reason: str, by: User | None = None) -> list[Post]:
+    """Consent was withdrawn or lapsed: approved and scheduled posts showing these assets go back to review.
+
+    Each post's approval is withdrawn and the move audited; the county's
+    coordinators get one e-mail listing the posts. Returns the posts moved.
+    """
+    ids = sorted(set(asset_ids))
+    if not ids:
+        return []
+    pulled: list[Post] = []
+    with transaction.atomic():
+        posts = (
+            Post.objects.showing_assets(ids)
+            .filter(status__in=[Post.Status.APPROVED, Post.Status.SCHEDULED])
+            .select_for_update(of=("self",))
+            .select_related("county")
+            .order_by("scheduled_at", "pk")
+        )
+        for post in posts:
+            _withdraw_approval(post, reason=reason)
+            _move(by=by, post=post, to=Post.Status.IN_REVIEW, action="post.pulled_back", summary=reason, assets=ids)
+            _forget_containers(post)
+            pulled.append(post)
+        by_county: dict[int, list[Post]] = {}
+        for post in pulled:
+            by_county.setdefault(post.county_id, []).append(post)
+        for county_posts in by_county.values():
+            county = county_posts[0].county
+            send_templated_mail_on_commit(
+                to=coordinator_emails(county),
+                template="posts_pulled_back",
+                context={
+                    "posts": [(post, absolute_url(post.get_absolute_url())) for post in county_posts],
+                    "reason": reason,
+                },
+            )
+    return pulled
+
+
+# --- The worker's status changes (publishing/publish.py calls these with its lease) ---
+
+
+def record_published(*, post_id: int, lease_token: uuid.UUID, media_id: str) -> bool:
+    """The post is live: store the media id at once, before anything else can go wrong."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Post.objects.filter(pk=post_id, lease_token=lease_token, media_id="").update(
+            media_id=media_id,
+            status=Post.Status.PUBLISHED,
+            status_changed_at=now,
+            published_at=now,
+            failure_reason="",
+            attempts=0,
+            # The first insights reading (engagement_services.INSIGHT_ROUNDS) an hour after publishing.
+            insights_due_at=now + timedelta(hours=1),
+            insights_round=0,
+        )
+        if not moved:
+            return False
+        post = Post.objects.select_related("county").get(pk=post_id)
+        audit(county=post.county, actor=None, action="post.published", obj=post, summary=post.title, media_id=media_id)
+    return True
+
+
+def fail_publishing(*, post_id: int, lease_token: uuid.UUID, reason: str, detail: str = "") -> bool:
+    """The worker gives up: the post fails with the reason in words; it can be fixed and scheduled again."""
+    with transaction.atomic():
+        moved = Post.objects.filter(
+            pk=post_id, lease_token=lease_token, status=Post.Status.PUBLISHING, media_id=""
+        ).update(
+            status=Post.Status.FAILED,
+            status_changed_at=timezone.now(),
+            failure_reason=reason,
+            last_error=detail[:2000],
+            lease_token=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+        )
+        if not moved:
+            return False
+        post = Post.objects.select_related("county", "responsible", "created_by").get(pk=post_id)
+        audit(county=post.county, actor=None, action="post.failed", obj=post, summary=reason)
+        recipients = {person.email for person in (post.responsible, post.created_by) if person is not None}
+        if recipients:
+            send_templated_mail_on_commit(
+                to=sorted(recipients),
+                template="post_failed",
+                context={"post": post, "reason": reason, "url": absolute_url(post.get_absolute_url())},
+            )
+    logger.warning("Post %s failed: %s (%s)", post_id, reason, detail)
+    return True
+
+
+def involved_libraries(post: Post) -> list[Library]:
+    """The member libraries a post is about: its collaborators, the idea's libraries, whose media it shows."""
+    ids = set(post.post_collaborators.values_list("library_id", flat=True))
+    ids |= set(post.post_assets.values_list("asset__library_id", flat=True))
+    if post.idea is not None:
+        ids.add(post.idea.library_id)
+        ids |= set(post.idea.libraries.values_list("pk", flat=True))
+    libraries = Library.objects.filter(pk__in=ids, county=post.county, kind=Library.Kind.MEMBER)
+    return list(libraries.order_by("name"))
+
+
+def notify_libraries_on_commit(post: Post) -> int:
+    """Tell each involved library (its contact address and its people) where the post is: one mail each."""
+    sent = 0
+    for library in involved_libraries(post):
+        recipients = {library.email} if library.email else set()
+        recipients |= set(library.memberships.filter(user__is_active=True).values_list("user__email", flat=True))
+        if not recipients:
+            continue
+        send_templated_mail_on_commit(
+            to=sorted(recipients),
+            template="post_published",
+            context={
+                "post": post,
+                "library": library,
+                "permalink": post.permalink,
+                "url": absolute_url(post.get_absolute_url()),
+            },
+        )
+        sent += 1
+    return sent
+
+
+# --- The beat tick ---
+
+
+def enqueue_due_posts(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Hand due posts to the worker: one publish task each, enqueued after the commit.
+
+    `SKIP LOCKED` lets two ticks (two beats by mistake, or a slow one) run at
+    once: each takes rows the other has not locked, and a post moves from
+    scheduled to publishing only once. Posts a dead worker left behind (their
+    lease ran out) are enqueued again; the task resumes from the stored step.
+    """
+    from publishing.tasks import publish_post
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Post.objects.due(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("county")
+            .order_by("scheduled_at", "pk")[:limit]
+        )
+        for post in due:
+            post.next_attempt_at = now
+            post.save(update_fields=["next_attempt_at"])
+            _move(by=None, post=post, to=Post.Status.PUBLISHING, action="post.publishing")
+        stranded = list(
+            Post.objects.stranded(now).select_for_update(skip_locked=True, of=("self",)).order_by("pk")[:limit]
+        )
+        for post in stranded:
+            logger.warning(
+                "Post %s was left behind by its worker (step %s); enqueueing it again.", post.pk, post.publish_step
+            )
+            Post.objects.filter(pk=post.pk).update(next_attempt_at=now)
+        ids = [post.pk for post in due] + [post.pk for post in stranded]
+
+        def enqueue() -> None:
+            for post_id in ids:
+                publish_post.delay(post_id)
+
+        transaction.on_commit(enqueue)
+    return ids
+
+
+def refresh_collaborator_invites(*, now: datetime | None = None, days: int = 30) -> int:
+    """Read the invitations of recent posts again until every invited library has answered."""
+    from publishing.posts.publish import read_collaborator_invites
+
+    now = now or timezone.now()
+    checked = 0
+    posts = (
+        Post.objects.with_pending_invites(now - timedelta(days=days))
+        .filter(channel__status=Channel.Status.CONNECTED)
+        .select_related("channel")
+    )
+    for post in posts:
+        channel = post.channel
+        if channel is None:  # filtered on above
+            continue
+        try:
+            with graph_client(channel) as graph:
+                read_collaborator_invites(post, graph)
+        except GraphAPIError as error:
+            if error.is_token_invalid:
+                stop_channel(channel_id=channel.pk, reason=error.reason)
+                break
+            logger.warning("Reading the collaborators of post %s failed: %r", post.pk, error)
+            continue
+        checked += 1
+    return checked
