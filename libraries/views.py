@@ -15,8 +15,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access, services
-from libraries.access import AuthenticatedHttpRequest
+from libraries import services
+from libraries.access import (
+    AuthenticatedHttpRequest,
+    can_read_outbox,
+    current_access,
+    get_invitation_for_user,
+    get_library_for_user,
+    get_membership_for_user,
+    outbox_enabled,
+    require_role,
+)
+from libraries.access import (
+    choose_county as choose_current_county,
+)
 from libraries.forms import AcceptInvitationForm, CountySettingsForm, InvitationForm, LibraryForm, MembershipRoleForm
 from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
@@ -29,7 +41,7 @@ INVITATIONS_PER_PAGE = 50
 @login_required
 @require_GET
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.current_access(request)
+    county_access = current_access(request)
     if county_access is None:
         return render(request, "libraries/no_membership.html", status=403)
     context: dict[str, object] = {"access": county_access}
@@ -65,7 +77,7 @@ def choose_county(request: AuthenticatedHttpRequest) -> HttpResponse:
         county_id = int(request.POST.get("county", ""))
     except ValueError as exc:
         raise Http404 from exc
-    chosen = access.choose_county(request, county_id)
+    chosen = choose_current_county(request, county_id)
     messages.success(request, _("You are now working in %(county)s.") % {"county": chosen.county})
     return redirect("home")
 
@@ -76,7 +88,7 @@ def choose_county(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def library_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.require_role(request, Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     libraries = Library.objects.for_county(county_access.county).with_member_counts().order_by("-kind", "name")
     return render(request, "libraries/library_list.html", {"libraries": libraries})
 
@@ -84,7 +96,7 @@ def library_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def library_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.require_role(request, Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     library = Library(county=county_access.county, kind=Library.Kind.MEMBER)
     form = LibraryForm(request.POST or None, instance=library)
     if request.method == "POST" and form.is_valid():
@@ -97,7 +109,7 @@ def library_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def library_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    library = access.get_library_for_user(request, pk)
+    library = get_library_for_user(request, pk)
     form = LibraryForm(request.POST or None, instance=library)
     if request.method == "POST" and form.is_valid():
         services.save_library(by=request.user, library=form.save(commit=False), changed=form.changed_data)
@@ -109,7 +121,7 @@ def library_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def library_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    library = access.get_library_for_user(request, pk)
+    library = get_library_for_user(request, pk)
     memberships = library.memberships.select_related("user").order_by("user__name", "user__email")
     invitations = library.invitations.pending().select_related("invited_by")
     form = InvitationForm(
@@ -133,7 +145,7 @@ def library_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def county_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The county's own settings (what happens to the location and camera details in uploads)."""
-    county_access = access.require_role(request, Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     form = CountySettingsForm(request.POST or None, instance=county_access.county)
     if request.method == "POST" and form.is_valid():
         services.change_county_settings(by=request.user, county=form.save(commit=False), changed=form.changed_data)
@@ -153,7 +165,7 @@ def county_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def membership_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    membership = access.get_membership_for_user(request, pk)
+    membership = get_membership_for_user(request, pk)
     form = MembershipRoleForm(request.POST, instance=Membership(role=membership.role))
     error = ""
     if form.is_valid():
@@ -184,7 +196,7 @@ def membership_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def membership_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    membership = access.get_membership_for_user(request, pk)
+    membership = get_membership_for_user(request, pk)
     library = membership.library
     try:
         services.remove_membership(by=request.user, membership=membership)
@@ -204,7 +216,7 @@ def membership_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.require_role(request, Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     libraries = Library.objects.for_county(county_access.county).active()
     form = InvitationForm(request.POST or None, libraries=libraries)
     if request.method == "POST" and form.is_valid():
@@ -242,7 +254,7 @@ def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    invitation = access.get_invitation_for_user(request, pk)
+    invitation = get_invitation_for_user(request, pk)
     try:
         services.resend_invitation(by=request.user, invitation=invitation)
     except ValidationError as exc:
@@ -257,7 +269,7 @@ def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @login_required
 @require_POST
 def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    invitation = access.get_invitation_for_user(request, pk)
+    invitation = get_invitation_for_user(request, pk)
     try:
         services.revoke_invitation(by=request.user, invitation=invitation)
     except ValidationError as exc:
@@ -326,12 +338,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
     """E-mails the app sent, readable in the browser: development only (DEBUG with EMAIL_BACKEND=outbox).
 
     Anywhere else the page does not exist, for anyone; in development it needs
-    a logged-in coordinator or staff member (access.can_read_outbox).
+    a logged-in coordinator or staff member (can_read_outbox).
     """
-    if not access.outbox_enabled():
+    if not outbox_enabled():
         raise Http404
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not access.can_read_outbox(request):
+    if not can_read_outbox(request):
         raise PermissionDenied("The outbox is for coordinators and staff.")
     return render(request, "libraries/outbox.html", {"messages_sent": OutboxMessage.objects.all()[:50]})

@@ -9,8 +9,9 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from libraries.access import CountyAccess, memberships_user_may_sign_up
+from libraries.access import CountyAccess
 from libraries.models import County
+from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Concept, Idea, RecordingDay
 from publishing.posts.plan import posted_concept_days

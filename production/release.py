@@ -43,7 +43,8 @@ from typing import Literal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.access import CountyAccess, can_change_asset
+from libraries.access import CountyAccess
+from production.access import can_change_asset
 from production.models import CONSENT_IN_ORDER, Asset
 
 type Scope = Literal["view", "publishing", "reuse"]

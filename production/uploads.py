@@ -48,9 +48,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, county_accesses, require_role
 from libraries.models import User
+from production.access import can_upload_to_idea, get_idea_for_upload, get_recording_day_for_upload
 from production.models import Idea, RecordingDay
 from production.processing import media
 from production.processing.media import MediaRejected
@@ -227,12 +227,12 @@ def _uploads_of(user_id: int) -> list[PendingUpload]:
     return [upload for upload in uploads if upload is not None]
 
 
-def _may_still_add(accesses: list[access.CountyAccess], upload: PendingUpload) -> bool:
+def _may_still_add(accesses: list[CountyAccess], upload: PendingUpload) -> bool:
     """Whether the person may still finish this upload (the rule `_finish` applies through the access gate)."""
     if upload.target == "idea":
         idea = Idea.objects.filter(pk=upload.target_id).select_related("library").first()
         return idea is not None and any(
-            held.county.pk == idea.library.county_id and access.can_upload_to_idea(held, idea) for held in accesses
+            held.county.pk == idea.library.county_id and can_upload_to_idea(held, idea) for held in accesses
         )
     day = RecordingDay.objects.filter(pk=upload.target_id).first()
     return day is not None and any(held.county.pk == day.county_id and held.is_editor for held in accesses)
@@ -246,7 +246,7 @@ def discard_uploads_of_removed_member(*, user_id: int, library_id: int) -> int:
     to at this moment is left to that request, whose `_finish` refuses and deletes it.
     """
     user = User.objects.filter(pk=user_id).first()
-    accesses = access.county_accesses(user) if user is not None else []
+    accesses = county_accesses(user) if user is not None else []
     removed = 0
     for pending in _uploads_of(user_id):
         if _may_still_add(accesses, pending):
@@ -413,7 +413,7 @@ def idea_upload_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     if error := _protocol_error(request):
         return error
     try:
-        idea = access.get_idea_for_upload(request, pk)
+        idea = get_idea_for_upload(request, pk)
     except PermissionDenied:
         return _refusal(403, _("Librarians add media to their own library's ideas."), "forbidden")
     return _create(request, target="idea", target_id=idea.pk)
@@ -427,7 +427,7 @@ def recording_day_upload_create(request: AuthenticatedHttpRequest, pk: int) -> H
     if error := _protocol_error(request):
         return error
     try:
-        day = access.get_recording_day_for_upload(request, pk)
+        day = get_recording_day_for_upload(request, pk)
     except PermissionDenied:
         return _refusal(403, _("Only the county's editors add media to a recording day."), "forbidden")
     return _create(request, target="recording_day", target_id=day.pk)
@@ -483,7 +483,7 @@ def upload(request: AuthenticatedHttpRequest, upload_id: str) -> HttpResponse:
         return _options()
     if error := _protocol_error(request):
         return error
-    access.require_role(request)
+    require_role(request)
     pending = PendingUpload.load(user_id=request.user.pk, upload_id=upload_id)
     if pending is None:
         raise Http404
@@ -574,9 +574,9 @@ def _finish(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpRe
     """All bytes are in (the caller holds the lock): check the file, then make it an asset or refuse it."""
     try:
         target: Idea | RecordingDay = (
-            access.get_idea_for_upload(request, pending.target_id)
+            get_idea_for_upload(request, pending.target_id)
             if pending.target == "idea"
-            else access.get_recording_day_for_upload(request, pending.target_id)
+            else get_recording_day_for_upload(request, pending.target_id)
         )
     except (Http404, PermissionDenied):
         pending.discard()  # the idea or day is gone, or the person may no longer add to it

@@ -17,9 +17,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from production import release
+from production.access import (
+    can_change_asset,
+    can_confirm_no_people,
+    can_upload_to_idea,
+    get_asset_for_consent_review,
+    get_asset_for_user,
+    get_asset_person_for_user,
+    get_consent_for_user,
+    get_idea_for_upload,
+    get_idea_for_user,
+    get_recording_day_for_upload,
+    get_recording_day_for_user,
+)
 from production.forms import (
     AssetForm,
     AssetUploadForm,
@@ -44,7 +56,7 @@ SECTION = "production/_asset_section.html"
 
 def can_upload_to(county_access: CountyAccess, target: UploadTarget) -> bool:
     if isinstance(target, Idea):
-        return access.can_upload_to_idea(county_access, target)
+        return can_upload_to_idea(county_access, target)
     return county_access.is_editor
 
 
@@ -113,7 +125,7 @@ def _upload_texts() -> dict[str, str]:
 
 
 def _section_response(request: AuthenticatedHttpRequest, target: UploadTarget) -> HttpResponse:
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     if not is_htmx(request):
         return redirect(target.get_absolute_url() + "#media")
     return render(request, f"{SECTION}#asset-list", asset_section_context(county_access, target))
@@ -123,13 +135,13 @@ def _section_response(request: AuthenticatedHttpRequest, target: UploadTarget) -
 @require_GET
 def idea_assets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The idea's media list (htmx refreshes it after an upload)."""
-    return _section_response(request, access.get_idea_for_user(request, pk))
+    return _section_response(request, get_idea_for_user(request, pk))
 
 
 @login_required
 @require_GET
 def recording_day_assets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _section_response(request, access.get_recording_day_for_user(request, pk))
+    return _section_response(request, get_recording_day_for_user(request, pk))
 
 
 def _upload_from_form(request: AuthenticatedHttpRequest, target: UploadTarget) -> HttpResponse:
@@ -169,13 +181,13 @@ def _upload_from_form(request: AuthenticatedHttpRequest, target: UploadTarget) -
 @login_required
 @require_POST
 def idea_upload_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _upload_from_form(request, access.get_idea_for_upload(request, pk))
+    return _upload_from_form(request, get_idea_for_upload(request, pk))
 
 
 @login_required
 @require_POST
 def recording_day_upload_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _upload_from_form(request, access.get_recording_day_for_upload(request, pk))
+    return _upload_from_form(request, get_recording_day_for_upload(request, pk))
 
 
 # --- One asset ---
@@ -239,15 +251,14 @@ def _people_rows(asset: Asset) -> list[dict[str, Any]]:
 
 
 def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any) -> dict[str, Any]:
-    county_access = access.require_role(request)
-    can_change = access.can_change_asset(county_access, asset)
+    county_access = require_role(request)
+    can_change = can_change_asset(county_access, asset)
     consent_state = asset.consent_state()
     return {
         "asset": asset,
         "can_change": can_change,
         "releases": release.asset_releases(county_access, asset),
-        "can_confirm_no_people": access.can_confirm_no_people(county_access)
-        and consent_state == ConsentState.NOT_REVIEWED,
+        "can_confirm_no_people": can_confirm_no_people(county_access) and consent_state == ConsentState.NOT_REVIEWED,
         "people_rows": _people_rows(asset),
         "consent_state": consent_state,
         "checks": instagram_checks(asset),
@@ -271,7 +282,7 @@ def _render_asset(request: AuthenticatedHttpRequest, asset: Asset, *, status: in
 @require_http_methods(["GET", "POST"])
 def asset_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An asset's page; a POST saves its details (title, alt text, credit, tags, burned-in subtitles)."""
-    asset = access.get_asset_for_user(request, pk, for_change=request.method == "POST")
+    asset = get_asset_for_user(request, pk, for_change=request.method == "POST")
     if request.method == "POST":
         form = AssetForm(request.POST, instance=asset)
         if form.is_valid():
@@ -288,8 +299,8 @@ def asset_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def asset_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One card of a media list; polled every 2 s while the asset is processing."""
-    county_access = access.require_role(request)
-    asset = access.get_asset_for_user(request, pk)
+    county_access = require_role(request)
+    asset = get_asset_for_user(request, pk)
     asset = Asset.objects.for_list().get(pk=asset.pk)
     return render(
         request,
@@ -302,7 +313,7 @@ def asset_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def asset_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The preview and Instagram check on an asset's page; polled every 2 s while it is processing."""
-    asset = access.get_asset_for_user(request, pk)
+    asset = get_asset_for_user(request, pk)
     context = _asset_context(request, _with_people(asset))
     context["announce"] = not asset.is_processing
     return render(request, "production/asset_detail.html#asset-status", context)
@@ -311,7 +322,7 @@ def asset_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def asset_crop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    asset = access.get_asset_for_user(request, pk, for_change=True)
+    asset = get_asset_for_user(request, pk, for_change=True)
     form = CropForm.for_asset(asset, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -334,7 +345,7 @@ def asset_crop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def asset_subtitles(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    asset = access.get_asset_for_user(request, pk, for_change=True)
+    asset = get_asset_for_user(request, pk, for_change=True)
     form = SubtitlesForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -360,7 +371,7 @@ def asset_subtitles(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def asset_subtitles_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    asset = access.get_asset_for_user(request, pk, for_change=True)
+    asset = get_asset_for_user(request, pk, for_change=True)
     asset_services.remove_subtitles(by=request.user, asset=asset)
     messages.success(request, _("The subtitle file was removed."))
     return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#subtitles")
@@ -369,7 +380,7 @@ def asset_subtitles_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 @login_required
 @require_POST
 def asset_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    asset = access.get_asset_for_user(request, pk, for_change=True)
+    asset = get_asset_for_user(request, pk, for_change=True)
     try:
         asset_services.retry_processing(by=request.user, asset=asset)
     except ValidationError as exc:
@@ -382,7 +393,7 @@ def asset_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def asset_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    asset = access.get_asset_for_user(request, pk, for_change=True)
+    asset = get_asset_for_user(request, pk, for_change=True)
     back = asset.idea or asset.recording_day
     name = str(asset)
     try:
@@ -400,7 +411,7 @@ def asset_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def asset_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    asset = access.get_asset_for_user(request, pk, for_change=True)
+    asset = get_asset_for_user(request, pk, for_change=True)
     form = PersonForm(request.POST, prefix="person")
     if form.is_valid():
         try:
@@ -419,7 +430,7 @@ def asset_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @require_POST
 def asset_confirm_no_people(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An editor confirms that nobody in the asset can be recognised (until someone is added)."""
-    asset = access.get_asset_for_consent_review(request, pk)
+    asset = get_asset_for_consent_review(request, pk)
     try:
         asset_services.confirm_no_people(by=request.user, asset=asset)
     except ValidationError as exc:
@@ -436,7 +447,7 @@ def asset_confirm_no_people(request: AuthenticatedHttpRequest, pk: int) -> HttpR
 @login_required
 @require_POST
 def asset_person_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    person = access.get_asset_person_for_user(request, pk)
+    person = get_asset_person_for_user(request, pk)
     asset = person.asset
     try:
         asset_services.remove_person(by=request.user, person=person)
@@ -451,7 +462,7 @@ def asset_person_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def consent_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record a person's consent: scope, dates, a guardian for a minor, and the signed form or a note."""
-    person = access.get_asset_person_for_user(request, pk)
+    person = get_asset_person_for_user(request, pk)
     form = ConsentForm(
         request.POST or None,
         request.FILES or None,
@@ -493,13 +504,13 @@ def consent_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Withdraw a consent: the person no longer agrees (asks first, and offers the same name elsewhere)."""
-    consent = access.get_consent_for_user(request, pk)
+    consent = get_consent_for_user(request, pk)
     person = consent.person
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     others = [
         other
         for other in asset_services.people_with_the_same_name(person)
-        if access.can_change_asset(county_access, other.asset)
+        if can_change_asset(county_access, other.asset)
     ]
     form = WithdrawConsentForm(request.POST or None, others=others)
     if consent.withdrawn_at is not None:

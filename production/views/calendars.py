@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest
+from libraries.access import AuthenticatedHttpRequest, require_role
 from libraries.services import absolute_url
 from production import calendars
+from production.access import recording_days_for_user
 from production.models import RunSheetSlot
 from production.services import planning as services
 
@@ -37,7 +37,7 @@ def _month_from(request: HttpRequest, today: date) -> tuple[int, int]:
 @login_required
 @require_GET
 def calendar_month(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _county_access, days = access.recording_days_for_user(request)
+    _county_access, days = recording_days_for_user(request)
     today = timezone.localdate()
     year, month = _month_from(request, today)
     first, last = calendars.month_bounds(year, month)
@@ -60,7 +60,7 @@ def calendar_month(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def calendar_agenda(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _county_access, days = access.recording_days_for_user(request)
+    _county_access, days = recording_days_for_user(request)
     days = (
         days.upcoming()
         .select_related("host_library")
@@ -82,7 +82,7 @@ FEED_TOKEN_SESSION_KEY = "innspill_calendar_feed_token"  # noqa: S105 - a sessio
 @require_http_methods(["GET", "POST"])
 def calendar_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The person's secret calendar address: make one (replacing any old one) or revoke it."""
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
             if services.revoke_calendar_feed(by=request.user, county=county_access.county):

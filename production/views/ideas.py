@@ -16,9 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.models import Library, Role
+from production.access import (
+    can_change_idea,
+    concepts_for_user,
+    get_concept_for_user,
+    get_idea_attachment_for_user,
+    get_idea_for_user,
+    ideas_for_user,
+    libraries_user_may_submit_for,
+)
 from production.forms import (
     CommentForm,
     ConceptForm,
@@ -41,7 +49,7 @@ IDEAS_PER_PAGE = 50
 @login_required
 @require_GET
 def idea_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, ideas = access.ideas_for_user(request)
+    county_access, ideas = ideas_for_user(request)
     libraries = Library.objects.for_county(county_access.county).order_by("-kind", "name")
     concepts = Concept.objects.for_county(county_access.county)
     filters = IdeaFilterForm(request.GET or None, libraries=libraries, concepts=concepts)
@@ -72,7 +80,7 @@ def _idea_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, i
         request.POST or None,
         request.FILES or None,
         instance=idea,
-        submit_libraries=access.libraries_user_may_submit_for(county_access).order_by("-kind", "name"),
+        submit_libraries=libraries_user_may_submit_for(county_access).order_by("-kind", "name"),
         other_libraries=county_libraries,
         concepts=Concept.objects.for_county(county_access.county).active(),
     )
@@ -92,11 +100,11 @@ def _warn_if_for_children_only(request: HttpRequest, idea: Idea) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def idea_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.require_role(request, Role.LIBRARIAN)
+    county_access = require_role(request, Role.LIBRARIAN)
     form = _idea_form(request, county_access, Idea())
     if not form.is_bound:
         # The user's own library first (for a coordinator: the county library).
-        own = access.libraries_user_may_submit_for(county_access).filter(pk__in=county_access.library_ids)
+        own = libraries_user_may_submit_for(county_access).filter(pk__in=county_access.library_ids)
         form.initial["library"] = own.values_list("pk", flat=True).first()
     if request.method == "POST" and form.is_valid():
         idea = services.submit_idea(
@@ -119,8 +127,8 @@ def idea_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def idea_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    idea = access.get_idea_for_user(request, pk, for_change=True)
-    county_access = access.require_role(request)
+    idea = get_idea_for_user(request, pk, for_change=True)
+    county_access = require_role(request)
     form = _idea_form(request, county_access, idea)
     if request.method == "POST" and form.is_valid():
         services.update_idea(
@@ -142,7 +150,7 @@ def idea_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int = 200, **forms: Any) -> HttpResponse:
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     can_manage = county_access.is_coordinator
     context: dict[str, Any] = {
         "idea": idea,
@@ -150,7 +158,7 @@ def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int =
         "attachments": idea.attachments.all(),
         "comments": IdeaComment.objects.filter(idea=idea).select_related("author"),
         "slot": RunSheetSlot.objects.filter(idea=idea).select_related("recording_day__host_library").first(),
-        "can_edit": access.can_change_idea(county_access, idea),
+        "can_edit": can_change_idea(county_access, idea),
         "can_review": county_access.is_editor and idea.status == Idea.Status.SUBMITTED,
         "can_plan": can_manage and idea.status == Idea.Status.ACCEPTED,
         "can_mark_used": can_manage and idea.status == Idea.Status.RECORDED,
@@ -166,13 +174,13 @@ def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int =
 @login_required
 @require_GET
 def idea_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _render_idea(request, access.get_idea_for_user(request, pk))
+    return _render_idea(request, get_idea_for_user(request, pk))
 
 
 @login_required
 @require_POST
 def idea_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    idea = access.get_idea_for_user(request, pk, role=Role.EDITOR)
+    idea = get_idea_for_user(request, pk, role=Role.EDITOR)
     try:
         services.accept_idea(by=request.user, idea=idea)
     except ValidationError as exc:
@@ -185,7 +193,7 @@ def idea_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def idea_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    idea = access.get_idea_for_user(request, pk, role=Role.EDITOR)
+    idea = get_idea_for_user(request, pk, role=Role.EDITOR)
     form = DeclineForm(request.POST)
     if form.is_valid():
         try:
@@ -201,8 +209,8 @@ def idea_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def idea_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    idea = access.get_idea_for_user(request, pk, role=Role.COORDINATOR)
-    county_access = access.require_role(request, Role.COORDINATOR)
+    idea = get_idea_for_user(request, pk, role=Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     form = PlanIdeaForm(request.POST, days=plannable_days(county_access))
     if form.is_valid():
         day = form.cleaned_data["recording_day"]
@@ -225,7 +233,7 @@ def idea_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def idea_mark_used(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    idea = access.get_idea_for_user(request, pk, role=Role.COORDINATOR)
+    idea = get_idea_for_user(request, pk, role=Role.COORDINATOR)
     try:
         services.mark_idea_used(by=request.user, idea=idea)
     except ValidationError as exc:
@@ -238,7 +246,7 @@ def idea_mark_used(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def idea_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    idea = access.get_idea_for_user(request, pk)
+    idea = get_idea_for_user(request, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -253,7 +261,7 @@ def idea_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def idea_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
-    attachment = access.get_idea_attachment_for_user(request, pk)
+    attachment = get_idea_attachment_for_user(request, pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
@@ -268,7 +276,7 @@ def idea_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 @login_required
 @require_GET
 def concept_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, concepts = access.concepts_for_user(request)
+    county_access, concepts = concepts_for_user(request)
     today = timezone.localdate()
     concepts = concepts.select_related("owner").order_by("-is_active", "name")
     rows = [(concept, concept.occurrences(today, today + timedelta(days=365))[:3]) for concept in concepts]
@@ -282,8 +290,8 @@ def concept_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def concept_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    concept = access.get_concept_for_user(request, pk, role=Role.LIBRARIAN)
-    county_access = access.require_role(request)
+    concept = get_concept_for_user(request, pk, role=Role.LIBRARIAN)
+    county_access = require_role(request)
     today = timezone.localdate()
     return render(
         request,
@@ -304,7 +312,7 @@ def _concept_form(request: AuthenticatedHttpRequest, county_access: CountyAccess
 @login_required
 @require_http_methods(["GET", "POST"])
 def concept_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.require_role(request, Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     form = _concept_form(request, county_access, Concept(county=county_access.county, owner=request.user))
     if request.method == "POST" and form.is_valid():
         concept = services.save_concept(by=request.user, concept=form.save(commit=False))
@@ -321,8 +329,8 @@ def concept_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def concept_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    concept = access.get_concept_for_user(request, pk)
-    county_access = access.require_role(request, Role.COORDINATOR)
+    concept = get_concept_for_user(request, pk)
+    county_access = require_role(request, Role.COORDINATOR)
     form = _concept_form(request, county_access, concept)
     if request.method == "POST" and form.is_valid():
         services.save_concept(by=request.user, concept=form.save(commit=False), changed=form.changed_model_fields)

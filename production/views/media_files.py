@@ -39,10 +39,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.services import audit
 from production import release, signed_urls
+from production.access import get_asset_for_user, get_consent_for_user
 from production.models import Asset, people_with_consents
 
 ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles")
@@ -206,8 +206,8 @@ def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpRe
     """
     if which not in ASSET_FILES:
         raise Http404
-    county_access = access.require_role(request)
-    asset = access.get_asset_for_user(request, pk)
+    county_access = require_role(request)
+    asset = get_asset_for_user(request, pk)
     prefetch_related_objects([asset], people_with_consents())
     download = which == "original" or request.GET.get("download") == "1"
     purpose = _purpose(which, download=download)
@@ -270,7 +270,7 @@ def _refused(
 @require_http_methods(["GET", "HEAD"])
 def consent_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The signed consent form, for people who may change the asset; always a download."""
-    consent = access.get_consent_for_user(request, pk)
+    consent = get_consent_for_user(request, pk)
     extension = (consent.evidence.name or "").rsplit(".", 1)[-1].lower() if consent.evidence else ""
     return serve_file(
         request,

@@ -15,9 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.models import Library, Role, User
+from production.access import (
+    get_recording_day_for_user,
+    get_signup_for_user,
+    get_slot_for_user,
+    memberships_user_may_sign_up,
+    recording_days_for_user,
+)
 from production.forms import (
     RecordingDayForm,
     SignupForm,
@@ -34,7 +40,7 @@ from production.views.assets import asset_section_context
 @login_required
 @require_GET
 def recording_day_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, days = access.recording_days_for_user(request)
+    county_access, days = recording_days_for_user(request)
     today = timezone.localdate()
     days = days.select_related("host_library").with_slot_counts().with_signup_of(county_access.library_ids)
     past = request.GET.get("past") == "1"
@@ -59,7 +65,7 @@ def _day_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, da
 @login_required
 @require_http_methods(["GET", "POST"])
 def recording_day_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.require_role(request, Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     form = _day_form(request, county_access, RecordingDay(county=county_access.county))
     if not form.is_bound:
         form.initial["responsible"] = [request.user.pk]
@@ -86,8 +92,8 @@ def recording_day_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def recording_day_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
-    county_access = access.require_role(request, Role.COORDINATOR)
+    day = get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     form = _day_form(request, county_access, day)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,7 +132,7 @@ def _day_with_run_sheet(day: RecordingDay) -> RecordingDay:
 
 
 def _run_sheet_context(request: AuthenticatedHttpRequest, day: RecordingDay) -> dict[str, Any]:
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     day = _day_with_run_sheet(day)
     return {
         "day": day,
@@ -144,7 +150,7 @@ def _render_day(
     signup_form: SignupForm | None = None,
     slot_form: SlotForm | None = None,
 ) -> HttpResponse:
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     context = _run_sheet_context(request, day)
     day = context["day"]
     signups = list(
@@ -161,7 +167,7 @@ def _render_day(
     )
     if day.accepts_signups:
         signed_up = {signup.person_id for signup in signups}
-        candidates = access.memberships_user_may_sign_up(county_access).exclude(user_id__in=signed_up)
+        candidates = memberships_user_may_sign_up(county_access).exclude(user_id__in=signed_up)
         if signup_form is not None or candidates.exists():  # everyone the user may sign up may already be signed up
             context["signup_form"] = signup_form or SignupForm(memberships=candidates)
     if context["can_manage"]:
@@ -197,13 +203,13 @@ def _slot_form(
 @login_required
 @require_GET
 def recording_day_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _render_day(request, access.get_recording_day_for_user(request, pk))
+    return _render_day(request, get_recording_day_for_user(request, pk))
 
 
 @login_required
 @require_GET
 def recording_day_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    day = access.get_recording_day_for_user(request, pk)
+    day = get_recording_day_for_user(request, pk)
     context = _run_sheet_context(request, day)
     context["signups"] = PresenterSignup.objects.filter(recording_day=day).select_related("person", "library")
     context["responsible"] = context["day"].responsible.order_by("name")
@@ -213,7 +219,7 @@ def recording_day_print(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 @login_required
 @require_POST
 def recording_day_announce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    day = get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
     try:
         services.announce_recording_day(by=request.user, day=day)
     except ValidationError as exc:
@@ -226,7 +232,7 @@ def recording_day_announce(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 @login_required
 @require_POST
 def recording_day_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    day = get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
     try:
         services.mark_recording_day_done(by=request.user, day=day)
     except ValidationError as exc:
@@ -239,9 +245,9 @@ def recording_day_done(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @login_required
 @require_POST
 def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    day = access.get_recording_day_for_user(request, pk)
-    county_access = access.require_role(request)
-    form = SignupForm(request.POST, memberships=access.memberships_user_may_sign_up(county_access))
+    day = get_recording_day_for_user(request, pk)
+    county_access = require_role(request)
+    form = SignupForm(request.POST, memberships=memberships_user_may_sign_up(county_access))
     if form.is_valid():
         membership = form.cleaned_data["membership"]
         try:
@@ -261,7 +267,7 @@ def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def signup_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    signup = access.get_signup_for_user(request, pk)
+    signup = get_signup_for_user(request, pk)
     day = signup.recording_day
     try:
         services.withdraw_signup(by=request.user, signup=signup)
@@ -278,7 +284,7 @@ def signup_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def slot_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    day = access.get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
+    day = get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
     form = _slot_form(request, day)
     if form.is_valid():
         data = form.cleaned_data
@@ -303,7 +309,7 @@ def slot_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def slot_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    slot = access.get_slot_for_user(request, pk)
+    slot = get_slot_for_user(request, pk)
     day = slot.recording_day
     form = _slot_form(request if request.method == "POST" else None, day, slot)
     if request.method == "POST" and form.is_valid():
@@ -334,7 +340,7 @@ def slot_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def slot_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    slot = access.get_slot_for_user(request, pk)
+    slot = get_slot_for_user(request, pk)
     day = slot.recording_day
     label = slot.label
     try:
@@ -349,7 +355,7 @@ def slot_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def slot_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    slot = access.get_slot_for_user(request, pk)
+    slot = get_slot_for_user(request, pk)
     day = slot.recording_day
     up = request.POST.get("direction") == "up"
     error = ""
@@ -380,7 +386,7 @@ def slot_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def slot_recorded(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    slot = access.get_slot_for_user(request, pk)
+    slot = get_slot_for_user(request, pk)
     day = slot.recording_day
     try:
         services.mark_slot_recorded(by=request.user, slot=slot)

@@ -18,10 +18,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from libraries import access as gate
 from libraries.access import CountyAccess
 from libraries.models import Library, LibraryQuerySet, User
 from libraries.services import audit
+from publishing.access import can_change_outcome, outcome_libraries_for
 from publishing.models import Outcome, Post
 
 # What the form may change (and the audit names).
@@ -95,7 +95,7 @@ def outcome_form(
     county_access: CountyAccess, post: Post, *, data: Any = None, outcome: Outcome | None = None
 ) -> OutcomeForm:
     """The form for the post, offering the libraries the user may log for (keeping the outcome's own when changing)."""
-    libraries = gate.outcome_libraries_for(county_access)
+    libraries = outcome_libraries_for(county_access)
     if outcome is not None and outcome.library_id is not None:
         libraries = libraries | Library.objects.filter(pk=outcome.library_id)
     return OutcomeForm(data, post=post, libraries=libraries.order_by("name"), instance=outcome)
@@ -175,9 +175,9 @@ def post_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     if post.status != Post.Status.PUBLISHED:
         return {"outcomes_shown": False}
     outcomes = list(post.outcomes.select_related("library", "logged_by").order_by("-happened_on", "-pk"))
-    may_log = gate.outcome_libraries_for(access).exists()
+    may_log = outcome_libraries_for(access).exists()
     return {
         "outcomes_shown": True,
-        "outcome_rows": [(outcome, gate.can_change_outcome(access, outcome)) for outcome in outcomes],
+        "outcome_rows": [(outcome, can_change_outcome(access, outcome)) for outcome in outcomes],
         "outcome_form": outcome_form(access, post) if may_log else None,
     }

@@ -16,13 +16,20 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.http import error_text
 from libraries.models import Role
 from libraries.services import audit
 from production import release
+from production.access import can_change_asset
 from production.views.media_files import serve_file
+from publishing.access import (
+    archive_for_user,
+    archive_items_for_user,
+    can_reuse_from_archive,
+    get_archive_item_for_user,
+    get_asset_for_archiving,
+)
 from publishing.archive import downloads as archive_downloads
 from publishing.archive import filing as archive
 from publishing.archive.search import CONSENT_ALL, CONSENT_REUSABLE, ArchiveFilters, ArchiveSearch, Facets, FacetValue
@@ -109,7 +116,7 @@ def _facet_groups(request: AuthenticatedHttpRequest, filters: ArchiveFilters, fa
 @require_GET
 def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Search and browse the county's archive; the facets count what each filter would leave."""
-    county_access, items = access.archive_for_user(request)
+    county_access, items = archive_for_user(request)
     form = ArchiveFilterForm(request.GET)
     filters = form.filters()
     search = ArchiveSearch(items, filters, county=county_access.county)
@@ -128,7 +135,7 @@ def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
             "cards": [(item, _library_names(item, facets.library_names)) for item in found.items],
             "hidden_filters": hidden,
             "corrections": search.text.corrections if search.text else {},
-            "can_reuse": access.can_reuse_from_archive(county_access),
+            "can_reuse": can_reuse_from_archive(county_access),
         },
     )
 
@@ -164,8 +171,8 @@ def _visible_post_ids(county_access: CountyAccess, reuses: list[Any]) -> set[int
 @login_required
 @require_GET
 def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    county_access = access.require_role(request)
-    item = access.get_archive_item_for_user(request, pk)
+    county_access = require_role(request)
+    item = get_archive_item_for_user(request, pk)
     item = archive.with_consents(
         ArchiveItem.objects.filter(pk=item.pk).select_related(
             "county", "asset__library", "concept", "post", "archived_by"
@@ -188,8 +195,8 @@ def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "metrics": _metrics(item.post),
             "first_post_visible": item.post is not None
             and (county_access.is_editor or item.post.status in Post.PLANNED_STATUSES),
-            "can_reuse": access.can_reuse_from_archive(county_access),
-            "can_change_asset": access.can_change_asset(county_access, item.asset),
+            "can_reuse": can_reuse_from_archive(county_access),
+            "can_change_asset": can_change_asset(county_access, item.asset),
             "versions": archive.versions_for(county_access),
         },
     )
@@ -206,8 +213,8 @@ def archive_download(request: AuthenticatedHttpRequest, pk: int, version: str) -
     allows; a consent refusal is audited and explained on the item's page."""
     if version not in archive_downloads.VERSIONS:
         return redirect("publishing:archive_item", pk=pk)
-    county_access = access.require_role(request)
-    item = access.get_archive_item_for_user(request, pk)
+    county_access = require_role(request)
+    item = get_archive_item_for_user(request, pk)
     item = archive.with_consents(ArchiveItem.objects.filter(pk=item.pk).select_related("county", "asset")).get()
     answer = archive.download_release(county_access, item, version)
     if answer.for_role:
@@ -237,7 +244,7 @@ def _selected(request: AuthenticatedHttpRequest, data: QueryDict, *, role: Role 
     ids = form.item_ids()[: settings.ARCHIVE_SELECTION_MAX_ITEMS]
     if not ids:
         return []
-    chosen = access.archive_items_for_user(request, ids, role=role)
+    chosen = archive_items_for_user(request, ids, role=role)
     with_people = archive.with_consents(
         ArchiveItem.objects.filter(pk__in=[item.pk for item in chosen]).select_related(
             "county", "asset__idea", "asset__recording_day", "concept", "post"
@@ -251,7 +258,7 @@ def _selected(request: AuthenticatedHttpRequest, data: QueryDict, *, role: Role 
 @require_GET
 def archive_selection(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The items chosen in a search: their credit lines and consent before a zip, or reuse as one post."""
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     items = _selected(request, request.GET)
     if not items:
         messages.error(request, _("Choose at least one item in the archive first."))
@@ -268,7 +275,7 @@ def archive_selection(request: AuthenticatedHttpRequest) -> HttpResponse:
             "too_many": too_many,
             "max_items": settings.ARCHIVE_SELECTION_MAX_ITEMS,
             "versions": archive.versions_for(county_access),
-            "can_reuse": access.can_reuse_from_archive(county_access),
+            "can_reuse": can_reuse_from_archive(county_access),
             "carousel_max": archive.ARCHIVE_CAROUSEL_MAX,
         },
     )
@@ -286,7 +293,7 @@ def _selection_url(items: list[ArchiveItem]) -> str:
 def archive_zip(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Several items as one zip, streamed, with a text file of their credits and consent scope; each item
     as production/release.py allows (originals for editors and coordinators)."""
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     items = _selected(request, request.GET)
     version = request.GET.get("version", archive_downloads.INSTAGRAM)
     if not items or version not in archive_downloads.VERSIONS:
@@ -364,7 +371,7 @@ def archive_reuse(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def archive_asset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    asset = access.get_asset_for_archiving(request, pk)
+    asset = get_asset_for_archiving(request, pk)
     try:
         item = archive.archive_asset(by=request.user, asset=asset)
     except ValidationError as exc:

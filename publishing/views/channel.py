@@ -18,10 +18,10 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
 from libraries.access import AuthenticatedHttpRequest
 from libraries.http import error_text
 from libraries.services import absolute_url
+from publishing.access import get_channel_for_user
 from publishing.forms import AccountChoiceForm, TokenForm
 from publishing.instagram import channels, crypto
 from publishing.instagram.client import GraphAPIError, InstagramAccount, oauth_dialog_url
@@ -38,7 +38,7 @@ def _redirect_uri() -> str:
 @login_required
 @require_GET
 def channel(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, current = access.get_channel_for_user(request)
+    county_access, current = get_channel_for_user(request)
     waiting = (
         Post.objects.for_county(county_access.county).filter(status=Post.Status.SCHEDULED).count()
         if current is not None and not current.is_connected
@@ -60,7 +60,7 @@ def channel(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def channel_connect(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send the coordinator to Facebook Login; `state` ties the answer to this session (CSRF)."""
-    access.get_channel_for_user(request)
+    get_channel_for_user(request)
     if not channels.app_credentials_configured():
         messages.error(request, _("Facebook Login is not set up for this installation; paste a token instead."))
         return redirect("publishing:channel")
@@ -76,7 +76,7 @@ def channel_connect(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def channel_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Facebook Login comes back here with `code` and our `state` (or an error)."""
-    access.get_channel_for_user(request)
+    get_channel_for_user(request)
     expected = request.session.pop(OAUTH_STATE_SESSION_KEY, None)
     if not expected or not constant_time_compare(request.GET.get("state", ""), expected):
         messages.error(request, _("The answer from Facebook did not belong to this login. Please start again."))
@@ -104,7 +104,7 @@ def channel_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def channel_token(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Connect with a long-lived token pasted by the coordinator."""
-    access.get_channel_for_user(request)
+    get_channel_for_user(request)
     form = TokenForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Paste the token first."))
@@ -113,7 +113,7 @@ def channel_token(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _connect_with(request: AuthenticatedHttpRequest, token: str, *, expires_in: int | None) -> HttpResponse:
-    county_access, _current = access.get_channel_for_user(request)
+    county_access, _current = get_channel_for_user(request)
     try:
         check = channels.check_token(token, expires_in=expires_in)
     except GraphAPIError as error:
@@ -146,7 +146,7 @@ def _connect_with(request: AuthenticatedHttpRequest, token: str, *, expires_in: 
 def _connected(
     request: AuthenticatedHttpRequest, token: str, expires_at: datetime | None, account: InstagramAccount
 ) -> HttpResponse:
-    county_access, _current = access.get_channel_for_user(request)
+    county_access, _current = get_channel_for_user(request)
     channels.connect_channel(
         by=request.user, county=county_access.county, token=token, expires_at=expires_at, account=account
     )
@@ -159,7 +159,7 @@ def _connected(
 @login_required
 @require_http_methods(["GET", "POST"])
 def channel_choose(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, _current = access.get_channel_for_user(request)
+    county_access, _current = get_channel_for_user(request)
     pending: dict[str, Any] | None = request.session.get(PENDING_TOKEN_SESSION_KEY)
     if not pending or pending.get("county") != county_access.county.pk:
         return redirect("publishing:channel")
@@ -179,7 +179,7 @@ def channel_choose(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def channel_disconnect(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _county_access, current = access.get_channel_for_user(request)
+    _county_access, current = get_channel_for_user(request)
     if current is not None:
         channels.disconnect_channel(by=request.user, channel=current)
         messages.success(request, _("Instagram was disconnected. Scheduled posts wait until it is connected again."))
@@ -189,7 +189,7 @@ def channel_disconnect(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def channel_refresh(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _county_access, current = access.get_channel_for_user(request)
+    _county_access, current = get_channel_for_user(request)
     if current is not None and channels.refresh_channel_token(channel_id=current.pk):
         messages.success(request, _("The token was renewed."))
     else:

@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Role
+from publishing.access import comments_for_user, get_comment_for_user, get_post_for_user
 from publishing.followup import comments
 from publishing.followup import insights as engagement_services
 from publishing.instagram.client import SIGNATURE_HEADER, verify_webhook_signature
@@ -80,7 +80,7 @@ def _commented_posts(county_access: CountyAccess) -> PostQuerySet:
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, county_comments = access.comments_for_user(request)
+    county_access, county_comments = comments_for_user(request)
     filters = InboxFilterForm(request.GET or None, posts=_commented_posts(county_access))
     listed = filters.apply(county_comments.from_followers())
     page = Paginator(engagement_services.with_inbox_details(listed), COMMENTS_PER_PAGE).get_page(
@@ -136,7 +136,7 @@ def _back(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def comment_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    comment = access.get_comment_for_user(request, pk)
+    comment = get_comment_for_user(request, pk)
     text = request.POST.get("text", "")
     try:
         engagement_services.reply_to_comment(by=request.user, comment=comment, text=text)
@@ -162,7 +162,7 @@ def _comment_action(
     message: str,
 ) -> HttpResponse:
     """Mark a comment (handled, or not answered again): its row for htmx, else a message and back."""
-    comment = access.get_comment_for_user(request, pk)
+    comment = get_comment_for_user(request, pk)
     try:
         change(by=request.user, comment=comment)
     except ValidationError as exc:
@@ -203,7 +203,7 @@ def comment_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_read_insights(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     try:
         engagement_services.read_insights_now(by=request.user, post=post)
     except ValidationError as exc:

@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.services import absolute_url
 from production.calendars import month_bounds, neighbour_months
 from production.models import Concept
 from production.services import planning as production_services
+from publishing.access import posts_for_user
 from publishing.forms import PostFilterForm
 from publishing.instagram import channels
 from publishing.models import PostQuerySet
@@ -37,7 +37,7 @@ def _filters(request: HttpRequest, county_access: CountyAccess) -> PostFilterFor
 
 
 def _plan_posts(request: AuthenticatedHttpRequest) -> tuple[CountyAccess, PostQuerySet, PostFilterForm]:
-    county_access, posts = access.posts_for_user(request)
+    county_access, posts = posts_for_user(request)
     filters = _filters(request, county_access)
     return county_access, filters.apply(posts.live()), filters
 
@@ -150,7 +150,7 @@ FEED_TOKEN_SESSION_KEY = "innspill_plan_feed_token"  # noqa: S105 - a session ke
 @require_http_methods(["GET", "POST"])
 def plan_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The plan in Outlook or Google: the person's secret calendar address (shared with the recording days)."""
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     if request.method == "POST":
         token = production_services.create_calendar_feed(by=request.user, county=county_access.county)
         # Only the hash is stored: the addresses are shown once, on the next page.

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.http import error_text, safe_next_url
 from libraries.models import AuditEntry, Role
 from production.models import Asset, Concept, Idea, people_with_consents
+from publishing.access import get_post_for_user, posts_for_user
 from publishing.archive import filing as archive
 from publishing.followup import insights as engagement_services
 from publishing.followup import outcomes
@@ -59,7 +59,7 @@ ASSET_CHOICES = 60
 @login_required
 @require_GET
 def post_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, posts = access.posts_for_user(request)
+    county_access, posts = posts_for_user(request)
     filters = PostFilterForm(
         request.GET or None,
         libraries=library_filter_choices(county_access),
@@ -165,7 +165,7 @@ def _initial_for(request: AuthenticatedHttpRequest, county_access: CountyAccess)
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = access.require_role(request, Role.EDITOR)
+    county_access = require_role(request, Role.EDITOR)
     initial, idea = _initial_for(request, county_access)
     post = Post(county=county_access.county)
     form = _post_form(request, county_access, post, idea=idea, initial=initial)
@@ -191,8 +191,8 @@ def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
-    county_access = access.require_role(request, Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
+    county_access = require_role(request, Role.EDITOR)
     if not post.is_editable:
         messages.error(
             request, _("A post that is “%(status)s” can no longer be changed.") % {"status": post.get_status_display()}
@@ -273,8 +273,8 @@ def _limits() -> dict[str, int]:
 @login_required
 @require_GET
 def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk)
-    county_access = access.require_role(request)
+    post = get_post_for_user(request, pk)
+    county_access = require_role(request)
     checked = Post.objects.for_gates().get(pk=post.pk)
     channel = channels.county_channel(county_access.county)
     failing = gates.failing_gates(checked, channel=channel) if post.is_editable else []
@@ -328,7 +328,7 @@ def _after_action(request: AuthenticatedHttpRequest, post: Post) -> HttpResponse
 @login_required
 @require_POST
 def post_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     try:
         services.submit_post(by=request.user, post=post)
     except ValidationError as exc:
@@ -341,7 +341,7 @@ def post_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     try:
         services.approve_post(by=request.user, post=post)
     except ValidationError as exc:
@@ -354,7 +354,7 @@ def post_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     form = ReturnForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
@@ -369,7 +369,7 @@ def post_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for error in form.errors.get("at", [])))
@@ -395,7 +395,7 @@ def _when(moment: datetime | None) -> str:
 @login_required
 @require_POST
 def post_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     try:
         services.unschedule_post(by=request.user, post=post)
     except ValidationError as exc:
@@ -408,7 +408,7 @@ def post_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     try:
         services.cancel_post(by=request.user, post=post)
     except ValidationError as exc:
@@ -422,7 +422,7 @@ def post_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def post_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Another time for the post: from the plan's keyboard buttons and form, or its drag and drop."""
-    post = access.get_post_for_user(request, pk, role=Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
     form = MoveForm(request.POST)
     at = form.new_time(post.scheduled_at) if form.is_valid() else None
     if at is None:

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries import access
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.http import error_text
 from libraries.models import Library, Role
+from publishing.access import get_outcome_for_user, get_post_for_user, get_report_library_for_user, report_libraries_for
 from publishing.followup import charts, outcomes, reports
 from publishing.followup.reports import Month, Report
 
@@ -37,8 +37,8 @@ def _outcomes_anchor(post_id: int) -> str:
 @require_http_methods(["GET", "POST"])
 def outcome_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Log what a published post led to (the post page's form posts here; errors come back on this page)."""
-    post = access.get_post_for_user(request, pk)
-    county_access = access.require_role(request)
+    post = get_post_for_user(request, pk)
+    county_access = require_role(request)
     form = outcomes.outcome_form(county_access, post, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -54,7 +54,7 @@ def outcome_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def outcome_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    county_access, outcome = access.get_outcome_for_user(request, pk)
+    county_access, outcome = get_outcome_for_user(request, pk)
     form = outcomes.outcome_form(county_access, outcome.post, data=request.POST or None, outcome=outcome)
     if request.method == "POST" and form.is_valid():
         try:
@@ -79,7 +79,7 @@ def _outcome_page(request: AuthenticatedHttpRequest, form: outcomes.OutcomeForm,
 @login_required
 @require_POST
 def outcome_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    _county_access, outcome = access.get_outcome_for_user(request, pk)
+    _county_access, outcome = get_outcome_for_user(request, pk)
     post_id = outcome.post_id
     outcomes.delete_outcome(by=request.user, outcome=outcome)
     messages.success(request, _("The outcome was deleted."))
@@ -91,7 +91,7 @@ def outcome_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def _chosen(request: AuthenticatedHttpRequest) -> tuple[CountyAccess, Month, Library | None]:
     """The county, month and library the query asks for (last month and the whole county by default)."""
-    county_access = access.require_role(request)
+    county_access = require_role(request)
     raw_month = request.GET.get("month", "")
     month = Month.parse(raw_month)
     if month is None:
@@ -102,7 +102,7 @@ def _chosen(request: AuthenticatedHttpRequest) -> tuple[CountyAccess, Month, Lib
     library = None
     raw_library = request.GET.get("library", "")
     if raw_library.isdigit():
-        county_access, library = access.get_report_library_for_user(request, int(raw_library))
+        county_access, library = get_report_library_for_user(request, int(raw_library))
     return county_access, month, library
 
 
@@ -113,7 +113,7 @@ def _report_context(county_access: CountyAccess, report: Report) -> dict[str, An
         "month": report.month,
         "previous": report.month.previous,
         "following": report.month.following if report.month.following.first <= this_month.first else None,
-        "library_choices": list(access.report_libraries_for(county_access).order_by("name")),
+        "library_choices": list(report_libraries_for(county_access).order_by("name")),
         "can_send": county_access.is_coordinator,
         "library_chart": charts.bar_chart([(row.library.name, row.posts) for row in report.libraries_taking_part]),
         "post_chart": charts.bar_chart([(f.post.title, f.engagement or 0) for f in report.top_posts]),
@@ -173,7 +173,7 @@ def _csv_response(report: Report) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_send(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send the month's report to the library leaders: who gets it, who has no address, then send once."""
-    county_access = access.require_role(request, Role.COORDINATOR)
+    county_access = require_role(request, Role.COORDINATOR)
     month = Month.parse(request.POST.get("month", "") or request.GET.get("month", "")) or Month.last()
     here = f"{reverse('publishing:report_send')}?{urlencode({'month': month.key})}"
     if request.method == "POST":

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from libraries import access
+from libraries.access import county_accesses, get_library_for_user
 from libraries.models import Library, Role
 from tests.conftest import World, client_for
 from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
@@ -87,7 +87,7 @@ def test_invitation_form_offers_only_own_countys_libraries(world: World, outside
 
 def test_role_is_the_highest_of_the_users_memberships_in_the_county(world: World, rf) -> None:  # type: ignore[no-untyped-def]
     MembershipFactory(user=world.librarian, library=world.county_library, role=Role.EDITOR)
-    accesses = access.county_accesses(world.librarian)
+    accesses = county_accesses(world.librarian)
     assert [(a.county, a.role) for a in accesses] == [(world.county, Role.EDITOR)]
     assert accesses[0].library_ids == {world.library.pk, world.county_library.pk}
 
@@ -121,9 +121,9 @@ def test_get_library_for_user_scopes_by_county(world: World, rf) -> None:  # typ
     request = rf.get("/")
     request.user = world.coordinator
     request.session = SessionStore()
-    assert access.get_library_for_user(request, world.library.pk) == world.library
+    assert get_library_for_user(request, world.library.pk) == world.library
     with pytest.raises(Http404):
-        access.get_library_for_user(request, world.other_county_library.pk)
+        get_library_for_user(request, world.other_county_library.pk)
 
 
 def test_library_list_query_count_does_not_grow_with_libraries(

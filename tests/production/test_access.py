@@ -10,7 +10,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from libraries import access
+from libraries.access import county_accesses
+from libraries.models import Role
+from production.access import (
+    get_concept_for_user,
+    get_idea_for_user,
+    get_recording_day_for_user,
+    get_signup_for_user,
+    get_slot_for_user,
+    libraries_user_may_submit_for,
+    memberships_user_may_sign_up,
+)
 from production.models import Idea, RecordingDay
 from tests.conftest import World, client_for
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
@@ -213,53 +223,53 @@ def test_access_functions_scope_by_county_and_role(world: World, things: dict, r
     )
     idea, other = things["idea"], things["other_idea"]
 
-    assert access.get_idea_for_user(librarian, other.pk) == other
-    assert access.get_idea_for_user(librarian, idea.pk, for_change=True) == idea
+    assert get_idea_for_user(librarian, other.pk) == other
+    assert get_idea_for_user(librarian, idea.pk, for_change=True) == idea
     with pytest.raises(PermissionDenied):
-        access.get_idea_for_user(librarian, other.pk, for_change=True)
+        get_idea_for_user(librarian, other.pk, for_change=True)
     with pytest.raises(PermissionDenied):
-        access.get_idea_for_user(librarian, idea.pk, role=access.Role.EDITOR)
-    assert access.get_idea_for_user(coordinator, other.pk, for_change=True) == other
+        get_idea_for_user(librarian, idea.pk, role=Role.EDITOR)
+    assert get_idea_for_user(coordinator, other.pk, for_change=True) == other
     with pytest.raises(Http404):
-        access.get_idea_for_user(outsider, idea.pk)
+        get_idea_for_user(outsider, idea.pk)
 
     with pytest.raises(Http404):
-        access.get_recording_day_for_user(librarian, things["draft"].pk)
-    assert access.get_recording_day_for_user(coordinator, things["draft"].pk) == things["draft"]
+        get_recording_day_for_user(librarian, things["draft"].pk)
+    assert get_recording_day_for_user(coordinator, things["draft"].pk) == things["draft"]
     with pytest.raises(Http404):
-        access.get_recording_day_for_user(outsider, things["day"].pk, role=access.Role.COORDINATOR)
+        get_recording_day_for_user(outsider, things["day"].pk, role=Role.COORDINATOR)
 
     with pytest.raises(PermissionDenied):
-        access.get_slot_for_user(librarian, things["slot"].pk)
-    assert access.get_slot_for_user(coordinator, things["slot"].pk) == things["slot"]
+        get_slot_for_user(librarian, things["slot"].pk)
+    assert get_slot_for_user(coordinator, things["slot"].pk) == things["slot"]
     with pytest.raises(Http404):
-        access.get_slot_for_user(outsider, things["slot"].pk)
+        get_slot_for_user(outsider, things["slot"].pk)
 
-    assert access.get_concept_for_user(librarian, things["concept"].pk, role=access.Role.LIBRARIAN) == things["concept"]
+    assert get_concept_for_user(librarian, things["concept"].pk, role=Role.LIBRARIAN) == things["concept"]
     with pytest.raises(PermissionDenied):
-        access.get_concept_for_user(librarian, things["concept"].pk)
+        get_concept_for_user(librarian, things["concept"].pk)
     with pytest.raises(Http404):
-        access.get_concept_for_user(outsider, things["concept"].pk)
+        get_concept_for_user(outsider, things["concept"].pk)
 
     with pytest.raises(PermissionDenied):
-        access.get_signup_for_user(librarian, things["signup"].pk)
-    assert access.get_signup_for_user(coordinator, things["signup"].pk) == things["signup"]
+        get_signup_for_user(librarian, things["signup"].pk)
+    assert get_signup_for_user(coordinator, things["signup"].pk) == things["signup"]
     with pytest.raises(Http404):
-        access.get_signup_for_user(outsider, things["signup"].pk)
+        get_signup_for_user(outsider, things["signup"].pk)
 
 
 def test_who_may_be_signed_up_and_for_which_libraries_ideas_are_submitted(world: World) -> None:
-    librarian = access.county_accesses(world.librarian)[0]
-    coordinator = access.county_accesses(world.coordinator)[0]
-    assert {m.user for m in access.memberships_user_may_sign_up(librarian)} == {world.librarian}
-    assert {m.user for m in access.memberships_user_may_sign_up(coordinator)} == {
+    librarian = county_accesses(world.librarian)[0]
+    coordinator = county_accesses(world.coordinator)[0]
+    assert {m.user for m in memberships_user_may_sign_up(librarian)} == {world.librarian}
+    assert {m.user for m in memberships_user_may_sign_up(coordinator)} == {
         world.coordinator,
         world.editor,
         world.librarian,
         world.other_librarian,
     }
-    assert list(access.libraries_user_may_submit_for(librarian)) == [world.library]
-    assert set(access.libraries_user_may_submit_for(coordinator)) == {
+    assert list(libraries_user_may_submit_for(librarian)) == [world.library]
+    assert set(libraries_user_may_submit_for(coordinator)) == {
         world.county_library,
         world.library,
         world.other_library,

@@ -11,8 +11,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from libraries import access
 from libraries.models import User
+from production.access import (
+    assets_for_user,
+    get_asset_for_user,
+    get_asset_person_for_user,
+    get_consent_for_user,
+    get_idea_for_upload,
+    get_recording_day_for_upload,
+)
 from production.models import Asset, AssetPerson, Consent
 from tests.conftest import World, client_for
 from tests.factories.production import IdeaFactory, RecordingDayFactory
@@ -52,31 +59,31 @@ def test_everyone_in_the_county_sees_its_media_and_editors_or_the_library_change
 ) -> None:  # type: ignore[no-untyped-def]
     request = request_for(rf, getattr(world, role))
     own: Asset = media["own"]
-    assert access.get_asset_for_user(request, own.pk) == own
+    assert get_asset_for_user(request, own.pk) == own
     may_change = role in ("coordinator", "editor", "librarian")
     if may_change:
-        assert access.get_asset_for_user(request, own.pk, for_change=True) == own
-        assert access.get_asset_person_for_user(request, media["own_person"].pk) == media["own_person"]
-        assert access.get_consent_for_user(request, media["own_consent"].pk) == media["own_consent"]
+        assert get_asset_for_user(request, own.pk, for_change=True) == own
+        assert get_asset_person_for_user(request, media["own_person"].pk) == media["own_person"]
+        assert get_consent_for_user(request, media["own_consent"].pk) == media["own_consent"]
     else:
         with pytest.raises(PermissionDenied):
-            access.get_asset_for_user(request, own.pk, for_change=True)
+            get_asset_for_user(request, own.pk, for_change=True)
         with pytest.raises(PermissionDenied):
-            access.get_asset_person_for_user(request, media["own_person"].pk)
+            get_asset_person_for_user(request, media["own_person"].pk)
         with pytest.raises(PermissionDenied):
-            access.get_consent_for_user(request, media["own_consent"].pk)
+            get_consent_for_user(request, media["own_consent"].pk)
 
 
 def test_another_countys_media_people_and_consents_are_not_found(rf, world: World, media: dict) -> None:  # type: ignore[no-untyped-def]
     request = request_for(rf, world.outsider)
     for lookup, pk in (
-        (access.get_asset_for_user, media["own"].pk),
-        (access.get_asset_person_for_user, media["own_person"].pk),
-        (access.get_consent_for_user, media["own_consent"].pk),
+        (get_asset_for_user, media["own"].pk),
+        (get_asset_person_for_user, media["own_person"].pk),
+        (get_consent_for_user, media["own_consent"].pk),
     ):
         with pytest.raises(Http404):
             lookup(request, pk)
-    _access, assets = access.assets_for_user(request)
+    _access, assets = assets_for_user(request)
     assert not assets.exists()
 
 
@@ -85,19 +92,19 @@ def test_who_may_upload_where(rf, world: World) -> None:  # type: ignore[no-unty
     other_idea = IdeaFactory(library=world.other_library)
     day = RecordingDayFactory(county=world.county, host_library=world.library)
     librarian = request_for(rf, world.librarian)
-    assert access.get_idea_for_upload(librarian, own_idea.pk) == own_idea
+    assert get_idea_for_upload(librarian, own_idea.pk) == own_idea
     with pytest.raises(PermissionDenied):
-        access.get_idea_for_upload(librarian, other_idea.pk)
+        get_idea_for_upload(librarian, other_idea.pk)
     with pytest.raises(PermissionDenied):
-        access.get_recording_day_for_upload(librarian, day.pk)
+        get_recording_day_for_upload(librarian, day.pk)
     editor = request_for(rf, world.editor)
-    assert access.get_idea_for_upload(editor, other_idea.pk) == other_idea
-    assert access.get_recording_day_for_upload(editor, day.pk) == day
+    assert get_idea_for_upload(editor, other_idea.pk) == other_idea
+    assert get_recording_day_for_upload(editor, day.pk) == day
     outsider = request_for(rf, world.outsider)
     with pytest.raises(Http404):
-        access.get_idea_for_upload(outsider, own_idea.pk)
+        get_idea_for_upload(outsider, own_idea.pk)
     with pytest.raises(Http404):
-        access.get_recording_day_for_upload(outsider, day.pk)
+        get_recording_day_for_upload(outsider, day.pk)
 
 
 def change_pages(media: dict) -> list[tuple[str, str]]:

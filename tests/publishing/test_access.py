@@ -9,8 +9,8 @@ from django.http import Http404
 from django.test import RequestFactory
 from django.urls import reverse
 
-from libraries import access
 from libraries.models import Role, User
+from publishing.access import get_channel_for_user, get_post_for_user, posts_for_user
 from publishing.models import Post
 from tests.conftest import World, client_for
 from tests.factories.publishing import ChannelFactory, make_post
@@ -37,8 +37,8 @@ def posts(world: World) -> dict[str, Post]:
 def test_editors_get_every_post_of_their_county(world: World, posts: dict[str, Post], rf: RequestFactory) -> None:
     for user in (world.editor, world.coordinator):
         request = request_for(rf, user)
-        assert access.get_post_for_user(request, posts["draft"].pk, role=Role.EDITOR) == posts["draft"]
-        assert access.get_post_for_user(request, posts["scheduled"].pk) == posts["scheduled"]
+        assert get_post_for_user(request, posts["draft"].pk, role=Role.EDITOR) == posts["draft"]
+        assert get_post_for_user(request, posts["scheduled"].pk) == posts["scheduled"]
 
 
 def test_librarians_get_only_the_plan_and_nothing_to_change(
@@ -46,31 +46,31 @@ def test_librarians_get_only_the_plan_and_nothing_to_change(
 ) -> None:
     request = request_for(rf, world.librarian)
 
-    assert access.get_post_for_user(request, posts["scheduled"].pk) == posts["scheduled"]
+    assert get_post_for_user(request, posts["scheduled"].pk) == posts["scheduled"]
     with pytest.raises(Http404):
-        access.get_post_for_user(request, posts["draft"].pk)
+        get_post_for_user(request, posts["draft"].pk)
     with pytest.raises(PermissionDenied):
-        access.get_post_for_user(request, posts["scheduled"].pk, role=Role.EDITOR)
-    _access, visible = access.posts_for_user(request)
+        get_post_for_user(request, posts["scheduled"].pk, role=Role.EDITOR)
+    _access, visible = posts_for_user(request)
     assert list(visible) == [posts["scheduled"]]
 
 
 def test_another_countys_post_does_not_exist(world: World, posts: dict[str, Post], rf: RequestFactory) -> None:
     for user in (world.coordinator, world.editor, world.librarian):
         with pytest.raises(Http404):
-            access.get_post_for_user(request_for(rf, user), posts["foreign"].pk)
+            get_post_for_user(request_for(rf, user), posts["foreign"].pk)
 
 
 def test_channel_is_the_coordinators_and_of_their_own_county(world: World, rf: RequestFactory) -> None:
     ours = ChannelFactory(county=world.county)
     ChannelFactory(county=world.other_county)
 
-    assert access.get_channel_for_user(request_for(rf, world.coordinator))[1] == ours
+    assert get_channel_for_user(request_for(rf, world.coordinator))[1] == ours
     for user in (world.editor, world.librarian):
         with pytest.raises(PermissionDenied):
-            access.get_channel_for_user(request_for(rf, user))
+            get_channel_for_user(request_for(rf, user))
     # An editor may read it where a page needs to know whether Instagram is connected.
-    assert access.get_channel_for_user(request_for(rf, world.editor), role=Role.EDITOR)[1] == ours
+    assert get_channel_for_user(request_for(rf, world.editor), role=Role.EDITOR)[1] == ours
 
 
 def test_every_editor_page_refuses_librarians_and_hides_other_counties(world: World, posts: dict[str, Post]) -> None:

@@ -12,8 +12,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from libraries import access
+from libraries.access import require_role
 from libraries.models import AuditEntry, Library, Role, User
+from publishing.access import get_outcome_for_user, outcome_libraries_for
 from publishing.models import Outcome, Post
 from tests.conftest import World, client_for
 from tests.factories.libraries import LibraryFactory, MembershipFactory, UserFactory
@@ -59,17 +60,17 @@ def request_for(rf: RequestFactory, user: User):  # type: ignore[no-untyped-def]
 
 
 def test_librarians_log_for_their_own_libraries_and_editors_for_any(world: World, rf: RequestFactory) -> None:
-    librarian = access.require_role(request_for(rf, world.librarian))
-    assert list(access.outcome_libraries_for(librarian)) == [world.library]
+    librarian = require_role(request_for(rf, world.librarian))
+    assert list(outcome_libraries_for(librarian)) == [world.library]
     for staff in (world.editor, world.coordinator):
-        county_access = access.require_role(request_for(rf, staff))
-        assert set(access.outcome_libraries_for(county_access)) == {
+        county_access = require_role(request_for(rf, staff))
+        assert set(outcome_libraries_for(county_access)) == {
             world.county_library,
             world.library,
             world.other_library,
         }
-    outsider = access.require_role(request_for(rf, world.outsider))
-    assert list(access.outcome_libraries_for(outsider)) == [world.other_county_library]
+    outsider = require_role(request_for(rf, world.outsider))
+    assert list(outcome_libraries_for(outsider)) == [world.other_county_library]
 
 
 def test_outcome_gate_lets_librarians_change_only_their_own_librarys(
@@ -78,13 +79,13 @@ def test_outcome_gate_lets_librarians_change_only_their_own_librarys(
     own = outcome(post, library=world.library, kind=Kind.LOANS, on=timezone.localdate(), quantity=3)
     other = outcome(post, library=world.other_library, kind=Kind.LOANS, on=timezone.localdate(), quantity=3)
 
-    assert access.get_outcome_for_user(request_for(rf, world.librarian), own.pk)[1] == own
+    assert get_outcome_for_user(request_for(rf, world.librarian), own.pk)[1] == own
     with pytest.raises(PermissionDenied):
-        access.get_outcome_for_user(request_for(rf, world.librarian), other.pk)
+        get_outcome_for_user(request_for(rf, world.librarian), other.pk)
     for staff in (world.editor, world.coordinator):
-        assert access.get_outcome_for_user(request_for(rf, staff), other.pk)[1] == other
+        assert get_outcome_for_user(request_for(rf, staff), other.pk)[1] == other
     with pytest.raises(Http404):
-        access.get_outcome_for_user(request_for(rf, world.outsider), own.pk)
+        get_outcome_for_user(request_for(rf, world.outsider), own.pk)
 
 
 # --- Logging ---

@@ -1,0 +1,213 @@
+"""Production's gate: concepts, ideas, recording days, assets and consent, on the core gate.
+
+Every production object a view touches comes through a function here, built on
+`libraries.access` (scoped to the user's current county, 404 for another
+county's objects, 403 for a role too low).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from libraries.access import CountyAccess, require_role
+from libraries.models import Library, LibraryQuerySet, Membership, MembershipQuerySet, Role
+from production.models import (
+    Asset,
+    AssetPerson,
+    AssetQuerySet,
+    Concept,
+    ConceptQuerySet,
+    Consent,
+    Idea,
+    IdeaAttachment,
+    IdeaQuerySet,
+    PresenterSignup,
+    RecordingDay,
+    RecordingDayQuerySet,
+    RunSheetSlot,
+)
+
+# --- Production: concepts, ideas, recording days (DESIGN.md §2) ---
+#
+# Everyone in a county sees its concepts, ideas and announced recording days.
+# Librarians submit ideas for their own libraries and change them while they
+# wait for review; editors and coordinators review (accept or decline);
+# coordinators change any idea and manage concepts and recording days.
+
+
+def can_change_idea(access: CountyAccess, idea: Idea) -> bool:
+    if access.is_coordinator:
+        return True
+    return idea.library_id in access.library_ids and idea.status == Idea.Status.SUBMITTED
+
+
+def libraries_user_may_submit_for(access: CountyAccess) -> LibraryQuerySet:
+    libraries = Library.objects.for_county(access.county).active()
+    return libraries if access.is_coordinator else libraries.filter(pk__in=access.library_ids)
+
+
+def memberships_user_may_sign_up(access: CountyAccess) -> MembershipQuerySet:
+    """The people (as memberships: person and library) the user may put forward as presenters."""
+    memberships = Membership.objects.for_county(access.county).select_related("user", "library")
+    if not access.is_coordinator:
+        memberships = memberships.filter(library_id__in=access.library_ids)
+    return memberships.order_by("library__name", "user__name")
+
+
+def ideas_for_user(request: HttpRequest) -> tuple[CountyAccess, IdeaQuerySet]:
+    access = require_role(request, Role.LIBRARIAN)
+    return access, Idea.objects.for_county(access.county)
+
+
+def get_idea_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN, for_change: bool = False) -> Idea:
+    """An idea of the user's county; `for_change` also requires that the user may edit it."""
+    access = require_role(request, role)
+    idea = get_object_or_404(
+        Idea.objects.for_county(access.county).select_related("library__county", "concept", "submitted_by"), pk=pk
+    )
+    if for_change and not can_change_idea(access, idea):
+        raise PermissionDenied("Only the idea's own library changes it, and only while it waits for review.")
+    return idea
+
+
+def get_idea_attachment_for_user(request: HttpRequest, pk: int) -> IdeaAttachment:
+    access = require_role(request, Role.LIBRARIAN)
+    return get_object_or_404(IdeaAttachment.objects.filter(idea__library__county=access.county), pk=pk)
+
+
+def concepts_for_user(request: HttpRequest) -> tuple[CountyAccess, ConceptQuerySet]:
+    access = require_role(request, Role.LIBRARIAN)
+    return access, Concept.objects.for_county(access.county)
+
+
+def get_concept_for_user(request: HttpRequest, pk: int, *, role: Role = Role.COORDINATOR) -> Concept:
+    access = require_role(request, role)
+    return get_object_or_404(Concept.objects.for_county(access.county), pk=pk)
+
+
+def recording_days_for_user(request: HttpRequest) -> tuple[CountyAccess, RecordingDayQuerySet]:
+    """The recording days the user may see: drafts only for county staff (editors and coordinators)."""
+    access = require_role(request, Role.LIBRARIAN)
+    days = RecordingDay.objects.for_county(access.county)
+    return access, days if access.is_editor else days.visible_to_librarians()
+
+
+def get_recording_day_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN) -> RecordingDay:
+    require_role(request, role)
+    _access, days = recording_days_for_user(request)
+    return get_object_or_404(days.select_related("host_library", "county"), pk=pk)
+
+
+def get_slot_for_user(request: HttpRequest, pk: int) -> RunSheetSlot:
+    access = require_role(request, Role.COORDINATOR)
+    return get_object_or_404(
+        RunSheetSlot.objects.filter(recording_day__county=access.county).select_related(
+            "recording_day__host_library", "recording_day__county", "idea"
+        ),
+        pk=pk,
+    )
+
+
+def get_signup_for_user(request: HttpRequest, pk: int) -> PresenterSignup:
+    """A sign-up the user may withdraw: their own library's, or any in the county for a coordinator."""
+    access = require_role(request, Role.LIBRARIAN)
+    signup = get_object_or_404(
+        PresenterSignup.objects.filter(recording_day__county=access.county).select_related(
+            "recording_day__county", "library", "person"
+        ),
+        pk=pk,
+    )
+    if not access.is_coordinator and signup.library_id not in access.library_ids:
+        raise PermissionDenied("Only the library that signed up changes its sign-up.")
+    return signup
+
+
+# --- Media: assets, the people shown and their consent (DESIGN.md §3, §5) ---
+#
+# Everyone in a county sees its media (the archive is shared). Editors and
+# coordinators upload and change any of them; a librarian uploads to their own
+# library's ideas and changes their own library's media. Recording days are
+# the county's: only editors and coordinators upload to them. A consent's
+# evidence (a signed form, often a child's guardian's) is shown only to the
+# people who may change the asset.
+
+
+def can_change_asset(access: CountyAccess, asset: Asset) -> bool:
+    return access.is_editor or asset.library_id in access.library_ids
+
+
+def can_upload_to_idea(access: CountyAccess, idea: Idea) -> bool:
+    return access.is_editor or idea.library_id in access.library_ids
+
+
+def assets_for_user(request: HttpRequest) -> tuple[CountyAccess, AssetQuerySet]:
+    access = require_role(request, Role.LIBRARIAN)
+    return access, Asset.objects.for_county(access.county)
+
+
+def get_asset_for_user(request: HttpRequest, pk: int, *, for_change: bool = False) -> Asset:
+    """An asset of the user's county; `for_change` also requires that the user may change it."""
+    access = require_role(request, Role.LIBRARIAN)
+    asset = get_object_or_404(
+        Asset.objects.for_county(access.county).select_related("library", "idea", "recording_day__host_library"),
+        pk=pk,
+    )
+    if for_change and not can_change_asset(access, asset):
+        raise PermissionDenied("Only editors and the asset's own library change it.")
+    return asset
+
+
+def can_confirm_no_people(access: CountyAccess) -> bool:
+    """Confirming that nobody in an asset can be recognised is an editor's call (DESIGN.md §3)."""
+    return access.is_editor
+
+
+def get_asset_for_consent_review(request: HttpRequest, pk: int) -> Asset:
+    """An asset of the county that an editor or coordinator confirms to show no identifiable people."""
+    require_role(request, Role.EDITOR)
+    return get_asset_for_user(request, pk)
+
+
+def get_idea_for_upload(request: HttpRequest, pk: int) -> Idea:
+    """An idea the user may add media to: any in the county for an editor, their own library's for a librarian."""
+    access = require_role(request, Role.LIBRARIAN)
+    idea = get_object_or_404(Idea.objects.for_county(access.county).select_related("library__county"), pk=pk)
+    if not can_upload_to_idea(access, idea):
+        raise PermissionDenied("Librarians add media to their own library's ideas.")
+    return idea
+
+
+def get_recording_day_for_upload(request: HttpRequest, pk: int) -> RecordingDay:
+    """A recording day of the county; only editors and coordinators add media to one."""
+    access = require_role(request, Role.EDITOR)
+    return get_object_or_404(
+        RecordingDay.objects.for_county(access.county).select_related("host_library", "county"), pk=pk
+    )
+
+
+def get_asset_person_for_user(request: HttpRequest, pk: int) -> AssetPerson:
+    """Someone shown in an asset the user may change (adding consents, removing the person)."""
+    access = require_role(request, Role.LIBRARIAN)
+    person = get_object_or_404(
+        AssetPerson.objects.filter(asset__county=access.county).select_related("asset__library", "asset__county"),
+        pk=pk,
+    )
+    if not can_change_asset(access, person.asset):
+        raise PermissionDenied("Only editors and the asset's own library change who is shown.")
+    return person
+
+
+def get_consent_for_user(request: HttpRequest, pk: int) -> Consent:
+    """A consent in an asset the user may change (to withdraw it, or to see its evidence)."""
+    access = require_role(request, Role.LIBRARIAN)
+    consent = get_object_or_404(
+        Consent.objects.filter(person__asset__county=access.county).select_related(
+            "person__asset__library", "person__asset__county"
+        ),
+        pk=pk,
+    )
+    if not can_change_asset(access, consent.person.asset):
+        raise PermissionDenied("Only editors and the asset's own library see and change consents.")
+    return consent

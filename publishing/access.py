@@ -1,0 +1,161 @@
+"""Publishing's gate: posts, the channel, the archive, comments, outcomes and reports, on the core gate.
+
+Every publishing object a view touches comes through a function here, built on
+`libraries.access` and `production.access`.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from libraries.access import CountyAccess, require_role
+from libraries.models import Library, LibraryQuerySet, Role
+from production.access import get_asset_for_user
+from production.models import Asset
+from publishing.models import (
+    ArchiveItem,
+    ArchiveItemQuerySet,
+    Channel,
+    InstagramComment,
+    InstagramCommentQuerySet,
+    Outcome,
+    Post,
+    PostQuerySet,
+)
+
+# --- Publishing: posts, the plan and the channel (DESIGN.md §2) ---
+#
+# Editors and coordinators compose, review and schedule posts; librarians see
+# the plan (what is scheduled or out), not the county's drafts. Only
+# coordinators manage the Instagram connection.
+
+
+def posts_for_user(request: HttpRequest) -> tuple[CountyAccess, PostQuerySet]:
+    """The posts the user may see: every post of the county for editors, the plan for librarians."""
+    access = require_role(request, Role.LIBRARIAN)
+    posts = Post.objects.for_county(access.county)
+    return access, posts if access.is_editor else posts.visible_to_librarians()
+
+
+def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN) -> Post:
+    """A post of the user's county that their role lets them see; `role` for what the view does with it."""
+    require_role(request, role)
+    _access, posts = posts_for_user(request)
+    return get_object_or_404(posts.select_related("county", "created_by", "responsible", "concept", "idea"), pk=pk)
+
+
+def get_channel_for_user(request: HttpRequest, *, role: Role = Role.COORDINATOR) -> tuple[CountyAccess, Channel | None]:
+    """The county's Instagram channel (None before it was ever connected); coordinators only by default."""
+    access = require_role(request, role)
+    return access, Channel.objects.for_county(access.county).instagram().first()
+
+
+# --- The archive (DESIGN.md §2, §3) ---
+#
+# Every library in a county searches, downloads and reuses its archive;
+# editors and coordinators archive assets and compose posts from it.
+
+
+def archive_for_user(request: HttpRequest) -> tuple[CountyAccess, ArchiveItemQuerySet]:
+    """The archive of the user's current county: everyone in the county searches all of it."""
+    access = require_role(request, Role.LIBRARIAN)
+    return access, ArchiveItem.objects.for_county(access.county)
+
+
+def get_archive_item_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN) -> ArchiveItem:
+    """One item of the county's archive; `role` for what the view does with it (reuse: editor)."""
+    require_role(request, role)
+    _access, items = archive_for_user(request)
+    return get_object_or_404(items.select_related("county", "asset", "concept", "post", "archived_by"), pk=pk)
+
+
+def archive_items_for_user(request: HttpRequest, pks: list[int], *, role: Role = Role.LIBRARIAN) -> list[ArchiveItem]:
+    """Several items of the county's archive, in the order asked; one of another county (or none) is 404."""
+    require_role(request, role)
+    _access, items = archive_for_user(request)
+    wanted = list(dict.fromkeys(pks))
+    found = {item.pk: item for item in items.filter(pk__in=wanted).select_related("county", "asset", "concept")}
+    if not wanted or len(found) != len(wanted):
+        raise Http404
+    return [found[pk] for pk in wanted]
+
+
+def can_reuse_from_archive(access: CountyAccess) -> bool:
+    """Reusing an item in a new post is composing one: editors and coordinators."""
+    return access.is_editor
+
+
+def get_asset_for_archiving(request: HttpRequest, pk: int) -> Asset:
+    """An asset of the county that an editor or coordinator files in the archive."""
+    require_role(request, Role.EDITOR)
+    return get_asset_for_user(request, pk)
+
+
+# --- After publishing: the comments inbox, insights, outcomes, reports (DESIGN.md §1, §2) ---
+#
+# Editors and coordinators answer comments. Librarians log their library's
+# outcomes; editors and coordinators any in the county.
+#
+# Outcomes and the monthly report (publishing/outcomes.py, publishing/reports.py):
+# outcomes are logged on published posts; a librarian logs, changes and
+# deletes their own library's, editors and coordinators any library's in the
+# county. Everyone in the county sees the county's monthly report; a
+# librarian also their own library's, editors and coordinators every
+# library's. Only coordinators send it to the libraries.
+
+
+def outcome_libraries_for(access: CountyAccess) -> LibraryQuerySet:
+    """The libraries the user may log outcomes for: their own, or any active one in the county for editors."""
+    libraries = Library.objects.for_county(access.county).active()
+    return libraries if access.is_editor else libraries.filter(pk__in=access.library_ids)
+
+
+def can_change_outcome(access: CountyAccess, outcome: Outcome) -> bool:
+    return access.is_editor or outcome.library_id in access.library_ids
+
+
+def get_outcome_for_user(request: HttpRequest, pk: int) -> tuple[CountyAccess, Outcome]:
+    """An outcome of a post of the user's county that they may change or delete."""
+    access = require_role(request, Role.LIBRARIAN)
+    outcome = get_object_or_404(
+        Outcome.objects.filter(post__county=access.county).select_related("post__county", "library"), pk=pk
+    )
+    if not can_change_outcome(access, outcome):
+        raise PermissionDenied("Librarians change their own library's outcomes.")
+    return access, outcome
+
+
+def report_libraries_for(access: CountyAccess) -> LibraryQuerySet:
+    """The member libraries whose report the user may see: every one for editors, their own for librarians."""
+    libraries = Library.objects.for_county(access.county).members()
+    return libraries if access.is_editor else libraries.filter(pk__in=access.library_ids)
+
+
+def get_report_library_for_user(request: HttpRequest, pk: int) -> tuple[CountyAccess, Library]:
+    """A member library of the user's county whose monthly report they may see."""
+    access = require_role(request, Role.LIBRARIAN)
+    library = get_object_or_404(Library.objects.for_county(access.county).members(), pk=pk)
+    if not access.is_editor and library.pk not in access.library_ids:
+        raise PermissionDenied("Librarians see the county's report and their own library's.")
+    return access, library
+
+
+# The comments inbox (publishing/engagement_services.py): editors and coordinators
+# read, answer and mark handled the comments on the county's posts; the post
+# page shows everyone in the county its insights and comment counts.
+
+
+def comments_for_user(request: HttpRequest) -> tuple[CountyAccess, InstagramCommentQuerySet]:
+    """The comments on the county's posts (the inbox); editors and coordinators only."""
+    access = require_role(request, Role.EDITOR)
+    return access, InstagramComment.objects.for_county(access.county)
+
+
+def get_comment_for_user(request: HttpRequest, pk: int) -> InstagramComment:
+    """A comment on one of the county's posts, to answer or mark handled; editors and coordinators only."""
+    access = require_role(request, Role.EDITOR)
+    return get_object_or_404(
+        InstagramComment.objects.for_county(access.county).select_related("county", "post__channel"), pk=pk
+    )
