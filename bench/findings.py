@@ -47,7 +47,7 @@ def _pages(results: dict[str, Any]) -> list[str]:
 
 _CAUSES = {
     "coordinator home": (
-        "The home is assembled from production/homes.py and publishing/homes.py: its cost is its 16 queries "
+        "The home is assembled in publishing/home.py from every app: its cost is its 16 queries "
         "(each card's own) and their rendering. Profiling found the concept gaps the largest single piece of "
         "Python: production/cadence.py started each concept's recurrence rule at the concept's first day, so "
         "dateutil walked every Friday since then (five years: some 800 dates a request) to find the next four "

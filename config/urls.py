@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.health import healthz
 from libraries import views as library_views
+from publishing.views.home import home
 
 # The admin is a fallback for superusers; it logs in through allauth, so the
 # same rate limits and two-factor authentication apply.
@@ -12,7 +13,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 admin.site.site_header = _("Innspill administration")
 
 urlpatterns = [
-    path("", library_views.home, name="home"),
+    path("", home, name="home"),
     path("county/", library_views.choose_county, name="choose_county"),
     path("libraries/", include("libraries.urls")),
     # Top-level paths: /ideas/, /concepts/, /recording-days/, /calendar/.

@@ -19,7 +19,6 @@ from libraries import services
 from libraries.access import (
     AuthenticatedHttpRequest,
     can_read_outbox,
-    current_access,
     get_invitation_for_user,
     get_library_for_user,
     get_membership_for_user,
@@ -32,42 +31,8 @@ from libraries.access import (
 from libraries.forms import AcceptInvitationForm, CountySettingsForm, InvitationForm, LibraryForm, MembershipRoleForm
 from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
-from production import homes as production_homes
-from publishing import homes as publishing_homes
 
 INVITATIONS_PER_PAGE = 50
-
-
-@login_required
-@require_GET
-def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access = current_access(request)
-    if county_access is None:
-        return render(request, "libraries/no_membership.html", status=403)
-    context: dict[str, object] = {"access": county_access}
-    my_memberships = (
-        Membership.objects.filter(user=request.user, library__county=county_access.county)
-        .select_related("library")
-        .order_by("library__name")
-    )
-    context["my_memberships"] = my_memberships
-    if county_access.is_coordinator:
-        # One read of the county's few dozen member libraries gives both the count and those without Instagram.
-        libraries = list(
-            Library.objects.for_county(county_access.county)
-            .members()
-            .active()
-            .order_by("name")
-            .only("pk", "name", "instagram_username")
-        )
-        context["pending_invitations"] = (
-            Invitation.objects.for_county(county_access.county).pending().select_related("library")[:10]
-        )
-        context["libraries_without_instagram"] = [library for library in libraries if not library.instagram_username]
-        context["library_count"] = len(libraries)
-    context.update(production_homes.home_context(county_access))
-    context.update(publishing_homes.home_context(county_access))
-    return render(request, "libraries/home.html", context)
 
 
 @login_required

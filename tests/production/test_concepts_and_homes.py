@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from production.homes import concept_gaps
+from publishing.home import concept_gaps
 from production.models import Concept, ContentType, Idea, RecordingDay
 from tests.conftest import World
 from tests.factories.libraries import LibraryFactory, UserFactory

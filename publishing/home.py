@@ -1,4 +1,8 @@
-"""What production adds to each role's home page (libraries/views.py `home`)."""
+"""The home page: what each role should look at first, gathered from every app.
+
+It reads from libraries, production and publishing, so it lives in the top
+layer; the view is publishing/views/home.py.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,18 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from libraries.access import CountyAccess
-from libraries.models import County
+from libraries.models import County, Invitation, Library, Membership
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Concept, Idea, RecordingDay
+from publishing.followup.insights import humanised_duration
+from publishing.instagram import channels
+from publishing.models import InstagramComment, Post
 from publishing.posts.plan import posted_concept_days
 
 LOOKAHEAD_DAYS = 28  # "the next four weeks"
+HOME_LIST_LENGTH = 8
+UNANSWERED_ON_HOME = 5
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,8 @@ def concept_gaps(county: County, start: date, end: date) -> list[ConceptGap]:
     return sorted(gaps, key=lambda gap: (gap.date, gap.concept.name))
 
 
-def home_context(access: CountyAccess) -> dict[str, Any]:
+def production_panels(access: CountyAccess) -> dict[str, Any]:
+    """Ideas to review, recording days with open slots, concept gaps; a librarian's ideas and next day."""
     today = timezone.localdate()
     county = access.county
     context: dict[str, Any] = {"today": today}
@@ -97,3 +107,67 @@ def home_context(access: CountyAccess) -> dict[str, Any]:
                 if candidates.exists():  # everyone from the library may already be signed up
                     context["signup_form"] = SignupForm(memberships=candidates)
     return context
+
+
+def publishing_panels(access: CountyAccess) -> dict[str, Any]:
+    """Posts to approve and failed, comments waiting for an answer, the channel; a librarian's upcoming posts."""
+    county = access.county
+    now = timezone.now()
+    posts = Post.objects.for_county(county)
+    context: dict[str, Any] = {}
+    if access.is_editor:
+        waiting = posts.awaiting_approval()
+        context["posts_awaiting_approval"] = waiting.select_related("created_by").order_by("status_changed_at", "pk")[
+            :HOME_LIST_LENGTH
+        ]
+        context["posts_awaiting_approval_count"] = waiting.count()
+        context["failed_posts"] = posts.filter(status=Post.Status.FAILED).order_by("-status_changed_at")[
+            :HOME_LIST_LENGTH
+        ]
+        # "Don't post and ghost": who has waited longest for an answer (DESIGN.md §7).
+        unanswered = InstagramComment.objects.for_county(county).from_followers().unanswered()
+        oldest = list(unanswered.select_related("post")[:UNANSWERED_ON_HOME])
+        context["unanswered_comments"] = [(c, humanised_duration(c.age(now), now=now)) for c in oldest]
+        context["unanswered_comments_count"] = unanswered.count() if len(oldest) == UNANSWERED_ON_HOME else len(oldest)
+    if access.is_coordinator:
+        context["channel"] = channels.county_channel(county)
+    else:
+        context["upcoming_posts"] = (
+            posts.filter(status=Post.Status.SCHEDULED, scheduled_at__gte=now)
+            .order_by("scheduled_at", "pk")
+            .only("pk", "title", "scheduled_at", "status")[:HOME_LIST_LENGTH]
+        )
+    return context
+
+
+def library_panels(access: CountyAccess, user_id: int) -> dict[str, Any]:
+    """The user's own libraries; for a coordinator the member libraries without Instagram and open invitations."""
+    context: dict[str, Any] = {
+        "my_memberships": Membership.objects.filter(user_id=user_id, library__county=access.county)
+        .select_related("library")
+        .order_by("library__name")
+    }
+    if access.is_coordinator:
+        # One read of the county's few dozen member libraries gives both the count and those without Instagram.
+        libraries = list(
+            Library.objects.for_county(access.county)
+            .members()
+            .active()
+            .order_by("name")
+            .only("pk", "name", "instagram_username")
+        )
+        context["pending_invitations"] = (
+            Invitation.objects.for_county(access.county).pending().select_related("library")[:10]
+        )
+        context["libraries_without_instagram"] = [library for library in libraries if not library.instagram_username]
+        context["library_count"] = len(libraries)
+    return context
+
+
+def home_context(access: CountyAccess, user_id: int) -> dict[str, Any]:
+    return {
+        "access": access,
+        **library_panels(access, user_id),
+        **production_panels(access),
+        **publishing_panels(access),
+    }
