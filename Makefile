@@ -20,6 +20,7 @@ SETTINGS_ENV := SECRET_KEY=mypy ENCRYPTION_KEYS=bXlweS1vbmx5LW15cHktb25seS1teXB5
 lint: sync
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync lint-imports --no-cache
 	$(SETTINGS_ENV) $(UV) run --no-sync mypy config libraries production publishing
 
 # Every locked package (uv.lock, dev tools included) against known vulnerabilities with pip-audit.

@@ -298,6 +298,10 @@ MEDIA_PROCESSING_MAX_CRASHES = envint("MEDIA_PROCESSING_MAX_CRASHES", 3)
 # (which imports none of them): each is called with user_id and library_id after the commit.
 # Their uploads in progress to what they can no longer add to are deleted at once.
 MEMBERSHIP_REMOVED_HOOKS = ["production.uploads.discard_uploads_of_removed_member"]
+# What follows when assets change (text, people, consent), registered by the apps above
+# production: each is called with a production.services.media.MediaChange in the same
+# transaction. Publishing refreshes the archive and pulls back posts whose consent lapsed.
+MEDIA_CHANGED_HOOKS = ["publishing.media_changes.media_changed"]
 # Behind nginx: an internal location that maps this prefix onto MEDIA_ROOT
 # (`location /protected-media/ { internal; alias /srv/media/; }`), so Django
 # checks access and nginx sends the bytes (and answers Range requests).

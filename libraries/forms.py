@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from libraries.models import County, Invitation, Library, Membership, Role, instagram_username_validator
+from libraries.models import County, Invitation, Library, Membership, Role, User, instagram_username_validator
 
 
 class LibraryForm(forms.ModelForm[Library]):
@@ -94,8 +94,6 @@ class AcceptInvitationForm(forms.Form):
         if password1 and password2 and password1 != password2:
             self.add_error("password2", _("The two passwords are not the same."))
         elif password1:
-            from libraries.models import User
-
             candidate = User(email=self.invitation.email, name=data.get("name", ""))
             try:
                 password_validation.validate_password(password1, candidate)

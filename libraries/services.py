@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -55,6 +56,16 @@ def coordinator_emails(county: County) -> list[str]:
         .distinct()
     )
     return sorted(emails)
+
+
+def run_task_on_commit(name: str, *args: Any) -> None:
+    """Queue the Celery task registered as `name` once the current transaction commits.
+
+    By name, so a service does not import the tasks module that imports it (the
+    tasks are thin wrappers around the services); routes, time limits and eager
+    mode in tests apply as for `task.delay`.
+    """
+    transaction.on_commit(lambda: current_app.signature(name, args=args).delay())
 
 
 def send_templated_mail_on_commit(*, to: list[str], template: str, context: dict[str, Any]) -> None:

@@ -45,7 +45,7 @@ def look_after_tokens() -> dict[str, int]:
 @shared_task(name="publishing.refresh_collaborator_invites", acks_late=True, time_limit=600, soft_time_limit=540)
 def refresh_collaborator_invites() -> int:
     """Hourly: read pending collaborator invitations of recent posts again."""
-    return services.refresh_collaborator_invites()
+    return publish.refresh_collaborator_invites()
 
 
 # --- The archive ---

@@ -31,11 +31,18 @@ from django.db.models import F, ProtectedError
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from libraries.models import County, User
-from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
+from libraries.services import (
+    absolute_url,
+    audit,
+    coordinator_emails,
+    run_task_on_commit,
+    send_templated_mail_on_commit,
+)
 from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, RecordingDay, people_with_consents
 from production.processing import media, metadata
 from production.processing.media import MediaInfo, MediaRejected
@@ -188,11 +195,9 @@ def add_asset(
 
 
 def _enqueue_processing(asset_id: int) -> None:
-    from production import tasks
-
     # The worker writes its failure reasons in the language of whoever started it.
     language = translation.get_language() or settings.LANGUAGE_CODE
-    transaction.on_commit(lambda: tasks.process_asset.delay(asset_id, language))
+    run_task_on_commit("production.process_asset", asset_id, language)
 
 
 # --- Renditions (the worker) ---
@@ -685,12 +690,33 @@ def _clear_lapse_mark_if_resolved(asset_id: int) -> None:
         Asset.objects.filter(pk=asset_id).update(consent_lapsed_at=None)
 
 
-def _refresh_archive(asset_ids: list[int]) -> None:
-    """The archive keeps a copy of each asset's text and consent for its search (publishing/archive.py)."""
-    # Imported here: publishing builds on production, not the other way round.
-    from publishing.archive.filing import refresh_for_assets
+@dataclass(frozen=True)
+class MediaChange:
+    """What changed about some assets, for the apps above production to act on.
 
-    refresh_for_assets(asset_ids)
+    `lapsed_reason` is set when consent of someone shown was withdrawn or
+    expired: what was approved showing them must go back to review.
+    """
+
+    asset_ids: list[int]
+    by: User | None = None
+    lapsed_reason: str = ""
+
+
+def _media_changed(change: MediaChange) -> None:
+    """Tell the apps above what changed, in the caller's transaction.
+
+    Production does not import them (dependencies point down): they register a
+    callable in settings.MEDIA_CHANGED_HOOKS. Publishing's refreshes the
+    archive's copy of each asset's text and consent and pulls back posts
+    (publishing/media_changes.py).
+    """
+    for path in settings.MEDIA_CHANGED_HOOKS:
+        import_string(path)(change)
+
+
+def _refresh_archive(asset_ids: list[int]) -> None:
+    _media_changed(MediaChange(asset_ids=asset_ids))
 
 
 def people_with_the_same_name(person: AssetPerson) -> list[AssetPerson]:
@@ -774,7 +800,7 @@ def consent_lapsed(
     The assets showing those people are marked (`consent_lapsed_at`); their
     consent state is now "withdrawn", which blocks publishing and reuse from
     the archive (`Asset.allows_archive_reuse`; their archive items' copies are
-    refreshed, `publishing.archive.filing.refresh_for_assets`); each consent gets an
+    refreshed through settings.MEDIA_CHANGED_HOOKS); each consent gets an
     audit entry; and the county's coordinators get one e-mail after commit.
     """
     person_ids = sorted({consent.person_id for consent in consents})
@@ -792,20 +818,18 @@ def consent_lapsed(
             asset=consent.person.asset_id,
             note=note,
         )
-    # Approved and scheduled posts showing these people go back to review.
-    # Imported here: publishing builds on production, not the other way round.
-    from publishing.posts.services import pull_back_posts_showing
-
-    pull_back_posts_showing(
-        asset_ids=[asset.pk for asset in assets],
-        reason=(
-            _("Consent was withdrawn by someone shown in this post.")
-            if reason == "withdrawn"
-            else _("The consent of someone shown in this post has expired.")
-        ),
-        by=by,
+    # Approved and scheduled posts showing these people go back to review; the archive's copies follow.
+    _media_changed(
+        MediaChange(
+            asset_ids=[asset.pk for asset in assets],
+            by=by,
+            lapsed_reason=(
+                _("Consent was withdrawn by someone shown in this post.")
+                if reason == "withdrawn"
+                else _("The consent of someone shown in this post has expired.")
+            ),
+        )
     )
-    _refresh_archive([asset.pk for asset in assets])
     coordinators = coordinator_emails(county)
     if coordinators:
         send_templated_mail_on_commit(

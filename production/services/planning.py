@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from libraries.models import County, Library, Membership, User, hash_token
-from libraries.services import absolute_url, audit, send_templated_mail_on_commit
+from libraries.services import absolute_url, audit, run_task_on_commit, send_templated_mail_on_commit
 from production.models import (
     CalendarFeed,
     Concept,
@@ -254,8 +254,6 @@ def _move_day(*, by: User, day: RecordingDay, frm: RecordingDay.Status, to: Reco
 
 def announce_recording_day(*, by: User, day: RecordingDay) -> RecordingDay:
     """Publish a draft day to the libraries and e-mail everyone in the county (in a task, after commit)."""
-    from production import tasks
-
     if day.status != RecordingDay.Status.DRAFT:
         raise ValidationError(_("Only a draft recording day can be announced."))
     if day.is_past:
@@ -266,7 +264,7 @@ def announce_recording_day(*, by: User, day: RecordingDay) -> RecordingDay:
             by=by, day=day, frm=RecordingDay.Status.DRAFT, to=RecordingDay.Status.ANNOUNCED, announced_at=timezone.now()
         )
         day_id = day.pk
-        transaction.on_commit(lambda: tasks.send_recording_day_announcement.delay(day_id, language))
+        run_task_on_commit("production.send_recording_day_announcement", day_id, language)
     return day
 
 

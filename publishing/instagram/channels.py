@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from libraries.models import County, User
 from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
+from publishing.instagram import crypto
 from publishing.instagram.client import AccessToken, Client, GraphAPIError, GraphConfig, InstagramAccount
 from publishing.models import Channel, Post
 
@@ -242,8 +243,6 @@ def look_after_tokens(*, now: datetime | None = None) -> dict[str, int]:
 
 def reencrypt_tokens() -> int:
     """Encrypt every stored token again with the first of ENCRYPTION_KEYS (after putting a new key first)."""
-    from publishing.instagram import crypto
-
     changed = 0
     for channel in Channel.objects.exclude(token_ciphertext=""):
         if crypto.needs_rotation(channel.token_ciphertext):

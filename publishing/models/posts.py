@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from libraries.models import County, Library, User
 from production.models import Asset, AssetPerson, Concept, Consent, ContentType, Idea, RecordingDay
 from publishing.instagram import crypto
+from publishing.posts.captions import full_caption
 
 # --- The channel ---
 
@@ -343,8 +344,6 @@ class Post(models.Model):
 
     @property
     def full_caption(self) -> str:
-        from publishing.posts.captions import full_caption
-
         return full_caption(self.caption, self.credit)
 
     def ordered_assets(self) -> list[Asset]:

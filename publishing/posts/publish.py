@@ -37,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from libraries.services import audit
 from production.models import Asset
 from production.release import Purpose, media_release
 from production.signed_urls import public_rendition_url
@@ -537,8 +538,6 @@ class Machine:
             # The step is stored before the mail leaves (after the commit): at most one mail per library.
             self.save(publish_step=Post.Step.NOTIFIED)
             sent = services.notify_libraries_on_commit(self.post)
-            from libraries.services import audit
-
             audit(
                 county=self.post.county,
                 actor=None,
@@ -577,3 +576,29 @@ def _parse_time(value: object) -> datetime | None:
 
 def _older_than(media: list[Media], moment: datetime) -> bool:
     return bool(media) and all(m.timestamp is not None and m.timestamp < moment for m in media)
+
+
+def refresh_collaborator_invites(*, now: datetime | None = None, days: int = 30) -> int:
+    """Read the invitations of recent posts again until every invited library has answered."""
+    now = now or timezone.now()
+    checked = 0
+    posts = (
+        Post.objects.with_pending_invites(now - timedelta(days=days))
+        .filter(channel__status=Channel.Status.CONNECTED)
+        .select_related("channel")
+    )
+    for post in posts:
+        channel = post.channel
+        if channel is None:  # filtered on above
+            continue
+        try:
+            with channels.graph_client(channel) as graph:
+                read_collaborator_invites(post, graph)
+        except GraphAPIError as error:
+            if error.is_token_invalid:
+                channels.stop_channel(channel_id=channel.pk, reason=error.reason)
+                break
+            logger.warning("Reading the collaborators of post %s failed: %r", post.pk, error)
+            continue
+        checked += 1
+    return checked

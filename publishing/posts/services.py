@@ -24,11 +24,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.models import County, Library, User
-from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
+from libraries.services import (
+    absolute_url,
+    audit,
+    coordinator_emails,
+    run_task_on_commit,
+    send_templated_mail_on_commit,
+)
 from production.models import Asset, Idea, RecordingDay
-from publishing.instagram.channels import county_channel, graph_client, stop_channel
-from publishing.instagram.client import GraphAPIError
-from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
+from publishing.instagram.channels import county_channel
+from publishing.models import Approval, Post, PostAsset, PostCollaborator
 from publishing.posts import captions, gates
 
 logger = logging.getLogger(__name__)
@@ -478,8 +483,6 @@ def enqueue_due_posts(*, now: datetime | None = None, limit: int = 100) -> list[
     scheduled to publishing only once. Posts a dead worker left behind (their
     lease ran out) are enqueued again; the task resumes from the stored step.
     """
-    from publishing.tasks import publish_post
-
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
@@ -502,37 +505,6 @@ def enqueue_due_posts(*, now: datetime | None = None, limit: int = 100) -> list[
             Post.objects.filter(pk=post.pk).update(next_attempt_at=now)
         ids = [post.pk for post in due] + [post.pk for post in stranded]
 
-        def enqueue() -> None:
-            for post_id in ids:
-                publish_post.delay(post_id)
-
-        transaction.on_commit(enqueue)
+        for post_id in ids:
+            run_task_on_commit("publishing.publish_post", post_id)
     return ids
-
-
-def refresh_collaborator_invites(*, now: datetime | None = None, days: int = 30) -> int:
-    """Read the invitations of recent posts again until every invited library has answered."""
-    from publishing.posts.publish import read_collaborator_invites
-
-    now = now or timezone.now()
-    checked = 0
-    posts = (
-        Post.objects.with_pending_invites(now - timedelta(days=days))
-        .filter(channel__status=Channel.Status.CONNECTED)
-        .select_related("channel")
-    )
-    for post in posts:
-        channel = post.channel
-        if channel is None:  # filtered on above
-            continue
-        try:
-            with graph_client(channel) as graph:
-                read_collaborator_invites(post, graph)
-        except GraphAPIError as error:
-            if error.is_token_invalid:
-                stop_channel(channel_id=channel.pk, reason=error.reason)
-                break
-            logger.warning("Reading the collaborators of post %s failed: %r", post.pk, error)
-            continue
-        checked += 1
-    return checked

@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from publishing.home import concept_gaps
 from production.models import Concept, ContentType, Idea, RecordingDay
+from publishing.home import concept_gaps
 from tests.conftest import World
 from tests.factories.libraries import LibraryFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory

@@ -411,14 +411,14 @@ def test_collaborator_answers_are_read_back_and_shown_on_the_post(
     fake_graph.set_invite(post.media_id, "Accepted", username=world.library.instagram_username)
     fake_graph.set_invite(post.media_id, "Declined", username=sola.instagram_username)
 
-    assert services.refresh_collaborator_invites() == 1
+    assert publish.refresh_collaborator_invites() == 1
 
     invites = dict(post.post_collaborators.values_list("library__name", "invite_status"))
     assert invites == {world.library.name: "accepted", sola.name: "declined"}
     page = client_for(world.editor).get(f"/posts/{post.pk}/").content.decode()
     assert "Accepted" in page
     assert "Declined" in page
-    assert services.refresh_collaborator_invites() == 0  # nobody is pending any more
+    assert publish.refresh_collaborator_invites() == 0  # nobody is pending any more
 
 
 def test_a_library_without_a_username_is_never_sent_as_a_collaborator(

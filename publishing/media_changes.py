@@ -1,0 +1,18 @@
+"""What publishing does when production's media change (settings.MEDIA_CHANGED_HOOKS).
+
+Production does not import publishing; it calls the hooks registered in
+settings with a `MediaChange`, in its own transaction.
+"""
+
+from __future__ import annotations
+
+from production.services.media import MediaChange
+from publishing.archive.filing import refresh_for_assets
+from publishing.posts.services import pull_back_posts_showing
+
+
+def media_changed(change: MediaChange) -> None:
+    """Posts showing people whose consent lapsed go back to review; the archive's copies are refreshed."""
+    if change.lapsed_reason:
+        pull_back_posts_showing(asset_ids=change.asset_ids, reason=change.lapsed_reason, by=change.by)
+    refresh_for_assets(change.asset_ids)
