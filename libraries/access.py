@@ -3,9 +3,8 @@
 Every object a view touches comes through a function here or in the access
 module of its app (`production.access`, `publishing.access`), which are built
 on `require_role`: scoped to the user's current county and checked against
-their role there. Another county's
-objects are 404 (we do not even confirm they exist); a role that is too low
-for the page is 403.
+their role there. Another county's objects are 404 (we do not even confirm
+they exist); a role that is too low for the page is 403.
 """
 
 from __future__ import annotations

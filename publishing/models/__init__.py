@@ -1,5 +1,13 @@
-"""Publishing's state: posts and their channel, the archive, and what followed publishing."""
+"""Publishing's state: the Instagram channel, posts, the archive, and what followed publishing."""
 
+from publishing.models.archive import (
+    ArchiveItem,
+    ArchiveItemQuerySet,
+    ArchiveReuse,
+    ArchiveWord,
+    ConceptRepost,
+    reusable_condition,
+)
 from publishing.models.followup import (
     AccountSnapshot,
     InsightSnapshot,
@@ -7,20 +15,16 @@ from publishing.models.followup import (
     InstagramCommentQuerySet,
     Outcome,
 )
-from publishing.models.posts import (
-    Approval,
-    ArchiveItem,
-    ArchiveItemQuerySet,
-    ArchiveReuse,
-    ArchiveWord,
+from publishing.models.instagram import (
     Channel,
     ChannelQuerySet,
-    ConceptRepost,
+)
+from publishing.models.posts import (
+    Approval,
     Post,
     PostAsset,
     PostCollaborator,
     PostQuerySet,
-    reusable_condition,
 )
 
 __all__ = [
