@@ -79,6 +79,18 @@ class Channel(models.Model):
     connected_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     connected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Instagram's publishing limit as last read (content_publishing_limit): the plan warns of days above it.
+    publish_quota = models.PositiveSmallIntegerField(_("posts a day Instagram allows"), default=50)
+    # A post whose time passed by more than this while the channel was stopped goes back to the editor
+    # instead of out when the channel is connected again.
+    late_margin_hours = models.PositiveSmallIntegerField(
+        _("hours a post may be late"),
+        default=6,
+        help_text=_(
+            "When the connection comes back, a post whose time passed more than this many hours ago goes back "
+            "to its editor instead of out."
+        ),
+    )
 
     objects = ChannelQuerySet.as_manager()
 
@@ -155,6 +167,21 @@ class PostQuerySet(models.QuerySet["Post"]):
         unheld = Q(lease_expires_at__lt=now) | (Q(lease_expires_at__isnull=True) & Q(next_attempt_at__lt=now - grace))
         return self.filter(unfinished & unheld, channel__status=Channel.Status.CONNECTED)
 
+    def waiting_due(self, now: datetime) -> PostQuerySet:
+        """Posts waiting for the daily limit or the connection whose moment has come (and whose channel works)."""
+        return self.filter(
+            status=Post.Status.PUBLISHING,
+            waiting_for__in=[Post.Waiting.QUOTA, Post.Waiting.CONNECTION],
+            channel__status=Channel.Status.CONNECTED,
+        ).filter(
+            (Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+            & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        )
+
+    def not_out_yet(self) -> PostQuerySet:
+        """Everything a stopped channel holds back: scheduled posts and those the worker holds before publishing."""
+        return self.filter(Q(status=Post.Status.SCHEDULED) | Q(status=Post.Status.PUBLISHING, media_id=""))
+
     def with_pending_invites(self, since: datetime) -> PostQuerySet:
         """Published posts whose collaborator invitations may still change (read them again)."""
         pending = PostCollaborator.objects.filter(post=OuterRef("pk"), invite_status=PostCollaborator.Invite.PENDING)
@@ -201,6 +228,15 @@ class Post(models.Model):
         CAROUSEL = "carousel", _("Carousel (2 to 10 photos or videos)")
         REEL = "reel", _("Reel (one video)")
 
+    class Waiting(models.TextChoices):
+        """Why a post the worker holds is not out yet (shown on the post, the plan and the home page)."""
+
+        NOTHING = "", _("Not waiting")
+        QUOTA = "quota", _("Waiting for Instagram's daily limit")
+        CONNECTION = "connection", _("Waiting for the Instagram connection")
+        PROCESSING = "processing", _("Instagram is processing the media")
+        FINDING_MEDIA = "finding_media", _("Published, looking for the link")
+
     class Step(models.TextChoices):
         """How far the worker got; each step is stored before the next begins (publishing/publish.py)."""
 
@@ -218,7 +254,8 @@ class Post(models.Model):
         Status.IN_REVIEW: {Status.APPROVED, Status.DRAFT, Status.CANCELLED},
         Status.APPROVED: {Status.SCHEDULED, Status.IN_REVIEW, Status.CANCELLED},
         Status.SCHEDULED: {Status.PUBLISHING, Status.APPROVED, Status.IN_REVIEW, Status.CANCELLED},
-        Status.PUBLISHING: {Status.PUBLISHED, Status.FAILED},
+        # Back to the editor (nothing reached Instagram): too late after a reconnect, or a gate fails at publish time.
+        Status.PUBLISHING: {Status.PUBLISHED, Status.FAILED, Status.APPROVED, Status.IN_REVIEW},
         Status.FAILED: {Status.SCHEDULED, Status.IN_REVIEW, Status.CANCELLED},
         Status.PUBLISHED: set(),
         Status.CANCELLED: set(),
@@ -291,6 +328,9 @@ class Post(models.Model):
     container_rounds = models.PositiveIntegerField(default=0)  # containers thrown away and made again
     status_polls = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Why the post is not out yet, and since when (publish.py sets it; a step that succeeds clears it).
+    waiting_for = models.CharField(max_length=20, choices=Waiting.choices, blank=True, default=Waiting.NOTHING)
+    waiting_since = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     lease_token = models.UUIDField(null=True, blank=True)
     last_error = models.TextField(blank=True)  # technical, for the log and the admin

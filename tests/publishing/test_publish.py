@@ -177,8 +177,8 @@ def test_every_throttle_code_is_waited_out(world: World, channel: Channel, fake_
 
 
 def test_daily_publishing_quota_is_read_first_and_waited_out(
-    world: World, channel: Channel, fake_graph: FakeGraph
-) -> None:
+    world: World, channel: Channel, fake_graph: FakeGraph, settings
+) -> None:  # type: ignore[no-untyped-def]
     fake_graph.configure(publish_quota=1)
     earlier = due_post(world, channel, title="Først")
     post = due_post(world, channel, title="Så", caption="Enda flere bøker")
@@ -187,13 +187,55 @@ def test_daily_publishing_quota_is_read_first_and_waited_out(
 
     waiting = publish.run(post.pk)
 
-    assert waiting.state == "retry"
-    assert waiting.retry_in is not None
-    assert waiting.retry_in >= 1800
+    # The slot frees when the first publish leaves Instagram's 24 hours: the tick hands the post over then.
+    earlier.refresh_from_db()
+    assert earlier.published_at is not None
+    assert waiting.state == "waiting"
+    assert waiting.retry_in is None
+    assert waiting.next_try == earlier.published_at + timedelta(days=1, seconds=settings.PUBLISH_QUOTA_MARGIN_SECONDS)
+    post.refresh_from_db()
+    assert (post.status, post.waiting_for, post.next_attempt_at) == (
+        Post.Status.PUBLISHING,
+        Post.Waiting.QUOTA,
+        waiting.next_try,
+    )
     assert fake_graph.state()["calls"]["publish"] == 1  # the quota was read; media_publish was not called
+    assert services.enqueue_due_posts() == []  # not before its time
     fake_graph.advance_clock(24 * 60 * 60)
-    assert publish.run(post.pk).state == "done"
+    assert services.enqueue_due_posts(now=waiting.next_try) == [post.pk]
+    post.refresh_from_db()
+    assert (post.status, post.waiting_for) == (Post.Status.PUBLISHED, "")
     assert len(fake_graph.media()) == 2
+
+
+def test_a_day_over_the_limit_never_fails_a_post_and_keeps_the_order(
+    world: World, channel: Channel, fake_graph: FakeGraph, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.PUBLISH_QUOTA_MARGIN_SECONDS = 0
+    fake_graph.configure(publish_quota=2)
+    posts = [
+        due_post(
+            world,
+            channel,
+            title=f"Post {n}",
+            caption=f"Bok nummer {n}",
+            scheduled_at=timezone.now() - timedelta(minutes=10 - n),
+        )
+        for n in range(4)
+    ]
+    Post.objects.update(status=Post.Status.PUBLISHING)
+    assert [publish.run(post.pk).state for post in posts[:2]] == ["done", "done"]
+    # The last one comes first to the worker: it waits behind the third, which is due earlier.
+    last = publish.run(posts[3].pk)
+    third = publish.run(posts[2].pk)
+    assert (third.state, last.state) == ("waiting", "waiting")
+    first, second = (Post.objects.get(pk=post.pk).published_at for post in posts[:2])
+    assert first is not None
+    assert second is not None
+    day = timedelta(days=1)
+    # The third takes the slot the first frees; the last then waits for the second's.
+    assert (third.next_try, publish.run(posts[3].pk).next_try) == (first + day, second + day)
+    assert Post.objects.filter(status=Post.Status.FAILED).count() == 0
 
 
 def test_transient_errors_are_retried_and_then_fail_the_post_with_the_reason(
@@ -268,19 +310,47 @@ def test_expired_token_stops_the_channel_and_tells_the_coordinator(
 
     channel.refresh_from_db()
     assert channel.status == Channel.Status.RECONNECT_REQUIRED
-    post.refresh_from_db()
-    other.refresh_from_db()
-    statuses = sorted([post.status, other.status])
-    assert Post.Status.FAILED in statuses
+    # Neither post fails: both wait for the connection.
+    assert not Post.objects.filter(status=Post.Status.FAILED).exists()
+    assert set(Post.objects.values_list("waiting_for", flat=True)) == {Post.Waiting.CONNECTION}
     [told] = [m for m in mail.outbox if m.subject == "Instagram must be connected again"]
     assert told.to == [world.coordinator.email]
     assert "/channel/" in told.body
+    assert "2 posts wait for the connection" in told.body
     # Nothing more goes out on the channel until it is connected again.
-    Post.objects.filter(status=Post.Status.FAILED).update(status=Post.Status.SCHEDULED)
     assert services.enqueue_due_posts() == []
     assert not fake_graph.media()
     page = client_for(world.coordinator).get("/channel/").content.decode()
     assert "Instagram must be connected again." in page
+
+    # Connected again: both go out, in the order they were due.
+    fake_graph.token(TOKEN, state="valid", expires_in=None)
+    Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.CONNECTED, connected_at=timezone.now())
+    assert services.enqueue_due_posts() == [post.pk, other.pk]
+    assert list(Post.objects.order_by("published_at").values_list("pk", "status")) == [
+        (post.pk, Post.Status.PUBLISHED),
+        (other.pk, Post.Status.PUBLISHED),
+    ]
+    assert len(fake_graph.media()) == 2
+
+
+def test_a_post_too_late_when_the_channel_returns_goes_back_to_the_editor(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    late = due_post(world, channel, title="For sent", scheduled_at=timezone.now() - timedelta(hours=7))
+    waited = due_post(world, channel, title="Ventet", scheduled_at=timezone.now() - timedelta(hours=8))
+    recent = due_post(world, channel, title="I tide", scheduled_at=timezone.now() - timedelta(hours=1))
+    Post.objects.filter(pk=waited.pk).update(status=Post.Status.PUBLISHING, waiting_for=Post.Waiting.CONNECTION)
+    Channel.objects.filter(pk=channel.pk).update(connected_at=timezone.now(), late_margin_hours=6)
+
+    assert services.enqueue_due_posts() == [recent.pk]
+
+    for post in (late, waited):
+        post.refresh_from_db()
+        assert (post.status, post.waiting_for) == (Post.Status.APPROVED, "")
+        assert "more than 6 hours after the post's time" in post.failure_reason
+    assert len(fake_graph.media()) == 1
+    assert len([m for m in mail.outbox if m.subject.startswith("Back with you, too late to publish")]) == 2
 
 
 def test_a_publish_whose_answer_was_lost_is_found_and_never_repeated(

@@ -8,6 +8,7 @@ fixed time: every wait is for a condition, with a deadline.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +16,10 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from publishing.models import ArchiveItem, Post
+from publishing.models import ArchiveItem, Channel, Post
 from publishing.posts import services
 from tests.conftest import World
+from tests.factories.publishing import make_post
 from tests.publishing.fakegraph import FakeGraph, wait_until
 from tests.publishing.workers import (
     RedisServer,
@@ -138,3 +140,59 @@ def test_redis_restarting_during_a_run_still_publishes_once(
     assert len(fake_graph.media()) == 1
     assert services.enqueue_due_posts() == []
     assert fake_graph.state()["calls"]["publish"] == 1
+
+
+def due_posts(world: World, asset: Any, reviewer: Any, count: int) -> list[Post]:
+    """`count` posts due now, one a second apart in the plan (their order), each with its own caption."""
+    start = timezone.now() - timedelta(minutes=5)
+    return [
+        make_post(
+            county=world.county,
+            author=world.editor,
+            assets=[asset],
+            status=Post.Status.SCHEDULED,
+            approved_by=reviewer,
+            channel=Channel.objects.get(county=world.county),
+            title=f"Post {n}",
+            caption=f"Boktips nummer {n} #bibliotek",
+            scheduled_at=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    ]
+
+
+def test_fifty_five_due_with_a_limit_of_fifty_the_last_five_wait_for_the_window_and_none_fails(
+    world: World, ready_to_compose: dict[str, Any], workers: Workers, fake_graph: FakeGraph
+) -> None:
+    window = 60  # Instagram's moving window, shortened (Meta's is 24 hours)
+    fake_graph.configure(publish_quota=50, publish_window=window)
+    workers.start(PUBLISH_QUOTA_MARGIN_SECONDS="1")
+    posts = due_posts(world, ready_to_compose["asset"], ready_to_compose["reviewer"], 55)
+
+    assert services.enqueue_due_posts() == [post.pk for post in posts]
+
+    def quota_waits() -> int:
+        return Post.objects.filter(waiting_for=Post.Waiting.QUOTA).count()
+
+    wait_until(lambda: quota_waits() == 5 or len(fake_graph.media()) == 55, timeout=120, what="the limit to be met")
+    held = list(Post.objects.filter(waiting_for=Post.Waiting.QUOTA).order_by("scheduled_at"))
+    assert [post.pk for post in held] == [post.pk for post in posts[50:]]  # the last five in the plan
+    assert all(post.next_attempt_at is not None for post in held)
+    assert len(fake_graph.media()) == 50
+
+    wait_until(
+        lambda: Post.objects.filter(status=Post.Status.PUBLISHED).count() == 55,
+        timeout=window * 3,
+        what="the held posts to go out as the window moves on",
+    )
+    assert not Post.objects.filter(status=Post.Status.FAILED).exists()
+    media = sorted(fake_graph.media(), key=lambda m: m["published_at"])
+    assert len(media) == 55
+    # Never more than fifty in any window: the 51st publish came a window after the first.
+    assert all(
+        later["published_at"] - earlier["published_at"] >= window
+        for earlier, later in zip(media, media[50:], strict=False)
+    )
+    # The held five went out in the plan's order.
+    assert [m["caption"] for m in media[50:]] == [post.caption for post in posts[50:]]
+    assert fake_graph.state()["calls"]["publish"] == 55  # no media_publish was refused or repeated
