@@ -402,6 +402,13 @@ class Post(models.Model):
     def is_published(self) -> bool:
         return bool(self.media_id)
 
+    @property
+    def waiting_note(self) -> str:
+        """Why the post is not out yet, in words (publishing/posts/waiting.py); empty when nothing holds it."""
+        from publishing.posts.waiting import waiting_note
+
+        return waiting_note(self)
+
 
 class PostAsset(models.Model):
     """An asset in a post, at a position (a carousel's order)."""

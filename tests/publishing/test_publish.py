@@ -322,6 +322,9 @@ def test_expired_token_stops_the_channel_and_tells_the_coordinator(
     assert not fake_graph.media()
     page = client_for(world.coordinator).get("/channel/").content.decode()
     assert "Instagram must be connected again." in page
+    home = client_for(world.coordinator).get("/").content.decode()
+    assert "2 posts wait for it." in home
+    assert home.count("Waiting for the Instagram connection") == 2
 
     # Connected again: both go out, in the order they were due.
     fake_graph.token(TOKEN, state="valid", expires_in=None)
@@ -519,3 +522,49 @@ def test_librarian_sees_the_published_post_but_not_its_worker_details(
     assert post.permalink in page
     assert "Instagram details" not in page
     assert "What next" not in page
+
+
+def test_a_published_container_whose_media_list_fails_is_never_failed_and_alerts_once(
+    world: World, channel: Channel, fake_graph: FakeGraph, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.PUBLISH_MAX_ATTEMPTS = 2  # a second error of any other kind would fail the post
+    settings.PUBLISH_MEDIA_ALERT_SECONDS = 0
+    post = due_post(world, channel)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+    fake_graph.fault("publish", "drop", apply=True)  # Instagram publishes; the answer is lost
+    assert publish.run(post.pk).state == "retry"
+    # The container reads PUBLISHED, but listing the account's media fails, again and again.
+    fake_graph.fault("list_media", "error", code=2, message="Service temporarily unavailable", times=3)
+
+    outcomes = [publish.run(post.pk).state for _ in range(3)]
+
+    assert outcomes == ["retry", "retry", "retry"]
+    post.refresh_from_db()
+    assert (post.status, post.waiting_for, post.failure_reason) == (
+        Post.Status.PUBLISHING,
+        Post.Waiting.FINDING_MEDIA,
+        "",
+    )
+    [alert] = [m for m in mail.outbox if m.subject.startswith("Published, but the link is not found yet")]
+    assert alert.to == [world.coordinator.email]
+    page = client_for(world.editor).get(f"/posts/{post.pk}/").content.decode()
+    assert "Published, looking for the link" in page
+
+    assert publish.run(post.pk).state == "done"
+    post.refresh_from_db()
+    [media] = fake_graph.media()
+    assert (post.status, post.media_id, post.waiting_for) == (Post.Status.PUBLISHED, media["id"], "")
+    assert fake_graph.state()["calls"]["publish"] == 1
+
+
+def test_published_at_is_instagrams_time_of_the_media(world: World, channel: Channel, fake_graph: FakeGraph) -> None:
+    fake_graph.advance_clock(-3600)  # Instagram's clock an hour behind ours, to tell the two apart
+    post = due_post(world, channel)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+
+    assert publish.run(post.pk).state == "done"
+
+    post.refresh_from_db()
+    [media] = fake_graph.media()
+    assert post.published_at is not None
+    assert int(post.published_at.timestamp()) == int(media["published_at"])
