@@ -33,7 +33,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +50,7 @@ from publishing.instagram.client import (
     Media,
     PublishingLimit,
 )
-from publishing.models import Channel, Post, PostCollaborator
+from publishing.models import Channel, Post, PostCollaborator, PostQuerySet
 from publishing.posts import services
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ MEDIA_SEARCH_PAGES = 8
 CLOCK_SKEW = timedelta(minutes=10)
 # The daily publishing limit (9/2207042) when media_publish meets it.
 QUOTA_SUBCODE = 2207042
+# A post waiting behind others for the daily limit tries this long after the one before it.
+ORDER_GAP_SECONDS = 2
 
 _random = secrets.SystemRandom()
 
@@ -317,7 +319,7 @@ class Machine:
 
     # --- The daily publishing limit: never a reason to fail ---
 
-    def posts_ahead_for_quota(self) -> int:
+    def ahead_for_quota(self) -> PostQuerySet:
         """Posts of the channel due before this one that wait for a slot too: they go first."""
         post = self.post
         earlier = Q(scheduled_at__lt=post.scheduled_at) | Q(scheduled_at=post.scheduled_at, pk__lt=post.pk)
@@ -325,8 +327,10 @@ class Machine:
             Post.objects.filter(channel=self.channel, status=Post.Status.PUBLISHING, media_id="")
             .filter(waiting_for=Post.Waiting.QUOTA)
             .filter(earlier)
-            .count()
         )
+
+    def posts_ahead_for_quota(self) -> int:
+        return self.ahead_for_quota().count()
 
     def next_slot(self, limit: PublishingLimit, ahead: int) -> datetime:
         """When a slot frees for this post: the publishes in the window leave it, oldest first.
@@ -354,7 +358,11 @@ class Machine:
             at = ours[needed - unknown - 1] + window
         else:  # the posts ahead use up every slot the window frees: after the next window, at the latest
             at = now + window
-        return max(at, now) + timedelta(seconds=settings.PUBLISH_QUOTA_MARGIN_SECONDS)
+        at = max(at, now) + timedelta(seconds=settings.PUBLISH_QUOTA_MARGIN_SECONDS)
+        if ahead:  # never before the posts ahead have had their try (a moment after it)
+            latest = self.ahead_for_quota().aggregate(latest=Max("next_attempt_at"))["latest"]
+            at = max(at, (latest or now) + timedelta(seconds=ORDER_GAP_SECONDS))
+        return at
 
     def wait_for_quota(self, limit: PublishingLimit, ahead: int) -> Outcome:
         if limit.quota_total != self.channel.publish_quota:
@@ -552,7 +560,8 @@ class Machine:
             raise error
         limit = self.graph.content_publishing_limit(self.account)
         ahead = self.posts_ahead_for_quota()
-        if limit.remaining <= ahead:
+        if limit.remaining <= 0 or ahead:
+            # Full, or posts due before this one still wait for a slot: they go first, in the plan's order.
             raise _QuotaReached(limit, ahead)
         attempt = {"container_id": container_id, "caption": post.full_caption, "at": timezone.now().isoformat()}
         # Recorded before the call: if we never hear back, the next run knows to ask about this container.
