@@ -51,7 +51,7 @@ from publishing.instagram.client import (
     PublishingLimit,
 )
 from publishing.models import Channel, Post, PostCollaborator, PostQuerySet
-from publishing.posts import services
+from publishing.posts import gates, services
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,10 @@ class _Unpublishable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _BackToReview(Exception):
+    """A gate failed at publish time: the post went back to review and nothing was sent."""
 
 
 class _QuotaReached(Exception):
@@ -235,6 +239,8 @@ class Machine:
             return Outcome("done")
         except _Wait as wait:
             return Outcome("retry", wait.seconds)
+        except _BackToReview:
+            return Outcome("returned")
         except _QuotaReached as quota:
             return self.wait_for_quota(quota.limit, quota.ahead)
         except _Unpublishable as problem:
@@ -248,6 +254,8 @@ class Machine:
             if post.publish_step == Post.Step.START:
                 self.recover_earlier_publish()
                 if not post.media_id:
+                    if not post.child_container_ids:
+                        self.check_gates()
                     self.create_containers()
             elif post.publish_step == Post.Step.CONTAINERS_CREATED:
                 self.wait_for_containers()
@@ -423,6 +431,18 @@ class Machine:
         return self.run()
 
     # --- Steps before publishing ---
+
+    def check_gates(self) -> None:
+        """The gates again, before anything reaches Instagram: the post may have changed since it was
+        scheduled (the admin, a library's username, a consent). A post that fails goes back to review."""
+        checked = Post.objects.for_gates().get(pk=self.post.pk)
+        failing = gates.failing_gates(checked, channel=self.channel)
+        if failing:
+            if not services.back_to_review_at_publish(
+                post_id=self.post.pk, lease_token=self.token, reasons=[gate.message for gate in failing]
+            ):
+                raise LostLease
+            raise _BackToReview
 
     def assets(self) -> list[Asset]:
         return [link.asset for link in self.post.post_assets.select_related("asset").order_by("position", "pk")]

@@ -442,6 +442,51 @@ def fail_publishing(*, post_id: int, lease_token: uuid.UUID, reason: str, detail
     return True
 
 
+def back_to_review_at_publish(*, post_id: int, lease_token: uuid.UUID, reasons: list[str]) -> bool:
+    """A gate fails when the worker is about to publish: back to review, the failing gates listed; nothing sent."""
+    with transaction.atomic():
+        post = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("county", "responsible", "created_by")
+            .filter(pk=post_id, lease_token=lease_token, status=Post.Status.PUBLISHING, media_id="")
+            .first()
+        )
+        if post is None:
+            return False
+        reason = _("Not published: the post no longer passes every check.") + " " + " ".join(reasons)
+        Post.objects.filter(pk=post_id).update(
+            failure_reason=reason,
+            waiting_for=Post.Waiting.NOTHING,
+            waiting_since=None,
+            lease_token=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+        )
+        _withdraw_approval(post, reason=reason)
+        _move(by=None, post=post, to=Post.Status.IN_REVIEW, action="post.gates_failed", summary=reason, gates=reasons)
+        recipients = {person.email for person in (post.responsible, post.created_by) if person is not None}
+        if recipients:
+            send_templated_mail_on_commit(
+                to=sorted(recipients),
+                template="post_failed",
+                context={"post": post, "reason": reason, "url": absolute_url(post.get_absolute_url())},
+            )
+    logger.warning("Post %s went back to review at publish time: %s", post_id, reasons)
+    return True
+
+
+def return_to_review_after_admin_change(*, by: User, post: Post, fields: list[str]) -> bool:
+    """The admin changed an approved or scheduled post: like any change, it goes back to review."""
+    with transaction.atomic():
+        locked = _lock(post)
+        if locked.status not in (Post.Status.APPROVED, Post.Status.SCHEDULED):
+            return False
+        _withdraw_approval(post, reason=_("Changed after approval: %s") % ", ".join(fields))
+        _move(by=by, post=post, to=Post.Status.IN_REVIEW, action="post.back_to_review", fields=fields)
+        _forget_containers(post)
+    return True
+
+
 def alert_media_missing(*, post: Post, container_id: str) -> bool:
     """A published container whose media has not been found for a long time: tell the coordinators, once."""
     with transaction.atomic():

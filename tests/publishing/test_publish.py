@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,8 +24,8 @@ from production.models import Asset
 from publishing import tasks
 from publishing.models import ArchiveItem, Channel, Post, PostCollaborator
 from publishing.posts import publish, services
-from tests.conftest import World, client_for
-from tests.factories.libraries import LibraryFactory
+from tests.conftest import World, client_for, enable_mfa
+from tests.factories.libraries import LibraryFactory, UserFactory
 from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
 from tests.publishing.fakegraph import IG_USER_ID, TOKEN, FakeGraph
 
@@ -405,7 +406,7 @@ def test_a_failed_post_whose_publish_did_go_through_is_recovered_not_republished
     assert fake_graph.state()["calls"]["publish"] == 1
 
 
-def test_a_post_whose_media_may_no_longer_be_published_fails_with_the_reason_before_instagram_is_asked(
+def test_a_post_whose_media_may_no_longer_be_published_goes_back_with_the_reason_before_instagram_is_asked(
     world: World, channel: Channel, fake_graph: FakeGraph
 ) -> None:
     post = due_post(world, channel)
@@ -416,9 +417,11 @@ def test_a_post_whose_media_may_no_longer_be_published_fails_with_the_reason_bef
 
     outcome = run_until_settled(post)
 
+    # The gates, checked again at publish time, send it back to review with the reason.
     post.refresh_from_db()
-    assert (outcome.state, post.status) == ("failed", Post.Status.FAILED)
-    assert post.failure_reason == "“Bilde 0” may not be published: someone shown has no consent on record."
+    assert (outcome.state, post.status) == ("returned", Post.Status.IN_REVIEW)
+    assert post.failure_reason.startswith("Not published: the post no longer passes every check.")
+    assert "consent" in post.failure_reason
     assert fake_graph.media() == []
     assert not fake_graph.state()["containers"]  # no address was handed out, nothing was made
 
@@ -497,16 +500,18 @@ def test_collaborator_answers_are_read_back_and_shown_on_the_post(
     assert services.refresh_collaborator_invites() == 0  # nobody is pending any more
 
 
-def test_a_library_without_a_username_is_never_sent_as_a_collaborator(
+def test_a_library_that_lost_its_username_sends_the_post_back_and_is_never_sent_as_a_collaborator(
     world: World, channel: Channel, fake_graph: FakeGraph
 ) -> None:
     post = due_post(world, channel)
     post.post_collaborators.create(library=LibraryFactory(county=world.county, instagram_username=""))
     Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
 
-    assert run_until_settled(post).state == "done"
-    [media] = fake_graph.media()
-    assert [invite["username"] for invite in media["collaborators"]] == [world.library.instagram_username]
+    assert run_until_settled(post).state == "returned"
+    post.refresh_from_db()
+    assert post.status == Post.Status.IN_REVIEW
+    assert "has no Instagram username" in post.failure_reason
+    assert not fake_graph.state()["containers"]
 
 
 def test_fake_has_the_account_the_channel_points_at(fake_graph: FakeGraph, publishing_setup: FakeGraph) -> None:
@@ -571,3 +576,58 @@ def test_published_at_is_instagrams_time_of_the_media(world: World, channel: Cha
     [media] = fake_graph.media()
     assert post.published_at is not None
     assert int(post.published_at.timestamp()) == int(media["published_at"])
+
+
+def test_a_post_that_no_longer_passes_the_gates_goes_back_to_review_and_nothing_reaches_instagram(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    post = due_post(world, channel)
+    # A fourth collaborator, as the admin's inline allows on a scheduled post.
+    for n in range(3):
+        library = LibraryFactory(county=world.county, name=f"Bibliotek {n}", instagram_username=f"bibliotek{n}")
+        PostCollaborator.objects.create(post=post, library=library)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+
+    assert publish.run(post.pk).state == "returned"
+
+    post.refresh_from_db()
+    assert post.status == Post.Status.IN_REVIEW
+    assert "Instagram takes at most 3 collaborators; this post has 4." in post.failure_reason
+    assert post.active_approval() is None
+    assert fake_graph.state()["containers"] == []
+    assert AuditEntry.objects.filter(action="post.gates_failed", object_id=str(post.pk)).count() == 1
+    [told] = [m for m in mail.outbox if post.title in m.subject]
+    assert "Instagram takes at most 3 collaborators" in told.body
+
+
+def _admin_form_data(response: Any) -> dict[str, Any]:
+    """The admin change form's own values, as a browser would send them back unchanged."""
+    data: dict[str, Any] = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms.append(inline.formset.management_form)
+        forms.extend(inline.formset.forms)
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if value is None or value is False:
+                continue
+            data[field.html_name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    return data
+
+
+def test_changing_a_scheduled_post_in_the_admin_returns_it_to_review(world: World, channel: Channel) -> None:
+    post = due_post(world, channel, scheduled_at=timezone.now() + timedelta(days=1))
+    admin = UserFactory(email="drift@rogaland.example", is_staff=True, is_superuser=True)
+    enable_mfa(admin)
+    client = client_for(admin)
+    url = f"/admin/publishing/post/{post.pk}/change/"
+    data = _admin_form_data(client.get(url))
+    data["caption"] = "Endret i admin"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    post.refresh_from_db()
+    assert (post.status, post.caption) == (Post.Status.IN_REVIEW, "Endret i admin")
+    assert post.active_approval() is None
