@@ -354,6 +354,14 @@ PUBLISH_MAX_POLLS = envint("PUBLISH_MAX_POLLS", 40)
 # warned when one is this close to expiring all the same.
 INSTAGRAM_TOKEN_REFRESH_DAYS = envint("INSTAGRAM_TOKEN_REFRESH_DAYS", 14)
 INSTAGRAM_TOKEN_WARNING_DAYS = envint("INSTAGRAM_TOKEN_WARNING_DAYS", 7)
+# Instagram's daily publishing limit never fails a post: a held post is tried again when the
+# oldest publish leaves Instagram's moving window (plus this margin for the clocks), or after
+# PUBLISH_QUOTA_RECHECK_SECONDS when the publishes filling the window are not ours.
+PUBLISH_QUOTA_MARGIN_SECONDS = envint("PUBLISH_QUOTA_MARGIN_SECONDS", 60)
+PUBLISH_QUOTA_RECHECK_SECONDS = envint("PUBLISH_QUOTA_RECHECK_SECONDS", 3600)
+# A container that reads PUBLISHED is never failed: its media is looked for until found, and the
+# coordinators are told when that has taken this long.
+PUBLISH_MEDIA_ALERT_SECONDS = envint("PUBLISH_MEDIA_ALERT_SECONDS", 2 * 60 * 60)
 # How long Instagram may fetch a rendition from its signed address.
 PUBLISH_MEDIA_URL_SECONDS = envint("PUBLISH_MEDIA_URL_SECONDS", 6 * 60 * 60)
 

@@ -234,7 +234,10 @@ class ContainerRules(Core):
                 raise errors.container_failed()
             if status == "IN_PROGRESS":
                 raise errors.not_ready()
-            if self._published_since(ig_user_id, self.now() - DAY) >= state.config.publish_quota:
+            if (
+                self._published_since(ig_user_id, self.now() - state.config.publish_window)
+                >= state.config.publish_quota
+            ):
                 raise errors.publishing_limit()
             media = self._make_media(account, container)
             state.media[media.id] = media
@@ -264,8 +267,9 @@ class ContainerRules(Core):
     def publishing_limit(self, ig_user_id: str) -> dict[str, Any]:
         with self.lock:
             self.account(ig_user_id, "GET")
-            usage = self._published_since(ig_user_id, self.now() - DAY)
-            config = {"quota_total": self.state.config.publish_quota, "quota_duration": DAY}
+            window = self.state.config.publish_window
+            usage = self._published_since(ig_user_id, self.now() - window)
+            config = {"quota_total": self.state.config.publish_quota, "quota_duration": window}
             return {"data": [{"quota_usage": usage, "config": config}]}
 
     def _container_row(self, container: Container) -> dict[str, Any]:

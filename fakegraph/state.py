@@ -41,7 +41,8 @@ class Config:
     """What tests (or `make run`) tune, through the command line or `POST /_fake/config`."""
 
     video_polls: int = 2  # status reads a video container stays IN_PROGRESS
-    publish_quota: int = 50  # posts per account per moving 24 hours
+    publish_quota: int = 50  # posts per account per moving window
+    publish_window: int = DAY  # the moving window of the quota, in seconds (Meta's is 24 hours; tests shorten it)
     container_cap: int = 400  # containers per account per moving 24 hours
     call_budget: int | None = None  # calls per account per budget_window before throttling; None: no limit
     budget_window: int = 3600

@@ -1,5 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from libraries.models import User
 from publishing.models import (
     Approval,
     ArchiveItem,
@@ -13,6 +17,7 @@ from publishing.models import (
     PostAsset,
     PostCollaborator,
 )
+from publishing.posts import services
 
 
 @admin.register(Channel)
@@ -66,12 +71,27 @@ class PostAdmin(admin.ModelAdmin[Post]):
         "container_rounds",
         "status_polls",
         "next_attempt_at",
+        "waiting_for",
+        "waiting_since",
         "lease_expires_at",
         "lease_token",
         "last_error",
         "collaborators_checked_at",
     )
     inlines = (PostAssetInline, PostCollaboratorInline, ApprovalInline)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """A change to what the approval covered (the caption, the media, the collaborators), made here as
+        anywhere else, sends an approved or scheduled post back to review (publishing/posts/services.py)."""
+        super().save_related(request, form, formsets, change)
+        if not change:
+            return
+        fields = sorted(set(form.changed_data) & services.CONTENT_FIELDS)
+        for formset in formsets:
+            if formset.model in (PostAsset, PostCollaborator) and formset.has_changed():
+                fields.append("assets" if formset.model is PostAsset else "collaborators")
+        if fields and isinstance(request.user, User):
+            services.return_to_review_after_admin_change(by=request.user, post=form.instance, fields=fields)
 
 
 class ArchiveReuseInline(admin.TabularInline[ArchiveReuse, ArchiveItem]):

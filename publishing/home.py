@@ -129,8 +129,15 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
         oldest = list(unanswered.select_related("post")[:UNANSWERED_ON_HOME])
         context["unanswered_comments"] = [(c, humanised_duration(c.age(now), now=now)) for c in oldest]
         context["unanswered_comments_count"] = unanswered.count() if len(oldest) == UNANSWERED_ON_HOME else len(oldest)
+        # Posts the worker holds, with why (the daily limit, the connection, Instagram's processing).
+        held = posts.filter(status=Post.Status.PUBLISHING, media_id="").exclude(waiting_for=Post.Waiting.NOTHING)
+        context["waiting_posts"] = held.order_by("scheduled_at", "pk")[:HOME_LIST_LENGTH]
+        context["waiting_posts_count"] = held.count()
     if access.is_coordinator:
         context["channel"] = channels.county_channel(county)
+        if context["channel"] is not None and not context["channel"].is_connected:
+            # Everything the stopped channel holds back: scheduled posts and those the worker holds.
+            context["posts_waiting_for_channel"] = posts.filter(channel=context["channel"]).not_out_yet().count()
     else:
         context["upcoming_posts"] = (
             posts.filter(status=Post.Status.SCHEDULED, scheduled_at__gte=now)

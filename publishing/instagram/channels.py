@@ -153,7 +153,7 @@ def stop_channel(*, channel_id: int, reason: str) -> bool:
         if not stopped:
             return False
         channel = Channel.objects.select_related("county").get(pk=channel_id)
-        waiting = Post.objects.filter(channel=channel, status=Post.Status.SCHEDULED).count()
+        waiting = Post.objects.filter(channel=channel).not_out_yet().count()
         audit(county=channel.county, actor=None, action="channel.stopped", obj=channel, summary=reason)
         send_templated_mail_on_commit(
             to=coordinator_emails(channel.county),

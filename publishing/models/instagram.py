@@ -68,6 +68,18 @@ class Channel(models.Model):
     connected_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     connected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Instagram's publishing limit as last read (content_publishing_limit): the plan warns of days above it.
+    publish_quota = models.PositiveSmallIntegerField(_("posts a day Instagram allows"), default=50)
+    # A post whose time passed by more than this while the channel was stopped goes back to the editor
+    # instead of out when the channel is connected again.
+    late_margin_hours = models.PositiveSmallIntegerField(
+        _("hours a post may be late"),
+        default=6,
+        help_text=_(
+            "When the connection comes back, a post whose time passed more than this many hours ago goes back "
+            "to its editor instead of out."
+        ),
+    )
 
     objects = ChannelQuerySet.as_manager()
 

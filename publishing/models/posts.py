@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from libraries.models import County, Library, User
@@ -68,6 +69,21 @@ class PostQuerySet(models.QuerySet["Post"]):
         unheld = Q(lease_expires_at__lt=now) | (Q(lease_expires_at__isnull=True) & Q(next_attempt_at__lt=now - grace))
         return self.filter(unfinished & unheld, channel__status=Channel.Status.CONNECTED)
 
+    def waiting_due(self, now: datetime) -> PostQuerySet:
+        """Posts waiting for the daily limit or the connection whose moment has come (and whose channel works)."""
+        return self.filter(
+            status=Post.Status.PUBLISHING,
+            waiting_for__in=[Post.Waiting.QUOTA, Post.Waiting.CONNECTION],
+            channel__status=Channel.Status.CONNECTED,
+        ).filter(
+            (Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+            & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        )
+
+    def not_out_yet(self) -> PostQuerySet:
+        """Everything a stopped channel holds back: scheduled posts and those the worker holds before publishing."""
+        return self.filter(Q(status=Post.Status.SCHEDULED) | Q(status=Post.Status.PUBLISHING, media_id=""))
+
     def with_pending_invites(self, since: datetime) -> PostQuerySet:
         """Published posts whose collaborator invitations may still change (read them again)."""
         pending = PostCollaborator.objects.filter(post=OuterRef("pk"), invite_status=PostCollaborator.Invite.PENDING)
@@ -114,6 +130,15 @@ class Post(models.Model):
         CAROUSEL = "carousel", _("Carousel (2 to 10 photos or videos)")
         REEL = "reel", _("Reel (one video)")
 
+    class Waiting(models.TextChoices):
+        """Why a post the worker holds is not out yet (shown on the post, the plan and the home page)."""
+
+        NOTHING = "", _("Not waiting")
+        QUOTA = "quota", _("Waiting for Instagram's daily limit")
+        CONNECTION = "connection", _("Waiting for the Instagram connection")
+        PROCESSING = "processing", _("Instagram is processing the media")
+        FINDING_MEDIA = "finding_media", _("Published, looking for the link")
+
     class Step(models.TextChoices):
         """How far the worker got; each step is stored before the next begins (publishing/publish.py)."""
 
@@ -131,7 +156,8 @@ class Post(models.Model):
         Status.IN_REVIEW: {Status.APPROVED, Status.DRAFT, Status.CANCELLED},
         Status.APPROVED: {Status.SCHEDULED, Status.IN_REVIEW, Status.CANCELLED},
         Status.SCHEDULED: {Status.PUBLISHING, Status.APPROVED, Status.IN_REVIEW, Status.CANCELLED},
-        Status.PUBLISHING: {Status.PUBLISHED, Status.FAILED},
+        # Back to the editor (nothing reached Instagram): too late after a reconnect, or a gate fails at publish time.
+        Status.PUBLISHING: {Status.PUBLISHED, Status.FAILED, Status.APPROVED, Status.IN_REVIEW},
         Status.FAILED: {Status.SCHEDULED, Status.IN_REVIEW, Status.CANCELLED},
         Status.PUBLISHED: set(),
         Status.CANCELLED: set(),
@@ -204,6 +230,9 @@ class Post(models.Model):
     container_rounds = models.PositiveIntegerField(default=0)  # containers thrown away and made again
     status_polls = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Why the post is not out yet, and since when (publish.py sets it; a step that succeeds clears it).
+    waiting_for = models.CharField(max_length=20, choices=Waiting.choices, blank=True, default=Waiting.NOTHING)
+    waiting_since = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     lease_token = models.UUIDField(null=True, blank=True)
     last_error = models.TextField(blank=True)  # technical, for the log and the admin
@@ -273,6 +302,41 @@ class Post(models.Model):
     def is_published(self) -> bool:
         return bool(self.media_id)
 
+    @property
+    def waiting_note(self) -> str:
+        """The reason a post the worker holds (or a due one) is not published yet; empty when there is none.
+
+        A transient error the worker will retry is not a problem and is not shown;
+        only what someone may wonder about (a long wait) or act on (the connection).
+        """
+        if self.media_id and self.waiting_for != Post.Waiting.FINDING_MEDIA:
+            return ""
+        waiting = self.waiting_for
+        if self.status == Post.Status.PUBLISHING:
+            if waiting == Post.Waiting.QUOTA:
+                return gettext("Waiting for Instagram's daily limit — next try %(time)s") % {
+                    "time": _short_local_time(self.next_attempt_at)
+                }
+            if waiting == Post.Waiting.CONNECTION:
+                return gettext("Waiting for the Instagram connection")
+            if waiting == Post.Waiting.PROCESSING:
+                values = {"polls": self.status_polls, "max": settings.PUBLISH_MAX_POLLS}
+                if self.media_kind == Post.MediaKind.IMAGE:
+                    return gettext("Instagram is still processing the photo (%(polls)s of %(max)s checks)") % values
+                return gettext("Instagram is still processing the video (%(polls)s of %(max)s checks)") % values
+            if waiting == Post.Waiting.FINDING_MEDIA:
+                return gettext("Published, looking for the link")
+            return ""
+        if (
+            self.status == Post.Status.SCHEDULED
+            and self.scheduled_at is not None
+            and self.scheduled_at <= timezone.now()
+            and self.channel_id is not None
+            and not Channel.objects.filter(pk=self.channel_id, status=Channel.Status.CONNECTED).exists()
+        ):
+            return gettext("Waiting for the Instagram connection")
+        return ""
+
 
 class PostAsset(models.Model):
     """An asset in a post, at a position (a carousel's order)."""
@@ -339,3 +403,11 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post} ← {self.by}"
+
+
+def _short_local_time(moment: object) -> str:
+    """14:05 today, else 05.12 14:05 (local time)."""
+    if moment is None or not hasattr(moment, "astimezone"):
+        return ""
+    local = timezone.localtime(moment)  # type: ignore[arg-type]
+    return local.strftime("%H:%M") if local.date() == timezone.localdate() else local.strftime("%d.%m %H:%M")

@@ -10,15 +10,19 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from libraries.models import County, User
 from production.models import CalendarFeed, Concept
-from publishing.models import Post, PostQuerySet
+from publishing.models import Channel, Post, PostQuerySet
 
 FEED_PAST_DAYS = 180
+# Instagram's daily publishing limit until the channel has read its own (content_publishing_limit).
+DEFAULT_PUBLISH_QUOTA = 50
 # A post is a moment; calendars show it as a short event.
 FEED_EVENT_MINUTES = 15
 
@@ -69,6 +73,8 @@ class PlanDay:
     is_today: bool
     chips: list[PlanPost] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    # (posts that day, Instagram's daily limit) when the day holds more than the limit.
+    over_limit: tuple[int, int] | None = None
 
     @property
     def posts(self) -> list[Post]:
@@ -129,13 +135,55 @@ def plan_posts(posts: PostQuerySet, start: date, end: date) -> list[Post]:
     )
 
 
-def days(start: date, end: date, *, in_range: tuple[date, date], posts: list[Post], gaps: list[Gap]) -> list[PlanDay]:
+def daily_limit(channel: Channel | None) -> int:
+    """Instagram's daily limit for the channel: as last read, 50 until then."""
+    return channel.publish_quota if channel is not None else DEFAULT_PUBLISH_QUOTA
+
+
+def days_over_limit(county: County, start: date, end: date, *, limit: int | None = None) -> dict[date, tuple[int, int]]:
+    """Days from `start` to `end` with more planned posts than Instagram publishes in a day (`limit`, else the
+    channel's). Counted over every planned post, whatever the plan's filters show."""
+    if limit is None:
+        limit = daily_limit(Channel.objects.for_county(county).instagram().first())
+    since, until = window(start, end)
+    rows = (
+        Post.objects.for_county(county)
+        .filter(status__in=Post.PLANNED_STATUSES)
+        .scheduled_between(since, until)
+        .annotate(day=TruncDate("scheduled_at", tzinfo=local_zone()))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .filter(count__gt=limit)
+    )
+    return {row["day"]: (row["count"], limit) for row in rows}
+
+
+def day_over_limit(post: Post) -> tuple[int, int] | None:
+    """(posts, limit) when the post's day holds more posts than Instagram publishes in a day."""
+    if post.scheduled_at is None:
+        return None
+    day = post.scheduled_at.astimezone(local_zone()).date()
+    return days_over_limit(post.county, day, day).get(day)
+
+
+def days(
+    start: date,
+    end: date,
+    *,
+    in_range: tuple[date, date],
+    posts: list[Post],
+    gaps: list[Gap],
+    over_limit: dict[date, tuple[int, int]] | None = None,
+) -> list[PlanDay]:
     today = timezone.localdate()
     by_day: dict[date, PlanDay] = {}
     current = start
     while current <= end:
         by_day[current] = PlanDay(
-            date=current, in_range=in_range[0] <= current <= in_range[1], is_today=current == today
+            date=current,
+            in_range=in_range[0] <= current <= in_range[1],
+            is_today=current == today,
+            over_limit=(over_limit or {}).get(current),
         )
         current += timedelta(days=1)
     zone = local_zone()

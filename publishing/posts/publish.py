@@ -29,11 +29,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,9 +49,10 @@ from publishing.instagram.client import (
     ErrorKind,
     GraphAPIError,
     Media,
+    PublishingLimit,
 )
-from publishing.models import Channel, Post, PostCollaborator
-from publishing.posts import services
+from publishing.models import Channel, Post, PostCollaborator, PostQuerySet
+from publishing.posts import gates, services
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,10 @@ MAX_CONTAINER_ROUNDS = 3
 MEDIA_SEARCH_PAGES = 8
 # Instagram's clock and ours may differ a little when matching a media's timestamp.
 CLOCK_SKEW = timedelta(minutes=10)
+# The daily publishing limit (9/2207042) when media_publish meets it.
+QUOTA_SUBCODE = 2207042
+# A post waiting behind others for the daily limit tries this long after the one before it.
+ORDER_GAP_SECONDS = 2
 
 _random = secrets.SystemRandom()
 
@@ -69,8 +74,10 @@ _random = secrets.SystemRandom()
 class Outcome:
     """What a run ended with; `retry_in` (seconds) asks the task to run again later."""
 
-    state: str  # done, failed, retry, skipped (held elsewhere or finished), lost (lease taken over), stopped
+    state: str  # done, failed, retry, waiting, skipped (held elsewhere or finished), lost (lease taken over), stopped
     retry_in: int | None = None
+    # A wait too long for a task's countdown (the daily limit): the tick hands the post over again then.
+    next_try: datetime | None = None
 
 
 class LostLease(Exception):
@@ -93,8 +100,17 @@ class _Unpublishable(Exception):
         self.reason = reason
 
 
+class _BackToReview(Exception):
+    """A gate failed at publish time: the post went back to review and nothing was sent."""
+
+
 class _QuotaReached(Exception):
-    """The account published its daily quota: wait before publishing."""
+    """The account published its daily quota (or what is left is for posts due before this one): wait."""
+
+    def __init__(self, limit: PublishingLimit, ahead: int) -> None:
+        super().__init__(limit, ahead)
+        self.limit = limit
+        self.ahead = ahead
 
 
 def backoff(attempt: int, *, at_least: float = 0) -> int:
@@ -123,10 +139,10 @@ def _claim(post_id: int, token: uuid.UUID, now: datetime) -> bool:
     return claimed == 1
 
 
-def _release(post_id: int, token: uuid.UUID, *, retry_in: int | None = None) -> None:
+def _release(post_id: int, token: uuid.UUID, *, retry_in: int | None = None, next_try: datetime | None = None) -> None:
     """Give the post back. `next_attempt_at` says when a run is expected next: the retry's, or now for
     a run that ended otherwise (a post left unfinished is then taken up by the tick after a lease's length)."""
-    next_attempt = timezone.now() + timedelta(seconds=retry_in or 0)
+    next_attempt = next_try or timezone.now() + timedelta(seconds=retry_in or 0)
     Post.objects.filter(pk=post_id, lease_token=token).update(
         lease_token=None, lease_expires_at=None, next_attempt_at=next_attempt
     )
@@ -139,15 +155,18 @@ def run(post_id: int) -> Outcome:
         # Another run holds it, or there is nothing left to do: a second delivery changes nothing.
         return Outcome("skipped")
     retry_in: int | None = None
+    next_try: datetime | None = None
     try:
         post = Post.objects.select_related("channel", "county", "idea").get(pk=post_id)
         channel = post.channel
         if channel is None or not channel.is_connected:
             # The tick takes it up again once the channel is connected.
+            if not post.media_id:
+                _wait_for_connection(post, token)
             return Outcome("stopped")
         with channels.graph_client(channel) as graph:
             outcome = Machine(post, channel, graph, token).run()
-        retry_in = outcome.retry_in
+        retry_in, next_try = outcome.retry_in, outcome.next_try
         return outcome
     except LostLease:
         logger.warning("Post %s: another worker took over; this run stops.", post_id)
@@ -158,7 +177,15 @@ def run(post_id: int) -> Outcome:
         _count_unexpected_failure(post_id, token)
         raise
     finally:
-        _release(post_id, token, retry_in=retry_in)
+        _release(post_id, token, retry_in=retry_in, next_try=next_try)
+
+
+def _wait_for_connection(post: Post, token: uuid.UUID) -> None:
+    """Nothing can reach Instagram until the channel is connected again: the post waits for it, in its turn."""
+    if post.waiting_for != Post.Waiting.CONNECTION:
+        Post.objects.filter(pk=post.pk, lease_token=token).update(
+            waiting_for=Post.Waiting.CONNECTION, waiting_since=timezone.now()
+        )
 
 
 def _count_unexpected_failure(post_id: int, token: uuid.UUID) -> None:
@@ -190,6 +217,8 @@ class Machine:
         """Store a step (and renew the lease), only while this run holds the post."""
         now = timezone.now()
         fields.setdefault("attempts", 0)  # a step that succeeded ends a run of failures
+        fields.setdefault("waiting_for", Post.Waiting.NOTHING)  # … and whatever it waited for
+        fields.setdefault("waiting_since", None)
         changed = Post.objects.filter(pk=self.post.pk, lease_token=self.token).update(
             **fields, lease_expires_at=now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
         )
@@ -211,8 +240,10 @@ class Machine:
             return Outcome("done")
         except _Wait as wait:
             return Outcome("retry", wait.seconds)
-        except _QuotaReached:
-            return self.rate_limited(None)
+        except _BackToReview:
+            return Outcome("returned")
+        except _QuotaReached as quota:
+            return self.wait_for_quota(quota.limit, quota.ahead)
         except _Unpublishable as problem:
             return self.give_up(problem.reason, None)
         except GraphAPIError as error:
@@ -224,6 +255,8 @@ class Machine:
             if post.publish_step == Post.Step.START:
                 self.recover_earlier_publish()
                 if not post.media_id:
+                    if not post.child_container_ids:
+                        self.check_gates()
                     self.create_containers()
             elif post.publish_step == Post.Step.CONTAINERS_CREATED:
                 self.wait_for_containers()
@@ -250,13 +283,22 @@ class Machine:
                 channel_id=self.channel.pk,
                 reason=_("Instagram no longer accepts the connection: %(reason)s") % {"reason": error.reason},
             )
+            # Never failed for it: the post waits for the reconnect and goes out in its turn (the tick).
             if not post.media_id:
-                self.fail(
-                    _("The Instagram connection stopped working; connect it again, then schedule the post again."),
-                    error,
+                self.save(
+                    waiting_for=Post.Waiting.CONNECTION,
+                    waiting_since=self.waiting_since(Post.Waiting.CONNECTION),
+                    attempts=post.attempts,
+                    last_error=repr(error)[:2000],
                 )
-                return Outcome("failed")
             return Outcome("stopped")
+        if error.is_rate_limit and error.subcode == QUOTA_SUBCODE and not post.media_id:
+            # Someone else took the last slot between our reading of the limit and media_publish.
+            try:
+                limit = self.graph.content_publishing_limit(self.account)
+            except GraphAPIError:
+                return self.rate_limited(error)
+            return self.wait_for_quota(limit, self.posts_ahead_for_quota())
         if error.is_rate_limit:
             return self.rate_limited(error)
         if error.needs_new_container and not post.media_id:
@@ -273,20 +315,81 @@ class Machine:
             return Outcome("retry", backoff(attempts, at_least=error.retry_after or 0))
         return self.give_up(_("Instagram refused the post: %(reason)s") % {"reason": error.reason}, error)
 
-    def rate_limited(self, error: GraphAPIError | None) -> Outcome:
+    def waiting_since(self, reason: Post.Waiting) -> datetime:
+        """When the post began waiting for `reason` (now, unless it already was)."""
+        post = self.post
+        return post.waiting_since if post.waiting_for == reason and post.waiting_since else timezone.now()
+
+    def rate_limited(self, error: GraphAPIError) -> Outcome:
+        """A throttle on calls (not the daily limit): wait as Instagram asks, however often it asks."""
         waits = self.post.rate_limit_waits + 1
-        if waits > settings.PUBLISH_MAX_ATTEMPTS * 3:
-            return self.give_up(
-                _("Instagram's limits kept the post back for too long; schedule it again later."), error
-            )
-        self.save(
-            rate_limit_waits=waits,
-            attempts=self.post.attempts,
-            last_error=repr(error)[:2000] if error else "The daily publishing quota is used up.",
-        )
-        if error is None:  # the daily quota: a slot frees as the 24-hour window moves on
-            return Outcome("retry", backoff(waits, at_least=settings.PUBLISH_RETRY_MAX_SECONDS))
+        self.save(rate_limit_waits=waits, attempts=self.post.attempts, last_error=repr(error)[:2000])
         return Outcome("retry", backoff(waits, at_least=error.retry_after or 0))
+
+    # --- The daily publishing limit: never a reason to fail ---
+
+    def ahead_for_quota(self) -> PostQuerySet:
+        """Posts of the channel due before this one that wait for a slot too: they go first."""
+        post = self.post
+        earlier = Q(scheduled_at__lt=post.scheduled_at) | Q(scheduled_at=post.scheduled_at, pk__lt=post.pk)
+        return (
+            Post.objects.filter(channel=self.channel, status=Post.Status.PUBLISHING, media_id="")
+            .filter(waiting_for=Post.Waiting.QUOTA)
+            .filter(earlier)
+        )
+
+    def posts_ahead_for_quota(self) -> int:
+        return self.ahead_for_quota().count()
+
+    def next_slot(self, limit: PublishingLimit, ahead: int) -> datetime:
+        """When a slot frees for this post: the publishes in the window leave it, oldest first.
+
+        The window holds `quota_usage` publishes; ours are in the database with
+        Instagram's time. `needed` of them must leave before this post's turn
+        (one for it, one for each post ahead). Publishes that are not ours are
+        taken to be the oldest; when the slot depends on them alone, the
+        limit is read again after PUBLISH_QUOTA_RECHECK_SECONDS.
+        """
+        now = timezone.now()
+        window = timedelta(seconds=max(limit.quota_duration, 1))
+        ours = sorted(
+            at
+            for at in Post.objects.filter(channel=self.channel, published_at__gt=now - window)
+            .exclude(media_id="")
+            .values_list("published_at", flat=True)
+            if at is not None
+        )
+        unknown = max(limit.quota_usage - len(ours), 0)
+        needed = max(limit.quota_usage - limit.quota_total + 1 + ahead, 1)
+        if needed <= unknown:
+            at = now + min(window, timedelta(seconds=settings.PUBLISH_QUOTA_RECHECK_SECONDS))
+        elif needed - unknown <= len(ours):
+            at = ours[needed - unknown - 1] + window
+        else:  # the posts ahead use up every slot the window frees: after the next window, at the latest
+            at = now + window
+        at = max(at, now) + timedelta(seconds=settings.PUBLISH_QUOTA_MARGIN_SECONDS)
+        if ahead:  # never before the posts ahead have had their try (a moment after it)
+            latest = self.ahead_for_quota().aggregate(latest=Max("next_attempt_at"))["latest"]
+            at = max(at, (latest or now) + timedelta(seconds=ORDER_GAP_SECONDS))
+        return at
+
+    def wait_for_quota(self, limit: PublishingLimit, ahead: int) -> Outcome:
+        if limit.quota_total != self.channel.publish_quota:
+            Channel.objects.filter(pk=self.channel.pk).update(publish_quota=limit.quota_total)
+        at = self.next_slot(limit, ahead)
+        self.save(
+            waiting_for=Post.Waiting.QUOTA,
+            waiting_since=self.waiting_since(Post.Waiting.QUOTA),
+            rate_limit_waits=self.post.rate_limit_waits + 1,
+            attempts=self.post.attempts,
+            last_error=f"The daily publishing limit is used up ({limit.quota_usage} of {limit.quota_total}); "
+            f"{ahead} post(s) ahead; next try {at.isoformat()}.",
+        )
+        logger.info("Post %s waits for Instagram's daily limit until %s.", self.post.pk, at.isoformat())
+        seconds = max(int((at - timezone.now()).total_seconds()) + 1, 1)
+        if seconds <= settings.PUBLISH_RETRY_MAX_SECONDS:
+            return Outcome("waiting", retry_in=seconds, next_try=at)
+        return Outcome("waiting", next_try=at)  # the tick hands it over when the time comes
 
     def give_up(self, reason: str, error: GraphAPIError | None) -> Outcome:
         """Before publishing: the post fails. After: skip what is left to do on Instagram, finish the rest."""
@@ -329,6 +432,18 @@ class Machine:
         return self.run()
 
     # --- Steps before publishing ---
+
+    def check_gates(self) -> None:
+        """The gates again, before anything reaches Instagram: the post may have changed since it was
+        scheduled (the admin, a library's username, a consent). A post that fails goes back to review."""
+        checked = Post.objects.for_gates().get(pk=self.post.pk)
+        failing = gates.failing_gates(checked, channel=self.channel)
+        if failing:
+            if not services.back_to_review_at_publish(
+                post_id=self.post.pk, lease_token=self.token, reasons=[gate.message for gate in failing]
+            ):
+                raise LostLease
+            raise _BackToReview
 
     def assets(self) -> list[Asset]:
         return [link.asset for link in self.post.post_assets.select_related("asset").order_by("position", "pk")]
@@ -424,7 +539,11 @@ class Machine:
                     kind=ErrorKind.NEW_CONTAINER,
                     user_message=_("Instagram took too long to process the media."),
                 )
-            self.save(status_polls=polls)
+            self.save(
+                status_polls=polls,
+                waiting_for=Post.Waiting.PROCESSING,
+                waiting_since=self.waiting_since(Post.Waiting.PROCESSING),
+            )
             raise _Wait(settings.PUBLISH_POLL_SECONDS)
         else:
             raise status.as_error() or GraphAPIError(
@@ -461,8 +580,10 @@ class Machine:
         if error is not None:
             raise error
         limit = self.graph.content_publishing_limit(self.account)
-        if limit.remaining <= 0:
-            raise _QuotaReached
+        ahead = self.posts_ahead_for_quota()
+        if limit.remaining <= 0 or ahead:
+            # Full, or posts due before this one still wait for a slot: they go first, in the plan's order.
+            raise _QuotaReached(limit, ahead)
         attempt = {"container_id": container_id, "caption": post.full_caption, "at": timezone.now().isoformat()}
         # Recorded before the call: if we never hear back, the next run knows to ask about this container.
         attempts = [a for a in post.publish_attempts if a["container_id"] != container_id] + [attempt]
@@ -470,27 +591,45 @@ class Machine:
         media_id = self.graph.publish(self.account, container_id)
         self.published(media_id)
 
-    def published(self, media_id: str) -> None:
-        if not services.record_published(post_id=self.post.pk, lease_token=self.token, media_id=media_id):
+    def published(self, media_id: str, timestamp: datetime | None = None) -> None:
+        if not services.record_published(
+            post_id=self.post.pk, lease_token=self.token, media_id=media_id, published_at=timestamp
+        ):
             raise LostLease
         self.post.refresh_from_db()
 
     def recover(self, container_id: str, caption: str, since: datetime | None) -> None:
-        """The container is published, but we never stored the media: find it in the account's media."""
-        media = self.find_media(caption, since)
+        """The container is published, but we never stored the media: find it in the account's media.
+
+        The post is live, so nothing here fails it: until the media is found
+        (the list may fail, or not show it yet) the post says "published,
+        looking for the link", and the coordinators hear of it after
+        PUBLISH_MEDIA_ALERT_SECONDS.
+        """
+        try:
+            media = self.find_media(caption, since)
+        except GraphAPIError as error:
+            if error.is_token_invalid:
+                raise
+            self.keep_looking(container_id, error)
         if media is None:
-            raise GraphAPIError(
-                f"Container {container_id} is published, but its media is not among the account's latest.",
-                kind=ErrorKind.TRANSIENT,
-                user_message=_(
-                    "Instagram says the post was published, but it cannot be found on the account yet. "
-                    "Check Instagram before publishing it again."
-                ),
-            )
+            self.keep_looking(container_id, None)
         logger.warning(
             "Post %s: container %s was already published as %s; recovered.", self.post.pk, container_id, media.id
         )
-        self.published(media.id)
+        self.published(media.id, media.timestamp)
+
+    def keep_looking(self, container_id: str, error: GraphAPIError | None) -> NoReturn:
+        post = self.post
+        since = self.waiting_since(Post.Waiting.FINDING_MEDIA)
+        attempts = post.attempts + 1
+        detail = repr(error) if error else f"Container {container_id} is published; its media is not listed yet."
+        self.save(
+            waiting_for=Post.Waiting.FINDING_MEDIA, waiting_since=since, attempts=attempts, last_error=detail[:2000]
+        )
+        if timezone.now() - since >= timedelta(seconds=settings.PUBLISH_MEDIA_ALERT_SECONDS):
+            services.alert_media_missing(post=post, container_id=container_id)
+        raise _Wait(backoff(attempts, at_least=(error.retry_after or 0) if error else 0))
 
     def find_media(self, caption: str, since: datetime | None) -> Media | None:
         taken = set(
@@ -520,7 +659,10 @@ class Machine:
 
     def read_permalink(self) -> None:
         media = self.graph.get_media(self.post.media_id, fields=("id", "permalink", "timestamp"))
-        self.save(permalink=media.permalink or "", publish_step=Post.Step.PUBLISHED)
+        fields: dict[str, Any] = {"permalink": media.permalink or "", "publish_step": Post.Step.PUBLISHED}
+        if media.timestamp is not None:  # Instagram's time of the media, not the moment we heard of it
+            fields["published_at"] = media.timestamp
+        self.save(**fields)
 
     def check_collaborators(self) -> None:
         read_collaborator_invites(self.post, self.graph)

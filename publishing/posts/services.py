@@ -19,11 +19,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Field
+from django.db.models import F, Field, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.models import County, Library, User
+from libraries.models import AuditEntry, County, Library, User
 from libraries.services import (
     absolute_url,
     audit,
@@ -33,7 +33,7 @@ from libraries.services import (
 )
 from production.models import Asset, Idea, RecordingDay
 from publishing.instagram.channels import county_channel
-from publishing.models import Approval, Post, PostAsset, PostCollaborator
+from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
 from publishing.posts import captions, gates
 
 logger = logging.getLogger(__name__)
@@ -388,17 +388,25 @@ def pull_back_posts_showing(*, asset_ids: Iterable[int], reason: str, by: User |
 # --- The worker's status changes (publishing/publish.py calls these with its lease) ---
 
 
-def record_published(*, post_id: int, lease_token: uuid.UUID, media_id: str) -> bool:
-    """The post is live: store the media id at once, before anything else can go wrong."""
+def record_published(
+    *, post_id: int, lease_token: uuid.UUID, media_id: str, published_at: datetime | None = None
+) -> bool:
+    """The post is live: store the media id at once, before anything else can go wrong.
+
+    `published_at` is Instagram's time of the media when we know it (a recovered
+    publish); otherwise now, until the permalink step reads Instagram's time.
+    """
     now = timezone.now()
     with transaction.atomic():
         moved = Post.objects.filter(pk=post_id, lease_token=lease_token, media_id="").update(
             media_id=media_id,
             status=Post.Status.PUBLISHED,
             status_changed_at=now,
-            published_at=now,
+            published_at=published_at or now,
             failure_reason="",
             attempts=0,
+            waiting_for=Post.Waiting.NOTHING,
+            waiting_since=None,
             # The first insights reading (engagement_services.INSIGHT_ROUNDS) an hour after publishing.
             insights_due_at=now + timedelta(hours=1),
             insights_round=0,
@@ -437,6 +445,128 @@ def fail_publishing(*, post_id: int, lease_token: uuid.UUID, reason: str, detail
             )
     logger.warning("Post %s failed: %s (%s)", post_id, reason, detail)
     return True
+
+
+def back_to_review_at_publish(*, post_id: int, lease_token: uuid.UUID, reasons: list[str]) -> bool:
+    """A gate fails when the worker is about to publish: back to review, the failing gates listed; nothing sent."""
+    with transaction.atomic():
+        post = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("county", "responsible", "created_by")
+            .filter(pk=post_id, lease_token=lease_token, status=Post.Status.PUBLISHING, media_id="")
+            .first()
+        )
+        if post is None:
+            return False
+        reason = _("Not published: the post no longer passes every check.") + " " + " ".join(reasons)
+        Post.objects.filter(pk=post_id).update(
+            failure_reason=reason,
+            waiting_for=Post.Waiting.NOTHING,
+            waiting_since=None,
+            lease_token=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+        )
+        _withdraw_approval(post, reason=reason)
+        _move(by=None, post=post, to=Post.Status.IN_REVIEW, action="post.gates_failed", summary=reason, gates=reasons)
+        recipients = {person.email for person in (post.responsible, post.created_by) if person is not None}
+        if recipients:
+            send_templated_mail_on_commit(
+                to=sorted(recipients),
+                template="post_failed",
+                context={"post": post, "reason": reason, "url": absolute_url(post.get_absolute_url())},
+            )
+    logger.warning("Post %s went back to review at publish time: %s", post_id, reasons)
+    return True
+
+
+def return_to_review_after_admin_change(*, by: User, post: Post, fields: list[str]) -> bool:
+    """The admin changed an approved or scheduled post: like any change, it goes back to review."""
+    with transaction.atomic():
+        locked = _lock(post)
+        if locked.status not in (Post.Status.APPROVED, Post.Status.SCHEDULED):
+            return False
+        _withdraw_approval(post, reason=_("Changed after approval: %s") % ", ".join(fields))
+        _move(by=by, post=post, to=Post.Status.IN_REVIEW, action="post.back_to_review", fields=fields)
+        _forget_containers(post)
+    return True
+
+
+def alert_media_missing(*, post: Post, container_id: str) -> bool:
+    """A published container whose media has not been found for a long time: tell the coordinators, once."""
+    with transaction.atomic():
+        already = AuditEntry.objects.filter(action="post.media_missing", object_id=str(post.pk)).exists()
+        if already:
+            return False
+        audit(
+            county=post.county,
+            actor=None,
+            action="post.media_missing",
+            obj=post,
+            summary=post.title,
+            container_id=container_id,
+        )
+        send_templated_mail_on_commit(
+            to=coordinator_emails(post.county),
+            template="post_media_missing",
+            context={"post": post, "url": absolute_url(post.get_absolute_url())},
+        )
+    logger.warning("Post %s: container %s is published but its media is still not found.", post.pk, container_id)
+    return True
+
+
+def return_late_posts(*, now: datetime) -> list[Post]:
+    """Posts whose time passed by more than the channel's margin while it was stopped go back to the editor.
+
+    Two kinds: posts the worker holds waiting for the connection (nothing of
+    them reached media_publish), and scheduled posts whose time came before the
+    channel was connected again. Each becomes approved again (not scheduled);
+    its responsible and author get one e-mail each listing theirs.
+    """
+    returned: list[Post] = []
+    candidates = (
+        Post.objects.filter(channel__status=Channel.Status.CONNECTED, scheduled_at__lte=now)
+        .filter(
+            Q(status=Post.Status.PUBLISHING, waiting_for=Post.Waiting.CONNECTION, media_id="", publish_attempts=[])
+            | Q(status=Post.Status.SCHEDULED, channel__connected_at__gt=F("scheduled_at"))
+        )
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("county", "channel", "responsible", "created_by")
+        .order_by("scheduled_at", "pk")
+    )
+    for post in candidates:
+        channel = post.channel
+        if channel is None or post.scheduled_at is None:
+            continue
+        if post.scheduled_at >= now - timedelta(hours=channel.late_margin_hours):
+            continue
+        reason = _(
+            "The Instagram connection was down until %(time)s, more than %(hours)s hours after the post's time; "
+            "it was not published. Choose a new time and schedule it again."
+        ) % {
+            "time": timezone.localtime(channel.connected_at or now).strftime("%d.%m %H:%M"),
+            "hours": channel.late_margin_hours,
+        }
+        Post.objects.filter(pk=post.pk).update(
+            waiting_for=Post.Waiting.NOTHING,
+            waiting_since=None,
+            lease_token=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            failure_reason=reason,
+        )
+        _move(by=None, post=post, to=Post.Status.APPROVED, action="post.too_late", summary=reason)
+        _forget_containers(post)
+        returned.append(post)
+        recipients = {person.email for person in (post.responsible, post.created_by) if person is not None}
+        if recipients:
+            send_templated_mail_on_commit(
+                to=sorted(recipients),
+                template="post_too_late",
+                context={"post": post, "reason": reason, "url": absolute_url(post.get_absolute_url())},
+            )
+    return returned
 
 
 def involved_libraries(post: Post) -> list[Library]:
@@ -485,6 +615,15 @@ def enqueue_due_posts(*, now: datetime | None = None, limit: int = 100) -> list[
     """
     now = now or timezone.now()
     with transaction.atomic():
+        return_late_posts(now=now)
+        # First the posts that waited (for the daily limit, or the connection), in the order they were due.
+        waiting = list(
+            Post.objects.waiting_due(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("scheduled_at", "pk")[:limit]
+        )
+        for post in waiting:
+            Post.objects.filter(pk=post.pk).update(next_attempt_at=now)
         due = list(
             Post.objects.due(now)
             .select_for_update(skip_locked=True, of=("self",))
@@ -496,14 +635,17 @@ def enqueue_due_posts(*, now: datetime | None = None, limit: int = 100) -> list[
             post.save(update_fields=["next_attempt_at"])
             _move(by=None, post=post, to=Post.Status.PUBLISHING, action="post.publishing")
         stranded = list(
-            Post.objects.stranded(now).select_for_update(skip_locked=True, of=("self",)).order_by("pk")[:limit]
+            Post.objects.stranded(now)
+            .exclude(pk__in=[post.pk for post in waiting])
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")[:limit]
         )
         for post in stranded:
             logger.warning(
                 "Post %s was left behind by its worker (step %s); enqueueing it again.", post.pk, post.publish_step
             )
             Post.objects.filter(pk=post.pk).update(next_attempt_at=now)
-        ids = [post.pk for post in due] + [post.pk for post in stranded]
+        ids = [post.pk for post in waiting] + [post.pk for post in due] + [post.pk for post in stranded]
 
         for post_id in ids:
             run_task_on_commit("publishing.publish_post", post_id)

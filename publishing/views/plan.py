@@ -74,6 +74,7 @@ def _gaps(county_access: CountyAccess, filters: PostFilterForm, start: date, end
 @require_GET
 def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, posts, filters = _plan_posts(request)
+    channel = channels.county_channel(county_access.county)
     today = timezone.localdate()
     first = _month_from(request, today)
     month_start, month_end = month_bounds(first.year, first.month)
@@ -85,6 +86,7 @@ def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
         in_range=(month_start, month_end),
         posts=plan.plan_posts(posts, grid_start, grid_end),
         gaps=_gaps(county_access, filters, max(grid_start, today), grid_end),
+        over_limit=plan.days_over_limit(county_access.county, grid_start, grid_end, limit=plan.daily_limit(channel)),
     )
     previous, following = neighbour_months(first.year, first.month)
     return render(
@@ -101,7 +103,7 @@ def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
             "keep": {"month": first.strftime("%Y-%m")},
             "can_change": county_access.is_editor,
             "plan_path": request.get_full_path(),  # where each post's Move form comes back to
-            "channel": channels.county_channel(county_access.county),
+            "channel": channel,
         },
     )
 
@@ -110,6 +112,7 @@ def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, posts, filters = _plan_posts(request)
+    channel = channels.county_channel(county_access.county)
     today = timezone.localdate()
     try:
         chosen = date.fromisoformat(request.GET.get("week", ""))
@@ -122,6 +125,7 @@ def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
         in_range=(start, end),
         posts=plan.plan_posts(posts, start, end),
         gaps=_gaps(county_access, filters, max(start, today), end),
+        over_limit=plan.days_over_limit(county_access.county, start, end, limit=plan.daily_limit(channel)),
     )
     return render(
         request,
@@ -138,7 +142,7 @@ def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
             "keep": {"week": start.isoformat()},
             "can_change": county_access.is_editor,
             "plan_path": request.get_full_path(),
-            "channel": channels.county_channel(county_access.county),
+            "channel": channel,
         },
     )
 

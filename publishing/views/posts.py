@@ -29,7 +29,7 @@ from publishing.followup import outcomes
 from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
 from publishing.instagram import channels
 from publishing.models import Post
-from publishing.posts import captions, gates, services
+from publishing.posts import captions, gates, plan, services
 from publishing.views import collaborator_choices, library_filter_choices, post_staff, visible_statuses
 
 POSTS_PER_PAGE = 50
@@ -311,6 +311,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "schedule_form": ScheduleForm(initial={"at": post.scheduled_at}),
         "return_form": ReturnForm(),
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
+        "day_over_limit": plan.day_over_limit(checked) if post.status in Post.PLANNED_STATUSES else None,
     }
     actions = ("can_submit", "can_approve", "is_own_post", "can_schedule", "can_unschedule", "can_move", "can_cancel")
     context["has_actions"] = any(context[name] for name in actions) or post.status == Post.Status.PUBLISHING

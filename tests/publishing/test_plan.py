@@ -297,10 +297,38 @@ def test_the_plan_costs_the_same_queries_for_1_or_12_posts(world: World, django_
     editor.get("/plan/")
 
     # The user, their memberships, the MFA check (3); the posts with their concepts, their collaborators and
-    # those libraries (3); the gaps: the taken concept slots and the concepts (2); the channel (1); the
-    # filters' libraries and concepts (2).
-    with django_assert_num_queries(11):
+    # those libraries (3); the gaps: the taken concept slots and the concepts (2); the channel (1); the days
+    # over Instagram's daily limit (1); the filters' libraries and concepts (2).
+    with django_assert_num_queries(12):
         response = editor.get(f"/plan/?month={day:%Y-%m}")
     assert sum(len(d.posts) for week in response.context["weeks"] for d in week) == count
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         editor.get(f"/plan/week/?week={day}")
+
+
+def test_a_day_with_more_posts_than_instagrams_daily_limit_is_flagged_before_it_comes(world: World) -> None:
+    ChannelFactory(county=world.county, publish_quota=2)
+    tuesday = next_weekday(1)
+    posts = [
+        make_post(
+            county=world.county,
+            author=world.editor,
+            title=f"Tirsdag {hour}",
+            status=Post.Status.SCHEDULED,
+            scheduled_at=at(tuesday, hour),
+        )
+        for hour in (9, 12, 15)
+    ]
+    make_post(county=world.county, author=world.editor, title="Onsdag", scheduled_at=at(tuesday + timedelta(days=1)))
+    editor = client_for(world.editor)
+
+    response = editor.get(f"/plan/week/?week={tuesday}")
+
+    by_day = {day.date: day for day in response.context["days"]}
+    assert by_day[tuesday].over_limit == (3, 2)
+    assert by_day[tuesday + timedelta(days=1)].over_limit is None
+    assert "3 posts: Instagram publishes at most 2 a day; the last ones wait." in response.content.decode()
+    month = editor.get(f"/plan/?month={tuesday:%Y-%m}").content.decode()
+    assert "3 posts: Instagram publishes at most 2 a day" in month
+    page = editor.get(f"/posts/{posts[0].pk}/").content.decode()
+    assert "This day has 3 posts, more than the 2 Instagram publishes in a day" in page

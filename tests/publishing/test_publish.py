@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,8 +24,8 @@ from production.models import Asset
 from publishing import tasks
 from publishing.models import ArchiveItem, Channel, Post, PostCollaborator
 from publishing.posts import publish, services
-from tests.conftest import World, client_for
-from tests.factories.libraries import LibraryFactory
+from tests.conftest import World, client_for, enable_mfa
+from tests.factories.libraries import LibraryFactory, UserFactory
 from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
 from tests.publishing.fakegraph import IG_USER_ID, TOKEN, FakeGraph
 
@@ -177,8 +178,8 @@ def test_every_throttle_code_is_waited_out(world: World, channel: Channel, fake_
 
 
 def test_daily_publishing_quota_is_read_first_and_waited_out(
-    world: World, channel: Channel, fake_graph: FakeGraph
-) -> None:
+    world: World, channel: Channel, fake_graph: FakeGraph, settings
+) -> None:  # type: ignore[no-untyped-def]
     fake_graph.configure(publish_quota=1)
     earlier = due_post(world, channel, title="Først")
     post = due_post(world, channel, title="Så", caption="Enda flere bøker")
@@ -187,13 +188,58 @@ def test_daily_publishing_quota_is_read_first_and_waited_out(
 
     waiting = publish.run(post.pk)
 
-    assert waiting.state == "retry"
-    assert waiting.retry_in is not None
-    assert waiting.retry_in >= 1800
+    # The slot frees when the first publish leaves Instagram's 24 hours: the tick hands the post over then.
+    earlier.refresh_from_db()
+    assert earlier.published_at is not None
+    assert waiting.state == "waiting"
+    assert waiting.retry_in is None
+    assert waiting.next_try == earlier.published_at + timedelta(days=1, seconds=settings.PUBLISH_QUOTA_MARGIN_SECONDS)
+    post.refresh_from_db()
+    assert (post.status, post.waiting_for, post.next_attempt_at) == (
+        Post.Status.PUBLISHING,
+        Post.Waiting.QUOTA,
+        waiting.next_try,
+    )
     assert fake_graph.state()["calls"]["publish"] == 1  # the quota was read; media_publish was not called
+    assert services.enqueue_due_posts() == []  # not before its time
     fake_graph.advance_clock(24 * 60 * 60)
-    assert publish.run(post.pk).state == "done"
+    assert services.enqueue_due_posts(now=waiting.next_try) == [post.pk]
+    post.refresh_from_db()
+    assert (post.status, post.waiting_for) == (Post.Status.PUBLISHED, "")
     assert len(fake_graph.media()) == 2
+
+
+def test_a_day_over_the_limit_never_fails_a_post_and_keeps_the_order(
+    world: World, channel: Channel, fake_graph: FakeGraph, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.PUBLISH_QUOTA_MARGIN_SECONDS = 0
+    fake_graph.configure(publish_quota=2)
+    posts = [
+        due_post(
+            world,
+            channel,
+            title=f"Post {n}",
+            caption=f"Bok nummer {n}",
+            scheduled_at=timezone.now() - timedelta(minutes=10 - n),
+        )
+        for n in range(4)
+    ]
+    Post.objects.update(status=Post.Status.PUBLISHING)
+    assert [publish.run(post.pk).state for post in posts[:2]] == ["done", "done"]
+    # The last one comes first to the worker: it waits behind the third, which is due earlier.
+    last = publish.run(posts[3].pk)
+    third = publish.run(posts[2].pk)
+    assert (third.state, last.state) == ("waiting", "waiting")
+    first, second = (Post.objects.get(pk=post.pk).published_at for post in posts[:2])
+    assert first is not None
+    assert second is not None
+    day = timedelta(days=1)
+    # The third takes the slot the first frees; the last then waits for the second's, and after the third's try.
+    assert third.next_try == first + day
+    last_try = publish.run(posts[3].pk).next_try
+    assert last_try is not None
+    assert last_try == max(second + day, first + day + timedelta(seconds=publish.ORDER_GAP_SECONDS))
+    assert Post.objects.filter(status=Post.Status.FAILED).count() == 0
 
 
 def test_transient_errors_are_retried_and_then_fail_the_post_with_the_reason(
@@ -268,19 +314,50 @@ def test_expired_token_stops_the_channel_and_tells_the_coordinator(
 
     channel.refresh_from_db()
     assert channel.status == Channel.Status.RECONNECT_REQUIRED
-    post.refresh_from_db()
-    other.refresh_from_db()
-    statuses = sorted([post.status, other.status])
-    assert Post.Status.FAILED in statuses
+    # Neither post fails: both wait for the connection.
+    assert not Post.objects.filter(status=Post.Status.FAILED).exists()
+    assert set(Post.objects.values_list("waiting_for", flat=True)) == {Post.Waiting.CONNECTION}
     [told] = [m for m in mail.outbox if m.subject == "Instagram must be connected again"]
     assert told.to == [world.coordinator.email]
     assert "/channel/" in told.body
+    assert "2 posts wait for the connection" in told.body
     # Nothing more goes out on the channel until it is connected again.
-    Post.objects.filter(status=Post.Status.FAILED).update(status=Post.Status.SCHEDULED)
     assert services.enqueue_due_posts() == []
     assert not fake_graph.media()
     page = client_for(world.coordinator).get("/channel/").content.decode()
     assert "Instagram must be connected again." in page
+    home = client_for(world.coordinator).get("/").content.decode()
+    assert "2 posts wait for it." in home
+    assert home.count("Waiting for the Instagram connection") == 2
+
+    # Connected again: both go out, in the order they were due.
+    fake_graph.token(TOKEN, state="valid", expires_in=None)
+    Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.CONNECTED, connected_at=timezone.now())
+    assert services.enqueue_due_posts() == [post.pk, other.pk]
+    assert list(Post.objects.order_by("published_at").values_list("pk", "status")) == [
+        (post.pk, Post.Status.PUBLISHED),
+        (other.pk, Post.Status.PUBLISHED),
+    ]
+    assert len(fake_graph.media()) == 2
+
+
+def test_a_post_too_late_when_the_channel_returns_goes_back_to_the_editor(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    late = due_post(world, channel, title="For sent", scheduled_at=timezone.now() - timedelta(hours=7))
+    waited = due_post(world, channel, title="Ventet", scheduled_at=timezone.now() - timedelta(hours=8))
+    recent = due_post(world, channel, title="I tide", scheduled_at=timezone.now() - timedelta(hours=1))
+    Post.objects.filter(pk=waited.pk).update(status=Post.Status.PUBLISHING, waiting_for=Post.Waiting.CONNECTION)
+    Channel.objects.filter(pk=channel.pk).update(connected_at=timezone.now(), late_margin_hours=6)
+
+    assert services.enqueue_due_posts() == [recent.pk]
+
+    for post in (late, waited):
+        post.refresh_from_db()
+        assert (post.status, post.waiting_for) == (Post.Status.APPROVED, "")
+        assert "more than 6 hours after the post's time" in post.failure_reason
+    assert len(fake_graph.media()) == 1
+    assert len([m for m in mail.outbox if m.subject.startswith("Back with you, too late to publish")]) == 2
 
 
 def test_a_publish_whose_answer_was_lost_is_found_and_never_repeated(
@@ -329,7 +406,7 @@ def test_a_failed_post_whose_publish_did_go_through_is_recovered_not_republished
     assert fake_graph.state()["calls"]["publish"] == 1
 
 
-def test_a_post_whose_media_may_no_longer_be_published_fails_with_the_reason_before_instagram_is_asked(
+def test_a_post_whose_media_may_no_longer_be_published_goes_back_with_the_reason_before_instagram_is_asked(
     world: World, channel: Channel, fake_graph: FakeGraph
 ) -> None:
     post = due_post(world, channel)
@@ -340,9 +417,11 @@ def test_a_post_whose_media_may_no_longer_be_published_fails_with_the_reason_bef
 
     outcome = run_until_settled(post)
 
+    # The gates, checked again at publish time, send it back to review with the reason.
     post.refresh_from_db()
-    assert (outcome.state, post.status) == ("failed", Post.Status.FAILED)
-    assert post.failure_reason == "“Bilde 0” may not be published: someone shown has no consent on record."
+    assert (outcome.state, post.status) == ("returned", Post.Status.IN_REVIEW)
+    assert post.failure_reason.startswith("Not published: the post no longer passes every check.")
+    assert "consent" in post.failure_reason
     assert fake_graph.media() == []
     assert not fake_graph.state()["containers"]  # no address was handed out, nothing was made
 
@@ -421,16 +500,18 @@ def test_collaborator_answers_are_read_back_and_shown_on_the_post(
     assert publish.refresh_collaborator_invites() == 0  # nobody is pending any more
 
 
-def test_a_library_without_a_username_is_never_sent_as_a_collaborator(
+def test_a_library_that_lost_its_username_sends_the_post_back_and_is_never_sent_as_a_collaborator(
     world: World, channel: Channel, fake_graph: FakeGraph
 ) -> None:
     post = due_post(world, channel)
     post.post_collaborators.create(library=LibraryFactory(county=world.county, instagram_username=""))
     Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
 
-    assert run_until_settled(post).state == "done"
-    [media] = fake_graph.media()
-    assert [invite["username"] for invite in media["collaborators"]] == [world.library.instagram_username]
+    assert run_until_settled(post).state == "returned"
+    post.refresh_from_db()
+    assert post.status == Post.Status.IN_REVIEW
+    assert "has no Instagram username" in post.failure_reason
+    assert not fake_graph.state()["containers"]
 
 
 def test_fake_has_the_account_the_channel_points_at(fake_graph: FakeGraph, publishing_setup: FakeGraph) -> None:
@@ -449,3 +530,104 @@ def test_librarian_sees_the_published_post_but_not_its_worker_details(
     assert post.permalink in page
     assert "Instagram details" not in page
     assert "What next" not in page
+
+
+def test_a_published_container_whose_media_list_fails_is_never_failed_and_alerts_once(
+    world: World, channel: Channel, fake_graph: FakeGraph, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.PUBLISH_MAX_ATTEMPTS = 2  # a second error of any other kind would fail the post
+    settings.PUBLISH_MEDIA_ALERT_SECONDS = 0
+    post = due_post(world, channel)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+    fake_graph.fault("publish", "drop", apply=True)  # Instagram publishes; the answer is lost
+    assert publish.run(post.pk).state == "retry"
+    # The container reads PUBLISHED, but listing the account's media fails, again and again.
+    fake_graph.fault("list_media", "error", code=2, message="Service temporarily unavailable", times=3)
+
+    outcomes = [publish.run(post.pk).state for _ in range(3)]
+
+    assert outcomes == ["retry", "retry", "retry"]
+    post.refresh_from_db()
+    assert (post.status, post.waiting_for, post.failure_reason) == (
+        Post.Status.PUBLISHING,
+        Post.Waiting.FINDING_MEDIA,
+        "",
+    )
+    [alert] = [m for m in mail.outbox if m.subject.startswith("Published, but the link is not found yet")]
+    assert alert.to == [world.coordinator.email]
+    page = client_for(world.editor).get(f"/posts/{post.pk}/").content.decode()
+    assert "Published, looking for the link" in page
+
+    assert publish.run(post.pk).state == "done"
+    post.refresh_from_db()
+    [media] = fake_graph.media()
+    assert (post.status, post.media_id, post.waiting_for) == (Post.Status.PUBLISHED, media["id"], "")
+    assert fake_graph.state()["calls"]["publish"] == 1
+
+
+def test_published_at_is_instagrams_time_of_the_media(world: World, channel: Channel, fake_graph: FakeGraph) -> None:
+    fake_graph.advance_clock(-3600)  # Instagram's clock an hour behind ours, to tell the two apart
+    post = due_post(world, channel)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+
+    assert publish.run(post.pk).state == "done"
+
+    post.refresh_from_db()
+    [media] = fake_graph.media()
+    assert post.published_at is not None
+    assert int(post.published_at.timestamp()) == int(media["published_at"])
+
+
+def test_a_post_that_no_longer_passes_the_gates_goes_back_to_review_and_nothing_reaches_instagram(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    post = due_post(world, channel)
+    # A fourth collaborator, as the admin's inline allows on a scheduled post.
+    for n in range(3):
+        library = LibraryFactory(county=world.county, name=f"Bibliotek {n}", instagram_username=f"bibliotek{n}")
+        PostCollaborator.objects.create(post=post, library=library)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+
+    assert publish.run(post.pk).state == "returned"
+
+    post.refresh_from_db()
+    assert post.status == Post.Status.IN_REVIEW
+    assert "Instagram takes at most 3 collaborators; this post has 4." in post.failure_reason
+    assert post.active_approval() is None
+    assert fake_graph.state()["containers"] == []
+    assert AuditEntry.objects.filter(action="post.gates_failed", object_id=str(post.pk)).count() == 1
+    [told] = [m for m in mail.outbox if post.title in m.subject]
+    assert "Instagram takes at most 3 collaborators" in told.body
+
+
+def _admin_form_data(response: Any) -> dict[str, Any]:
+    """The admin change form's own values, as a browser would send them back unchanged."""
+    data: dict[str, Any] = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms.append(inline.formset.management_form)
+        forms.extend(inline.formset.forms)
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if value is None or value is False:
+                continue
+            data[field.html_name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    return data
+
+
+def test_changing_a_scheduled_post_in_the_admin_returns_it_to_review(world: World, channel: Channel) -> None:
+    post = due_post(world, channel, scheduled_at=timezone.now() + timedelta(days=1))
+    admin = UserFactory(email="drift@rogaland.example", is_staff=True, is_superuser=True)
+    enable_mfa(admin)
+    client = client_for(admin)
+    url = f"/admin/publishing/post/{post.pk}/change/"
+    data = _admin_form_data(client.get(url))
+    data["caption"] = "Endret i admin"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    post.refresh_from_db()
+    assert (post.status, post.caption) == (Post.Status.IN_REVIEW, "Endret i admin")
+    assert post.active_approval() is None

@@ -8,6 +8,7 @@ fixed time: every wait is for a condition, with a deadline.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +16,11 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from publishing.models import ArchiveItem, Post
+from publishing.models import ArchiveItem, Channel, Post
 from publishing.posts import services
 from tests.conftest import World
-from tests.publishing.fakegraph import FakeGraph, wait_until
+from tests.factories.publishing import make_post
+from tests.publishing.fakegraph import TOKEN, FakeGraph, wait_until
 from tests.publishing.workers import (
     RedisServer,
     Workers,
@@ -138,3 +140,108 @@ def test_redis_restarting_during_a_run_still_publishes_once(
     assert len(fake_graph.media()) == 1
     assert services.enqueue_due_posts() == []
     assert fake_graph.state()["calls"]["publish"] == 1
+
+
+def due_posts(world: World, asset: Any, reviewer: Any, count: int) -> list[Post]:
+    """`count` posts due now, one a second apart in the plan (their order), each with its own caption."""
+    start = timezone.now() - timedelta(minutes=5)
+    return [
+        make_post(
+            county=world.county,
+            author=world.editor,
+            assets=[asset],
+            status=Post.Status.SCHEDULED,
+            approved_by=reviewer,
+            channel=Channel.objects.get(county=world.county),
+            title=f"Post {n}",
+            caption=f"Boktips nummer {n} #bibliotek",
+            scheduled_at=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    ]
+
+
+def test_fifty_five_due_with_a_limit_of_fifty_the_last_five_wait_for_the_window_and_none_fails(
+    world: World, ready_to_compose: dict[str, Any], workers: Workers, fake_graph: FakeGraph
+) -> None:
+    window = 60  # Instagram's moving window, shortened (Meta's is 24 hours)
+    fake_graph.configure(publish_quota=50, publish_window=window)
+    workers.start(PUBLISH_QUOTA_MARGIN_SECONDS="1")
+    posts = due_posts(world, ready_to_compose["asset"], ready_to_compose["reviewer"], 55)
+
+    assert services.enqueue_due_posts() == [post.pk for post in posts]
+
+    def quota_waits() -> int:
+        return Post.objects.filter(waiting_for=Post.Waiting.QUOTA).count()
+
+    wait_until(lambda: quota_waits() == 5 or len(fake_graph.media()) == 55, timeout=120, what="the limit to be met")
+    held = list(Post.objects.filter(waiting_for=Post.Waiting.QUOTA).order_by("scheduled_at"))
+    assert [post.pk for post in held] == [post.pk for post in posts[50:]]  # the last five in the plan
+    assert all(post.next_attempt_at is not None for post in held)
+    assert len(fake_graph.media()) == 50
+
+    wait_until(
+        lambda: Post.objects.filter(status=Post.Status.PUBLISHED).count() == 55,
+        timeout=window * 3,
+        what="the held posts to go out as the window moves on",
+    )
+    assert not Post.objects.filter(status=Post.Status.FAILED).exists()
+    media = sorted(fake_graph.media(), key=lambda m: m["published_at"])
+    assert len(media) == 55
+    # Never more than fifty in any window: the 51st publish came a window after the first.
+    assert all(
+        later["published_at"] - earlier["published_at"] >= window
+        for earlier, later in zip(media, media[50:], strict=False)
+    )
+    # The held five went out in the plan's order.
+    assert [m["caption"] for m in media[50:]] == [post.caption for post in posts[50:]]
+    assert fake_graph.state()["calls"]["publish"] == 55  # no media_publish was refused or repeated
+
+
+def test_a_token_expiring_with_posts_due_holds_them_all_until_the_reconnect_then_they_go_out_in_order(
+    world: World, ready_to_compose: dict[str, Any], workers: Workers, fake_graph: FakeGraph
+) -> None:
+    workers.start()
+    posts = due_posts(world, ready_to_compose["asset"], ready_to_compose["reviewer"], 3)
+    fake_graph.token(TOKEN, state="expired")
+
+    services.enqueue_due_posts()
+
+    def all_waiting() -> bool:
+        return Post.objects.filter(waiting_for=Post.Waiting.CONNECTION).count() == 3
+
+    wait_until(all_waiting, timeout=60, what="every post to wait for the connection")
+    channel = Channel.objects.get(county=world.county)
+    assert channel.status == Channel.Status.RECONNECT_REQUIRED
+    assert not Post.objects.filter(status=Post.Status.FAILED).exists()
+    assert services.enqueue_due_posts() == []  # nothing is handed over while the channel is stopped
+
+    fake_graph.token(TOKEN, state="valid", expires_in=None)  # the coordinator connects Instagram again
+    Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.CONNECTED, connected_at=timezone.now())
+    assert services.enqueue_due_posts() == [post.pk for post in posts]
+    for post in posts:
+        wait_until(published(post), timeout=60, what=f"{post.title} to go out after the reconnect")
+
+    media = sorted(fake_graph.media(), key=lambda m: (m["published_at"], m["id"]))
+    assert [m["caption"] for m in media] == [post.caption for post in posts]
+    assert not AuditEntry.objects.filter(action="post.failed").exists()
+
+
+def test_a_lost_answer_and_a_failing_media_list_never_fail_a_published_post(
+    world: World, ready_to_compose: dict[str, Any], workers: Workers, fake_graph: FakeGraph
+) -> None:
+    workers.start(PUBLISH_MAX_ATTEMPTS="2")
+    [post] = due_posts(world, ready_to_compose["asset"], ready_to_compose["reviewer"], 1)
+    fake_graph.fault("publish", "drop", apply=True)  # Instagram publishes; the answer never arrives
+    # Then listing the account's media, to find it, fails again and again (Meta's transient error).
+    fake_graph.fault("list_media", "error", code=2, message="An unexpected error has occurred.", times=4)
+
+    services.enqueue_due_posts()
+    wait_until(published(post), timeout=90, what="the post to be found and finished")
+
+    [media] = fake_graph.media()
+    assert post.media_id == media["id"]
+    assert int(post.published_at.timestamp()) == int(media["published_at"])  # Instagram's time
+    assert fake_graph.state()["calls"]["publish"] == 1
+    assert "list_media" not in {f["route"] for f in fake_graph.state()["faults"]}  # all four failures were met
+    assert not AuditEntry.objects.filter(action="post.failed").exists()
