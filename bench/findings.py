@@ -147,7 +147,7 @@ def _publishing(results: dict[str, Any]) -> list[str]:
         "a few hundred milliseconds and a container seconds, the same overhead is a small fraction. Creating the "
         "Graph client cost another 27 ms a post until the clients shared one TLS context (httpx loaded the CA "
         "bundle for each): the ratio went from 4.0x to the figure above.",
-        "- The fake answers with TCP_NODELAY (publishing/fake_graph/server.py): it writes a response's headers "
+        "- The fake answers with TCP_NODELAY (fakegraph/server.py): it writes a response's headers "
         "and body in two writes, and on a keep-alive connection Nagle's algorithm and the client's delayed ACK "
         "added about 40 ms to every call (45 ms a call, against 1.2 ms). Measured with that stall, the ratio was "
         "1.5-2.2x: the stall hid the pipeline's own cost.",

@@ -9,7 +9,7 @@ process of its own so that its peak memory is its own:
   decodes at 1/2 scale), one bilinear resize to 1440 px, save as JPEG;
 * `media_functions`: production/media.py's Instagram rendition and thumbnail
   (`make_image_renditions`) and the Instagram check, on the file;
-* `process_asset`: the worker's whole task (production/asset_services.py):
+* `process_asset`: the worker's whole task (production/services/media.py):
   the row, the renditions, storing them, the check, the row update.
 
 Each runs once to warm up, then `--repeat` times, the three in turn (so that a

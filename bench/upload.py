@@ -19,7 +19,7 @@ smallest.
 
 Then a 10 000 x 10 000 RGBA PNG (issue 12: it cost 383 MiB in the web
 process and 1.2 GiB in the worker) goes through the same endpoint, and
-the worker's service (`asset_services.process_asset`, what the Celery task
+the worker's service (`production.services.media.process_asset`, what the Celery task
 runs) makes its renditions in a process of its own, warmed up on a small
 PNG first. Goal: peak growth over the baseline at most 256 MiB on each
 side (PNG_GOAL_MIB).
