@@ -300,7 +300,8 @@ def _upload(results: dict[str, Any]) -> list[str]:
             "",
             f"A {png['width']} x {png['height']} RGBA PNG ({png['bytes'] / 1e6:.1f} MB) through the same endpoint, "
             "then its renditions made by the worker's service (`production.services.media.process_asset`) "
-            "in a process of its own after a small PNG; growth of the peak resident set over the process's own before it. Before issue 12 "
+            "in a process of its own after a small PNG; growth of the peak resident set over the process's own "
+            "before it. Before issue 12 "
             "the web process grew by 383 MiB (a full decode to check the file) and the worker by 1 242 MiB.",
             "",
             "| Side | Seconds | Before (MiB) | Peak growth (MiB) | Goal |",
