@@ -9,7 +9,7 @@ from publishing.views.home import home
 
 # The admin is a fallback for superusers; it logs in through allauth, so the
 # same rate limits and two-factor authentication apply.
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth's documented way to guard the admin login
 admin.site.site_header = _("Innspill administration")
 
 urlpatterns = [

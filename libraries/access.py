@@ -70,7 +70,7 @@ def all_accesses(request: HttpRequest) -> list[CountyAccess]:
     cached: list[CountyAccess] | None = getattr(request, "_county_accesses", None)
     if cached is None:
         cached = county_accesses(request.user) if request.user.is_authenticated else []
-        request._county_accesses = cached  # type: ignore[attr-defined]
+        request._county_accesses = cached  # type: ignore[attr-defined]  # a per-request cache on the HttpRequest
     return cached
 
 

@@ -54,7 +54,7 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args: Any, libraries: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = libraries  # type: ignore[attr-defined]
+        self.fields["library"].queryset = libraries  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

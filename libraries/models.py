@@ -44,8 +44,8 @@ class User(AbstractUser):
     """A person, who logs in with their e-mail address."""
 
     username = None  # type: ignore[assignment]  # e-mail is the login
-    first_name = None  # type: ignore[assignment]
-    last_name = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]  # AbstractUser's field removed (one name field)
+    last_name = None  # type: ignore[assignment]  # AbstractUser's field removed (one name field)
     email = models.EmailField(_("e-mail address"), unique=True)
     name = models.CharField(_("name"), max_length=150)
 
@@ -53,7 +53,7 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["name"]
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # a manager for e-mail logins in place of Django's
 
     class Meta:
         verbose_name = _("user")

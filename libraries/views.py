@@ -263,7 +263,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if has_account and logged_in_as_invitee:
-                user = services.accept_invitation(token=token, user=request.user)  # type: ignore[arg-type]
+                user = services.accept_invitation(token=token, user=request.user)  # type: ignore[arg-type]  # AnonymousUser only when not logged in, checked above
             elif form is not None and form.is_valid():
                 user = services.accept_invitation(
                     token=token, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]

@@ -78,7 +78,7 @@ def describe(rule: str) -> str:
     weekday = WEEKDAYS[WEEKDAY_CODES.index(cadence.weekday)]
     if cadence.kind == WEEKLY:
         return _("Every %(weekday)s") % {"weekday": weekday}
-    ordinal = dict(ORDINAL_CHOICES)[cadence.ordinal]  # type: ignore[index]
+    ordinal = dict(ORDINAL_CHOICES)[cadence.ordinal]  # type: ignore[index]  # parse() only gives ordinals in the choices
     return _("%(ordinal)s %(weekday)s of the month") % {"ordinal": ordinal, "weekday": weekday}
 
 

@@ -78,7 +78,7 @@ class ConceptForm(forms.ModelForm[Concept]):
 
     def __init__(self, *args: Any, owners: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
         current = cadence.parse(self.instance.cadence_rule) if self.instance.cadence_rule else None
         if current is not None:
             self.initial.update(cadence_kind=current.kind, weekday=current.weekday, ordinal=current.ordinal)
@@ -172,8 +172,8 @@ class IdeaForm(forms.ModelForm[Idea]):
         library_field: Any = self.fields["library"]
         library_field.queryset = submit_libraries
         library_field.empty_label = None
-        self.fields["libraries"].queryset = other_libraries  # type: ignore[attr-defined]
-        self.fields["concept"].queryset = concepts  # type: ignore[attr-defined]
+        self.fields["libraries"].queryset = other_libraries  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
+        self.fields["concept"].queryset = concepts  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
         self.fields["concept"].help_text = _("Optional: a fixed format this idea belongs to.")
         if self.instance.pk:
             # The submitting library stays; it is part of what the idea is.
@@ -244,9 +244,9 @@ class IdeaFilterForm(forms.Form):
 
     def __init__(self, *args: Any, libraries: LibraryQuerySet, concepts: QuerySet[Concept], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = libraries  # type: ignore[attr-defined]
-        self.fields["concept"].queryset = concepts  # type: ignore[attr-defined]
-        self.fields["content_type"].choices = [("", _("All")), *Idea._meta.get_field("content_type").choices]  # type: ignore[attr-defined, misc]
+        self.fields["library"].queryset = libraries  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
+        self.fields["concept"].queryset = concepts  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
+        self.fields["content_type"].choices = [("", _("All")), *Idea._meta.get_field("content_type").choices]  # type: ignore[attr-defined, misc]  # get_field() is typed as the base Field, which has no choices
 
 
 # --- Recording days ---
@@ -285,9 +285,9 @@ class RecordingDayForm(forms.ModelForm[RecordingDay]):
 
     def __init__(self, *args: Any, libraries: LibraryQuerySet, staff: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["host_library"].queryset = libraries  # type: ignore[attr-defined]
-        self.fields["participating_libraries"].queryset = libraries  # type: ignore[attr-defined]
-        self.fields["responsible"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["host_library"].queryset = libraries  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
+        self.fields["participating_libraries"].queryset = libraries  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
+        self.fields["responsible"].queryset = staff  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -340,7 +340,7 @@ class SlotForm(forms.Form):
         idea_field: Any = self.fields["idea"]
         idea_field.queryset = ideas
         idea_field.label_from_instance = lambda idea: f"{idea.title} ({idea.library})"
-        self.fields["presenters"].queryset = presenters  # type: ignore[attr-defined]
+        self.fields["presenters"].queryset = presenters  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -43,7 +43,7 @@ PROCESS_MAX_RETRIES = 3
     time_limit=PROCESS_TIME_LIMIT,
     max_retries=PROCESS_MAX_RETRIES,
 )
-def process_asset(self: Task, asset_id: int, language: str = "") -> str:  # type: ignore[type-arg]
+def process_asset(self: Task, asset_id: int, language: str = "") -> str:  # type: ignore[type-arg]  # Celery's Task is generic in the stubs only
     """Make an asset's renditions and Instagram check; a second delivery finds it ready and does nothing."""
     language = language or settings.LANGUAGE_CODE
     try:

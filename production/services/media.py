@@ -83,7 +83,7 @@ def _stored_name(field_file: FieldFile) -> str:
     return field_file.name
 
 
-def _replace_file(field_file: FieldFile, filename: str, content: File) -> None:  # type: ignore[type-arg]
+def _replace_file(field_file: FieldFile, filename: str, content: File) -> None:  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
     """Store `content` under the asset's folder as `filename`, replacing what was there.
 
     The names are fixed (thumbnail.webp, rendition.jpg, …), so running the
@@ -132,7 +132,7 @@ def add_asset(
     *,
     by: User,
     target: UploadTarget,
-    source: Path | File,  # type: ignore[type-arg]
+    source: Path | File,  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
     original_name: str,
     info: MediaInfo,
     enqueue: bool = True,
@@ -594,7 +594,7 @@ def remove_person(*, by: User, person: AssetPerson) -> None:
         _refresh_archive([asset.pk])
 
 
-def _evidence_extension(upload: File) -> str:  # type: ignore[type-arg]
+def _evidence_extension(upload: File) -> str:  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
     """The signed form must be a PDF or a photo of the form; the type comes from the bytes."""
     if (upload.size or 0) > EVIDENCE_MAX_BYTES:
         raise ValidationError({"evidence": _("The signed form is larger than 10 MB. Scan it at a lower resolution.")})
@@ -619,7 +619,7 @@ def record_consent(
     valid_until: date | None,
     person_is_minor: bool,
     given_by: str = "",
-    evidence: File | None = None,  # type: ignore[type-arg]
+    evidence: File | None = None,  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
     evidence_note: str = "",
 ) -> Consent:
     """Record what someone shown (or their guardian) agreed to, with the signed form or a note as evidence."""

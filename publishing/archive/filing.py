@@ -207,7 +207,7 @@ def _copy_metadata(item: ArchiveItem, today: date) -> tuple[str, str, str, str]:
     until = [c.valid_until for p in people if (c := p.current_consent()) is not None and c.valid_until is not None]
     item.consent_valid_until = min(until) if until else None
     item.reuse_count = item.reuses_total  # type: ignore[attr-defined]  # annotated above
-    item.last_reused_at = item.reused_last  # type: ignore[attr-defined]
+    item.last_reused_at = item.reused_last  # type: ignore[attr-defined]  # an annotation of the queryset above
     item.library_ids = sorted(library.pk for library in item.libraries.all())
     return _weighted_texts(item)
 

@@ -405,9 +405,9 @@ class Approval(models.Model):
         return f"{self.post} ← {self.by}"
 
 
-def _short_local_time(moment: object) -> str:
+def _short_local_time(moment: datetime | None) -> str:
     """14:05 today, else 05.12 14:05 (local time)."""
-    if moment is None or not hasattr(moment, "astimezone"):
+    if moment is None:
         return ""
-    local = timezone.localtime(moment)  # type: ignore[arg-type]
+    local = timezone.localtime(moment)
     return local.strftime("%H:%M") if local.date() == timezone.localdate() else local.strftime("%d.%m %H:%M")

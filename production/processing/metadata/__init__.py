@@ -126,7 +126,7 @@ class PreparedOriginal:
             self.temporary.unlink(missing_ok=True)
 
 
-def prepare_original(source: Path | File, *, info: MediaInfo, keep: bool) -> PreparedOriginal:  # type: ignore[type-arg]
+def prepare_original(source: Path | File, *, info: MediaInfo, keep: bool) -> PreparedOriginal:  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
     """The checked upload without location and personal metadata, unless the county keeps them.
 
     A path (the finished resumable upload) or Django's temporary upload
