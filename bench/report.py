@@ -253,7 +253,7 @@ def _ingest(results: dict[str, Any]) -> list[str]:
         f"One photo-like {photo['width']} x {photo['height']} JPEG ({photo['bytes'] / 1e6:.1f} MB, sRGB profile, "
         f"camera EXIF), {ingest['repeat']} times per variant after a warm-up, each variant in a process of its "
         "own (the three in turn). *pillow_draft* is the floor: `draft()` to the Instagram size, one bilinear "
-        "resize, one JPEG. *media_functions* is production/media.py's rendition and thumbnail "
+        "resize, one JPEG. *media_functions* is production/processing/images.py's rendition and thumbnail "
         "(`make_image_renditions`) and the Instagram check; *process_asset* is the worker's whole task "
         "(the row, the renditions, storing them). *Peak* is the growth of the process's peak resident set. "
         "*PSNR* compares the JPEG made with a Lanczos resize of the fully decoded photo.",

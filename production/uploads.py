@@ -7,7 +7,7 @@ an idea or a recording day with POST and the file's length, then sends the
 bytes in chunks with PATCH; after an interruption it asks with HEAD how much
 arrived and sends the rest. Chunks are appended to a file under
 UPLOAD_TEMP_DIR and never held in memory. When the last byte is in, the file
-is checked (`production.processing.media.inspect_upload`: the real type from the bytes)
+is checked (`production.processing.inspection.inspect_upload`: the real type from the bytes)
 and becomes an Asset, or is refused with a message for the person and
 deleted: nothing is half-saved.
 
@@ -52,8 +52,8 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest
 from libraries.models import User
 from production.models import Idea, RecordingDay
-from production.processing import media
-from production.processing.media import MediaRejected
+from production.processing.files import MediaRejected, detect_format
+from production.processing.inspection import inspect_upload
 from production.services import media as asset_services
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ READ_CHUNK_BYTES = 256 * 1024
 # (each reserves disk space under UPLOAD_TEMP_DIR until it is finished or cleaned up).
 MAX_PENDING_UPLOADS = 50
 MAX_PENDING_BYTES = 4 * 1024 * 1024 * 1024
-# Enough of the file to know its type (production.processing.media sniffs the first 1 KB).
+# Enough of the file to know its type (production.processing.files sniffs the first 1 KB).
 SNIFF_BYTES = 1024
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 # A byte count in a header: ASCII digits only. str.isdigit() and int() also take other
@@ -346,10 +346,10 @@ def check_declared_size(length: int, *, filename: str, filetype: str) -> None:
 
 def check_head(head: bytes, *, length: int) -> None:
     """With the first bytes in: refuse what is not a photo or video, and a photo over the photo limit."""
-    detected = media.detect_format(head)
+    detected = detect_format(head)
     if detected not in ("jpeg", "png", "heif", "mp4", "mov"):
-        # production.processing.media says in its own words what the file is instead (SVG, subtitles, anything else).
-        media.inspect_upload(io.BytesIO(head))
+        # inspect_upload says in its own words what the file is instead (SVG, subtitles, anything else).
+        inspect_upload(io.BytesIO(head))
         raise MediaRejected(gettext_lazy("This file is not a photo or video we can use."), code="unsupported")
     if detected in ("jpeg", "png", "heif") and length > settings.UPLOAD_IMAGE_MAX_BYTES:
         raise MediaRejected(
@@ -582,7 +582,7 @@ def _finish(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpRe
         pending.discard()  # the idea or day is gone, or the person may no longer add to it
         raise
     try:
-        info = media.inspect_upload(
+        info = inspect_upload(
             pending.part_path,
             max_image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
             max_video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
