@@ -281,7 +281,7 @@ def _upload(results: dict[str, Any]) -> list[str]:
     if problem := _failed(upload):
         return [*lines, f"Not measured: {problem}.", ""]
     lines += [
-        "Videos through the tus endpoint (production/uploads.py) to one gunicorn sync worker, from a separate "
+        "Videos through the tus endpoint (production/views/uploads.py) to one gunicorn sync worker, from a separate "
         f"process on loopback, in {upload['chunk_mib']} MiB PATCH requests as the browser sends them; the last "
         "request checks the file and makes it an asset. *Peak* is the worker's peak resident set during the "
         f"upload (VmHWM, reset before each); it had {upload['baseline_rss_mib']:.1f} MiB before the first.",

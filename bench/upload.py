@@ -3,7 +3,7 @@ memory a 100-megapixel PNG costs the web process and then the worker.
 
 `python -m bench.run upload [--sizes 50,125,250,500]` serves the app with one
 gunicorn sync worker (production settings) and uploads one MP4 of each size
-(megabytes) to an idea through the tus endpoint (production/uploads.py), as
+(megabytes) to an idea through the tus endpoint (production/views/uploads.py), as
 the browser does: POST to create it, then PATCH requests of 8 MiB
 (static/js/upload.js's chunk size) from a separate process on loopback. The
 last request also checks the file and makes it an asset.
