@@ -37,9 +37,10 @@ from django.utils.translation import gettext_lazy
 
 from libraries import access
 from libraries.models import User
-from production.models import Idea, RecordingDay
+from production.models import Asset, Idea, RecordingDay
 from production.processing.files import MediaRejected, detect_format
 from production.processing.inspection import inspect_upload
+from production.services import media as asset_services
 
 logger = logging.getLogger(__name__)
 
@@ -301,3 +302,33 @@ def check_head(head: bytes, *, length: int) -> None:
             code="too_large",
             params={"size": filesizeformat(length), "limit": filesizeformat(settings.UPLOAD_IMAGE_MAX_BYTES)},
         )
+
+
+# --- Finishing ---
+
+
+def finish(pending: PendingUpload, *, by: User, target: Idea | RecordingDay) -> Asset:
+    """All bytes are in (the caller holds the lock): check the file and make it an asset of `target`.
+
+    A refused file raises `MediaRejected`; the upload is then deleted, as it is on any other failure.
+    """
+    try:
+        info = inspect_upload(
+            pending.part_path,
+            max_image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
+            max_video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
+        )
+    except MediaRejected:
+        pending.discard()
+        raise
+    try:
+        asset = asset_services.add_asset(
+            by=by, target=target, source=pending.part_path, original_name=pending.filename, info=info
+        )
+    except BaseException:  # MediaRejected: its metadata cannot be read, so it cannot be removed
+        pending.discard()
+        raise
+    pending.asset_id = asset.pk
+    pending.save()
+    pending.part_path.unlink(missing_ok=True)  # moved into storage on disk; still here when streamed to S3
+    return asset

@@ -33,8 +33,6 @@ from libraries import access
 from libraries.access import AuthenticatedHttpRequest
 from production.models import Idea, RecordingDay
 from production.processing.files import MediaRejected
-from production.processing.inspection import inspect_upload
-from production.services import media as asset_services
 from production.uploads import (
     MAX_PENDING_BYTES,
     MAX_PENDING_UPLOADS,
@@ -43,6 +41,7 @@ from production.uploads import (
     TargetKind,
     check_declared_size,
     check_head,
+    finish,
     unfinished_lengths,
 )
 
@@ -315,25 +314,7 @@ def _finish(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpRe
         pending.discard()  # the idea or day is gone, or the person may no longer add to it
         raise
     try:
-        info = inspect_upload(
-            pending.part_path,
-            max_image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
-            max_video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
-        )
+        asset = finish(pending, by=request.user, target=target)
     except MediaRejected as error:
-        pending.discard()
         return _rejected(error)
-    try:
-        asset = asset_services.add_asset(
-            by=request.user, target=target, source=pending.part_path, original_name=pending.filename, info=info
-        )
-    except MediaRejected as error:  # its metadata cannot be read, so it cannot be removed
-        pending.discard()
-        return _rejected(error)
-    except BaseException:
-        pending.discard()
-        raise
-    pending.asset_id = asset.pk
-    pending.save()
-    pending.part_path.unlink(missing_ok=True)  # moved into storage on disk; still here when streamed to S3
     return _tus(204, Upload_Offset=str(pending.length), Asset_Location=asset.get_absolute_url())
