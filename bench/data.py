@@ -64,7 +64,7 @@ from production.models import (
     RecordingDay,
     RunSheetSlot,
 )
-from production.processing.media import inspect_upload
+from production.processing.inspection import inspect_upload
 from publishing.archive.filing import orientation_of, refresh_items
 from publishing.models import Approval, ArchiveItem, ArchiveReuse, Channel, Post, PostAsset, PostCollaborator
 

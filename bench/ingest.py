@@ -7,7 +7,7 @@ process of its own so that its peak memory is its own:
 
 * `pillow_draft`, the floor: open, `draft()` to the Instagram size (libjpeg
   decodes at 1/2 scale), one bilinear resize to 1440 px, save as JPEG;
-* `media_functions`: production/media.py's Instagram rendition and thumbnail
+* `media_functions`: production/processing/images.py's Instagram rendition and thumbnail
   (`make_image_renditions`) and the Instagram check, on the file;
 * `process_asset`: the worker's whole task (production/services/media.py):
   the row, the renditions, storing them, the check, the row update.
@@ -41,7 +41,7 @@ from PIL import ExifTags, Image, ImageChops, ImageCms, ImageDraw, ImageFilter, I
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PHOTO_SIZE = (4000, 3000)  # 12 megapixels, 4:3 as phones and cameras take them
-RENDITION_WIDTH = 1440  # Instagram's widest; production.processing.media.IG_IMAGE_MAX_WIDTH
+RENDITION_WIDTH = 1440  # Instagram's widest; production.processing.images.IG_IMAGE_MAX_WIDTH
 VARIANTS = ("pillow_draft", "media_functions", "process_asset")
 
 
@@ -96,13 +96,13 @@ def _pillow_draft(source: Path, workdir: Path) -> Callable[[], None]:
 
 
 def _media_functions(source: Path, workdir: Path) -> Callable[[], None]:
-    from production.processing import media
+    from production.processing import images, inspection, instagram
 
-    info = media.inspect_upload(source)  # done once at upload, not by the worker
+    info = inspection.inspect_upload(source)  # done once at upload, not by the worker
 
     def run() -> None:
-        media.make_image_renditions(source, workdir / "rendition.jpg", workdir / "thumbnail.webp", aspect=None)
-        media.instagram_check_image(info, None)
+        images.make_image_renditions(source, workdir / "rendition.jpg", workdir / "thumbnail.webp", aspect=None)
+        instagram.instagram_check_image(info, None)
 
     return run
 
@@ -113,7 +113,7 @@ def _process_asset(source: Path, workdir: Path) -> Callable[[], None]:
 
     from bench.work import work_world
     from production.models import Asset
-    from production.processing import media
+    from production.processing import inspection
     from production.services import media as asset_services
 
     world = work_world()
@@ -123,7 +123,7 @@ def _process_asset(source: Path, workdir: Path) -> Callable[[], None]:
             target=world.idea,
             source=File(handle, name="photo.jpg"),
             original_name="IMG_0001.jpg",
-            info=media.inspect_upload(source),
+            info=inspection.inspect_upload(source),
             enqueue=False,
         )
 
@@ -259,9 +259,9 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
 
 def _resize_fidelity(source: Path, workdir: Path) -> float:
     """The app's rendition path without the JPEG loss (quality 100) against a full-resolution Lanczos resize."""
-    from production.processing import media
+    from production.processing import images
 
-    media.make_image_rendition(source, workdir / "fidelity.jpg", aspect=None, quality=100)
+    images.make_image_rendition(source, workdir / "fidelity.jpg", aspect=None, quality=100)
     with Image.open(workdir / "fidelity.jpg") as made:
         return psnr(made, _reference(source, made.size))
 

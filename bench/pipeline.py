@@ -46,7 +46,7 @@ from bench.environment import BASE_DIR
 from bench.ingest import make_photo
 from bench.work import IG_USER_ID, WorkWorld, reset
 from production.models import Asset
-from production.processing import media
+from production.processing import inspection
 from production.services import media as asset_services
 from production.signed_urls import public_rendition_url
 from publishing.instagram.client import Client, GraphConfig
@@ -149,7 +149,7 @@ def _assets(world: WorkWorld, count: int, workdir: Path) -> list[Asset]:
             target=world.idea,
             source=File(handle, name="photo.jpg"),
             original_name="IMG_0001.jpg",
-            info=media.inspect_upload(source),
+            info=inspection.inspect_upload(source),
             enqueue=False,
         )
     first = asset_services.process_asset(asset_id=first.pk) or first

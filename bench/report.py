@@ -253,7 +253,7 @@ def _ingest(results: dict[str, Any]) -> list[str]:
         f"One photo-like {photo['width']} x {photo['height']} JPEG ({photo['bytes'] / 1e6:.1f} MB, sRGB profile, "
         f"camera EXIF), {ingest['repeat']} times per variant after a warm-up, each variant in a process of its "
         "own (the three in turn). *pillow_draft* is the floor: `draft()` to the Instagram size, one bilinear "
-        "resize, one JPEG. *media_functions* is production/media.py's rendition and thumbnail "
+        "resize, one JPEG. *media_functions* is production/processing/images.py's rendition and thumbnail "
         "(`make_image_renditions`) and the Instagram check; *process_asset* is the worker's whole task "
         "(the row, the renditions, storing them). *Peak* is the growth of the process's peak resident set. "
         "*PSNR* compares the JPEG made with a Lanczos resize of the fully decoded photo.",
@@ -281,7 +281,7 @@ def _upload(results: dict[str, Any]) -> list[str]:
     if problem := _failed(upload):
         return [*lines, f"Not measured: {problem}.", ""]
     lines += [
-        "Videos through the tus endpoint (production/uploads.py) to one gunicorn sync worker, from a separate "
+        "Videos through the tus endpoint (production/views/uploads.py) to one gunicorn sync worker, from a separate "
         f"process on loopback, in {upload['chunk_mib']} MiB PATCH requests as the browser sends them; the last "
         "request checks the file and makes it an asset. *Peak* is the worker's peak resident set during the "
         f"upload (VmHWM, reset before each); it had {upload['baseline_rss_mib']:.1f} MiB before the first.",

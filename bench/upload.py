@@ -3,7 +3,7 @@ memory a 100-megapixel PNG costs the web process and then the worker.
 
 `python -m bench.run upload [--sizes 50,125,250,500]` serves the app with one
 gunicorn sync worker (production settings) and uploads one MP4 of each size
-(megabytes) to an idea through the tus endpoint (production/uploads.py), as
+(megabytes) to an idea through the tus endpoint (production/views/uploads.py), as
 the browser does: POST to create it, then PATCH requests of 8 MiB
 (static/js/upload.js's chunk size) from a separate process on loopback. The
 last request also checks the file and makes it an asset.
@@ -51,7 +51,7 @@ from bench.environment import BASE_DIR
 CHUNK = 8 * 1024 * 1024  # static/js/upload.js CHUNK_SIZE
 MB = 1000 * 1000
 SAMPLE_SECONDS = 0.02
-PNG_SIZE = (10_000, 10_000)  # 100 megapixels, our limit (production.processing.media.MAX_IMAGE_PIXELS)
+PNG_SIZE = (10_000, 10_000)  # 100 megapixels, our limit (production.processing.images.MAX_IMAGE_PIXELS)
 PNG_GOAL_MIB = 256  # issue 12: the most a web or worker process may grow for it
 
 
@@ -322,7 +322,7 @@ def worker_child(asset_id: int, warm: Path) -> None:
 
     from bench.work import work_world
     from production.models import Asset
-    from production.processing import media
+    from production.processing import inspection
     from production.services import media as asset_services
 
     world = work_world()
@@ -332,7 +332,7 @@ def worker_child(asset_id: int, warm: Path) -> None:
             target=world.idea,
             source=File(handle, name="warm.png"),
             original_name="warm.png",
-            info=media.inspect_upload(warm),
+            info=inspection.inspect_upload(warm),
             enqueue=False,
         )
     asset_services.process_asset(asset_id=small.pk)

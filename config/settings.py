@@ -281,7 +281,7 @@ STORAGES = {
     },
 }
 
-# --- Media uploads and serving (production/uploads.py, production/views/media_files.py) ---
+# --- Media uploads and serving (production/uploads.py, production/views/uploads.py, views/media_files.py) ---
 # Resumable (tus) uploads are written here chunk by chunk until they are
 # complete and checked. With several web processes, all of them must share
 # this directory (a shared volume), or the load balancer must keep a person

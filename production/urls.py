@@ -1,7 +1,6 @@
 from django.urls import path
 
-from production import uploads
-from production.views import assets, calendars, ideas, media_files, recording_days
+from production.views import assets, calendars, ideas, media_files, recording_days, uploads
 
 app_name = "production"
 

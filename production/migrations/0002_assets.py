@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('width', models.PositiveIntegerField(blank=True, null=True)),
                 ('height', models.PositiveIntegerField(blank=True, null=True)),
                 ('duration', models.FloatField(blank=True, help_text='Seconds (video).', null=True)),
-                ('info', models.JSONField(blank=True, default=dict, help_text='production.processing.media.MediaInfo.as_json()')),
+                ('info', models.JSONField(blank=True, default=dict, help_text='production.processing.files.MediaInfo.as_json()')),
                 ('status', models.CharField(choices=[('processing', 'Processing'), ('ready', 'Ready'), ('failed', 'Processing failed')], default='processing', max_length=20)),
                 ('processing_error', models.TextField(blank=True)),
                 ('aspect', models.CharField(blank=True, choices=[('1:1', 'Square (1:1)'), ('4:5', 'Portrait (4:5)'), ('1.91:1', 'Landscape (1.91:1)'), ('9:16', 'Vertical (9:16, reels and stories)')], help_text="Leave empty to keep the photo's own shape where Instagram allows it.", max_length=10, verbose_name='crop for Instagram')),

@@ -42,7 +42,7 @@ CONSENT_IN_ORDER = frozenset({ConsentState.OK, ConsentState.EXPIRING, ConsentSta
 
 
 class InstagramVerdict(models.TextChoices):
-    """`Asset.instagram_check["verdict"]` (production.processing.media.Verdict)."""
+    """`Asset.instagram_check["verdict"]` (production.processing.instagram.Verdict)."""
 
     OK = "ok", _("Fine for Instagram")
     WILL_BE_CROPPED = "will_be_cropped", _("Instagram will crop it")
@@ -50,7 +50,7 @@ class InstagramVerdict(models.TextChoices):
 
 
 class Aspect(models.TextChoices):
-    """The crops an editor can choose for the Instagram rendition (production.processing.media.Aspect)."""
+    """The crops an editor can choose for the Instagram rendition (production.processing.images.Aspect)."""
 
     SQUARE = "1:1", _("Square (1:1)")
     PORTRAIT = "4:5", _("Portrait (4:5)")
@@ -166,7 +166,7 @@ class Asset(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True, help_text="Seconds (video).")
-    info = models.JSONField(default=dict, blank=True, help_text="production.processing.media.MediaInfo.as_json()")
+    info = models.JSONField(default=dict, blank=True, help_text="production.processing.files.MediaInfo.as_json()")
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROCESSING)
     processing_error = models.TextField(blank=True)

@@ -3,7 +3,7 @@
 A photo at our pixel limit (100 megapixels) fully decoded by Pillow takes
 400 MB as RGBA (Pillow keeps RGB in 4 bytes a pixel too), and making a
 rendition from it took 1.2 GiB (bench/upload.py). JPEG is decoded at 1/2,
-1/4 or 1/8 size by libjpeg (production.processing.media), which bounds it. The other
+1/4 or 1/8 size by libjpeg (production.processing.images), which bounds it. The other
 formats cannot be read at a reduced size by their libraries, so:
 
 * PNG (not interlaced) is decoded here a band of rows at a time: we inflate
@@ -16,7 +16,7 @@ formats cannot be read at a reduced size by their libraries, so:
   image first: 4.5 bytes a pixel at the peak instead of 7.
 * What cannot be bounded (a progressive or multi-scan JPEG keeps every DCT
   coefficient, an interlaced PNG and a HEIF are decoded whole) is estimated
-  from the header by `decode_cost`, and production.processing.media refuses it above
+  from the header by `decode_cost`, and production.processing.images refuses it above
   DECODE_BUDGET before anything is decoded.
 
 Pure functions on a binary file; nothing here knows about models or

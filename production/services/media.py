@@ -44,8 +44,12 @@ from libraries.services import (
     send_templated_mail_on_commit,
 )
 from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, RecordingDay, people_with_consents
-from production.processing import media, metadata
-from production.processing.media import MediaInfo, MediaRejected
+from production.processing import metadata
+from production.processing.files import MediaInfo, MediaRejected, detect_format
+from production.processing.images import Aspect, make_image_rendition, make_image_renditions, make_thumbnail
+from production.processing.instagram import instagram_check_image, instagram_check_video
+from production.processing.subtitles import SubtitleInfo, srt_to_vtt, validate_subtitles
+from production.processing.video import make_poster_frame
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ MAX_TAGS = 20
 
 
 def rejection_error(error: MediaRejected) -> ValidationError:
-    """A refusal from production.processing.media as a form error (in the language active now)."""
+    """A refusal from production.processing as a form error (in the language active now)."""
     return ValidationError(str(error), code=error.code)
 
 
@@ -216,10 +220,10 @@ def _instagram_check(asset: Asset) -> dict[str, Any]:
     carousel check. The reasons are in the worker's language; pages recompute them in the reader's."""
     info = MediaInfo.from_json(asset.info)
     if asset.is_image:
-        check = media.instagram_check_image(info, cast(media.Aspect, asset.aspect) if asset.aspect else None)
+        check = instagram_check_image(info, cast(Aspect, asset.aspect) if asset.aspect else None)
         return {"use": "feed", "verdict": check.verdict, "reasons": check.reasons}
-    reel = media.instagram_check_video(info, "reel")
-    carousel = media.instagram_check_video(info, "carousel")
+    reel = instagram_check_video(info, "reel")
+    carousel = instagram_check_video(info, "carousel")
     return {
         "use": "reel",
         "verdict": reel.verdict,
@@ -236,29 +240,29 @@ def _make_renditions(asset: Asset, workdir: Path) -> _Made:
         if asset.is_video:
             if not asset.poster or "poster" not in done:
                 poster = workdir / "poster.jpg"
-                made.details["poster"] = asdict(media.make_poster_frame(source, poster))
+                made.details["poster"] = asdict(make_poster_frame(source, poster))
                 made.files["poster"] = ("poster.jpg", poster)
                 thumbnail = workdir / "thumbnail.webp"
-                made.details["thumbnail"] = asdict(media.make_thumbnail(poster, thumbnail))
+                made.details["thumbnail"] = asdict(make_thumbnail(poster, thumbnail))
                 made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
         else:
             needs_thumbnail = not asset.thumbnail or "thumbnail" not in done
             needs_rendition = not asset.rendition or done.get("crop") != made.crop
             thumbnail, rendition = workdir / "thumbnail.webp", workdir / "rendition.jpg"
-            aspect = cast(media.Aspect, asset.aspect) if asset.aspect else None
+            aspect = cast(Aspect, asset.aspect) if asset.aspect else None
             focus = (asset.crop_focus_x, asset.crop_focus_y)
             if needs_thumbnail and needs_rendition:
                 # A new photo: both from one decode, which is most of the work (bench/ingest.py).
-                made_rendition, made_thumbnail = media.make_image_renditions(
+                made_rendition, made_thumbnail = make_image_renditions(
                     source, rendition, thumbnail, aspect=aspect, crop_focus=focus
                 )
                 made.details["thumbnail"] = asdict(made_thumbnail)
                 made.details["rendition"] = asdict(made_rendition)
             elif needs_thumbnail:
-                made.details["thumbnail"] = asdict(media.make_thumbnail(source, thumbnail))
+                made.details["thumbnail"] = asdict(make_thumbnail(source, thumbnail))
             elif needs_rendition:  # a new crop: the thumbnail shows the whole photo and stays
                 made.details["rendition"] = asdict(
-                    media.make_image_rendition(source, rendition, aspect=aspect, crop_focus=focus)
+                    make_image_rendition(source, rendition, aspect=aspect, crop_focus=focus)
                 )
             if needs_thumbnail:
                 made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
@@ -450,13 +454,13 @@ def update_asset(*, by: User, asset: Asset, changed: list[str]) -> Asset:
     return asset
 
 
-def set_subtitles(*, by: User, asset: Asset, data: bytes) -> media.SubtitleInfo:
+def set_subtitles(*, by: User, asset: Asset, data: bytes) -> SubtitleInfo:
     """Check a WebVTT or SRT file and keep it as WebVTT, the one format we store and play."""
     if not asset.is_video:
         raise ValidationError(_("Only videos have subtitles; describe a photo with alt text."))
     try:
-        info = media.validate_subtitles(data)
-        text = media.srt_to_vtt(data) if info.format == "srt" else data.decode("utf-8-sig")
+        info = validate_subtitles(data)
+        text = srt_to_vtt(data) if info.format == "srt" else data.decode("utf-8-sig")
     except MediaRejected as error:
         raise rejection_error(error) from error
     if asset.duration and info.last_cue_end > asset.duration + 2:
@@ -603,7 +607,7 @@ def _evidence_extension(upload: File) -> str:  # type: ignore[type-arg]  # djang
     upload.seek(0)
     if head.startswith(b"%PDF-"):
         return "pdf"
-    detected = media.detect_format(head)
+    detected = detect_format(head)
     if detected in ("jpeg", "png", "heif"):
         return ORIGINAL_EXTENSIONS[detected]
     raise ValidationError({"evidence": _("The signed form must be a PDF or a photo of the form (JPEG, PNG or HEIC).")})

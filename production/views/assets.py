@@ -42,8 +42,12 @@ from production.forms import (
     WithdrawConsentForm,
 )
 from production.models import Asset, AssetPerson, Consent, ConsentState, Idea
-from production.processing import media, metadata
-from production.processing.media import MediaInfo, MediaRejected
+from production.processing import metadata
+from production.processing.files import MediaInfo, MediaRejected
+from production.processing.images import Aspect, plan_crop
+from production.processing.inspection import inspect_upload
+from production.processing.instagram import InstagramCheck, instagram_check_image, instagram_check_video
+from production.processing.subtitles import SUBTITLE_MAX_BYTES
 from production.services import media as asset_services
 from production.services.media import UploadTarget
 from production.views import error_text, is_htmx
@@ -153,7 +157,7 @@ def _upload_from_form(request: AuthenticatedHttpRequest, target: UploadTarget) -
     added = 0
     for upload in form.cleaned_data["uploads"]:
         try:
-            info = media.inspect_upload(
+            info = inspect_upload(
                 upload,
                 max_image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
                 max_video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
@@ -207,17 +211,17 @@ def _with_people(asset: Asset) -> Asset:
     )
 
 
-def instagram_checks(asset: Asset) -> list[tuple[str, media.InstagramCheck]]:
+def instagram_checks(asset: Asset) -> list[tuple[str, InstagramCheck]]:
     """The Instagram check in the reader's language (recomputed from the stored probe; it is cheap)."""
     if asset.status != Asset.Status.READY or not asset.info:
         return []
     info = MediaInfo.from_json(asset.info)
     if asset.is_image:
-        aspect = cast(media.Aspect, asset.aspect) if asset.aspect else None
-        return [(_("In the feed or a carousel"), media.instagram_check_image(info, aspect))]
+        aspect = cast(Aspect, asset.aspect) if asset.aspect else None
+        return [(_("In the feed or a carousel"), instagram_check_image(info, aspect))]
     return [
-        (_("As a reel"), media.instagram_check_video(info, "reel")),
-        (_("In a carousel"), media.instagram_check_video(info, "carousel")),
+        (_("As a reel"), instagram_check_video(info, "reel")),
+        (_("In a carousel"), instagram_check_video(info, "carousel")),
     ]
 
 
@@ -225,10 +229,10 @@ def crop_preview(asset: Asset) -> dict[str, Any] | None:
     """The crop drawn over the photo: the box in the photo's own pixels (an SVG over the thumbnail)."""
     if not asset.is_image or not asset.width or not asset.height:
         return None
-    plan = media.plan_crop(
+    plan = plan_crop(
         asset.width,
         asset.height,
-        cast(media.Aspect, asset.aspect) if asset.aspect else None,
+        cast(Aspect, asset.aspect) if asset.aspect else None,
         focus=(asset.crop_focus_x, asset.crop_focus_y),
     )
     left, top, right, bottom = plan.box
@@ -349,7 +353,7 @@ def asset_subtitles(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = SubtitlesForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read(media.SUBTITLE_MAX_BYTES + 1)
+        data = upload.read(SUBTITLE_MAX_BYTES + 1)
         try:
             info = asset_services.set_subtitles(by=request.user, asset=asset, data=data)
         except ValidationError as exc:

@@ -141,7 +141,7 @@ def instagram_check(asset: Asset, media_kind: str) -> dict[str, Any]:
     """The stored verdict for how the post uses the asset: a video in a carousel has limits of its own.
 
     `Asset.instagram_check` is `{verdict, reasons, use}`, and for a video also
-    `carousel: {verdict, reasons}` (production.processing.media.instagram_check_video).
+    `carousel: {verdict, reasons}` (production.processing.instagram.instagram_check_video).
     """
     check = asset.instagram_check if isinstance(asset.instagram_check, dict) else {}
     carousel = check.get("carousel")

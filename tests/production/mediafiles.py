@@ -16,7 +16,7 @@ from PIL import ExifTags, Image
 
 from libraries.models import User
 from production.models import Asset, Idea, RecordingDay
-from production.processing.media import inspect_upload
+from production.processing.inspection import inspect_upload
 from production.services import media as asset_services
 from tests.production.test_media import camera_exif, png_declaring, write_video
 

@@ -15,7 +15,7 @@ from PIL import Image
 from libraries.models import AuditEntry
 from production import tasks
 from production.models import Asset, AssetPerson, Consent, Idea
-from production.processing.media import inspect_upload
+from production.processing.inspection import inspect_upload
 from production.services import media as asset_services
 from tests.conftest import World
 from tests.factories.production import IdeaFactory, RecordingDayFactory

@@ -19,7 +19,7 @@ from typing import IO
 import pytest
 from PIL import Image
 
-from production.processing import decoding, media
+from production.processing import decoding, images, inspection
 from tests.production.test_media import rejection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,11 +167,11 @@ def test_a_png_thumbnail_from_bands_matches_one_from_the_whole_picture(tmp_path:
             filters=(0, 2, 4),
         )
 
-    info = media.inspect_upload(source)
-    thumbnail = media.make_thumbnail(source, tmp_path / "thumbnail.jpg", format="jpeg", quality=100)
+    info = inspection.inspect_upload(source)
+    thumbnail = images.make_thumbnail(source, tmp_path / "thumbnail.jpg", format="jpeg", quality=100)
 
     with Image.open(source) as whole, Image.open(tmp_path / "thumbnail.jpg") as made:
-        expected = media._flatten(whole.convert("RGBA")).resize(made.size, Image.Resampling.BOX)
+        expected = images._flatten(whole.convert("RGBA")).resize(made.size, Image.Resampling.BOX)
         assert (info.width, info.height, thumbnail.width, thumbnail.height) == (1000, 400, 480, 192)
         # Transparent rows come out white, as before; the rest as Pillow sees it.
         assert made.getpixel((240, 180)) == (255, 255, 255)
@@ -268,7 +268,7 @@ LIMITED_CHILD = """
 import resource, sys
 from pathlib import Path
 
-from production.processing import media
+from production.processing import images, inspection
 
 def virtual_memory():
     line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmSize:"))
@@ -277,10 +277,10 @@ def virtual_memory():
 limit = virtual_memory() + int(sys.argv[2]) * 1024 * 1024
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # beyond this every allocation fails
 if sys.argv[1] == "web":
-    info = media.inspect_upload(sys.argv[3])
+    info = inspection.inspect_upload(sys.argv[3])
     print(info.width, info.height, info.color_mode)
 else:
-    rendition, thumbnail = media.make_image_renditions(sys.argv[3], sys.argv[4], sys.argv[5], aspect=None)
+    rendition, thumbnail = images.make_image_renditions(sys.argv[3], sys.argv[4], sys.argv[5], aspect=None)
     print(rendition.width, rendition.height, thumbnail.width, thumbnail.height)
 """
 

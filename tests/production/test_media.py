@@ -1,4 +1,4 @@
-"""production/media.py on real files made here with Pillow, pillow-heif and PyAV (no database)."""
+"""production/processing/ on real files made here with Pillow, pillow-heif and PyAV (no database)."""
 
 from __future__ import annotations
 
@@ -16,21 +16,12 @@ import pytest
 from django.utils.functional import Promise
 from PIL import ExifTags, Image, ImageCms
 
-from production.processing.media import (
-    IG_IMAGE_MAX_BYTES,
-    MediaInfo,
-    MediaRejected,
-    detect_format,
-    inspect_upload,
-    instagram_check_image,
-    instagram_check_video,
-    make_image_rendition,
-    make_poster_frame,
-    make_thumbnail,
-    probe_video,
-    srt_to_vtt,
-    validate_subtitles,
-)
+from production.processing.files import MediaInfo, MediaRejected, detect_format
+from production.processing.images import IG_IMAGE_MAX_BYTES, make_image_rendition, make_thumbnail
+from production.processing.inspection import inspect_upload
+from production.processing.instagram import instagram_check_image, instagram_check_video
+from production.processing.subtitles import srt_to_vtt, validate_subtitles
+from production.processing.video import make_poster_frame, probe_video
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)

@@ -28,7 +28,9 @@ from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 from libraries.models import AuditEntry, County
 from production.models import Asset, Idea
 from production.processing import metadata
-from production.processing.media import MediaFormat, inspect_upload, probe_video
+from production.processing.files import MediaFormat
+from production.processing.inspection import inspect_upload
+from production.processing.video import probe_video
 from production.services import media as asset_services
 from tests.conftest import World, client_for
 from tests.factories.production import IdeaFactory

@@ -441,7 +441,7 @@ def test_abandoned_uploads_are_cleaned_and_recent_ones_kept(editor_client: Clien
 
 
 def test_metadata_is_parsed_as_tus_writes_it() -> None:
-    from production.uploads import parse_metadata
+    from production.views.uploads import parse_metadata
 
     assert parse_metadata(f"filename {b64('bok.jpg')},is_confidential, filetype {b64('image/jpeg')}") == {
         "filename": "bok.jpg",

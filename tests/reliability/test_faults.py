@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from libraries.models import AuditEntry, OutboxMessage
 from production.models import Asset, Idea
-from production.processing import media
+from production.processing import inspection
 from production.services import media as asset_services
 from publishing.models import Channel, Post
 from publishing.posts import services
@@ -345,7 +345,7 @@ def slow_photo(world: World, tmp_path: Path) -> Any:
                 target=idea,
                 source=File(handle, name="poster.png"),
                 original_name="poster.png",
-                info=media.inspect_upload(source),
+                info=inspection.inspect_upload(source),
             )
 
     return add

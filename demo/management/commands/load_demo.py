@@ -31,7 +31,7 @@ from production.models import (
     RecordingDay,
     RunSheetSlot,
 )
-from production.processing.media import inspect_upload
+from production.processing.inspection import inspect_upload
 from production.services import media as asset_services
 
 if TYPE_CHECKING:

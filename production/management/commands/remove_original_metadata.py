@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 from production.models import Asset
 from production.processing import metadata
-from production.processing.media import MediaRejected
+from production.processing.files import MediaRejected
 
 logger = logging.getLogger(__name__)
 

@@ -54,7 +54,7 @@ from PIL import ExifTags, Image
 
 from libraries.services import audit
 from production.models import Asset
-from production.processing.media import MediaFormat, MediaInfo
+from production.processing.files import MediaFormat, MediaInfo
 from production.processing.metadata.boxes import clean_heif, clean_movie
 from production.processing.metadata.exif import COPY_CHUNK, Removed
 from production.processing.metadata.pictures import Piece, clean_jpeg, clean_png

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy
 
-from production.processing.media import MediaRejected
+from production.processing.files import MediaRejected
 
 type Removed = set[str]
 """What was taken out, as keys of `production.processing.metadata.REMOVED_LABELS`."""
