@@ -270,6 +270,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 )
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             else:
+                # The account may have been made a moment ago from this same link (a double click, a
+                # forwarded e-mail): then the link is used up, which the person should be told.
+                services.check_invitation(token)
                 user = None
         except services.InvitationError as exc:
             return render(request, "libraries/invitation_invalid.html", {"reason": str(exc)}, status=410)
