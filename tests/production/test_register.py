@@ -308,3 +308,13 @@ def test_the_register_is_for_editors_only(world: World, librarian_client: Client
     assert librarian_client.get(reverse("production:person_list")).status_code == 403
     register_person(world.county, "Kari Nordmann")
     assert "Kari Nordmann" in editor_client.get(reverse("production:person_list")).text
+
+
+def test_the_coordinators_home_lists_expiring_consents_with_a_renewal_link(world: World) -> None:
+    from tests.conftest import client_for
+
+    soon = register_person(world.county, "Snart Utløper")
+    consent(soon, valid_until=timezone.localdate() + timedelta(days=10))
+    page = client_for(world.coordinator).get(reverse("home")).text
+    assert "Snart Utløper" in page
+    assert f"{reverse('production:person_detail', args=[soon.pk])}#link-heading" in page
