@@ -188,7 +188,7 @@ def test_a_person_consents_through_their_link_and_the_evidence_is_kept(
 
 def test_an_expired_or_unknown_link_says_why(world: World) -> None:
     kari = register_person(world.county, "Kari")
-    token = _send(world, kari)
+    token = _send(world, kari, language="en")
     ConsentLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     client = Client()
     page = client.post(
@@ -205,7 +205,7 @@ def test_a_childs_link_goes_to_the_guardian_and_names_only_that_child(world: Wor
         _send(world, no_guardian)
     ola = register_person(world.county, "Ola (8)", Person.Category.CHILD, guardian="Hanne Lie")
     sister = register_person(world.county, "Ida (6)", Person.Category.CHILD, guardian="Hanne Lie")
-    token_ola, token_ida = _send(world, ola), _send(world, sister)
+    token_ola, token_ida = _send(world, ola, language="en"), _send(world, sister, language="en")
     page = Client().get(reverse("production:consent_link", args=[token_ola])).text
     assert "as guardian of Ola (8)" in page
     assert "Ida" not in page

@@ -293,6 +293,8 @@ NOT_MEDIA = {
     "media/consents/<int:pk>/evidence",
     # A pitch's attachment (a script, a sketch), not a recording: seen by the county like the idea itself.
     "ideas/attachments/<int:pk>/",
+    # Everything held about a person from the register, as JSON (names and dates, no media bytes): editors only.
+    "people/<int:pk>/export/",
 }
 
 
