@@ -60,6 +60,8 @@ from production.models import (
     ContentType,
     Idea,
     IdeaComment,
+    Person,
+    PersonCategory,
     PresenterSignup,
     RecordingDay,
     RunSheetSlot,
@@ -230,7 +232,18 @@ def _history_timestamps() -> Iterator[None]:
     """Let the generator write created_at and updated_at itself (five years back) instead of now()."""
     fields = [
         field
-        for model in (Idea, IdeaComment, RecordingDay, Post, Asset, ArchiveItem, Invitation, Consent, AssetPerson)
+        for model in (
+            Idea,
+            IdeaComment,
+            RecordingDay,
+            Post,
+            Asset,
+            ArchiveItem,
+            Invitation,
+            Consent,
+            AssetPerson,
+            Person,
+        )
         for field in model._meta.concrete_fields
         if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
     ]
@@ -684,25 +697,33 @@ class _Generator:
         self._people_and_consent(rows)
 
     def _people_and_consent(self, assets: list[Asset]) -> None:
-        """A third of the media show people, each with a consent: most valid, some expiring, a few withdrawn."""
+        """A third of the media show people from the county's register, each person with one consent:
+        most valid, some expiring, a few withdrawn. The same person appears in many media."""
         rng = self.rng
-        people: list[AssetPerson] = []
+        register: dict[tuple[int, str], Person] = {}
+        tagged: list[tuple[Asset, tuple[int, str]]] = []
         for asset in assets:
+            keys: set[tuple[int, str]] = set()
             for _ in range(rng.choice([0, 0, 0, 0, 1, 1, 2])):
-                category = rng.choices(list(AssetPerson.Category), weights=[5, 3, 2])[0]
-                people.append(
-                    AssetPerson(
-                        asset=asset,
-                        name=f"{rng.choice(text.STAFF)} ({category})",
-                        category=category,
-                        created_at=asset.created_at,
+                category = rng.choices(list(PersonCategory), weights=[5, 3, 2])[0]
+                key = (asset.county_id, f"{rng.choice(text.STAFF)} ({category})")
+                if key not in register:
+                    register[key] = Person(
+                        county_id=asset.county_id, name=key[1], category=category, created_at=asset.created_at
                     )
-                )
-        AssetPerson.objects.bulk_create(people, batch_size=BATCH)
+                if key not in keys:
+                    keys.add(key)
+                    tagged.append((asset, key))
+        people = list(register.values())
+        Person.objects.bulk_create(people, batch_size=BATCH)
+        AssetPerson.objects.bulk_create(
+            [AssetPerson(asset=asset, person=register[key], created_at=asset.created_at) for asset, key in tagged],
+            batch_size=BATCH,
+        )
         consents = []
         for person in people:
             given = person.created_at.date()
-            minor = person.category == AssetPerson.Category.CHILD
+            minor = person.category == PersonCategory.CHILD
             roll = rng.random()
             valid_until = None if roll < 0.6 else given + timedelta(days=rng.choice([365, 730, 1095]))
             withdrawn = person.created_at + timedelta(days=rng.randint(10, 400)) if roll > 0.97 else None

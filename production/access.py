@@ -23,6 +23,8 @@ from production.models import (
     Idea,
     IdeaAttachment,
     IdeaQuerySet,
+    Person,
+    PersonQuerySet,
     PresenterSignup,
     RecordingDay,
     RecordingDayQuerySet,
@@ -199,15 +201,33 @@ def get_asset_person_for_user(request: HttpRequest, pk: int) -> AssetPerson:
     return person
 
 
+def may_handle_persons_consent(access: CountyAccess, person: Person) -> bool:
+    """Editors and coordinators, or a library with media the person is tagged in (they sort its consent out)."""
+    return (
+        access.is_editor or AssetPerson.objects.filter(person=person, asset__library_id__in=access.library_ids).exists()
+    )
+
+
 def get_consent_for_user(request: HttpRequest, pk: int) -> Consent:
-    """A consent in an asset the user may change (to withdraw it, or to see its evidence)."""
+    """A consent of someone in media the user may change (to withdraw it, or to see its evidence)."""
     access = require_role(request, Role.LIBRARIAN)
     consent = get_object_or_404(
-        Consent.objects.filter(person__asset__county=access.county).select_related(
-            "person__asset__library", "person__asset__county"
-        ),
-        pk=pk,
+        Consent.objects.filter(person__county=access.county).select_related("person__county"), pk=pk
     )
-    if not can_change_asset(access, consent.person.asset):
-        raise PermissionDenied("Only editors and the asset's own library see and change consents.")
+    if not may_handle_persons_consent(access, consent.person):
+        raise PermissionDenied("Only editors and the libraries of the media they are in see and change consents.")
     return consent
+
+
+# --- The county's register of people (DESIGN.md §3): editors and coordinators only ---
+
+
+def people_for_user(request: HttpRequest) -> tuple[CountyAccess, PersonQuerySet]:
+    access = require_role(request, Role.EDITOR)
+    return access, Person.objects.for_county(access.county)
+
+
+def get_person_for_user(request: HttpRequest, pk: int) -> Person:
+    """A person in the register of the user's county (editors and coordinators)."""
+    _access, people = people_for_user(request)
+    return get_object_or_404(people.select_related("county"), pk=pk)

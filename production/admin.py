@@ -10,6 +10,7 @@ from production.models import (
     Idea,
     IdeaAttachment,
     IdeaComment,
+    Person,
     PresenterSignup,
     RecordingDay,
     RunSheetSlot,
@@ -78,7 +79,7 @@ class CalendarFeedAdmin(admin.ModelAdmin[CalendarFeed]):
 # --- Media: assets, the people shown and their consent ---
 
 
-class ConsentInline(admin.TabularInline[Consent, AssetPerson]):
+class ConsentInline(admin.TabularInline[Consent, Person]):
     model = Consent
     extra = 0
     # Consents change through production/asset_services.py, which writes the audit log
@@ -86,12 +87,14 @@ class ConsentInline(admin.TabularInline[Consent, AssetPerson]):
     readonly_fields = (
         "covers_publishing",
         "covers_archive_reuse",
+        "covers_sharing",
         "given_at",
         "valid_until",
         "given_by",
         "person_is_minor",
         "evidence",
         "evidence_note",
+        "digital_record",
         "recorded_by",
         "withdrawn_at",
         "withdrawal_note",
@@ -99,14 +102,14 @@ class ConsentInline(admin.TabularInline[Consent, AssetPerson]):
     )
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: AssetPerson | None = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
         return False
 
 
 class AssetPersonInline(admin.TabularInline[AssetPerson, Asset]):
     model = AssetPerson
     extra = 0
-    show_change_link = True
+    raw_id_fields = ("person",)
 
 
 @admin.register(Asset)
@@ -144,9 +147,14 @@ class AssetAdmin(admin.ModelAdmin[Asset]):
     inlines = (AssetPersonInline,)
 
 
-@admin.register(AssetPerson)
-class AssetPersonAdmin(admin.ModelAdmin[AssetPerson]):
-    list_display = ("name", "category", "asset")
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin[Person]):
+    """The register; erasing and merging are the register pages' audited actions."""
+
+    list_display = ("name", "category", "county")
+    list_filter = ("county", "category")
     search_fields = ("name",)
-    raw_id_fields = ("asset",)
     inlines = (ConsentInline,)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
+        return False

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from libraries.models import Library, LibraryQuerySet, Membership, User
 from production import cadence
-from production.models import Aspect, Asset, AssetPerson, Audience, Concept, Idea, RecordingDay
+from production.models import Aspect, Asset, Audience, Concept, Idea, Person, RecordingDay
 from production.services.media import clean_tags
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -462,16 +463,28 @@ class SubtitlesForm(forms.Form):
     )
 
 
-class PersonForm(forms.ModelForm[AssetPerson]):
+class PersonForm(forms.ModelForm[Person]):
+    """A new person in the county's register (from an asset, or the register's own page)."""
+
     class Meta:
-        model = AssetPerson
-        fields = ("name", "category")
+        model = Person
+        fields = ("name", "category", "guardian", "contact_email", "language")
         help_texts = {"name": _("A name, or a description such as “boy with the red cap” when you do not know it.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The language of the consent page and e-mails; the county's default when not chosen.
+        self.fields["language"].required = False
 
 
 class ConsentForm(forms.Form):
     covers_publishing = forms.BooleanField(label=_("Publish on social media"), required=False, initial=True)
     covers_archive_reuse = forms.BooleanField(label=_("Keep in the archive for reuse"), required=False, initial=True)
+    covers_sharing = forms.BooleanField(
+        label=_("Share with other counties"),
+        required=False,
+        help_text=_("Other counties may borrow the media from the shared pool."),
+    )
     given_at = forms.DateField(label=_("Given on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     valid_until = forms.DateField(
         label=_("Valid until"),
@@ -512,18 +525,34 @@ class WithdrawConsentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept in the audit log and shown on the media page."),
     )
-    also = forms.ModelMultipleChoiceField(
-        label=_("Also withdraw for the same name in other media"),
-        queryset=AssetPerson.objects.none(),
+
+
+class ConsentLinkForm(forms.Form):
+    """What a consent link asks the person (or a child's guardian) to agree to, and where it goes."""
+
+    email = forms.EmailField(label=_("Send the link to"), help_text=_("The person's address, or a child's guardian's."))
+    language = forms.ChoiceField(label=_("Language of the page and e-mail"), choices=settings.LANGUAGES)
+    covers_publishing = forms.BooleanField(label=_("Publish on social media"), required=False, initial=True)
+    covers_archive_reuse = forms.BooleanField(label=_("Keep in the archive for reuse"), required=False, initial=True)
+    covers_sharing = forms.BooleanField(label=_("Share with other counties"), required=False)
+    valid_until = forms.DateField(
+        label=_("Valid until"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("People are recorded per photo or video; tick those that are the same person."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Empty: until it is withdrawn."),
     )
 
-    def __init__(self, *args: Any, others: list[AssetPerson], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field: Any = self.fields["also"]
-        field.queryset = AssetPerson.objects.filter(pk__in=[person.pk for person in others]).select_related("asset")
-        field.label_from_instance = lambda person: f"{person.name}: {person.asset}"
-        if not others:
-            del self.fields["also"]
+
+class ConsentAnswerForm(forms.Form):
+    """The person on their link's page: the address the link was sent to, as a check against forwarding."""
+
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        help_text=_("The address this link was sent to."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class MergeForm(forms.Form):
+    keep = forms.IntegerField(widget=forms.HiddenInput)
+    other = forms.IntegerField(widget=forms.HiddenInput)

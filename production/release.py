@@ -87,6 +87,8 @@ def consent_reason(asset: Asset, *, scope: Scope, today: date | None = None) -> 
     people = list(asset.people.all())
     if not people:
         return _("nobody is registered as shown, and no editor has confirmed that it shows no identifiable people")
+    if any(person.is_erased for person in people):
+        return _("someone shown was erased from the register at their request")
     consents = [(person, person.current_consent()) for person in people]
     if any(consent is not None and consent.withdrawn_at is not None for _person, consent in consents):
         return _("someone shown has withdrawn their consent")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from production.views import assets, calendars, ideas, media_files, recording_days, uploads
+from production.views import assets, calendars, consent_links, ideas, media_files, people, recording_days, uploads
 
 app_name = "production"
 
@@ -63,6 +63,22 @@ urlpatterns = [
     path("media/people/<int:pk>/remove/", assets.asset_person_remove, name="asset_person_remove"),
     path("media/people/<int:pk>/consent/", assets.consent_create, name="consent_create"),
     path("media/consents/<int:pk>/withdraw/", assets.consent_withdraw, name="consent_withdraw"),
+    # Tagging people from the county's register, or adding a new one with their consent in one step.
+    path("media/<int:pk>/people/search/", people.asset_people_search, name="asset_people_search"),
+    path("media/<int:pk>/people/tag/", people.asset_person_tag, name="asset_person_tag"),
+    path("media/<int:pk>/people/new/", people.asset_person_register, name="asset_person_register"),
+    # The register of people (editors and coordinators).
+    path("people/", people.person_list, name="person_list"),
+    path("people/new/", people.person_create, name="person_create"),
+    path("people/merge/", people.merge_proposals, name="merge_proposals"),
+    path("people/merge/confirm/", people.person_merge, name="person_merge"),
+    path("people/<int:pk>/", people.person_detail, name="person_detail"),
+    path("people/<int:pk>/consent/", people.person_consent, name="person_consent"),
+    path("people/<int:pk>/link/", people.person_send_link, name="person_send_link"),
+    path("people/<int:pk>/export/", people.person_export, name="person_export"),
+    path("people/<int:pk>/erase/", people.person_erase, name="person_erase"),
+    # The person's own page from their one-time link (no login: the token is the permission).
+    path("consent/<str:token>/", consent_links.consent_link, name="consent_link"),
     # The files: private (checked, then sent by nginx, the object store or Django) and the signed public one.
     path("media/<int:pk>/files/<str:which>", media_files.asset_file, name="asset_file"),
     path("media/consents/<int:pk>/evidence", media_files.consent_evidence, name="consent_evidence"),

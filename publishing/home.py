@@ -18,6 +18,7 @@ from libraries.models import County, Invitation, Library, Membership
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Concept, Idea, RecordingDay
+from production.services import people as people_services
 from publishing.followup.insights import humanised_duration
 from publishing.instagram import channels
 from publishing.models import InstagramComment, Post
@@ -80,6 +81,8 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
             .select_related("host_library")[:5]
         )
         context["concept_gaps"] = concept_gaps(county, today, today + timedelta(days=LOOKAHEAD_DAYS - 1))
+        # Consents of people in the register that end within 30 days, with a renewal link to send.
+        context["expiring_consents"] = people_services.expiring_consents(county, today=today)[:HOME_LIST_LENGTH]
     else:
         my_ideas = ideas.of_libraries(access.library_ids).for_list()
         context["my_ideas"] = my_ideas[:10]

@@ -6,6 +6,7 @@ settings with a `MediaChange`, in its own transaction.
 
 from __future__ import annotations
 
+from libraries.services import absolute_url
 from production.services.media import MediaChange
 from publishing.archive.filing import refresh_for_assets
 from publishing.posts.services import pull_back_posts_showing
@@ -14,5 +15,9 @@ from publishing.posts.services import pull_back_posts_showing
 def media_changed(change: MediaChange) -> None:
     """Posts showing people whose consent lapsed go back to review; the archive's copies are refreshed."""
     if change.lapsed_reason:
-        pull_back_posts_showing(asset_ids=change.asset_ids, reason=change.lapsed_reason, by=change.by)
+        pulled = pull_back_posts_showing(
+            asset_ids=change.asset_ids, reason=change.lapsed_reason, by=change.by, notify=change.tell_coordinators
+        )
+        # The caller tells the coordinators in its own single e-mail (production's consent_lapsed).
+        change.pulled_back.extend((str(post), absolute_url(post.get_absolute_url())) for post in pulled)
     refresh_for_assets(change.asset_ids)

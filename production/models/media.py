@@ -6,10 +6,13 @@ models are registered through the import at the end of production/models.py.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
-from datetime import date, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
@@ -81,7 +84,7 @@ class AssetQuerySet(models.QuerySet["Asset"]):
     def with_consent_blocked(self) -> AssetQuerySet:
         """Annotate `consent_blocked`: someone in it withdrew or their consent lapsed."""
         today = timezone.localdate()
-        lapsed = Consent.objects.filter(person__asset=OuterRef("pk")).filter(
+        lapsed = Consent.objects.filter(person__tags__asset=OuterRef("pk")).filter(
             Q(withdrawn_at__isnull=False) | Q(valid_until__lt=today)
         )
         return self.annotate(consent_blocked=Exists(lapsed))
@@ -91,14 +94,15 @@ class AssetQuerySet(models.QuerySet["Asset"]):
 
         Someone shown blocks reuse unless their current consent (the latest
         given) is unwithdrawn, unexpired, covers archive reuse and, for a
-        minor (or someone registered as a child), names a guardian. An asset with nobody registered is blocked
-        until an editor confirmed that it shows no identifiable people.
+        minor (or someone registered as a child), names a guardian. Someone erased from the register (a tag
+        without a person) blocks for good. An asset with nobody registered is blocked until an editor
+        confirmed that it shows no identifiable people.
         """
         today = today or timezone.localdate()
-        latest = Consent.objects.filter(person=OuterRef("pk")).order_by("-given_at", "-pk").values("pk")[:1]
+        latest = Consent.objects.filter(person=OuterRef("person_id")).order_by("-given_at", "-pk").values("pk")[:1]
         covering = Consent.objects.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=today),
-            (Q(person_is_minor=False) & ~Q(person__category=AssetPerson.Category.CHILD)) | ~Q(given_by=""),
+            (Q(person_is_minor=False) & ~Q(person__category=PersonCategory.CHILD)) | ~Q(given_by=""),
             pk=OuterRef("current_consent_id"),
             withdrawn_at__isnull=True,
             covers_archive_reuse=True,
@@ -118,7 +122,8 @@ class AssetQuerySet(models.QuerySet["Asset"]):
         return self.with_archive_reuse_blocked(today).filter(archive_reuse_blocked=False)  # type: ignore[misc]  # an annotation
 
     def showing_people(self, person_ids: list[int]) -> AssetQuerySet:
-        return self.filter(Exists(AssetPerson.objects.filter(asset=OuterRef("pk"), pk__in=person_ids)))
+        """The assets in which any of these register people are tagged."""
+        return self.filter(Exists(AssetPerson.objects.filter(asset=OuterRef("pk"), person_id__in=person_ids)))
 
     def for_list(self) -> AssetQuerySet:
         """What a list of assets shows: the people and their consents (three queries for any number of rows)."""
@@ -321,30 +326,65 @@ class Asset(models.Model):
 
 
 def people_with_consents() -> Prefetch[str, QuerySet[AssetPerson], str]:
-    """Prefetch an asset's people with their consents (for `consent_state()` without a query per row)."""
-    return Prefetch("people", queryset=AssetPerson.objects.prefetch_related("consents"))
+    """Prefetch an asset's people (tags joined to the register) with their consents, for `consent_state()`
+    without a query per row: two queries for any number of assets."""
+    return Prefetch(
+        "people", queryset=AssetPerson.objects.select_related("person").prefetch_related("person__consents")
+    )
 
 
-class AssetPerson(models.Model):
-    """Someone who appears in an asset."""
+class PersonCategory(models.TextChoices):
+    STAFF = "staff", _("Library staff")
+    PATRON = "patron", _("Patron (adult)")
+    CHILD = "child", _("Child")
 
-    class Category(models.TextChoices):
-        STAFF = "staff", _("Library staff")
-        PATRON = "patron", _("Patron (adult)")
-        CHILD = "child", _("Child")
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="people")
+class PersonQuerySet(models.QuerySet["Person"]):
+    def for_county(self, county: County) -> PersonQuerySet:
+        return self.filter(county=county)
+
+    def with_consents(self) -> PersonQuerySet:
+        return self.prefetch_related(
+            Prefetch("consents", queryset=Consent.objects.select_related("recorded_by").order_by("-given_at", "-pk"))
+        )
+
+
+class Person(models.Model):
+    """Someone in the county's register of the people shown in its media (DESIGN.md §3).
+
+    Their consent is recorded once, here, and covers every asset they are tagged in
+    (`AssetPerson`). The register is for editors and coordinators only.
+    """
+
+    Category = PersonCategory
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="people")
     name = models.CharField(_("name or description"), max_length=200)
-    category = models.CharField(_("who"), max_length=10, choices=Category.choices)
+    category = models.CharField(_("who"), max_length=10, choices=PersonCategory.choices)
+    contact_email = models.EmailField(
+        _("e-mail for consent matters"), blank=True,
+        help_text=_("Where a consent link goes: the person's own address, or a child's guardian's."),
+    )  # fmt: skip
+    guardian = models.CharField(
+        _("guardian"), max_length=200, blank=True, help_text=_("For a child: the guardian who decides on consent.")
+    )
+    language = models.CharField(_("language"), max_length=8, default="nb", choices=settings.LANGUAGES)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
-        verbose_name = _("person shown")
-        verbose_name_plural = _("people shown")
-        ordering = ("name",)
+        verbose_name = _("person in the register")
+        verbose_name_plural = _("register of people")
+        ordering = ("name", "pk")
+        indexes = [models.Index(fields=["county", "name"])]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("production:person_detail", args=[self.pk])
 
     def current_consent(self) -> Consent | None:
         """The latest consent given (a newer one replaces an older one); ties go to the one recorded last."""
@@ -354,13 +394,20 @@ class AssetPerson(models.Model):
     @property
     def is_child(self) -> bool:
         """Registered as a child: their consent must be a guardian's, whatever the consent form said."""
-        return self.category == self.Category.CHILD
+        return self.category == PersonCategory.CHILD
 
-    def allows(self, *, publishing: bool = False, archive_reuse: bool = False, today: date | None = None) -> bool:
+    def allows(
+        self,
+        *,
+        publishing: bool = False,
+        archive_reuse: bool = False,
+        sharing: bool = False,
+        today: date | None = None,
+    ) -> bool:
         consent = self.current_consent()
         today = today or timezone.localdate()
         return consent is not None and consent.allows(
-            publishing=publishing, archive_reuse=archive_reuse, today=today, child=self.is_child
+            publishing=publishing, archive_reuse=archive_reuse, sharing=sharing, today=today, child=self.is_child
         )
 
     def consent_state(self, *, today: date | None = None) -> ConsentState:
@@ -370,6 +417,80 @@ class AssetPerson(models.Model):
         return consent.state(today=today or timezone.localdate(), child=self.is_child)
 
 
+class AssetPerson(models.Model):
+    """A tag: someone from the county's register is shown in an asset.
+
+    `person` is empty once that person was erased from the register: the tag
+    stays so that the asset stays blocked (a withdrawn consent, for good).
+    A `suggested` tag was put there for the editor to confirm (a recording
+    day's presenters); it counts as shown until it is taken off.
+    """
+
+    Category = PersonCategory
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="people")
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="tags", verbose_name=_("person")
+    )
+    suggested = models.BooleanField(_("suggested, to be confirmed"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person shown")
+        verbose_name_plural = _("people shown")
+        ordering = ("person__name", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "person"], name="person_tagged_once_per_asset"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person is not None else str(_("(erased from the register)"))
+
+    @property
+    def category(self) -> str:
+        return self.person.category if self.person is not None else ""
+
+    def get_category_display(self) -> str:
+        return self.person.get_category_display() if self.person is not None else ""
+
+    @property
+    def consents(self) -> Any:
+        """The register person's consents (a manager; prefetched with `people_with_consents`)."""
+        return self.person.consents if self.person is not None else Consent.objects.none()
+
+    def current_consent(self) -> Consent | None:
+        return self.person.current_consent() if self.person is not None else None
+
+    @property
+    def is_child(self) -> bool:
+        return self.person is not None and self.person.is_child
+
+    @property
+    def is_erased(self) -> bool:
+        return self.person_id is None
+
+    def allows(
+        self,
+        *,
+        publishing: bool = False,
+        archive_reuse: bool = False,
+        sharing: bool = False,
+        today: date | None = None,
+    ) -> bool:
+        if self.person is None:
+            return False
+        return self.person.allows(publishing=publishing, archive_reuse=archive_reuse, sharing=sharing, today=today)
+
+    def consent_state(self, *, today: date | None = None) -> ConsentState:
+        if self.person is None:
+            return ConsentState.WITHDRAWN
+        return self.person.consent_state(today=today)
+
+
 class ConsentQuerySet(models.QuerySet["Consent"]):
     def expired_unhandled(self, today: date) -> ConsentQuerySet:
         """Consents past their last valid day whose expiry has not been dealt with (the nightly task)."""
@@ -377,13 +498,16 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
 
 
 class Consent(models.Model):
-    """What a person shown (or their guardian) agreed to, and until when."""
+    """What a person in the register (or their guardian) agreed to, and until when; it covers every
+    asset they are tagged in. The evidence is a signed form, a note, or a digital consent given
+    through a one-time link (`digital_record`: when, from where, to which address, the text they saw)."""
 
     EXPIRING_WITHIN: ClassVar[timedelta] = timedelta(days=30)
 
-    person = models.ForeignKey(AssetPerson, on_delete=models.CASCADE, related_name="consents")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
     covers_publishing = models.BooleanField(_("publish on social media"), default=True)
     covers_archive_reuse = models.BooleanField(_("keep in the archive for reuse"), default=True)
+    covers_sharing = models.BooleanField(_("share with other counties"), default=False)
     given_at = models.DateField(_("given on"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     given_by = models.CharField(
@@ -393,6 +517,7 @@ class Consent(models.Model):
     person_is_minor = models.BooleanField(_("the person is under the age limit"), default=False)
     evidence = models.FileField(_("signed form"), upload_to="consents/%Y/", max_length=300, blank=True)
     evidence_note = models.TextField(_("note"), blank=True)
+    digital_record = models.JSONField(default=dict, blank=True, help_text="{at, ip, email, language, text, link}")
     recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     withdrawal_note = models.TextField(_("why it was withdrawn"), blank=True)
@@ -432,6 +557,13 @@ class Consent(models.Model):
             return str(_("Reuse from the archive only"))
         return str(_("Nothing"))
 
+    @property
+    def full_scope_display(self) -> str:
+        """The scope with sharing beyond the county, when it is covered."""
+        if self.covers_sharing:
+            return str(_("%(scope)s; sharing with other counties") % {"scope": self.scope_display})
+        return self.scope_display
+
     def expired(self, *, today: date) -> bool:
         return self.valid_until is not None and self.valid_until < today
 
@@ -445,10 +577,84 @@ class Consent(models.Model):
             return ConsentState.EXPIRING
         return ConsentState.OK
 
+    @property
+    def is_digital(self) -> bool:
+        return bool(self.digital_record)
+
     def allows(
-        self, *, publishing: bool = False, archive_reuse: bool = False, today: date, child: bool = False
+        self,
+        *,
+        publishing: bool = False,
+        archive_reuse: bool = False,
+        sharing: bool = False,
+        today: date,
+        child: bool = False,
     ) -> bool:
         """Valid today and covering the asked scope(s)."""
         if self.state(today=today, child=child) not in (ConsentState.OK, ConsentState.EXPIRING):
             return False
-        return (not publishing or self.covers_publishing) and (not archive_reuse or self.covers_archive_reuse)
+        return (
+            (not publishing or self.covers_publishing)
+            and (not archive_reuse or self.covers_archive_reuse)
+            and (not sharing or self.covers_sharing)
+        )
+
+
+class ConsentLinkQuerySet(models.QuerySet["ConsentLink"]):
+    def for_token(self, token: str) -> ConsentLinkQuerySet:
+        return self.filter(token_hash=ConsentLink.hash_token(token))
+
+
+class ConsentLink(models.Model):
+    """A one-time link that asks a person (or a child's guardian) for their consent.
+
+    Only the token's hash is stored. The link answers once (confirmed or
+    declined) until `expires_at`; after that the same link shows what was
+    answered and lets the person withdraw, for as long as the consent lasts.
+    """
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        DECLINED = "declined", _("Declined")
+
+    VALID_FOR: ClassVar[timedelta] = timedelta(days=14)
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consent_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(_("sent to"))
+    language = models.CharField(max_length=8, default="nb")
+    covers_publishing = models.BooleanField(_("publish on social media"), default=True)
+    covers_archive_reuse = models.BooleanField(_("keep in the archive for reuse"), default=True)
+    covers_sharing = models.BooleanField(_("share with other counties"), default=False)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    consent = models.ForeignKey(Consent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = ConsentLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent link")
+        verbose_name_plural = _("consent links")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.email}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

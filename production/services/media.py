@@ -43,7 +43,16 @@ from libraries.services import (
     run_task_on_commit,
     send_templated_mail_on_commit,
 )
-from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, RecordingDay, people_with_consents
+from production.models import (
+    Asset,
+    AssetPerson,
+    Consent,
+    ConsentState,
+    Idea,
+    Person,
+    RecordingDay,
+    people_with_consents,
+)
 from production.processing import metadata
 from production.processing.files import MediaInfo, MediaRejected, detect_format
 from production.processing.images import Aspect, make_image_rendition, make_image_renditions, make_thumbnail
@@ -499,9 +508,11 @@ def remove_subtitles(*, by: User, asset: Asset) -> None:
 
 
 def delete_asset(*, by: User, asset: Asset) -> None:
-    """Delete an upload and its files, with the people and consents recorded for it (not once it is in a post)."""
+    """Delete an upload and its files, with who is tagged in it (not once it is in a post).
+
+    The people stay in the county's register with their consents: those cover their other media too.
+    """
     names = [asset.original.name, asset.thumbnail.name, asset.rendition.name, asset.poster.name, asset.subtitles.name]
-    names += [name for name in Consent.objects.filter(person__asset=asset).values_list("evidence", flat=True) if name]
     storage = asset.original.storage
     try:
         with transaction.atomic():
@@ -524,13 +535,52 @@ def delete_asset(*, by: User, asset: Asset) -> None:
 # --- People shown and their consent ---
 
 
-def add_person(*, by: User, asset: Asset, name: str, category: str) -> AssetPerson:
-    """Someone recognisable is shown; an editor's "no identifiable people" confirmation no longer holds."""
+def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": _("Write the person's name, or describe them (“girl in red jacket”).")})
+    return name
+
+
+def create_person(
+    *,
+    by: User | None,
+    county: County,
+    name: str,
+    category: str,
+    guardian: str = "",
+    contact_email: str = "",
+    language: str = "",
+) -> Person:
+    """A new entry in the county's register of people (audited; the name stays out of the audit log's data)."""
+    person = Person(
+        county=county,
+        name=_clean_name(name),
+        category=category,
+        guardian=" ".join(guardian.split()),
+        contact_email=contact_email.strip(),
+        language=language or settings.LANGUAGE_CODE,
+        created_by=by,
+    )
+    person.full_clean(exclude=["county", "created_by"])
     with transaction.atomic():
-        person = AssetPerson.objects.create(asset=asset, name=name, category=category)
+        person.save()
+        audit(county=county, actor=by, action="person.registered", obj=person, summary=person.name)
+    return person
+
+
+def tag_person(*, by: User | None, asset: Asset, person: Person, suggested: bool = False) -> AssetPerson:
+    """Someone from the register is shown in the asset; an editor's "no identifiable people" confirmation
+    no longer holds. Tagging someone already tagged there is refused with a reason (nothing changes)."""
+    if person.county_id != asset.county_id:
+        raise ValidationError(_("Only people in this county's register can be tagged."))
+    with transaction.atomic():
+        Asset.objects.select_for_update().filter(pk=asset.pk).first()
+        if AssetPerson.objects.filter(asset=asset, person=person).exists():
+            raise ValidationError(
+                _("%(name)s is already tagged in “%(asset)s”.") % {"name": person.name, "asset": asset}
+            )
+        tag = AssetPerson.objects.create(asset=asset, person=person, suggested=suggested)
         # Undone for good: taking the person off again leaves the asset not reviewed, not confirmed.
         unconfirmed = Asset.objects.filter(pk=asset.pk, no_people_confirmed_at__isnull=False).update(
             no_people_confirmed_at=None, no_people_confirmed_by=None
@@ -541,12 +591,38 @@ def add_person(*, by: User, asset: Asset, name: str, category: str) -> AssetPers
             actor=by,
             action="asset.person_added",
             obj=asset,
-            summary=f"{name} ({category}) in {asset}",
+            summary=f"{person.name} ({person.category}) in {asset}",
             person=person.pk,
+            suggested=suggested,
             no_people_confirmation_undone=bool(unconfirmed),
         )
+        _mark_lapsed_if_blocked([asset.pk])
         _refresh_archive([asset.pk])
-    return person
+    return tag
+
+
+def add_person(
+    *,
+    by: User,
+    asset: Asset,
+    name: str,
+    category: str,
+    guardian: str = "",
+    contact_email: str = "",
+    language: str = "",
+) -> AssetPerson:
+    """Someone recognisable is shown who is not in the register yet: register them and tag them."""
+    with transaction.atomic():
+        person = create_person(
+            by=by,
+            county=asset.county,
+            name=name,
+            category=category,
+            guardian=guardian,
+            contact_email=contact_email,
+            language=language,
+        )
+        return tag_person(by=by, asset=asset, person=person)
 
 
 def confirm_no_people(*, by: User, asset: Asset) -> Asset:
@@ -575,16 +651,22 @@ def confirm_no_people(*, by: User, asset: Asset) -> Asset:
 
 
 def remove_person(*, by: User, person: AssetPerson) -> None:
-    """Take someone off an asset who was added by mistake; anyone with a consent on record stays on record."""
-    if person.consents.exists():
+    """Take a tag off an asset that was put there by mistake (the register entry stays).
+
+    Refused for someone whose consent was withdrawn or expired: taking them off
+    would release media they asked to be kept out of, so that needs the register
+    (erase, or a new consent), not a quiet untag.
+    """
+    asset = person.asset
+    state = person.consent_state()
+    if person.person is None or state == ConsentState.WITHDRAWN:
         raise ValidationError(
             _(
-                "%(name)s has a consent on record, so they stay on the list. "
-                "If they no longer agree, withdraw the consent instead."
+                "%(name)s has withdrawn their consent (or it has expired), so the tag stays and keeps the media "
+                "blocked. If they are not in it after all, an editor can correct it in the register."
             )
             % {"name": person.name}
         )
-    asset = person.asset
     with transaction.atomic():
         audit(
             county=asset.county,
@@ -592,7 +674,7 @@ def remove_person(*, by: User, person: AssetPerson) -> None:
             action="asset.person_removed",
             obj=asset,
             summary=f"{person.name} in {asset}",
-            person=person.pk,
+            person=person.person_id,
         )
         person.delete()
         _refresh_archive([asset.pk])
@@ -615,18 +697,25 @@ def _evidence_extension(upload: File) -> str:  # type: ignore[type-arg]  # djang
 
 def record_consent(
     *,
-    by: User,
-    person: AssetPerson,
+    by: User | None,
+    person: Person | AssetPerson,
     covers_publishing: bool,
     covers_archive_reuse: bool,
     given_at: date,
     valid_until: date | None,
     person_is_minor: bool,
     given_by: str = "",
+    covers_sharing: bool = False,
     evidence: File | None = None,  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
     evidence_note: str = "",
+    digital_record: dict[str, Any] | None = None,
 ) -> Consent:
-    """Record what someone shown (or their guardian) agreed to, with the signed form or a note as evidence."""
+    """Record what someone in the register (or their guardian) agreed to, once for every asset they are
+    tagged in, with the signed form, a note, or the digital consent's record as evidence."""
+    if isinstance(person, AssetPerson):
+        if person.person is None:
+            raise ValidationError(_("This person was erased from the register; no consent can be recorded."))
+        person = person.person
     today = timezone.localdate()
     given_by = " ".join(given_by.split())
     errors: dict[str, str] = {}
@@ -642,18 +731,19 @@ def record_consent(
         errors["given_by"] = _(
             "People under %(age)s need a guardian's consent: write the name of the guardian who gave it."
         ) % {"age": settings.CONSENT_MINOR_AGE}
-    if evidence is None and not evidence_note.strip():
+    if evidence is None and not evidence_note.strip() and not digital_record:
         errors["evidence_note"] = _(
             "Upload the signed form, or write a note on how consent was given (by whom, when, where it is kept)."
         )
     if errors:
         raise ValidationError(errors)
     extension = _evidence_extension(evidence) if evidence is not None else ""
-    asset = person.asset
     consent = Consent(
         person=person,
         covers_publishing=covers_publishing,
         covers_archive_reuse=covers_archive_reuse,
+        covers_sharing=covers_sharing,
+        digital_record=digital_record or {},
         given_at=given_at,
         valid_until=valid_until,
         person_is_minor=person_is_minor,
@@ -667,20 +757,25 @@ def record_consent(
     try:
         with transaction.atomic():
             consent.save()
+            asset_ids = list(AssetPerson.objects.filter(person=person).values_list("asset_id", flat=True))
             audit(
-                county=asset.county,
+                county=person.county,
                 actor=by,
                 action="consent.recorded",
                 obj=consent,
-                summary=f"{person.name} in {asset}",
-                asset=asset.pk,
+                summary=person.name,
+                person=person.pk,
+                assets=asset_ids,
                 publishing=covers_publishing,
                 archive_reuse=covers_archive_reuse,
+                sharing=covers_sharing,
                 valid_until=valid_until.isoformat() if valid_until else None,
                 minor=person_is_minor,
+                digital=bool(digital_record),
             )
-            _clear_lapse_mark_if_resolved(asset.pk)
-            _refresh_archive([asset.pk])
+            _clear_lapse_mark_if_resolved(asset_ids)
+            if asset_ids:
+                _refresh_archive(asset_ids)
     except BaseException:
         if consent.evidence:
             consent.evidence.storage.delete(_stored_name(consent.evidence))
@@ -688,10 +783,23 @@ def record_consent(
     return consent
 
 
-def _clear_lapse_mark_if_resolved(asset_id: int) -> None:
-    asset = Asset.objects.prefetch_related(people_with_consents()).get(pk=asset_id)
-    if asset.consent_lapsed_at is not None and asset.consent_state() != ConsentState.WITHDRAWN:
-        Asset.objects.filter(pk=asset_id).update(consent_lapsed_at=None)
+def _clear_lapse_mark_if_resolved(asset_ids: list[int]) -> None:
+    assets = Asset.objects.filter(pk__in=asset_ids, consent_lapsed_at__isnull=False).prefetch_related(
+        people_with_consents()
+    )
+    resolved = [asset.pk for asset in assets if asset.consent_state() != ConsentState.WITHDRAWN]
+    if resolved:
+        Asset.objects.filter(pk__in=resolved).update(consent_lapsed_at=None)
+
+
+def _mark_lapsed_if_blocked(asset_ids: list[int]) -> None:
+    """Tagging someone whose consent was withdrawn (or who was erased) marks the asset as lapsed too."""
+    assets = Asset.objects.filter(pk__in=asset_ids, consent_lapsed_at__isnull=True).prefetch_related(
+        people_with_consents()
+    )
+    blocked = [asset.pk for asset in assets if asset.consent_state() == ConsentState.WITHDRAWN]
+    if blocked:
+        Asset.objects.filter(pk__in=blocked).update(consent_lapsed_at=timezone.now())
 
 
 @dataclass(frozen=True)
@@ -705,6 +813,10 @@ class MediaChange:
     asset_ids: list[int]
     by: User | None = None
     lapsed_reason: str = ""
+    # Set by the caller that e-mails the coordinators itself (a consent lapsed): the hooks then leave the
+    # telling to it and add what they did to `pulled_back` (title, address), so there is one e-mail.
+    tell_coordinators: bool = True
+    pulled_back: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _media_changed(change: MediaChange) -> None:
@@ -723,42 +835,26 @@ def _refresh_archive(asset_ids: list[int]) -> None:
     _media_changed(MediaChange(asset_ids=asset_ids))
 
 
-def people_with_the_same_name(person: AssetPerson) -> list[AssetPerson]:
-    """Others in the county's media recorded under the same name, who may be the same person
-    (people are recorded per photo or video, so a withdrawal offers to cover them too)."""
-    return list(
-        AssetPerson.objects.filter(asset__county_id=person.asset.county_id, name__iexact=person.name)
-        .exclude(pk=person.pk)
-        .filter(consents__withdrawn_at__isnull=True)
-        .distinct()
-        .select_related("asset")
-        .order_by("asset__created_at", "pk")
-    )
+def withdraw_consent(*, by: User | None, consent: Consent, note: str = "") -> list[Consent]:
+    """The person (or their guardian) takes their consent back, once for everything they are in.
 
-
-def withdraw_consent(
-    *, by: User | None, consent: Consent, note: str = "", also: Iterable[AssetPerson] = ()
-) -> list[Consent]:
-    """The person (or their guardian) takes their consent back.
-
-    Every consent still in force for that person in this asset is withdrawn,
-    and for the people named in `also` (the same person recorded in other
-    media). What follows is `consent_lapsed`.
+    Every consent of theirs still in force is withdrawn; what follows for every
+    asset they are tagged in is `consent_lapsed`, in this one transaction
+    (posts pulled back, the archive refreshed, one e-mail to the coordinators).
     """
-    people = [consent.person, *(other for other in also if other.asset.county_id == consent.person.asset.county_id)]
-    county = consent.person.asset.county
+    person = consent.person
     now = timezone.now()
     with transaction.atomic():
         ids = list(
             Consent.objects.select_for_update()
-            .filter(person__in=people, withdrawn_at__isnull=True)
+            .filter(person=person, withdrawn_at__isnull=True)
             .values_list("pk", flat=True)
         )
         if not ids:
             raise ValidationError(_("This consent was already withdrawn."))
         Consent.objects.filter(pk__in=ids).update(withdrawn_at=now, withdrawal_note=note.strip(), lapse_handled_at=now)
-        withdrawn = list(Consent.objects.filter(pk__in=ids).select_related("person__asset").order_by("pk"))
-        consent_lapsed(county=county, consents=withdrawn, by=by, reason="withdrawn", note=note.strip())
+        withdrawn = list(Consent.objects.filter(pk__in=ids).select_related("person").order_by("pk"))
+        consent_lapsed(county=person.county, consents=withdrawn, by=by, reason="withdrawn", note=note.strip())
     return withdrawn
 
 
@@ -775,7 +871,7 @@ def expire_consents(*, today: date | None = None) -> int:
         expired = list(
             Consent.objects.expired_unhandled(today)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("person__asset__county")
+            .select_related("person__county")
             .prefetch_related("person__consents")
             .order_by("pk")
         )
@@ -785,9 +881,9 @@ def expire_consents(*, today: date | None = None) -> int:
         by_county: dict[int, list[Consent]] = defaultdict(list)
         for consent in expired:
             if consent.person.current_consent() == consent:
-                by_county[consent.person.asset.county_id].append(consent)
+                by_county[consent.person.county_id].append(consent)
         for consents in by_county.values():
-            consent_lapsed(county=consents[0].person.asset.county, consents=consents, by=None, reason="expired")
+            consent_lapsed(county=consents[0].person.county, consents=consents, by=None, reason="expired")
     return sum(len(consents) for consents in by_county.values())
 
 
@@ -812,28 +908,30 @@ def consent_lapsed(
     Asset.objects.filter(pk__in=[asset.pk for asset in assets], consent_lapsed_at__isnull=True).update(
         consent_lapsed_at=timezone.now()
     )
+    asset_ids = [asset.pk for asset in assets]
     for consent in consents:
         audit(
             county=county,
             actor=by,
             action=f"consent.{reason}",
             obj=consent,
-            summary=f"{consent.person.name} in {consent.person.asset}",
-            asset=consent.person.asset_id,
+            summary=consent.person.name,
+            person=consent.person_id,
+            assets=asset_ids,
             note=note,
         )
     # Approved and scheduled posts showing these people go back to review; the archive's copies follow.
-    _media_changed(
-        MediaChange(
-            asset_ids=[asset.pk for asset in assets],
-            by=by,
-            lapsed_reason=(
-                _("Consent was withdrawn by someone shown in this post.")
-                if reason == "withdrawn"
-                else _("The consent of someone shown in this post has expired.")
-            ),
-        )
+    change = MediaChange(
+        asset_ids=[asset.pk for asset in assets],
+        by=by,
+        lapsed_reason=(
+            _("Consent was withdrawn by someone shown in this post.")
+            if reason == "withdrawn"
+            else _("The consent of someone shown in this post has expired.")
+        ),
+        tell_coordinators=False,
     )
+    _media_changed(change)
     coordinators = coordinator_emails(county)
     if coordinators:
         send_templated_mail_on_commit(
@@ -844,6 +942,7 @@ def consent_lapsed(
                 "withdrawn": reason == "withdrawn",
                 "people": sorted({consent.person.name for consent in consents}),
                 "assets": [(str(asset), absolute_url(asset.get_absolute_url())) for asset in assets],
+                "posts": change.pulled_back,
                 "note": note,
                 "by": by,
             },

@@ -41,7 +41,7 @@ from production.forms import (
     SubtitlesForm,
     WithdrawConsentForm,
 )
-from production.models import Asset, AssetPerson, Consent, ConsentState, Idea
+from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, Person
 from production.processing import metadata
 from production.processing.files import MediaInfo, MediaRejected
 from production.processing.images import Aspect, plan_crop
@@ -205,7 +205,12 @@ def _with_people(asset: Asset) -> Asset:
             "library", "idea", "recording_day__host_library", "uploaded_by", "archive_item", "no_people_confirmed_by"
         )
         .prefetch_related(
-            Prefetch("people", queryset=AssetPerson.objects.prefetch_related(Prefetch("consents", queryset=consents)))
+            Prefetch(
+                "people",
+                queryset=AssetPerson.objects.select_related("person").prefetch_related(
+                    Prefetch("person__consents", queryset=consents)
+                ),
+            )
         )
         .get(pk=asset.pk)
     )
@@ -273,6 +278,8 @@ def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any
         "subtitles_form": forms.get("subtitles_form") or (SubtitlesForm() if asset.is_video else None),
         "person_form": forms.get("person_form") or PersonForm(prefix="person"),
         "minor_age": settings.CONSENT_MINOR_AGE,
+        # The register is for editors and coordinators: they tag people from it (production/views/people.py).
+        "can_use_register": county_access.is_editor and can_change,
     }
 
 
@@ -412,6 +419,17 @@ def asset_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- People shown and their consent ---
 
 
+def _consent_back(request: AuthenticatedHttpRequest, person: Person) -> str:
+    """Where a consent page returns to: the asset it was opened from (?asset=), else the register entry."""
+    asset_id = request.GET.get("asset") or request.POST.get("asset") or ""
+    if asset_id.isdigit() and person.tags.filter(asset_id=int(asset_id)).exists():
+        return reverse("production:asset_detail", args=[int(asset_id)]) + "#people"
+    first = person.tags.order_by("pk").values_list("asset_id", flat=True).first()
+    if not require_role(request).is_editor and first is not None:
+        return reverse("production:asset_detail", args=[first]) + "#people"
+    return reverse("production:person_detail", args=[person.pk])
+
+
 @login_required
 @require_POST
 def asset_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -420,7 +438,13 @@ def asset_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     if form.is_valid():
         try:
             person = asset_services.add_person(
-                by=request.user, asset=asset, name=form.cleaned_data["name"], category=form.cleaned_data["category"]
+                by=request.user,
+                asset=asset,
+                name=form.cleaned_data["name"],
+                category=form.cleaned_data["category"],
+                guardian=form.cleaned_data.get("guardian") or "",
+                contact_email=form.cleaned_data.get("contact_email") or "",
+                language=form.cleaned_data.get("language") or "",
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -474,6 +498,7 @@ def consent_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         initial={
             "given_at": timezone.localdate(),
             "person_is_minor": person.category == AssetPerson.Category.CHILD,
+            "given_by": person.person.guardian if person.person is not None else "",
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -484,6 +509,7 @@ def consent_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 person=person,
                 covers_publishing=data["covers_publishing"],
                 covers_archive_reuse=data["covers_archive_reuse"],
+                covers_sharing=data["covers_sharing"],
                 given_at=data["given_at"],
                 valid_until=data["valid_until"],
                 person_is_minor=data["person_is_minor"],
@@ -507,27 +533,17 @@ def consent_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Withdraw a consent: the person no longer agrees (asks first, and offers the same name elsewhere)."""
+    """Withdraw a consent: the person no longer agrees, for every asset they are tagged in (asks first)."""
     consent = get_consent_for_user(request, pk)
     person = consent.person
-    county_access = require_role(request)
-    others = [
-        other
-        for other in asset_services.people_with_the_same_name(person)
-        if can_change_asset(county_access, other.asset)
-    ]
-    form = WithdrawConsentForm(request.POST or None, others=others)
+    back = _consent_back(request, person)
+    form = WithdrawConsentForm(request.POST or None)
     if consent.withdrawn_at is not None:
         messages.info(request, _("This consent was already withdrawn."))
-        return redirect(reverse("production:asset_detail", args=[person.asset_id]) + "#people")
+        return redirect(back)
     if request.method == "POST" and form.is_valid():
         try:
-            asset_services.withdraw_consent(
-                by=request.user,
-                consent=consent,
-                note=form.cleaned_data["note"],
-                also=form.cleaned_data.get("also") or [],
-            )
+            asset_services.withdraw_consent(by=request.user, consent=consent, note=form.cleaned_data["note"])
         except ValidationError as exc:
             messages.error(request, error_text(exc))
         else:
@@ -539,10 +555,11 @@ def consent_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                 )
                 % {"name": person.name},
             )
-        return redirect(reverse("production:asset_detail", args=[person.asset_id]) + "#people")
+        return redirect(back)
+    tagged = list(Asset.objects.filter(people__person=person).order_by("-created_at")[:50])
     return render(
         request,
         "production/consent_withdraw.html",
-        {"form": form, "consent": consent, "person": person, "asset": person.asset},
+        {"form": form, "consent": consent, "person": person, "tagged": tagged, "back": back},
         status=400 if request.method == "POST" else 200,
     )

@@ -101,8 +101,8 @@ class PostQuerySet(models.QuerySet["Post"]):
                 queryset=PostAsset.objects.select_related("asset").prefetch_related(
                     Prefetch(
                         "asset__people",
-                        queryset=AssetPerson.objects.prefetch_related(
-                            Prefetch("consents", queryset=Consent.objects.order_by("-given_at"))
+                        queryset=AssetPerson.objects.select_related("person").prefetch_related(
+                            Prefetch("person__consents", queryset=Consent.objects.order_by("-given_at"))
                         ),
                     )
                 ),

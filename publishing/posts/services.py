@@ -346,11 +346,14 @@ def cancel_post(*, by: User, post: Post) -> Post:
     return post
 
 
-def pull_back_posts_showing(*, asset_ids: Iterable[int], reason: str, by: User | None = None) -> list[Post]:
+def pull_back_posts_showing(
+    *, asset_ids: Iterable[int], reason: str, by: User | None = None, notify: bool = True
+) -> list[Post]:
     """Consent was withdrawn or lapsed: approved and scheduled posts showing these assets go back to review.
 
     Each post's approval is withdrawn and the move audited; the county's
-    coordinators get one e-mail listing the posts. Returns the posts moved.
+    coordinators get one e-mail listing the posts (unless `notify=False`: the
+    caller's own e-mail lists them). Returns the posts moved.
     """
     ids = sorted(set(asset_ids))
     if not ids:
@@ -372,7 +375,7 @@ def pull_back_posts_showing(*, asset_ids: Iterable[int], reason: str, by: User |
         by_county: dict[int, list[Post]] = {}
         for post in pulled:
             by_county.setdefault(post.county_id, []).append(post)
-        for county_posts in by_county.values():
+        for county_posts in by_county.values() if notify else ():
             county = county_posts[0].county
             send_templated_mail_on_commit(
                 to=coordinator_emails(county),

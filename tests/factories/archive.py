@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from libraries.models import Library, User
-from production.models import Asset, AssetPerson, Concept, Consent
+from production.models import Asset, AssetPerson, Concept, Consent, Person
 from publishing.archive import filing as archive
 from publishing.models import ArchiveItem, Post
 from tests.conftest import World
-from tests.factories.publishing import make_asset, make_post
+from tests.factories.publishing import make_asset, make_post, tag_person
 
 # What the people shown in an item have agreed to.
 CONSENT_OK = "ok"
@@ -25,13 +25,13 @@ CONSENT_NO_REUSE = "no_reuse"
 
 def give_consent(asset: Asset, state: str, *, name: str = "Kari Nordmann") -> AssetPerson:
     """Someone shown in the asset, with a consent in `state`; the archive's copy is refreshed."""
-    person = AssetPerson.objects.create(asset=asset, name=name, category=AssetPerson.Category.PATRON)
-    # As asset_services.add_person: someone recognisable is shown, so "no identifiable people" no longer holds.
-    Asset.objects.filter(pk=asset.pk).update(no_people_confirmed_at=None)
+    person = tag_person(
+        asset, Person.objects.create(county_id=asset.county_id, name=name, category=AssetPerson.Category.PATRON)
+    )
     today = timezone.localdate()
     if state != CONSENT_MISSING:
         Consent.objects.create(
-            person=person,
+            person=person.person,
             covers_publishing=True,
             covers_archive_reuse=state != CONSENT_NO_REUSE,
             given_at=today - timedelta(days=400),

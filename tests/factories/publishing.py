@@ -6,6 +6,7 @@ import io
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import av
 import factory
@@ -14,7 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from libraries.models import County, Library, User
-from production.models import Asset, AssetPerson, Consent
+from production.models import Asset, AssetPerson, Consent, Person, PersonCategory
 from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
 from tests.factories.libraries import CountyFactory, UserFactory
 from tests.publishing.fakegraph import IG_USER_ID, IG_USERNAME, TOKEN
@@ -130,14 +131,15 @@ def show_person(
     withdrawn: bool = False,
     covers_publishing: bool = True,
     covers_archive_reuse: bool = True,
+    covers_sharing: bool = False,
+    person: Person | None = None,
 ) -> AssetPerson:
-    person = AssetPerson.objects.create(asset=asset, name=name, category=category)
-    # As asset_services.add_person: someone recognisable is shown, so "no identifiable people" no longer holds.
-    Asset.objects.filter(pk=asset.pk).update(no_people_confirmed_at=None)
-    asset.no_people_confirmed_at = None
+    """Tag someone in the asset: a new register entry (or `person`), with a consent unless `consent=False`."""
+    tag = tag_person(asset, person or Person.objects.create(county_id=asset.county_id, name=name, category=category))
     if consent:
         Consent.objects.create(
-            person=person,
+            person=tag.person,
+            covers_sharing=covers_sharing,
             covers_publishing=covers_publishing,
             covers_archive_reuse=covers_archive_reuse,
             given_at=timezone.localdate() - timedelta(days=30),
@@ -146,7 +148,20 @@ def show_person(
             person_is_minor=minor,
             withdrawn_at=timezone.now() if withdrawn else None,
         )
-    return person
+    return tag
+
+
+def tag_person(asset: Asset, person: Person) -> AssetPerson:
+    """Tag a register person in the asset, as asset_services.tag_person does (without the audit and archive)."""
+    tag = AssetPerson.objects.create(asset=asset, person=person)
+    # Someone recognisable is shown, so "no identifiable people" no longer holds.
+    Asset.objects.filter(pk=asset.pk).update(no_people_confirmed_at=None)
+    asset.no_people_confirmed_at = None
+    return tag
+
+
+def register_person(county: County, name: str = "Kari", category: str = PersonCategory.PATRON, **fields: Any) -> Person:
+    return Person.objects.create(county=county, name=name, category=category, **fields)
 
 
 def make_post(

@@ -19,6 +19,7 @@ from production.processing.inspection import inspect_upload
 from production.services import media as asset_services
 from tests.conftest import World
 from tests.factories.production import IdeaFactory, RecordingDayFactory
+from tests.factories.publishing import show_person
 from tests.production.mediafiles import (
     has_exif_or_gps,
     heic_bytes,
@@ -190,7 +191,7 @@ def test_idea_page_lists_its_media_with_status_instagram_verdict_and_consent(
 ) -> None:
     photo = make_asset(idea, by=world.librarian, name="skranken.jpg")
     video = make_asset(idea, by=world.librarian, data=video_bytes(tmp_path), name="film.mp4", processed=False)
-    AssetPerson.objects.create(asset=photo, name="Kari", category=AssetPerson.Category.STAFF)
+    show_person(photo, name="Kari", category=AssetPerson.Category.STAFF, consent=False)
     page = librarian_client.get(reverse("production:idea_detail", args=[idea.pk])).text
     assert "skranken.jpg" in page
     assert "film.mp4" in page
@@ -232,8 +233,8 @@ def test_idea_page_query_count_does_not_grow_with_media(
     world: World, idea: Idea, librarian_client: Client, django_assert_max_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
     first = make_asset(idea, by=world.editor)
-    person = AssetPerson.objects.create(asset=first, name="Kari", category=AssetPerson.Category.STAFF)
-    Consent.objects.create(person=person, given_at=person.created_at.date(), evidence_note="Muntlig")
+    person = show_person(first, name="Kari", category=AssetPerson.Category.STAFF, consent=False)
+    Consent.objects.create(person=person.person, given_at=person.created_at.date(), evidence_note="Muntlig")
     url = reverse("production:idea_detail", args=[idea.pk])
     # user, memberships (county access), the idea, its slot, the media (assets with their
     # library, their people, the people's consents), the libraries involved, attachments, comments
@@ -241,8 +242,8 @@ def test_idea_page_query_count_does_not_grow_with_media(
         librarian_client.get(url)
     for number in range(8):
         asset = make_asset(idea, by=world.editor, processed=number % 2 == 0)
-        person = AssetPerson.objects.create(asset=asset, name=f"Person {number}", category=AssetPerson.Category.PATRON)
-        Consent.objects.create(person=person, given_at=person.created_at.date(), evidence_note="Muntlig")
+        person = show_person(asset, name=f"Person {number}", category=AssetPerson.Category.PATRON, consent=False)
+        Consent.objects.create(person=person.person, given_at=person.created_at.date(), evidence_note="Muntlig")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = librarian_client.get(url)
     assert len(response.context["assets"]) == 9
@@ -271,17 +272,17 @@ def test_asset_page_query_count_does_not_grow_with_people(
     world: World, idea: Idea, editor_client: Client, django_assert_max_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
     asset = make_asset(idea, by=world.editor)
-    person = AssetPerson.objects.create(asset=asset, name="Kari", category=AssetPerson.Category.STAFF)
-    Consent.objects.create(person=person, given_at=person.created_at.date(), evidence_note="Muntlig")
+    person = show_person(asset, name="Kari", category=AssetPerson.Category.STAFF, consent=False)
+    Consent.objects.create(person=person.person, given_at=person.created_at.date(), evidence_note="Muntlig")
     url = reverse("production:asset_detail", args=[asset.pk])
     # user, memberships, MFA, the asset (access), the asset again with its library, idea, day
     # and uploader, its people, their consents with who recorded them
     with django_assert_max_num_queries(7) as few:
         editor_client.get(url)
     for number in range(6):
-        person = AssetPerson.objects.create(asset=asset, name=f"P{number}", category=AssetPerson.Category.CHILD)
+        person = show_person(asset, name=f"P{number}", category=AssetPerson.Category.CHILD, consent=False)
         Consent.objects.create(
-            person=person,
+            person=person.person,
             given_at=person.created_at.date(),
             person_is_minor=True,
             given_by="Mor",
@@ -419,7 +420,7 @@ def test_deleting_an_asset_removes_its_files_and_people(
     world: World, idea: Idea, editor_client: Client, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     asset = make_asset(idea, by=world.editor)
-    AssetPerson.objects.create(asset=asset, name="Kari", category=AssetPerson.Category.STAFF)
+    show_person(asset, name="Kari", category=AssetPerson.Category.STAFF, consent=False)
     folder = Path(settings.MEDIA_ROOT) / asset.original.name
     with django_capture_on_commit_callbacks(execute=True):
         response = editor_client.post(reverse("production:asset_delete", args=[asset.pk]))

@@ -23,6 +23,7 @@ from production.access import (
 from production.models import Asset, AssetPerson, Consent
 from tests.conftest import World, client_for
 from tests.factories.production import IdeaFactory, RecordingDayFactory
+from tests.factories.publishing import show_person
 from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +43,10 @@ def media(world: World) -> dict[str, object]:
     other = make_asset(IdeaFactory(library=world.other_library), by=world.other_librarian, name="sola.jpg")
     found: dict[str, object] = {"own": own, "other": other}
     for key, asset in (("own", own), ("other", other)):
-        person = AssetPerson.objects.create(asset=asset, name="Kari", category=AssetPerson.Category.STAFF)
+        person = show_person(asset, name="Kari", category=AssetPerson.Category.STAFF, consent=False)
         found[f"{key}_person"] = person
         found[f"{key}_consent"] = Consent.objects.create(
-            person=person, given_at=timezone.localdate(), evidence_note="Skjema"
+            person=person.person, given_at=timezone.localdate(), evidence_note="Skjema"
         )
     return found
 

@@ -18,6 +18,7 @@ from production.models import Asset, AssetPerson, Consent, Idea
 from production.services import media as asset_services
 from tests.conftest import World, client_for
 from tests.factories.production import IdeaFactory
+from tests.factories.publishing import show_person
 from tests.production.mediafiles import make_asset, video_bytes
 
 pytestmark = pytest.mark.django_db
@@ -102,8 +103,10 @@ def test_librarian_cannot_download_original_even_of_their_own_librarys_asset(
 def test_nobody_downloads_an_asset_whose_person_withdrew_consent_but_it_still_shows_on_its_page(
     world: World, photo: Asset, editor_client: Client
 ) -> None:
-    person = AssetPerson.objects.create(asset=photo, name="Kari", category=AssetPerson.Category.PATRON)
-    consent = Consent.objects.create(person=person, given_at=timezone.localdate(), evidence_note="Skjema i arkivet")
+    person = show_person(photo, name="Kari", category=AssetPerson.Category.PATRON, consent=False)
+    consent = Consent.objects.create(
+        person=person.person, given_at=timezone.localdate(), evidence_note="Skjema i arkivet"
+    )
     asset_services.withdraw_consent(by=world.editor, consent=consent)
     for which in ("original", "rendition"):
         response = editor_client.get(photo.file_url(which) + "&download=1", follow=True)
@@ -160,7 +163,7 @@ def test_behind_nginx_django_checks_and_nginx_sends_the_bytes(photo: Asset, edit
 def test_consent_evidence_is_for_those_who_may_change_the_asset(
     world: World, photo: Asset, editor_client: Client
 ) -> None:
-    person = AssetPerson.objects.create(asset=photo, name="Ola (8)", category=AssetPerson.Category.CHILD)
+    person = show_person(photo, name="Ola (8)", category=AssetPerson.Category.CHILD, consent=False)
     consent = asset_services.record_consent(
         by=world.editor,
         person=person,
@@ -247,8 +250,10 @@ def test_a_video_public_url_ends_in_mp4_and_answers_range_requests(video: Asset)
 
 def test_a_withdrawal_stops_an_address_already_handed_out(world: World, photo: Asset) -> None:
     url = signed_urls.public_rendition_url(photo)
-    person = AssetPerson.objects.create(asset=photo, name="Kari", category=AssetPerson.Category.STAFF)
-    consent = Consent.objects.create(person=person, given_at=timezone.localdate(), evidence_note="Skjema i arkivet")
+    person = show_person(photo, name="Kari", category=AssetPerson.Category.STAFF, consent=False)
+    consent = Consent.objects.create(
+        person=person.person, given_at=timezone.localdate(), evidence_note="Skjema i arkivet"
+    )
     assert Client().get(url).status_code == 200
     asset_services.withdraw_consent(by=world.editor, consent=consent)
     assert Client().get(url).status_code == 410

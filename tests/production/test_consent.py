@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from libraries.models import AuditEntry
 from production import tasks
-from production.models import Asset, AssetPerson, Consent, ConsentState, Idea
+from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, Person
 from production.services import media as asset_services
 from tests.conftest import World, client_for
 from tests.factories.production import IdeaFactory
+from tests.factories.publishing import show_person, tag_person
 from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +39,13 @@ def asset(world: World, idea: Idea) -> Asset:
 
 
 def person_in(asset: Asset, name: str = "Kari Nordmann", category: str = AssetPerson.Category.STAFF) -> AssetPerson:
-    return AssetPerson.objects.create(asset=asset, name=name, category=category)
+    return show_person(asset, name=name, category=category, consent=False)
 
 
 def consent_for(person: AssetPerson, **fields: object) -> Consent:
     values: dict[str, object] = {"given_at": today() - timedelta(days=10), "evidence_note": "Signert skjema i permen"}
     values.update(fields)
-    return Consent.objects.create(person=person, **values)
+    return Consent.objects.create(person=person.person, **values)
 
 
 def fresh(asset: Asset) -> Asset:
@@ -147,14 +148,19 @@ def test_only_editors_and_the_assets_library_record_consent(
     assert client_for(world.librarian).get(url).status_code == 200
 
 
-def test_someone_with_a_consent_on_record_cannot_be_removed(world: World, asset: Asset, editor_client: Client) -> None:
+def test_a_tag_added_by_mistake_comes_off_but_a_withdrawal_keeps_its_tag(
+    world: World, asset: Asset, editor_client: Client
+) -> None:
     added_by_mistake = person_in(asset, "Feil person")
-    recorded = person_in(asset, "Kari")
-    consent_for(recorded)
+    consent_for(added_by_mistake)
+    withdrawn = person_in(asset, "Kari")
+    consent_for(withdrawn, withdrawn_at=timezone.now())
     editor_client.post(reverse("production:asset_person_remove", args=[added_by_mistake.pk]))
-    response = editor_client.post(reverse("production:asset_person_remove", args=[recorded.pk]), follow=True)
-    assert "withdraw the consent instead" in response.text
-    assert list(AssetPerson.objects.values_list("name", flat=True)) == ["Kari"]
+    response = editor_client.post(reverse("production:asset_person_remove", args=[withdrawn.pk]), follow=True)
+    assert "the tag stays and keeps the media blocked" in response.text
+    assert list(AssetPerson.objects.values_list("person__name", flat=True)) == ["Kari"]
+    # The register entry of the one taken off stays, with their consent: it covers their other media.
+    assert Person.objects.get(name="Feil person").consents.count() == 1
 
 
 # --- The derived state ---
@@ -308,25 +314,25 @@ def test_a_newer_consent_replaces_an_older_one_in_both_derivations(asset: Asset)
 # --- Withdrawal ---
 
 
-def test_withdrawing_consent_blocks_the_asset_tells_the_coordinators_and_is_audited(
+def test_withdrawing_consent_once_blocks_every_asset_the_person_is_in_and_sends_one_email(
     world: World, idea: Idea, asset: Asset, editor_client: Client, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     kari = person_in(asset, "Kari Nordmann")
     consent = consent_for(kari)
-    # The same person recorded in another photo, and someone else with a valid consent.
+    # The same register person tagged in another photo, and someone else with a valid consent.
     other_photo = make_asset(idea, by=world.editor, name="Andre.jpg")
-    kari_again = person_in(other_photo, "kari nordmann")
-    consent_for(kari_again)
+    tag_person(other_photo, kari.person)
     unrelated = make_asset(idea, by=world.editor, name="Tredje.jpg")
     consent_for(person_in(unrelated, "Per"))
     assert all(fresh(a).allows_archive_reuse() for a in (asset, other_photo, unrelated))
 
     url = reverse("production:consent_withdraw", args=[consent.pk])
     page = editor_client.get(url).text
-    assert "Andre.jpg" in page  # offered: the same name in other media
+    assert "Andre.jpg" in page  # says what the withdrawal covers
     with django_capture_on_commit_callbacks(execute=True):
-        response = editor_client.post(url, {"note": "Ringte og trakk samtykket 12. mai.", "also": [kari_again.pk]})
+        response = editor_client.post(f"{url}?asset={asset.pk}", {"note": "Ringte og trakk samtykket 12. mai."})
     assert response.status_code == 302
+    assert response.url == asset.get_absolute_url() + "#people"
 
     for blocked in (asset, other_photo):
         blocked = fresh(blocked)
@@ -337,12 +343,13 @@ def test_withdrawing_consent_blocks_the_asset_tells_the_coordinators_and_is_audi
     assert set(Asset.objects.reusable_from_archive().values_list("pk", flat=True)) == {unrelated.pk}
     assert fresh(unrelated).consent_lapsed_at is None
     withdrawn = Consent.objects.filter(withdrawn_at__isnull=False)
-    assert set(withdrawn.values_list("person__name", flat=True)) == {"Kari Nordmann", "kari nordmann"}
-    assert set(withdrawn.values_list("withdrawal_note", flat=True)) == {"Ringte og trakk samtykket 12. mai."}
+    assert list(withdrawn.values_list("person__name", "withdrawal_note")) == [
+        ("Kari Nordmann", "Ringte og trakk samtykket 12. mai.")
+    ]
 
-    entries = AuditEntry.objects.filter(action="consent.withdrawn")
-    assert entries.count() == 2
-    assert {entry.actor for entry in entries} == {world.editor}
+    [entry] = AuditEntry.objects.filter(action="consent.withdrawn")
+    assert entry.actor == world.editor
+    assert sorted(entry.data["assets"]) == sorted([asset.pk, other_photo.pk])
     assert [message.to for message in mail.outbox] == [[world.coordinator.email]]
     message = mail.outbox[0]
     assert "Kari Nordmann" in message.subject

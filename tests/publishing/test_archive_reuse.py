@@ -150,7 +150,7 @@ def test_a_consent_blocked_item_is_refused_for_download_with_the_reason_and_audi
 def test_a_consent_withdrawn_after_the_last_refresh_still_blocks(world: World, librarian_client: Client) -> None:
     item = archived_item(world, title="Sommerfest")
     # The consent changes behind the archive's back (no refresh): the live consent still decides.
-    Consent.objects.filter(person__asset=item.asset).update(withdrawn_at=timezone.now())
+    Consent.objects.filter(person__tags__asset=item.asset).update(withdrawn_at=timezone.now())
     assert ArchiveItem.objects.get(pk=item.pk).is_reusable()
     response = librarian_client.get(download_url(item, "instagram"))
     assert response.status_code == 302
@@ -339,7 +339,7 @@ def test_the_gates_apply_again_when_the_reused_draft_is_scheduled(world: World) 
     ChannelFactory(county=world.county)
     item = archived_item(world, title="Lesekrok", consent=None)
     person = give_consent(item.asset, "ok")
-    Consent.objects.filter(person=person).update(covers_publishing=False)
+    Consent.objects.filter(person=person.person).update(covers_publishing=False)
     archive.refresh_for_assets([item.asset_id])
     item.refresh_from_db()
     post = archive.reuse_in_new_post(by=world.editor, items=[item])

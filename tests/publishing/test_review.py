@@ -524,9 +524,11 @@ def test_withdrawing_consent_in_the_media_pages_pulls_the_scheduled_post_back(
     assert "consent" in gate_codes(ready_post)  # and the consent gate now says why it cannot go out
     assert AuditEntry.objects.filter(action="post.pulled_back", object_id=str(ready_post.pk)).exists()
     assert AuditEntry.objects.filter(action="consent.withdrawn").exists()
-    subjects = [message.subject for message in mail.outbox]
-    assert len(subjects) == 2, subjects  # consent lapsed + posts pulled back, both to the coordinator
-    assert all(message.to == [world.coordinator.email] for message in mail.outbox)
+    # One e-mail to the coordinator: the consent withdrawn, the media blocked and the posts pulled back.
+    [message] = mail.outbox
+    assert message.to == [world.coordinator.email]
+    assert "These approved or scheduled posts went back to review:" in message.body
+    assert f"http://testserver{ready_post.get_absolute_url()}" in message.body
 
 
 def test_the_reason_for_returning_to_review_names_the_fields_in_the_editors_language(

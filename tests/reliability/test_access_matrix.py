@@ -45,7 +45,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from libraries.models import County, Invitation, Library, Membership, Role, User, hash_token
-from production.models import IdeaAttachment, RecordingDay
+from production.models import IdeaAttachment, Person, RecordingDay
+from production.services import people as people_services
 from production.services import planning as production_services
 from production.signed_urls import public_rendition_url
 from production.uploads import PendingUpload
@@ -340,6 +341,67 @@ MATRIX: dict[str, list[Row]] = {
         get(own_library(), kwargs=pk("consent")),
         post(own_library(), kwargs=pk("consent")),
     ],
+    # Tagging from the county's register is for editors and coordinators (the register is theirs);
+    # a new person with their consent in one step is for whoever may change the asset.
+    "media/<int:pk>/people/search/": [
+        get(editors(obj=True), kwargs=pk("asset"), query=lambda things: {"q": "Kari"}),
+        post(not_allowed(), kwargs=pk("asset")),
+    ],
+    "media/<int:pk>/people/tag/": [
+        get(not_allowed(), kwargs=pk("asset")),
+        post(editors(obj=True), kwargs=pk("asset"), data=lambda things: {"person": things.register_twin.pk}),
+    ],
+    "media/<int:pk>/people/new/": [get(own_library(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
+    # The register of people: editors and coordinators only (DESIGN.md §3).
+    "people/": [get(editors(obj=False)), post(not_allowed())],
+    "people/new/": [get(editors(obj=False)), post(editors(obj=False))],
+    "people/merge/": [get(editors(obj=False)), post(not_allowed())],
+    "people/merge/confirm/": [
+        get(
+            editors(obj=True),
+            query=lambda things: {"keep": things.register_person.pk, "other": things.register_twin.pk},
+        ),
+        post(
+            editors(obj=True),
+            data=lambda things: {"keep": things.register_person.pk, "other": things.register_twin.pk},
+        ),
+    ],
+    "people/<int:pk>/": [
+        get(editors(obj=True), kwargs=pk("register_person")),
+        post(not_allowed(), kwargs=pk("register_person")),
+    ],
+    "people/<int:pk>/consent/": [
+        get(editors(obj=True), kwargs=pk("register_person")),
+        post(editors(obj=True), kwargs=pk("register_person")),
+    ],
+    "people/<int:pk>/link/": [
+        get(not_allowed(), kwargs=pk("register_person")),
+        post(editors(obj=True), kwargs=pk("register_person"), data=lambda things: {"email": "kari@example.org"}),
+    ],
+    "people/<int:pk>/export/": [
+        get(editors(obj=True), kwargs=pk("register_person")),
+        post(not_allowed(), kwargs=pk("register_person")),
+    ],
+    "people/<int:pk>/erase/": [
+        get(editors(obj=True), kwargs=pk("register_person")),
+        post(editors(obj=True), kwargs=pk("register_person")),
+    ],
+    # The person's own consent page: the token is the permission, whoever opens it and whatever county
+    # they are logged in to. Answered, the same page stays (it shows the answer and lets them withdraw);
+    # an unknown token is gone.
+    "consent/<str:token>/": [
+        get(anyone(OK), kwargs=lambda things: {"token": things.consent_token}),
+        post(anyone(OK), kwargs=lambda things: {"token": things.consent_token}),
+        get(anyone(OK), kwargs=lambda things: {"token": things.used_consent_token}, note="answered already"),
+        post(
+            anyone(OK),
+            kwargs=lambda things: {"token": things.used_consent_token},
+            data=lambda things: {"action": "confirm", "email": "kari@example.org"},
+            note="answered already: refused with the reason, nothing changes",
+        ),
+        get(anyone(OK), kwargs=lambda things: {"token": things.away_consent_token}, note="another county's"),
+        get(anyone(GONE), kwargs=lambda things: {"token": "not-a-token"}, note="unknown"),
+    ],
     # The files as production/release.py allows them (every consent state: tests/reliability/test_media_release.py).
     "media/<int:pk>/files/<str:which>": [
         get(everyone(obj=True), kwargs=lambda things: {"pk": things.asset.pk, "which": "rendition"}),
@@ -633,6 +695,38 @@ class Things:
     @cached_property
     def person(self) -> Any:
         return show_person(self.asset, name="Kari Nordmann")
+
+    @cached_property
+    def register_person(self) -> Person:
+        """The person shown in `asset`, as the county's register holds them."""
+        return self.person.person
+
+    @cached_property
+    def register_twin(self) -> Person:
+        """Another register entry with the same name: a merge proposal."""
+        return Person.objects.create(county=self.county, name="Kari Nordmann", category=Person.Category.PATRON)
+
+    def _consent_token(self, person: Person, *, answered: bool) -> str:
+        _link, token = people_services.send_consent_link(by=self.editor, person=person, email="kari@example.org")
+        if answered:
+            people_services.answer_consent_link(
+                token=token, confirm=True, email="kari@example.org", ip="127.0.0.1", text_seen="…"
+            )
+        return token
+
+    @cached_property
+    def consent_token(self) -> str:
+        return self._consent_token(self.register_person, answered=False)
+
+    @cached_property
+    def used_consent_token(self) -> str:
+        return self._consent_token(self.register_person, answered=True)
+
+    @cached_property
+    def away_consent_token(self) -> str:
+        away = County.objects.exclude(pk=self.county.pk).order_by("pk").first()
+        person = Person.objects.create(county=away, name="Ola Nordmann", category=Person.Category.STAFF)
+        return self._consent_token(person, answered=False)
 
     @cached_property
     def consent(self) -> Any:

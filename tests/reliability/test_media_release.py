@@ -254,7 +254,7 @@ def test_the_archive_search_and_the_rule_agree_for_every_state(state: str, world
     walk = walk_for(world, state)
     librarian = county_accesses(world.librarian)[0]
     for today in (timezone.localdate(), timezone.localdate() + timedelta(days=400)):
-        asset = Asset.objects.prefetch_related("people__consents").get(pk=walk.asset.pk)
+        asset = Asset.objects.prefetch_related("people__person__consents").get(pk=walk.asset.pk)
         item = archive.with_consents(ArchiveItem.objects.filter(pk=walk.item.pk)).get()
         rule = release.media_release(asset, purpose=release.Purpose.TAKE_AWAY, access=librarian, today=today)
         in_search = ArchiveItem.objects.reusable(today).filter(pk=item.pk).exists()
@@ -293,6 +293,8 @@ NOT_MEDIA = {
     "media/consents/<int:pk>/evidence",
     # A pitch's attachment (a script, a sketch), not a recording: seen by the county like the idea itself.
     "ideas/attachments/<int:pk>/",
+    # Everything held about a person from the register, as JSON (names and dates, no media bytes): editors only.
+    "people/<int:pk>/export/",
 }
 
 

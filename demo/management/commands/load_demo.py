@@ -27,6 +27,7 @@ from production.models import (
     Consent,
     ContentType,
     Idea,
+    Person,
     PresenterSignup,
     RecordingDay,
     RunSheetSlot,
@@ -411,8 +412,15 @@ class Command(BaseCommand):
         valid_until: date | None = None,
         guardian: str = "",
     ) -> Consent | None:
-        """Someone shown and their consent; returns the consent only when it was recorded just now."""
-        person, _ = AssetPerson.objects.get_or_create(asset=asset, name=name, defaults={"category": category})
+        """Someone shown, from the county's register (one entry per name), tagged in the asset, and their
+        consent; returns the consent only when it was recorded just now."""
+        person = Person.objects.filter(county_id=asset.county_id, name=name).first()
+        if person is None:
+            person = asset_services.create_person(
+                by=by, county=asset.county, name=name, category=category, guardian=guardian
+            )
+        if not AssetPerson.objects.filter(asset=asset, person=person).exists():
+            asset_services.tag_person(by=by, asset=asset, person=person)
         if person.consents.exists():
             return None
         return asset_services.record_consent(

@@ -1,0 +1,67 @@
+"""The migration to the register keeps every asset's people and consents meaning what they meant."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from libraries.models import County, Library
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("production", "0007_asset_no_people_confirmed")]
+AFTER = [("production", "0008_register_of_people")]
+
+
+def test_each_recorded_person_becomes_a_register_entry_with_their_consents() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old = executor.loader.project_state(BEFORE).apps
+    Asset, AssetPerson = old.get_model("production", "Asset"), old.get_model("production", "AssetPerson")
+    Consent = old.get_model("production", "Consent")
+    county = County.objects.create(name="Migrert fylke", slug="migrert")
+    library = Library.objects.create(county=county, name="Migrert bibliotek", kind=Library.Kind.COUNTY)
+    today = timezone.localdate()
+    assets = [
+        Asset.objects.create(
+            county_id=county.pk,
+            library_id=library.pk,
+            original_name=f"{n}.jpg",
+            kind="image",
+            mime_type="image/jpeg",
+            file_size=1,
+        )
+        for n in range(2)
+    ]
+    kari = AssetPerson.objects.create(asset=assets[0], name="Kari", category="staff")
+    again = AssetPerson.objects.create(asset=assets[1], name="Kari", category="staff")
+    child = AssetPerson.objects.create(asset=assets[1], name="Ola (8)", category="child")
+    Consent.objects.create(person=kari, given_at=today - timedelta(days=5), evidence_note="Skjema")
+    Consent.objects.create(person=again, given_at=today, withdrawn_at=timezone.now(), evidence_note="Muntlig")
+    Consent.objects.create(person=child, given_at=today, given_by="Mor", person_is_minor=True, evidence_note="Skjema")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+    new = executor.loader.project_state(AFTER).apps
+    Person = new.get_model("production", "Person")
+    Tag = new.get_model("production", "AssetPerson")
+    NewConsent = new.get_model("production", "Consent")
+    # One entry per recorded person per asset, linked as before: never merged on the quiet.
+    assert sorted(Person.objects.filter(county_id=county.pk).values_list("name", "category")) == [
+        ("Kari", "staff"),
+        ("Kari", "staff"),
+        ("Ola (8)", "child"),
+    ]
+    for tag in Tag.objects.filter(asset__county_id=county.pk):
+        consents = NewConsent.objects.filter(person_id=tag.person_id)
+        assert consents.count() == 1
+    kari_0 = Tag.objects.get(asset_id=assets[0].pk).person_id
+    assert NewConsent.objects.get(person_id=kari_0).withdrawn_at is None  # the withdrawal stayed with its photo
+    assert NewConsent.objects.filter(withdrawn_at__isnull=False).get().person.tags.get().asset_id == assets[1].pk
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
