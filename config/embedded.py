@@ -28,12 +28,14 @@ import threading
 import time
 import warnings
 from base64 import urlsafe_b64encode
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR = BASE_DIR / "var"
+# Where `make run` keeps its data; a test of the runner points it elsewhere.
+VAR = Path(os.environ.get("INNSPILL_VAR_DIR") or BASE_DIR / "var")
 DATABASE_NAME = "innspill"
 # The demo's Meta app, known only to the fake Graph API that `make run` starts.
 DEMO_APP_ID = "innspill-demo-app"
@@ -197,16 +199,54 @@ def development_environment() -> dict[str, str]:
 
 
 class Supervisor:
-    """Runs the app's processes in the foreground with prefixed output; stops them all together."""
+    """Runs the app's processes in the foreground with prefixed output; stops them all together.
 
-    def __init__(self, env: dict[str, str]) -> None:
+    A process started with `restart=True` (the workers, beat, the fake Graph API)
+    is started again when it exits on its own, after a back-off that doubles from
+    `backoff` seconds up to `backoff_cap` and starts over once the process has
+    run for `stable_after` seconds. Any other process (the web server) exiting
+    stops the rest: a web server that cannot start (a port in use, a broken
+    import) would fail again at once, and what it prints says why.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        out: TextIO | None = None,
+        backoff: float = 1.0,
+        backoff_cap: float = 60.0,
+        stable_after: float = 120.0,
+        poll: float = 0.5,
+    ) -> None:
         self.env = env
+        self.out = out or sys.stdout
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.stable_after = stable_after
+        self.poll = poll
         self.processes: dict[str, subprocess.Popen[str]] = {}
+        self.commands: dict[str, list[str]] = {}
+        self.restartable: set[str] = set()
+        self.started_at: dict[str, float] = {}
+        self.failures: dict[str, int] = {}  # exits in a row, each without a stable run
+        self.restart_at: dict[str, float] = {}  # stopped processes waiting for their back-off
         self.lock = threading.Lock()
 
-    def start(self, name: str, command: list[str]) -> None:
+    def say(self, text: str) -> None:
+        with self.lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def start(self, name: str, command: list[str], *, restart: bool = False) -> None:
+        self.commands[name] = command
+        if restart:
+            self.restartable.add(name)
+        self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
         process = subprocess.Popen(
-            command,
+            self.commands[name],
             cwd=BASE_DIR,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -216,31 +256,59 @@ class Supervisor:
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
         )
         self.processes[name] = process
+        self.started_at[name] = time.monotonic()
         threading.Thread(target=self._relay, args=(name, process), daemon=True).start()
 
     def _relay(self, name: str, process: subprocess.Popen[str]) -> None:
         for line in process.stdout or ():
             with self.lock:
-                sys.stdout.write(f"{name:>6} | {line}")
-                sys.stdout.flush()
+                self.out.write(f"{name:>7} | {line}")
+                self.out.flush()
 
     def wait(self) -> int:
-        """Until Ctrl-C or SIGTERM, or until a process exits on its own."""
+        """Until Ctrl-C or SIGTERM, or until a process that is not restarted exits on its own."""
         # The handler only sets a flag: it runs in this thread, between any two
         # bytecodes, and taking a lock there (Event.set) can deadlock with the
         # same lock held by the loop it interrupted.
         stopping: list[int] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda signum, _frame: stopping.append(signum))
-        while not stopping:
-            time.sleep(0.5)
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    print(f"\n{name} exited with status {process.returncode}; stopping the others.", flush=True)
-                    return 1
+        return self.supervise(lambda: bool(stopping))
+
+    def supervise(self, stop: Callable[[], bool]) -> int:
+        """Watch the processes until stop() is true (0) or one that is not restarted exits (1)."""
+        while not stop():
+            time.sleep(self.poll)
+            if self.check() is not None:
+                return 1
         return 0
 
+    def check(self) -> str | None:
+        """One look at the processes: restart what is due; the name of one that ended for good, if any."""
+        now = time.monotonic()
+        for name, process in list(self.processes.items()):
+            if name in self.restart_at:
+                if now >= self.restart_at[name]:
+                    del self.restart_at[name]
+                    self.say(f"{name} restarting")
+                    self._spawn(name)
+                continue
+            if process.poll() is None:
+                continue
+            status = _exit_status(process.returncode)
+            if name not in self.restartable:
+                self.say(f"\n{name} stopped ({status}); stopping the others.")
+                return name
+            if now - self.started_at[name] >= self.stable_after:
+                self.failures[name] = 0
+            delay = min(self.backoff * 2 ** self.failures.get(name, 0), self.backoff_cap)
+            self.failures[name] = self.failures.get(name, 0) + 1
+            self.restart_at[name] = now + delay
+            self.say(f"{name} stopped ({status}); restarting in {delay:g} s")
+        return None
+
     def stop(self) -> None:
+        self.restart_at.clear()
         for process in self.processes.values():
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -252,6 +320,15 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _exit_status(returncode: int) -> str:
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-returncode).name}"
+        return f"killed by signal {-returncode}"
+    return f"exit {returncode}"
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -268,57 +345,66 @@ def run(port: int) -> int:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "load_demo")
         supervisor = Supervisor(env)
-        if not os.environ.get("GRAPH_API_URL"):
-            # The fake Graph API stands in for Instagram unless a real one is configured.
-            graph_port = _free_port()
-            env["GRAPH_API_URL"] = f"http://127.0.0.1:{graph_port}"
-            supervisor.start(
-                "graph",
-                [
-                    sys.executable, "-m", "fakegraph",
-                    "--port", str(graph_port),
-                    "--state-file", str(VAR / "fake_graph.json"),
-                    # "Connect with Facebook" works against the fake with the app the web process uses.
-                    "--app-id", env.get("INSTAGRAM_APP_ID") or DEMO_APP_ID,
-                    "--app-secret", env.get("INSTAGRAM_APP_SECRET") or DEMO_APP_SECRET,
-                    # New comments reach the inbox through the webhook, as Meta sends them; and a
-                    # follower comments on every post a minute after it is published.
-                    "--webhook-url", f"http://127.0.0.1:{port}/webhooks/instagram/",
-                    "--audience-after", "60",
-                ],
-            )  # fmt: skip
-            _wait_for_port(
-                graph_port, supervisor.processes["graph"], failure="The fake Graph API did not start; see its output."
-            )
-            # Before the web server starts: the fake's webhooks for these comments find nobody.
-            _manage(env, "demo_instagram")
-        celery = [sys.executable, "-m", "celery", "-A", "config"]
-        supervisor.start("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
-        # Publishing has a worker of its own (config/celery.py's queues): a photo being processed
-        # on the other never holds up a post that is due.
-        supervisor.start(
-            "worker",
-            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "-Q", "celery,media", "-n", "main@%h"],
-        )
-        supervisor.start(
-            "publish",
-            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "-Q", "publish", "-n", "publish@%h"],
-        )
-        supervisor.start(
-            "beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")]
-        )
-        print(
-            f"\nInnspill runs at http://localhost:{port}/  (Ctrl-C stops everything)\n"
-            "Demo logins (password: demo-innspill):\n"
-            "  coordinator  koordinator@rogaland.example\n"
-            "  editors      redaktor@rogaland.example, redaktor2@rogaland.example\n"
-            "  librarian    bibliotekar.sandnes@rogaland.example\n"
-            "  other county koordinator@agder.example\n"
-            f"E-mails the app sends (for coordinators): http://localhost:{port}/outbox/\n"
-            f"Instagram Graph API: {env.get('GRAPH_API_URL')}\n",
-            flush=True,
-        )
         try:
+            if not os.environ.get("GRAPH_API_URL"):
+                # The fake Graph API stands in for Instagram unless a real one is configured.
+                graph_port = _free_port()
+                env["GRAPH_API_URL"] = f"http://127.0.0.1:{graph_port}"
+                supervisor.start(
+                    "graph",
+                    [
+                        sys.executable, "-m", "fakegraph",
+                        "--port", str(graph_port),
+                        "--state-file", str(VAR / "fake_graph.json"),
+                        # "Connect with Facebook" works against the fake with the app the web process uses.
+                        "--app-id", env.get("INSTAGRAM_APP_ID") or DEMO_APP_ID,
+                        "--app-secret", env.get("INSTAGRAM_APP_SECRET") or DEMO_APP_SECRET,
+                        # New comments reach the inbox through the webhook, as Meta sends them; and a
+                        # follower comments on every post a minute after it is published.
+                        "--webhook-url", f"http://127.0.0.1:{port}/webhooks/instagram/",
+                        "--audience-after", "60",
+                    ],
+                    restart=True,
+                )  # fmt: skip
+                _wait_for_port(
+                    graph_port,
+                    supervisor.processes["graph"],
+                    failure="The fake Graph API did not start; see its output.",
+                )
+                # Before the web server starts: the fake's webhooks for these comments find nobody.
+                _manage(env, "demo_instagram")
+            celery = [sys.executable, "-m", "celery", "-A", "config"]
+            supervisor.start("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
+            # Publishing has a worker of its own (config/celery.py's queues): a photo being processed
+            # on the other never holds up a post that is due.
+            supervisor.start(
+                "worker",
+                [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "-Q", "celery,media", "-n", "main@%h"],
+                restart=True,
+            )
+            supervisor.start(
+                "publish",
+                [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "-Q", "publish", "-n", "publish@%h"],
+                restart=True,
+            )
+            supervisor.start(
+                "beat",
+                [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
+                restart=True,
+            )
+            print(
+                f"\nInnspill runs at http://localhost:{port}/  (Ctrl-C stops everything)\n"
+                "A worker, beat or the fake Graph API that stops is started again; the web server stopping\n"
+                "stops everything.\n"
+                "Demo logins (password: demo-innspill):\n"
+                "  coordinator  koordinator@rogaland.example\n"
+                "  editors      redaktor@rogaland.example, redaktor2@rogaland.example\n"
+                "  librarian    bibliotekar.sandnes@rogaland.example\n"
+                "  other county koordinator@agder.example\n"
+                f"E-mails the app sends (for coordinators): http://localhost:{port}/outbox/\n"
+                f"Instagram Graph API: {env.get('GRAPH_API_URL')}\n",
+                flush=True,
+            )
             return supervisor.wait()
         finally:
             print("\nStopping …", flush=True)

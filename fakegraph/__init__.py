@@ -36,7 +36,9 @@ Control routes (JSON in and out), for tests:
     POST   /_fake/clock        {"advance": seconds} or {"now": epoch}
     POST   /_fake/faults       {"route": "publish", "kind": "error|status|hang|drop", "times": 1, "skip": 0, ...}
     GET    /_fake/faults       the queue;  DELETE /_fake/faults empties it
-    POST   /_fake/tokens       {"token": "...", "state": "valid|invalid|expired", "subcode": 460, "expires_in": s}
+    POST   /_fake/tokens       {"token": "...", "state": "valid|revoked|expired", "subcode": 460, "expires_in": s}
+                               (revoked: 190/460, or the subcode given, e.g. 458; expired: 190/463 with
+                               Meta's "Session has expired on …. The current time is …")
     POST   /_fake/accounts     {"username": "...", "ig_user_id": "..."?}: another Instagram account
     POST   /_fake/comments     {"media_id": "...", "count": 120, "text": "...", "username": "...", "parent_id": ...,
                                 "created_at": epoch?}
@@ -62,10 +64,12 @@ expands `replies{…}` (field expansion), each with its own cursor paging.
 
 Fault kinds: `error` answers a Graph error (`code`, `subcode`, `message`,
 `user_title`, `user_msg`, `is_transient`, `http_status`, `regain_minutes` for
-the usage header); `status` answers HTTP `status` with a plain `body`; `hang`
-waits `seconds` first; `drop` closes the connection without an answer. With
-`"apply": true` a hang or drop still carries the call out (the answer is what
-is lost), else nothing happens. Route names: me, accounts, debug_token,
+the usage header; what is left out is what Meta sends for the code: 1 and 2
+transient, 9/2207042 the daily limit, 190/463 an expired token, the throttles);
+`status` answers HTTP `status` with a plain `body`; `hang` waits `seconds`
+first; `drop` closes the connection without an answer. With `"apply": true` a
+hang or drop still carries the call out (the answer is what is lost), else
+nothing happens. Route names: me, accounts, debug_token,
 oauth_access_token, ig_user, create_container, list_media, publish,
 publishing_limit, container_status, media, collaborators, insights, comments,
 create_comment, replies, reply, comment, or "*" for any.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
 def trace_id() -> str:
@@ -251,20 +253,70 @@ def throttled(code: int) -> GraphError:
 # Tokens (code 190 and its subcodes).
 
 TOKEN_MESSAGES = {
-    458: "Error validating access token: The user has not authorized application.",
+    458: "Error validating access token: The user has not authorized application{app}.",
     459: "Error validating access token: You cannot access the app till you log in to www.facebook.com and "
     "follow the instructions given.",
     460: "Error validating access token: The session has been invalidated because the user changed their "
     "password or Facebook has changed the session for security reasons.",
-    463: "Error validating access token: Session has expired.",
+    463: "Error validating access token: Session has expired{when}.",
     467: "Error validating access token: Invalid access token.",
 }
 
+# Meta words the times in a 463 in its own (Pacific) time: "on Friday, 05-Dec-25 09:00:00 PST".
+META_TIME = ZoneInfo("America/Los_Angeles")
 
-def token_error(subcode: int | None) -> GraphError:
+
+def _meta_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).astimezone(META_TIME).strftime("%A, %d-%b-%y %H:%M:%S %Z")
+
+
+def token_error(
+    subcode: int | None, *, app_id: str | None = None, expired_at: float | None = None, now: float | None = None
+) -> GraphError:
+    """Code 190 as Meta words it: 463 names when the session expired and the time now, 458 the app."""
     if subcode is None:
         return GraphError(190, "Invalid OAuth access token - Cannot parse access token")
-    return GraphError(190, TOKEN_MESSAGES.get(subcode, "Error validating access token."), subcode=subcode)
+    when = ""
+    if expired_at is not None and now is not None:
+        when = f" on {_meta_time(expired_at)}. The current time is {_meta_time(now)}"
+    template = TOKEN_MESSAGES.get(subcode, "Error validating access token.")
+    message = template.format(app=f" {app_id}" if app_id else "", when=when)
+    return GraphError(190, message, subcode=subcode)
+
+
+# Generic Graph errors (GRAPH_API.md: codes 1 and 2 are transient; retry).
+
+
+def unknown_error() -> GraphError:
+    return GraphError(1, "An unknown error has occurred.", is_transient=True)
+
+
+def service_unavailable() -> GraphError:
+    return GraphError(2, "An unexpected error has occurred. Please retry your request later.", is_transient=True)
+
+
+def as_meta_sends(code: int, subcode: int | None) -> GraphError | None:
+    """The error Meta sends for a code (and subcode) the fake knows, for faults that name only the code."""
+    match code, subcode:
+        case 1, None:
+            return unknown_error()
+        case 2, None:
+            return service_unavailable()
+        case 9, 2207042:
+            return publishing_limit()
+        case 9007, 2207027:
+            return not_ready()
+        case 24, 2207006:
+            return media_not_found("0")
+        case -2, 2207020:
+            return container_expired()
+        case -1, 2207032:
+            return container_failed()
+        case 190, _:
+            return token_error(subcode)
+        case ((4 | 17 | 32 | 613 | 80002), None):
+            return throttled(code)
+    return None
 
 
 def token_missing() -> GraphError:

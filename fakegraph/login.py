@@ -148,8 +148,9 @@ class LoginRules(Core):
             token = str(spec.get("token") or "EAAFake" + secrets.token_urlsafe(32))
             record = state.tokens.get(token) or Token(token=token, fb_user_id=SEEDED_FB_USER)
             wanted = spec.get("state", "valid")
-            if wanted not in {"valid", "invalid", "expired"}:
-                raise ValueError("state must be valid, invalid or expired")
+            if wanted not in {"valid", "invalid", "revoked", "expired"}:
+                raise ValueError("state must be valid, invalid (revoked) or expired")
+            wanted = "invalid" if wanted == "revoked" else wanted
             if wanted == "expired":
                 record.state, record.expires_at = "valid", self.now() - 1
             else:

@@ -337,14 +337,17 @@ def _fault_reply(fault: Fault) -> Reply:
         if fault.body is not None:
             return Reply(fault.status, raw=fault.body.encode())
         return Reply(fault.status, raw=b"Internal Server Error")
+    # What the fault leaves unsaid is what Meta says for its code (code 1's words when unknown).
+    meta = errors.as_meta_sends(fault.code, fault.subcode) or errors.unknown_error()
     error = GraphError(
         fault.code,
-        fault.message,
+        meta.message if fault.message is None else fault.message,
         subcode=fault.subcode,
-        user_title=fault.user_title,
-        user_msg=fault.user_msg,
-        is_transient=fault.is_transient,
+        user_title=meta.user_title if fault.user_title is None else fault.user_title,
+        user_msg=meta.user_msg if fault.user_msg is None else fault.user_msg,
+        is_transient=meta.is_transient if fault.is_transient is None else fault.is_transient,
         http_status=fault.http_status,
+        error_type=meta.error_type,
     )
     usage = {"fault": [{"type": "instagram", "call_count": 100, "total_cputime": 100, "total_time": 100}]}
     usage["fault"][0]["estimated_time_to_regain_access"] = fault.regain_minutes

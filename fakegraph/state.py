@@ -159,10 +159,11 @@ class Fault:
     body: str | None = None
     code: int = 1
     subcode: int | None = None
-    message: str = "An unknown error has occurred."
-    user_title: str = ""
-    user_msg: str = ""
-    is_transient: bool = False
+    # Unset, these are Meta's for the code and subcode (errors.as_meta_sends), else code 1's.
+    message: str | None = None
+    user_title: str | None = None
+    user_msg: str | None = None
+    is_transient: bool | None = None
     http_status: int = 400
     regain_minutes: int = 0
 
@@ -357,9 +358,9 @@ class Core:
             if record is None:
                 raise errors.token_error(None)
             if record.state != "valid":
-                raise errors.token_error(record.subcode or 460)
+                raise errors.token_error(record.subcode or 460, app_id=self.state.config.app_id)
             if record.expires_at is not None and record.expires_at <= self.now():
-                raise errors.token_error(463)
+                raise errors.token_error(463, expired_at=record.expires_at, now=self.now())
             return record
 
     def _app_token(self, token: str) -> Token | None:

@@ -15,7 +15,7 @@ from libraries.models import Library, LibraryQuerySet, User
 from production.models import Asset, Concept, ContentType, Idea
 from publishing.archive.downloads import VERSIONS
 from publishing.archive.search import CONSENT_ALL, CONSENT_BLOCKED, CONSENT_REUSABLE, ArchiveFilters
-from publishing.models import ArchiveItem, Post, PostQuerySet
+from publishing.models import ArchiveItem, Channel, Post, PostQuerySet
 from publishing.posts import captions
 
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -232,6 +232,26 @@ class TokenForm(forms.Form):
         max_length=1000,
         strip=True,
     )
+
+
+class ChannelSettingsForm(forms.ModelForm[Channel]):
+    """What the coordinator decides about the channel: how late a post may still go out after a reconnect."""
+
+    # A week at most: a post that much late has lost its moment; 0 sends every late post back.
+    late_margin_hours = forms.IntegerField(
+        label=_("Hours a post may be late"),
+        min_value=0,
+        max_value=168,
+        help_text=_(
+            "When Instagram is connected again after a stop, a post whose time passed more than this many hours "
+            "ago goes back to its editor instead of out. 0 sends every late post back; at most 168 (a week)."
+        ),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "input--narrow"}),
+    )
+
+    class Meta:
+        model = Channel
+        fields = ("late_margin_hours",)
 
 
 class AccountChoiceForm(forms.Form):

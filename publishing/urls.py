@@ -27,6 +27,7 @@ urlpatterns = [
     path("channel/choose/", channel.channel_choose, name="channel_choose"),
     path("channel/disconnect/", channel.channel_disconnect, name="channel_disconnect"),
     path("channel/refresh/", channel.channel_refresh, name="channel_refresh"),
+    path("channel/settings/", channel.channel_settings, name="channel_settings"),
     # The shared archive: search, items, downloads, reuse.
     path("archive/", archive.archive_search, name="archive"),
     path("archive/<int:pk>/", archive.archive_item, name="archive_item"),

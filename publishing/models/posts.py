@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -169,6 +169,9 @@ class Post(models.Model):
     # The time can move (the plan's drag and drop) in these.
     MOVABLE_STATUSES: ClassVar[frozenset[str]] = EDITABLE_STATUSES
     PLANNED_STATUSES: ClassVar[frozenset[str]] = frozenset({Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED})
+    # Whom an editor asks for approval: a draft, or a failed post after it was fixed. Scheduled and
+    # publishing posts also go back to review, but only by the system (a change, a gate at publish time).
+    SUBMITTABLE_STATUSES: ClassVar[frozenset[str]] = frozenset({Status.DRAFT, Status.FAILED})
 
     county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="posts", verbose_name=_("county"))
     channel = models.ForeignKey(
@@ -278,6 +281,10 @@ class Post(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def is_submittable(self) -> bool:
+        return self.status in self.SUBMITTABLE_STATUSES
 
     @property
     def is_movable(self) -> bool:
@@ -406,8 +413,14 @@ class Approval(models.Model):
 
 
 def _short_local_time(moment: datetime | None) -> str:
-    """14:05 today, else 05.12 14:05 (local time)."""
+    """8:54 p.m. (20:54) today, "tomorrow 00:29", else the short date and time, in the language's formats."""
     if moment is None:
         return ""
     local = timezone.localtime(moment)
-    return local.strftime("%H:%M") if local.date() == timezone.localdate() else local.strftime("%d.%m %H:%M")
+    time = formats.time_format(local, "TIME_FORMAT")
+    days = (local.date() - timezone.localdate()).days
+    if days == 0:
+        return time
+    if days == 1:
+        return gettext("tomorrow %(time)s") % {"time": time}
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT")

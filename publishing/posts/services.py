@@ -229,6 +229,10 @@ def submit_post(*, by: User, post: Post) -> Post:
     """Ask for approval (a draft, or a failed post after it was fixed)."""
     with transaction.atomic():
         _lock(post)
+        if not post.is_submittable:  # e.g. a post the worker is publishing: it is not the editor's to take back
+            raise ValidationError(
+                _("A post that is “%(status)s” cannot be sent for approval.") % {"status": post.get_status_display()}
+            )
         _move(by=by, post=post, to=Post.Status.IN_REVIEW, action="post.submitted")
     return post
 

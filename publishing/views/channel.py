@@ -11,18 +11,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest
 from libraries.http import error_text
-from libraries.services import absolute_url
+from libraries.services import absolute_url, audit
 from publishing.access import get_channel_for_user
-from publishing.forms import AccountChoiceForm, TokenForm
+from publishing.forms import AccountChoiceForm, ChannelSettingsForm, TokenForm
 from publishing.instagram import channels, crypto
 from publishing.instagram.client import GraphAPIError, InstagramAccount, oauth_dialog_url
 from publishing.models import Post
@@ -38,22 +40,68 @@ def _redirect_uri() -> str:
 @login_required
 @require_GET
 def channel(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, current = get_channel_for_user(request)
+    return _channel_page(request)
+
+
+def _channel_page(
+    request: AuthenticatedHttpRequest, *, settings_form: ChannelSettingsForm | None = None, status: int = 200
+) -> HttpResponse:
+    _county_access, current = get_channel_for_user(request)
+    # Everything a stopped channel holds back (scheduled, and held by the worker), as the home page counts.
     waiting = (
-        Post.objects.for_county(county_access.county).filter(status=Post.Status.SCHEDULED).count()
+        Post.objects.filter(channel=current).not_out_yet().count()
         if current is not None and not current.is_connected
         else 0
     )
+    if settings_form is None and current is not None:
+        settings_form = ChannelSettingsForm(instance=current)
     return render(
         request,
         "publishing/channel.html",
         {
             "channel": current,
             "token_form": TokenForm(),
+            "settings_form": settings_form,
             "can_login": channels.app_credentials_configured(),
             "waiting": waiting,
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def channel_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The coordinator's choices for the channel (how late a post may go out after a reconnect)."""
+    county_access, current = get_channel_for_user(request)
+    if current is None:
+        return redirect("publishing:channel")
+    before = current.late_margin_hours
+    form = ChannelSettingsForm(request.POST, instance=current)
+    if not form.is_valid():
+        return _channel_page(request, settings_form=form, status=400)
+    with transaction.atomic():
+        form.save()
+        if current.late_margin_hours != before:
+            audit(
+                county=county_access.county,
+                actor=request.user,
+                action="channel.settings_changed",
+                obj=current,
+                summary=f"late_margin_hours {before} → {current.late_margin_hours}",
+                late_margin_hours=current.late_margin_hours,
+            )
+    hours = current.late_margin_hours
+    messages.success(
+        request,
+        ngettext(
+            "Saved: after a reconnect, a post more than %(hours)s hour late goes back to its editor.",
+            "Saved: after a reconnect, a post more than %(hours)s hours late goes back to its editor.",
+            hours,
+        )
+        % {"hours": hours},
+    )
+    return redirect("publishing:channel")
 
 
 @login_required

@@ -299,7 +299,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "channel": channel,
         "is_editor": is_editor,
         "can_edit": is_editor and post.is_editable,
-        "can_submit": is_editor and post.can_move_to(Post.Status.IN_REVIEW) and post.status != Post.Status.APPROVED,
+        "can_submit": is_editor and post.is_submittable,
         "can_approve": is_editor
         and post.status == Post.Status.IN_REVIEW
         and services.may_approve(by=request.user, post=post),

@@ -124,6 +124,7 @@ def test_only_coordinators_manage_the_channel(world: World, editor_client: Clien
         assert client.get("/channel/").status_code == 403
         assert client.post("/channel/token/", {"token": TOKEN}).status_code == 403
         assert client.post("/channel/disconnect/").status_code == 403
+        assert client.post("/channel/settings/", {"late_margin_hours": "1"}).status_code == 403
 
 
 def test_disconnecting_forgets_the_token(world: World, coordinator_client: Client) -> None:
@@ -133,6 +134,68 @@ def test_disconnecting_forgets_the_token(world: World, coordinator_client: Clien
 
     channel = Channel.objects.get()
     assert (channel.status, channel.token_ciphertext) == (Channel.Status.DISCONNECTED, "")
+
+
+# --- How late a post may go out after a reconnect ---
+
+
+def test_coordinator_sets_how_late_a_post_may_go_out_after_a_reconnect(
+    world: World, coordinator_client: Client
+) -> None:
+    channel = ChannelFactory(county=world.county)
+    page = coordinator_client.get("/channel/").content.decode()
+    assert 'name="late_margin_hours" value="6"' in page
+    assert "A post more than 6 hours late goes back to its editor instead." in page
+
+    response = coordinator_client.post("/channel/settings/", {"late_margin_hours": "12"}, follow=True)
+
+    channel.refresh_from_db()
+    assert channel.late_margin_hours == 12
+    page = response.content.decode()
+    assert "Saved: after a reconnect, a post more than 12 hours late goes back to its editor." in page
+    assert 'name="late_margin_hours" value="12"' in page
+    [entry] = AuditEntry.objects.filter(action="channel.settings_changed")
+    assert (entry.actor, entry.data) == (world.coordinator, {"late_margin_hours": 12})
+
+
+def test_late_margin_can_be_set_while_the_channel_waits_for_a_reconnect(
+    world: World, coordinator_client: Client
+) -> None:
+    channel = ChannelFactory(county=world.county, status=Channel.Status.RECONNECT_REQUIRED)
+
+    coordinator_client.post("/channel/settings/", {"late_margin_hours": "0"})
+
+    channel.refresh_from_db()
+    assert channel.late_margin_hours == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("-1", "greater than or equal to 0"),
+        ("169", "less than or equal to 168"),
+        ("", "required"),
+        ("six", "whole number"),
+    ],
+)
+def test_a_late_margin_out_of_range_is_refused_and_nothing_changes(
+    world: World, coordinator_client: Client, value: str, error: str
+) -> None:
+    channel = ChannelFactory(county=world.county)
+
+    response = coordinator_client.post("/channel/settings/", {"late_margin_hours": value})
+
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    channel.refresh_from_db()
+    assert channel.late_margin_hours == 6
+    assert not AuditEntry.objects.filter(action="channel.settings_changed").exists()
+
+
+def test_without_a_channel_there_is_nothing_to_set(world: World, coordinator_client: Client) -> None:
+    assert "late_margin_hours" not in coordinator_client.get("/channel/").content.decode()
+    assert coordinator_client.post("/channel/settings/", {"late_margin_hours": "3"}).status_code == 302
+    assert not Channel.objects.exists()
 
 
 # --- The token's life ---

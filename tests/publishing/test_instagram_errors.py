@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 import httpx
@@ -138,6 +139,123 @@ def test_expired_or_revoked_token_is_a_token_error_with_metas_subcode(
     assert (refused.value.code, refused.value.subcode) == (190, subcode)
     assert refused.value.kind is ErrorKind.TOKEN
     assert refused.value.permanent
+
+
+def _error_body(fake_graph: FakeGraph, path: str, *, token: str = TOKEN, method: str = "GET") -> dict[str, object]:
+    """The error exactly as the fake sends it (Meta's `{"error": {...}}`, HTTP 400)."""
+    response = httpx.request(method, f"{fake_graph.url}/{VERSION}/{path}", params={"access_token": token}, timeout=10)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["fbtrace_id"]
+    return dict(error)
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "method", "expected"),
+    [
+        # The media list failing for a moment (a lost answer's recovery read): codes 1 and 2, transient.
+        (
+            {"route": "list_media", "code": 1},
+            f"{IG_USER_ID}/media",
+            "GET",
+            {"code": 1, "message": "An unknown error has occurred.", "is_transient": True, "type": "OAuthException"},
+        ),
+        (
+            {"route": "list_media", "code": 2},
+            f"{IG_USER_ID}/media",
+            "GET",
+            {
+                "code": 2,
+                "message": "An unexpected error has occurred. Please retry your request later.",
+                "is_transient": True,
+            },
+        ),
+        # The daily publishing limit, injected on media_publish, as Meta answers it there.
+        (
+            {"route": "publish", "code": 9, "subcode": 2207042},
+            f"{IG_USER_ID}/media_publish",
+            "POST",
+            {
+                "code": 9,
+                "error_subcode": 2207042,
+                "message": "Application request limit reached",
+                "is_transient": False,
+                "error_user_title": "Daily publishing limit reached",
+            },
+        ),
+        # A token lapsing in the middle of a publish.
+        (
+            {"route": "create_container", "code": 190, "subcode": 463},
+            f"{IG_USER_ID}/media",
+            "POST",
+            {"code": 190, "error_subcode": 463, "message": "Error validating access token: Session has expired."},
+        ),
+    ],
+)
+def test_fault_that_names_only_a_code_answers_what_meta_sends_for_it(
+    fake_graph: FakeGraph, spec: dict[str, object], path: str, method: str, expected: dict[str, object]
+) -> None:
+    route = str(spec.pop("route"))
+    fake_graph.fault(route, "error", **spec)
+
+    error = _error_body(fake_graph, path, method=method)
+
+    assert {key: error.get(key) for key in expected} == expected
+
+
+def test_fault_keeps_the_words_it_is_given(fake_graph: FakeGraph, graph: Client) -> None:
+    fake_graph.fault("me", "error", code=2, message="Service temporarily unavailable", is_transient=False)
+
+    error = _error_body(fake_graph, "me")
+
+    assert (error["message"], error["is_transient"]) == ("Service temporarily unavailable", False)
+
+
+def test_media_list_failing_with_code_2_is_transient_for_the_client(fake_graph: FakeGraph, graph: Client) -> None:
+    fake_graph.fault("list_media", "error", code=2, times=2)
+
+    for _ in range(2):
+        with pytest.raises(GraphAPIError) as failed:
+            graph.list_media(IG_USER_ID)
+        assert failed.value.is_transient
+        assert failed.value.meta_is_transient
+    graph.list_media(IG_USER_ID)
+
+
+def test_expired_token_says_when_it_expired_and_the_time_now_as_meta_does(fake_graph: FakeGraph) -> None:
+    token = fake_graph.token(expires_in=60)
+    fake_graph.advance_clock(3600)
+
+    error = _error_body(fake_graph, "me", token=token)
+
+    assert (error["code"], error["error_subcode"], error["type"]) == (190, 463, "OAuthException")
+    assert re.fullmatch(
+        r"Error validating access token: Session has expired on \w+day, \d\d-\w{3}-\d\d \d\d:\d\d:\d\d P[SD]T\. "
+        r"The current time is \w+day, \d\d-\w{3}-\d\d \d\d:\d\d:\d\d P[SD]T\.",
+        str(error["message"]),
+    ), error["message"]
+    assert error["is_transient"] is False
+
+
+@pytest.mark.parametrize(
+    ("subcode", "words"),
+    [
+        (None, "The session has been invalidated because the user changed their password"),
+        (460, "The session has been invalidated because the user changed their password"),
+        (458, "The user has not authorized application"),
+    ],
+)
+def test_revoked_token_answers_metas_subcode_and_words(fake_graph: FakeGraph, subcode: int | None, words: str) -> None:
+    token = fake_graph.token(state="revoked", **({} if subcode is None else {"subcode": subcode}))
+
+    error = _error_body(fake_graph, f"{IG_USER_ID}/media", token=token)
+
+    assert error["code"] == 190
+    assert error["error_subcode"] == (subcode or 460)
+    assert words in str(error["message"])
+    with fake_graph.client(token=token) as graph, pytest.raises(GraphAPIError) as refused:
+        graph.list_media(IG_USER_ID)
+    assert refused.value.is_token_invalid
 
 
 def test_token_expires_on_the_fakes_clock(fake_graph: FakeGraph) -> None:
