@@ -251,7 +251,7 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
         context={
             "invitation": invitation,
             "library": invitation.library,
-            "role": invitation.get_role_display(),
+            "role": Role(invitation.role).label,  # lazy: in the reader's language
             "invited_by": invitation.invited_by,
             "url": absolute_url(reverse("invitation_accept", args=[token])),
             "valid_days": settings.INVITATION_VALID_DAYS,
