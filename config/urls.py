@@ -23,7 +23,8 @@ urlpatterns = [
     path("invitation/<str:token>/", library_views.invitation_accept, name="invitation_accept"),
     path("outbox/", library_views.outbox, name="outbox"),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's own view, wrapped to keep the choice on the person's account (their e-mails follow it).
+    path("i18n/setlang/", library_views.set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

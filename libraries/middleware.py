@@ -6,10 +6,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from libraries.access import all_accesses
+from libraries.services import remember_language
 
 # The only pages a powerful account without a second factor may open: logging
 # in and out, confirming the password and setting up MFA (allauth asks for the
@@ -102,3 +104,43 @@ class PrivatePagesMiddleware:
         if request.user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class UserLanguageMiddleware:
+    """A logged-in person's own language (User.language) on a browser that has not chosen one.
+
+    LocaleMiddleware reads the language cookie, then the browser's Accept-Language;
+    a person who chose English on one computer gets English on the next one too.
+    A choice made on this browser (the cookie) wins. After AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.language
+            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and user.language != translation.get_language()
+        ):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+def remember_language_on_login(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """user_logged_in: the language the person logs in with becomes theirs.
+
+    A language chosen on this browser (the cookie) always; the browser's own
+    (Accept-Language) only when the person has none yet, so that a stored choice
+    follows them to the next computer (UserLanguageMiddleware).
+    """
+    if request is None:
+        return
+    chosen = settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+    browser = bool(request.META.get("HTTP_ACCEPT_LANGUAGE"))
+    if chosen or (browser and not user.language):
+        # From the request (the cookie, else Accept-Language), as LocaleMiddleware chose the page's language.
+        remember_language(user=user, language=translation.get_language_from_request(request))

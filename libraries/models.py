@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -48,6 +49,10 @@ class User(AbstractUser):
     last_name = None  # type: ignore[assignment]  # AbstractUser's field removed (one name field)
     email = models.EmailField(_("e-mail address"), unique=True)
     name = models.CharField(_("name"), max_length=150)
+    # The language the person last used the site in (the language menu, or the
+    # one the site was in when they logged in); their e-mails are written in it.
+    # Empty until then: e-mails go out in LANGUAGE_CODE.
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -68,6 +73,11 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+    @property
+    def mail_language(self) -> str:
+        """The language this person's e-mails are written in."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class Role(models.TextChoices):

@@ -68,18 +68,59 @@ def run_task_on_commit(name: str, *args: Any) -> None:
     transaction.on_commit(lambda: current_app.signature(name, args=args).delay())
 
 
+def recipients_by_language(to: list[str], *, fallback: str) -> dict[str, list[str]]:
+    """The addresses grouped by the language their person reads the site in.
+
+    An address with no account (an invitation, a library's contact address) or
+    whose person has not used the site yet gets `fallback`.
+    """
+    known = {
+        email.lower(): language
+        for email, language in User.objects.filter(email__in=[address.lower() for address in to]).values_list(
+            "email", "language"
+        )
+    }
+    groups: dict[str, list[str]] = {}
+    for address in to:
+        groups.setdefault(known.get(address.lower()) or fallback, []).append(address)
+    return groups
+
+
+def render_templated_mail(*, template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    """The subject and body of `emails/<template>_subject.txt` and `.txt`, written in `language`."""
+    with translation.override(language):
+        # One line whatever a title holds: a line break in a header is refused (and would be a header).
+        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+        body = render_to_string(f"emails/{template}.txt", context)
+    return subject, body
+
+
 def send_templated_mail_on_commit(*, to: list[str], template: str, context: dict[str, Any]) -> None:
-    """Render `emails/<template>_subject.txt` and `.txt` in the current language and send after commit."""
-    language = translation.get_language()
+    """Render `emails/<template>_subject.txt` and `.txt` and send them after commit, each in its reader's language.
+
+    Every recipient gets the mail in the language they use the site in (User.language),
+    one message per language; addresses without one get the language active now
+    (the sender's on a page, LANGUAGE_CODE in the worker). Pass lazy or raw values
+    in `context`, not text already translated, so the templates translate them.
+    """
+    fallback = translation.get_language() or settings.LANGUAGE_CODE
 
     def send() -> None:
-        with translation.override(language):
-            # One line whatever a title holds: a line break in a header is refused (and would be a header).
-            subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-            body = render_to_string(f"emails/{template}.txt", context)
-        send_mail(subject, body, None, to)
+        for language, addresses in recipients_by_language(to, fallback=fallback).items():
+            subject, body = render_templated_mail(template=template, context=context, language=language)
+            send_mail(subject, body, None, addresses)
 
     transaction.on_commit(send)
+
+
+# --- People ---
+
+
+def remember_language(*, user: User, language: str) -> None:
+    """Keep the language a person uses the site in, for their e-mails (one of LANGUAGES, else nothing)."""
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        User.objects.filter(pk=user.pk).update(language=language)
 
 
 # --- Libraries ---
@@ -210,7 +251,7 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
         context={
             "invitation": invitation,
             "library": invitation.library,
-            "role": invitation.get_role_display(),
+            "role": Role(invitation.role).label,  # lazy: in the reader's language
             "invited_by": invitation.invited_by,
             "url": absolute_url(reverse("invitation_accept", args=[token])),
             "valid_days": settings.INVITATION_VALID_DAYS,

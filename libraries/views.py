@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from libraries import services
 from libraries.access import (
@@ -33,6 +34,14 @@ from libraries.http import error_text, is_htmx, safe_next_url
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
 
 INVITATIONS_PER_PAGE = 50
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also keeps the choice on the account: e-mails follow it."""
+    response = django_set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        services.remember_language(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 @login_required

@@ -9,6 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from libraries.models import Library, LibraryQuerySet, User
@@ -39,11 +41,17 @@ class PostForm(forms.ModelForm[Post]):
         queryset=Library.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_(
-            "Libraries invited to the post on Instagram (a Collab post shows on their profiles too). "
-            "At most %(max)s; only libraries with an Instagram username."
-        )
-        % {"max": captions.MAX_COLLABORATORS},
+        # Lazy with its number filled in: `_() % {}` here would translate once, at import, in the default language.
+        help_text=lazy(
+            lambda: (
+                gettext(
+                    "Libraries invited to the post on Instagram (a Collab post shows on their profiles too). "
+                    "At most %(max)s; only libraries with an Instagram username."
+                )
+                % {"max": captions.MAX_COLLABORATORS}
+            ),
+            str,
+        )(),
     )
     scheduled_at = LocalDateTimeField(
         label=_("Publish at"),

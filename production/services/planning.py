@@ -19,13 +19,18 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from libraries.models import County, Library, Membership, User, hash_token
-from libraries.services import absolute_url, audit, run_task_on_commit, send_templated_mail_on_commit
+from libraries.services import (
+    absolute_url,
+    audit,
+    render_templated_mail,
+    run_task_on_commit,
+    send_templated_mail_on_commit,
+)
 from production.models import (
     CalendarFeed,
     Concept,
@@ -281,13 +286,19 @@ def mark_recording_day_done(*, by: User, day: RecordingDay) -> RecordingDay:
 
 
 def _send_each(*, recipients: Iterable[User], template: str, context: dict[str, Any], language: str) -> int:
-    """One message per person (nobody sees the others' addresses), over one connection."""
-    addresses = sorted({user.email for user in recipients if user.email and user.is_active})
-    with translation.override(language):
-        # One line whatever a library's name holds: a line break in a header is refused.
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-        body = render_to_string(f"emails/{template}.txt", context)
-    messages = [EmailMessage(subject, body, None, [address]) for address in addresses]
+    """One message per person (nobody sees the others' addresses), in their language, over one connection.
+
+    `language` is for people who have not used the site yet (User.language empty).
+    """
+    people = sorted({user.email: user for user in recipients if user.email and user.is_active}.items())
+    rendered: dict[str, tuple[str, str]] = {}
+    messages = []
+    for address, user in people:
+        own = user.language or language
+        if own not in rendered:
+            rendered[own] = render_templated_mail(template=template, context=context, language=own)
+        subject, body = rendered[own]
+        messages.append(EmailMessage(subject, body, None, [address]))
     if not messages:
         return 0
     return mailers.default.send_messages(messages) or 0

@@ -184,7 +184,7 @@ def test_calendar_query_counts_do_not_grow(
 
 @pytest.mark.parametrize(
     ("language", "text"),
-    [("nb", "fredag 4. desember 2026"), ("da", "fredag 4. december 2026"), ("en", "Friday Dec. 4, 2026")],
+    [("nb", "fredag 4. desember 2026"), ("da", "fredag 4. december 2026"), ("en", "Friday 4 December 2026")],
 )
 def test_long_dates_follow_the_language(language: str, text: str) -> None:
     from datetime import date
