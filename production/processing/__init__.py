@@ -1,0 +1,1 @@
+"""Media processing: inspecting, converting and checking uploaded files."""
