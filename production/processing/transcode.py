@@ -219,7 +219,7 @@ def probe_source(source: str | os.PathLike[str]) -> SourceVideo:
             rotation=rotation,
             codec=context.name,
             pixel_format=context.pix_fmt,
-            fps=Fraction(rate) if rate else None,
+            fps=Fraction(rate.numerator, rate.denominator) if rate else None,
             color_transfer=_name(first.color_trc, "transfer") or _name(context.color_trc, "transfer"),
             color_primaries=_name(first.color_primaries, "primaries") or _name(context.color_primaries, "primaries"),
             color_space=_name(context.colorspace, "space"),
@@ -464,11 +464,13 @@ def _run(
         process = subprocess.Popen(  # noqa: S603 - our own fixed command line; the paths are arguments, not shell
             command, cwd=workdir, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL
         )
-        assert process.stdout is not None
-        os.set_blocking(process.stdout.fileno(), False)
+        stdout = process.stdout
+        if stdout is None:  # for the type checker: stdout=PIPE always gives one
+            raise RuntimeError("ffmpeg has no output pipe")
+        os.set_blocking(stdout.fileno(), False)
         pending = b""
         with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
+            selector.register(stdout, selectors.EVENT_READ)
             try:
                 while True:
                     if cancelled is not None and cancelled():
@@ -484,7 +486,7 @@ def _run(
                         )
                     chunk = b""
                     if selector.select(timeout=0.5):
-                        chunk = process.stdout.read() or b""
+                        chunk = stdout.read() or b""
                         if not chunk and process.poll() is not None:
                             break
                     elif process.poll() is not None:
@@ -499,8 +501,9 @@ def _run(
                 raise
         returncode = process.wait()
         if returncode != 0:
-            errors.seek(0)
-            logger.warning("ffmpeg failed (exit status %s): %s", returncode, errors.read()[-4000:].decode(errors="replace"))
+            errors.seek(max(0, errors.seek(0, os.SEEK_END) - 4000))  # the end of the log is enough
+            tail = errors.read().decode(errors="replace")
+            logger.warning("ffmpeg failed (exit status %s): %s", returncode, tail)
             raise _unreadable()
 
 
@@ -593,9 +596,8 @@ def spec_problems(rendition: Rendition) -> list[str]:
         problems.append(f"rotation {rendition.rotation}")
     if rendition.file_size > REEL.max_bytes or rendition.bit_rate > REEL.max_bit_rate:
         problems.append(f"{rendition.file_size} bytes at {rendition.bit_rate} bit/s")
-    if rendition.audio_codec is not None and (
-        rendition.audio_codec != "aac" or rendition.audio_sample_rate != AUDIO_SAMPLE_RATE or rendition.audio_channels != 2
-    ):
+    sound = (rendition.audio_codec, rendition.audio_sample_rate, rendition.audio_channels)
+    if rendition.audio_codec is not None and sound != ("aac", AUDIO_SAMPLE_RATE, 2):
         problems.append(f"sound {rendition.audio_codec} {rendition.audio_sample_rate} Hz {rendition.audio_channels} ch")
     if not rendition.moov_at_front:
         problems.append("index (moov) after the media data")
