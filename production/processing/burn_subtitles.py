@@ -26,8 +26,7 @@ stays with the original; this module only makes what the reel shows:
   from the other Noto fonts through fontconfig.
 
 Cue text is plain text here: WebVTT/SRT markup is dropped and the characters
-that mean something to ASS (`\\`, `{`, `}`) are escaped as FFmpeg's own
-SRT-to-ASS conversion escapes them.
+that mean something to ASS (`\\`, `{`, `}`) are escaped (see `escape`).
 """
 
 from __future__ import annotations
@@ -186,12 +185,20 @@ def ass_document(captions: list[Caption], *, width: int, height: int) -> str:
 
 
 def escape(text: str) -> str:
-    r"""Text ASS shows as it is: `\`, `{` and `}` escaped (as FFmpeg's ff_ass_bprint_text does), no line breaks."""
+    r"""Text ASS shows as it is, on one line.
+
+    `{` and `}` become `\{` and `\}` (libass's escapes). libass has no escape
+    for a backslash (`\\` shows two), so a word joiner (U+2060, invisible)
+    goes after each one: `\N` in the text stays those two characters.
+    """
     out = []
     for ch in text:
-        if ch in "\\{}":
-            out.append("\\")
-        out.append(" " if ch in "\n\r" else ch)
+        if ch in "{}":
+            out.append("\\" + ch)
+        elif ch == "\\":
+            out.append("\\\u2060")
+        else:
+            out.append(" " if ch in "\n\r" else ch)
     return "".join(out)
 
 
