@@ -50,9 +50,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=config.settings
 
 # gettext: compilemessages below keeps the .mo files in step with the .po files
-# even if a committed .mo is stale.
+# even if a committed .mo is stale. ffmpeg and fonts-noto-core: the worker makes reel
+# renditions with Debian's ffmpeg (zscale, libass) and draws subtitles in Noto Sans.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext ffmpeg fonts-noto-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 innspill \

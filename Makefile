@@ -5,12 +5,12 @@ PYTHON ?= python3
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test sync lint audit soak browser messages bench wrk key manage clean
+.PHONY: run test sync lint audit soak browser media-tools messages bench wrk key manage clean
 
-run: sync
+run: sync media-tools
 	$(UV) run --no-sync python -m config.embedded run
 
-test: sync browser lint audit
+test: sync browser media-tools lint audit
 	$(UV) run --no-sync python -m config.embedded exec -- pytest $(PYTEST_ARGS)
 
 # Settings for commands that import them but connect to nothing (mypy's Django plugin, makemessages).
@@ -57,6 +57,20 @@ browser:
 	  else echo "Chromium is missing ($(CHROMIUM)); install it with: apt-get install chromium"; fi; \
 	fi
 
+# Reel renditions (production/processing/transcode.py) are made by Debian's ffmpeg (zscale for HDR,
+# libass for subtitles) and the subtitles drawn in Noto Sans (fonts-noto-core); install them as the
+# browser is installed. Without ffmpeg the video tests are skipped locally and fail under CI=true.
+media-tools:
+	@if ! command -v ffmpeg >/dev/null || [ ! -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg fonts-noto-core >/dev/null) \
+	      || echo "Could not install ffmpeg and fonts-noto-core with apt-get."; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg fonts-noto-core >/dev/null) \
+	      || echo "Could not install ffmpeg and fonts-noto-core with apt-get."; \
+	  else echo "ffmpeg or Noto Sans is missing; install them with: apt-get install ffmpeg fonts-noto-core"; fi; \
+	fi
+
 # Regenerate the translation catalogues after changing user-facing strings.
 messages: sync
 	$(SETTINGS_ENV) $(UV) run --no-sync python manage.py makemessages -l nb -l en -l da --no-obsolete --no-location \
@@ -65,7 +79,7 @@ messages: sync
 
 # Benchmarks: every measure, then BENCHMARKS.md and bench/results/latest.json (see BENCHMARKS.md).
 # BENCH_ARGS="--duration 30" for steadier figures; "--only pages,search --scale 1" for a part.
-bench: sync wrk
+bench: sync wrk media-tools
 	$(UV) run --no-sync python -m config.embedded exec -- python -m bench $(BENCH_ARGS)
 
 # The pages are loaded with wrk (a C program, so the load does not compete for the GIL); install it

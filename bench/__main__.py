@@ -4,7 +4,7 @@
 
 Measures (bench/run.py runs one): pages at each scale, archive search at the
 largest scale, media ingest, the upload's memory, and the publishing
-pipeline. The secrets are made once here and shared by every process of the
+pipeline, and reel renditions of video. The secrets are made once here and shared by every process of the
 run, so sessions made by one process are valid in the servers it starts.
 """
 
@@ -26,7 +26,7 @@ from bench import findings, report
 from bench.environment import BASE_DIR, production_like_defaults
 from bench.run import _numbers, positive
 
-MEASURES = ["pages", "search", "ingest", "upload", "publishing"]
+MEASURES = ["pages", "search", "ingest", "upload", "publishing", "video"]
 
 
 def _measures(text: str) -> list[str]:
@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--searches", type=positive, default=200, help="calls per search query (default 200)")
     parser.add_argument("--sizes", type=_numbers, default=[50, 125, 250, 500], help="upload sizes in MB")
     parser.add_argument("--posts", type=positive, default=40, help="posts through the publishing pipeline")
+    parser.add_argument("--clip-seconds", type=_numbers, default=[10, 60], help="video clip lengths in seconds")
     parser.add_argument("--only", type=_measures, default=MEASURES, help=f"some of {','.join(MEASURES)}")
     return parser.parse_args(argv)
 
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         results["upload"] = _run("upload", [*common, "--sizes", ",".join(map(str, args.sizes))])
     if "publishing" in args.only:
         results["publishing"] = _run("publishing", [*common, "--posts", str(args.posts)])
+    if "video" in args.only:
+        results["video"] = _run("video", ["--clip-seconds", ",".join(map(str, args.clip_seconds))])
     markdown = report.write_markdown(results, findings=findings.explain(results))
     print(f"\nWrote {report.write_json(results)} and {markdown}")
     return 0

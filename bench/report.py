@@ -28,6 +28,10 @@ INGEST_RATIO_TARGET = 1.3
 PUBLISHING_RATIO_TARGET = 2.0
 # Flat upload memory: the largest upload's peak within two chunks (16 MiB) of the smallest one's.
 UPLOAD_FLAT_MIB = 16.0
+VIDEO_RATIO_TARGET = 1.15
+VIDEO_PEAK_TARGET_MIB = 300.0
+# Flat video memory: the longest clip's peak growth within this of the shortest one's.
+VIDEO_FLAT_MIB = 16.0
 
 
 def _proc(name: str) -> str:
@@ -165,6 +169,26 @@ def _summary(results: dict[str, Any]) -> list[str]:
         rows.append(
             f"| Publishing, {publishing['posts']} posts | ≤ {PUBLISHING_RATIO_TARGET:.0f}x the bare client's time | "
             f"{ratio:.2f}x | {_ok(ratio <= PUBLISHING_RATIO_TARGET)} |"
+        )
+    video = results.get("video")
+    if not _failed(video):
+        runs = video["runs"]
+        worst = max(run["ratio_to_ffmpeg"] for run in runs)
+        peak = max(run["peak_growth_mib"] for run in runs)
+        rows.append(
+            f"| Reel rendition with subtitles | ≤ {VIDEO_RATIO_TARGET}x the ffmpeg command | worst {worst:.2f}x | "
+            f"{_ok(worst <= VIDEO_RATIO_TARGET)} |"
+        )
+        spread = max(
+            max(r["peak_growth_mib"] for r in runs if r["source"] == source)
+            - min(r["peak_growth_mib"] for r in runs if r["source"] == source)
+            for source in {r["source"] for r in runs}
+        )
+        lengths = video["clip_seconds"]
+        rows.append(
+            f"| Worker memory, {min(lengths)}-{max(lengths)} s clips | ≤ {VIDEO_PEAK_TARGET_MIB:.0f} MiB growth, flat "
+            f"(within {VIDEO_FLAT_MIB:.0f} MiB) | at most {peak:+.1f} MiB, spread {spread:.1f} MiB | "
+            f"{_ok(peak <= VIDEO_PEAK_TARGET_MIB and spread <= VIDEO_FLAT_MIB)} |"
         )
     return rows
 
@@ -340,6 +364,34 @@ def _publishing(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _video(results: dict[str, Any]) -> list[str]:
+    video = results.get("video")
+    lines = ["## Reel renditions", ""]
+    if problem := _failed(video):
+        return [*lines, f"Not measured: {problem}.", ""]
+    lines += [
+        "Phone-like clips made with FFmpeg's test pattern (bench/video.py, cached under var/bench-video/): a 4K "
+        "HEVC Main 10 HLG clip turned 90° with AAC sound, and a 1080 x 1920 H.264 clip with sound, each made into "
+        "the Instagram reel rendition with a caption every two seconds burned in. *Worker*: "
+        "`transcode.make_reel_rendition` in a fresh process (probe, plan, ASS file, encode, read-back); *ffmpeg*: "
+        "the same command line run directly. *Peak* is the growth of the worker process's peak resident set "
+        "during the call; the encoder's peak (its own process) beside it.",
+        "",
+        "| Source | Clip (s) | Source (MB) | ffmpeg (s) | Worker (s) | Ratio | Worker peak (MiB) | ffmpeg peak (MiB) "
+        "| Rendition |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for run in video["runs"]:
+        out = run["rendition"]
+        lines.append(
+            f"| {run['source']} | {run['clip_seconds']} | {run['source_mb']} | {run['ffmpeg_seconds']:.1f} | "
+            f"{run['worker_seconds']:.1f} | {run['ratio_to_ffmpeg']:.2f} | {run['peak_growth_mib']:+.1f} | "
+            f"{run['ffmpeg_peak_mib']:.0f} | {out['size']}, {out['fps']:g} fps, {out['mbps']} Mbps, "
+            f"{out['mb']} MB, {out['captions']} captions |"
+        )
+    return [*lines, ""]
+
+
 def markdown(results: dict[str, Any], *, findings: list[str] | None = None) -> str:
     """BENCHMARKS.md from the same dictionary as latest.json."""
     m = results["machine"]
@@ -370,6 +422,7 @@ def markdown(results: dict[str, Any], *, findings: list[str] | None = None) -> s
         *_ingest(results),
         *_upload(results),
         *_publishing(results),
+        *_video(results),
     ]
     if findings:
         lines += ["## What limits it", "", *findings, ""]

@@ -10,6 +10,7 @@ working on it, through the embedded services:
     python -m config.embedded exec -- python -m bench.run ingest --repeat 3
     python -m config.embedded exec -- python -m bench.run upload --sizes 50,100
     python -m config.embedded exec -- python -m bench.run publishing --posts 20
+    python -m config.embedded exec -- python -m bench.run video --clip-seconds 10,60
     python -m config.embedded exec -- python -m bench.run data --scale 5
     python -m config.embedded exec -- python -m bench.run profile --scale 1 --path /plan/ --repeat 30
 
@@ -36,6 +37,7 @@ MEASURES: dict[str, tuple[str, str | None, bool]] = {
     "upload": ("bench.upload", WORK_DATABASE, True),
     "publishing": ("bench.pipeline", WORK_DATABASE, True),
     "profile": ("bench.profile", None, True),
+    "video": ("bench.video", WORK_DATABASE, False),
 }
 
 
@@ -68,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--searches", type=positive, default=200, help="calls per search query, in-process (default 200)")
     p.add_argument("--sizes", type=_numbers, default=[50, 125, 250, 500], help="upload sizes in MB")
     p.add_argument("--posts", type=positive, default=40, help="posts through the publishing pipeline (default 40)")
+    p.add_argument("--clip-seconds", type=_numbers, default=[10, 60], help="video clip lengths (video)")
     p.add_argument("--path", default="/", help="the page to profile (profile)")
     return p
 
