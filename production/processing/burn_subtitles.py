@@ -38,7 +38,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from production import media
+from production.processing.subtitles import read_cues
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -76,9 +76,7 @@ class Layout:
 
 def captions_from(data: bytes, *, duration: float) -> list[Caption]:
     """The subtitle file as captions for a video of `duration` seconds; `MediaRejected` if the file is bad."""
-    info = media.validate_subtitles(data)
-    lines = media._subtitle_lines(data)
-    cues = media._parse_vtt(lines) if info.format == "vtt" else media._parse_srt(lines)
+    cues = read_cues(data)
     timed: list[tuple[float, float, str]] = []
     for cue in cues:
         text = _plain(" ".join(cue.text))

@@ -31,7 +31,7 @@ _SRT_TIMING = re.compile(rf"^[ \t]*{_SRT_TIME}[ \t]+-->[ \t]+{_SRT_TIME}(?:[ \t]
 
 
 @dataclass(frozen=True)
-class _Cue:
+class Cue:
     line: int  # of the timing line, from 1
     identifier: str
     start: float
@@ -64,6 +64,13 @@ def validate_subtitles(data: bytes, *, max_bytes: int = SUBTITLE_MAX_BYTES) -> S
     if not cues:
         raise MediaRejected(gettext_lazy("The subtitle file contains no subtitles."), code="no_cues")
     return SubtitleInfo(format=subtitle_format, cue_count=len(cues), last_cue_end=max(cue.end for cue in cues))
+
+
+def read_cues(data: bytes, *, max_bytes: int = SUBTITLE_MAX_BYTES) -> list[Cue]:
+    """The file's cues in order (for burning them in); `MediaRejected` where `validate_subtitles` refuses it."""
+    info = validate_subtitles(data, max_bytes=max_bytes)
+    lines = _subtitle_lines(data)
+    return _parse_vtt(lines) if info.format == "vtt" else _parse_srt(lines)
 
 
 def srt_to_vtt(data: bytes) -> str:
@@ -119,8 +126,8 @@ def _seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> floa
 
 
 def _timed_cue(
-    match: re.Match[str], *, line: int, identifier: str, text: list[str], previous: _Cue | None, raw: str
-) -> _Cue:
+    match: re.Match[str], *, line: int, identifier: str, text: list[str], previous: Cue | None, raw: str
+) -> Cue:
     groups = match.groups()
     start, end = _seconds(*groups[0:4]), _seconds(*groups[4:8])
     if end <= start:
@@ -136,10 +143,10 @@ def _timed_cue(
             raw,
             "bad_timing",
         )
-    return _Cue(line=line, identifier=identifier, start=start, end=end, text=text)
+    return Cue(line=line, identifier=identifier, start=start, end=end, text=text)
 
 
-def _parse_vtt(lines: list[str]) -> list[_Cue]:
+def _parse_vtt(lines: list[str]) -> list[Cue]:
     if not re.match(r"^WEBVTT(?:[ \t].*)?$", lines[0]):
         raise _bad_line(gettext_lazy("Line %(line)s must be “WEBVTT”, optionally followed by a space and text."), 1, "")
     # The header runs to the first blank line.
@@ -151,7 +158,7 @@ def _parse_vtt(lines: list[str]) -> list[_Cue]:
                 index + 1,
                 lines[index],
             )
-    cues: list[_Cue] = []
+    cues: list[Cue] = []
     for first, block in _blocks(lines, start):
         keyword = block[0].split(maxsplit=1)[0] if block[0].strip() else ""
         if keyword == "NOTE" or (keyword in ("STYLE", "REGION") and not cues):
@@ -193,8 +200,8 @@ def _parse_vtt(lines: list[str]) -> list[_Cue]:
     return cues
 
 
-def _parse_srt(lines: list[str]) -> list[_Cue]:
-    cues: list[_Cue] = []
+def _parse_srt(lines: list[str]) -> list[Cue]:
+    cues: list[Cue] = []
     for first, block in _blocks(lines, 0):
         number = block[0].strip()
         if not number.isdigit():

@@ -64,8 +64,9 @@ import av.error
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy
 
-from production.media import IG_VIDEO_LIMITS, MediaRejected, detect_format
 from production.processing import burn_subtitles
+from production.processing.files import MediaRejected, detect_format
+from production.processing.instagram import IG_VIDEO_LIMITS
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import pytest
 from django.utils import translation
 from PIL import Image, ImageChops, ImageStat
 
-from production.media import MediaRejected
 from production.processing import burn_subtitles, transcode
+from production.processing.files import MediaRejected
 
 
 @pytest.fixture(scope="session", autouse=True)
