@@ -14,11 +14,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from libraries.access import CountyAccess
+from libraries.dates import duration_text
 from libraries.models import County, Invitation, Library, Membership
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Concept, Idea, RecordingDay
-from publishing.followup.insights import humanised_duration
 from publishing.instagram import channels
 from publishing.models import InstagramComment, Post
 from publishing.posts.plan import posted_concept_days
@@ -127,7 +127,7 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
         # "Don't post and ghost": who has waited longest for an answer (DESIGN.md §7).
         unanswered = InstagramComment.objects.for_county(county).from_followers().unanswered()
         oldest = list(unanswered.select_related("post")[:UNANSWERED_ON_HOME])
-        context["unanswered_comments"] = [(c, humanised_duration(c.age(now), now=now)) for c in oldest]
+        context["unanswered_comments"] = [(c, duration_text(c.age(now), now=now)) for c in oldest]
         context["unanswered_comments_count"] = unanswered.count() if len(oldest) == UNANSWERED_ON_HOME else len(oldest)
     if access.is_coordinator:
         context["channel"] = channels.county_channel(county)

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.models import Library, Role
+from libraries.dates import date_text
+from libraries.models import Library, Role, User
 from production.access import (
     can_change_idea,
     concepts_for_user,
@@ -37,7 +38,7 @@ from production.forms import (
 )
 from production.models import Concept, Idea, IdeaComment, RunSheetSlot
 from production.services import planning as services
-from production.views import county_staff, date_text, error_text, plannable_days
+from production.views import error_text, plannable_days
 from production.views.assets import asset_section_context
 
 IDEAS_PER_PAGE = 50
@@ -306,7 +307,7 @@ def concept_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _concept_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, concept: Concept) -> ConceptForm:
-    return ConceptForm(request.POST or None, instance=concept, owners=county_staff(county_access))
+    return ConceptForm(request.POST or None, instance=concept, owners=User.objects.county_staff(county_access.county))
 
 
 @login_required

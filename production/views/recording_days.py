@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
+from libraries.dates import time_text
 from libraries.models import Library, Role, User
 from production.access import (
     get_recording_day_for_user,
@@ -31,7 +32,7 @@ from production.forms import (
 )
 from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
 from production.services import planning as services
-from production.views import county_staff, error_text, is_htmx, safe_next_url, time_text
+from production.views import error_text, is_htmx, safe_next_url
 from production.views.assets import asset_section_context
 
 # --- Recording days ---
@@ -58,7 +59,7 @@ def _day_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, da
         request.POST or None,
         instance=day,
         libraries=Library.objects.for_county(county_access.county).active().order_by("-kind", "name"),
-        staff=county_staff(county_access),
+        staff=User.objects.county_staff(county_access.county),
     )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from libraries.dates import day_start, local_zone
 from libraries.models import County, User
 from production.models import CalendarFeed, Concept
 from publishing.models import Post, PostQuerySet
@@ -73,15 +73,6 @@ class PlanDay:
     @property
     def posts(self) -> list[Post]:
         return [chip.post for chip in self.chips]
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def day_start(day: date) -> datetime:
-    """Midnight at the start of `day`, local time, as an aware datetime."""
-    return datetime.combine(day, time(), tzinfo=local_zone())
 
 
 def window(start: date, end: date) -> tuple[datetime, datetime]:

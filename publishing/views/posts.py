@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -19,8 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
+from libraries.dates import datetime_text
 from libraries.http import error_text, safe_next_url
-from libraries.models import AuditEntry, Role
+from libraries.models import AuditEntry, Role, User
 from production.models import Asset, Concept, Idea, people_with_consents
 from publishing.access import get_post_for_user, posts_for_user
 from publishing.archive import filing as archive
@@ -30,7 +30,7 @@ from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, Sch
 from publishing.instagram import channels
 from publishing.models import Post
 from publishing.posts import captions, gates, services
-from publishing.views import collaborator_choices, library_filter_choices, post_staff, visible_statuses
+from publishing.views import collaborator_choices, library_filter_choices, visible_statuses
 
 POSTS_PER_PAGE = 50
 # The post's audit entries in words (the history on the post page).
@@ -121,7 +121,7 @@ def _post_form(
         ideas=Idea.objects.for_county(county_access.county)
         .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
         .order_by("-created_at"),
-        staff=post_staff(county_access),
+        staff=User.objects.county_staff(county_access.county),
     )
 
 
@@ -381,15 +381,9 @@ def post_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("“%(title)s” is scheduled for %(when)s.") % {"title": post, "when": _when(post.scheduled_at)},
+            _("“%(title)s” is scheduled for %(when)s.") % {"title": post, "when": datetime_text(post.scheduled_at)},
         )
     return _after_action(request, post)
-
-
-def _when(moment: datetime | None) -> str:
-    from django.utils.formats import date_format
-
-    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
 
 
 @login_required
@@ -433,5 +427,5 @@ def post_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, _("“%(title)s” moved to %(when)s.") % {"title": post, "when": _when(at)})
+        messages.success(request, _("“%(title)s” moved to %(when)s.") % {"title": post, "when": datetime_text(at)})
     return _after_action(request, post)
