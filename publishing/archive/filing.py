@@ -533,7 +533,7 @@ def item_reuses(item: ArchiveItem) -> list[ArchiveReuse]:
     return list(item.reuses.select_related("post", "by").order_by("-at", "-pk"))
 
 
-def post_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
+def archive_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of the archive (templates/publishing/_post_archive.html): the items
     the post reuses, and for a published post its own items, how often and where they were reused."""
     reused = list(post.archive_reuses.select_related("item").order_by("item__title", "pk"))

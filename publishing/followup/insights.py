@@ -514,7 +514,7 @@ def inbox_median(county_comments: InstagramCommentQuerySet, *, now: datetime | N
     return duration_text(seconds, depth=2, now=now) if seconds is not None else None
 
 
-def post_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
+def engagement_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of its insights and comments (templates/publishing/_post_engagement.html)."""
     if post.status != Post.Status.PUBLISHED:
         return {"engagement": None}

@@ -24,8 +24,7 @@ from libraries.models import AuditEntry, Role, User
 from production.models import Asset, Concept, Idea, people_with_consents
 from publishing.access import get_post_for_user, posts_for_user
 from publishing.archive import filing as archive
-from publishing.followup import insights as engagement_services
-from publishing.followup import outcomes
+from publishing.followup import insights, outcomes
 from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
 from publishing.instagram import channels
 from publishing.models import Post
@@ -315,9 +314,9 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actions = ("can_submit", "can_approve", "is_own_post", "can_schedule", "can_unschedule", "can_move", "can_cancel")
     context["has_actions"] = any(context[name] for name in actions) or post.status == Post.Status.PUBLISHING
     # What follows the post: the archive items it reuses, insights and comments, outcomes.
-    context |= archive.post_panel(county_access, checked)
-    context |= engagement_services.post_panel(county_access, checked)
-    context |= outcomes.post_panel(county_access, checked)
+    context |= archive.archive_panel(county_access, checked)
+    context |= insights.engagement_panel(county_access, checked)
+    context |= outcomes.outcomes_panel(county_access, checked)
     return render(request, "publishing/post_detail.html", context)
 
 
