@@ -314,6 +314,14 @@ def refuse(*, by: User, item: ArchiveItem, reason: str, action: str) -> str:
     return refusal_message(item, reason)
 
 
+def record_download(*, by: User, item: ArchiveItem, version: str, zip: bool = False) -> None:
+    """Audit a download of an item's file (`zip`: as part of a selection)."""
+    extra = {"zip": True} if zip else {}
+    audit(
+        county=item.county, actor=by, action="archive.downloaded", obj=item, summary=str(item), version=version, **extra
+    )
+
+
 def check_reusable(*, by: User, items: Sequence[ArchiveItem], action: str) -> None:
     """Raise ArchiveItemBlocked naming every blocked item, each refusal audited first.
 

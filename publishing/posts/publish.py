@@ -37,7 +37,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.services import audit
 from production.models import Asset
 from production.release import Purpose, media_release
 from production.signed_urls import public_rendition_url
@@ -66,7 +65,7 @@ _random = secrets.SystemRandom()
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RunResult:
     """What a run ended with; `retry_in` (seconds) asks the task to run again later."""
 
     state: str  # done, failed, retry, skipped (held elsewhere or finished), lost (lease taken over), stopped
@@ -132,26 +131,26 @@ def _release(post_id: int, token: uuid.UUID, *, retry_in: int | None = None) -> 
     )
 
 
-def run(post_id: int) -> Outcome:
+def run(post_id: int) -> RunResult:
     """Carry the post as far as it goes now. Safe to call any number of times, from any worker."""
     token = uuid.uuid4()
     if not _claim(post_id, token, timezone.now()):
         # Another run holds it, or there is nothing left to do: a second delivery changes nothing.
-        return Outcome("skipped")
+        return RunResult("skipped")
     retry_in: int | None = None
     try:
         post = Post.objects.select_related("channel", "county", "idea").get(pk=post_id)
         channel = post.channel
         if channel is None or not channel.is_connected:
             # The tick takes it up again once the channel is connected.
-            return Outcome("stopped")
+            return RunResult("stopped")
         with channels.graph_client(channel) as graph:
-            outcome = Machine(post, channel, graph, token).run()
-        retry_in = outcome.retry_in
-        return outcome
+            result = PublishRun(post, channel, graph, token).run()
+        retry_in = result.retry_in
+        return result
     except LostLease:
         logger.warning("Post %s: another worker took over; this run stops.", post_id)
-        return Outcome("lost")
+        return RunResult("lost")
     except Exception:
         # A bug or a database hiccup: count it like a failed call, so that a post that
         # always breaks ends as failed instead of being taken up again for ever.
@@ -175,7 +174,7 @@ def _count_unexpected_failure(post_id: int, token: uuid.UUID) -> None:
         )
 
 
-class Machine:
+class PublishRun:
     """One run over one post, holding its lease."""
 
     def __init__(self, post: Post, channel: Channel, graph: Client, token: uuid.UUID) -> None:
@@ -204,13 +203,13 @@ class Machine:
 
     # --- The run ---
 
-    def run(self) -> Outcome:
+    def run(self) -> RunResult:
         try:
             while self.post.publish_step != Post.Step.NOTIFIED:
                 self.step()
-            return Outcome("done")
+            return RunResult("done")
         except _Wait as wait:
-            return Outcome("retry", wait.seconds)
+            return RunResult("retry", wait.seconds)
         except _QuotaReached:
             return self.rate_limited(None)
         except _Unpublishable as problem:
@@ -242,7 +241,7 @@ class Machine:
 
     # --- Errors ---
 
-    def handle(self, error: GraphAPIError) -> Outcome:
+    def handle(self, error: GraphAPIError) -> RunResult:
         post = self.post
         logger.info("Post %s at %s: %r", post.pk, post.publish_step, error)
         if error.is_token_invalid:
@@ -255,8 +254,8 @@ class Machine:
                     _("The Instagram connection stopped working; connect it again, then schedule the post again."),
                     error,
                 )
-                return Outcome("failed")
-            return Outcome("stopped")
+                return RunResult("failed")
+            return RunResult("stopped")
         if error.is_rate_limit:
             return self.rate_limited(error)
         if error.needs_new_container and not post.media_id:
@@ -270,10 +269,10 @@ class Machine:
                     error,
                 )
             self.save(attempts=attempts, last_error=repr(error)[:2000])
-            return Outcome("retry", backoff(attempts, at_least=error.retry_after or 0))
+            return RunResult("retry", backoff(attempts, at_least=error.retry_after or 0))
         return self.give_up(_("Instagram refused the post: %(reason)s") % {"reason": error.reason}, error)
 
-    def rate_limited(self, error: GraphAPIError | None) -> Outcome:
+    def rate_limited(self, error: GraphAPIError | None) -> RunResult:
         waits = self.post.rate_limit_waits + 1
         if waits > settings.PUBLISH_MAX_ATTEMPTS * 3:
             return self.give_up(
@@ -285,14 +284,14 @@ class Machine:
             last_error=repr(error)[:2000] if error else "The daily publishing quota is used up.",
         )
         if error is None:  # the daily quota: a slot frees as the 24-hour window moves on
-            return Outcome("retry", backoff(waits, at_least=settings.PUBLISH_RETRY_MAX_SECONDS))
-        return Outcome("retry", backoff(waits, at_least=error.retry_after or 0))
+            return RunResult("retry", backoff(waits, at_least=settings.PUBLISH_RETRY_MAX_SECONDS))
+        return RunResult("retry", backoff(waits, at_least=error.retry_after or 0))
 
-    def give_up(self, reason: str, error: GraphAPIError | None) -> Outcome:
+    def give_up(self, reason: str, error: GraphAPIError | None) -> RunResult:
         """Before publishing: the post fails. After: skip what is left to do on Instagram, finish the rest."""
         if not self.post.media_id:
             self.fail(reason, error)
-            return Outcome("failed")
+            return RunResult("failed")
         logger.warning("Post %s is published; giving up on step %s: %s", self.post.pk, self.post.publish_step, reason)
         following = {
             Post.Step.START: Post.Step.PUBLISHED,
@@ -309,7 +308,7 @@ class Machine:
         ):
             raise LostLease
 
-    def new_containers(self, error: GraphAPIError) -> Outcome:
+    def new_containers(self, error: GraphAPIError) -> RunResult:
         """Instagram cannot use the containers (expired, processing failed): make new ones, a few times."""
         rounds = self.post.container_rounds + 1
         if rounds > MAX_CONTAINER_ROUNDS:
@@ -537,15 +536,7 @@ class Machine:
         with transaction.atomic():
             # The step is stored before the mail leaves (after the commit): at most one mail per library.
             self.save(publish_step=Post.Step.NOTIFIED)
-            sent = services.notify_libraries_on_commit(self.post)
-            audit(
-                county=self.post.county,
-                actor=None,
-                action="post.libraries_notified",
-                obj=self.post,
-                summary=self.post.title,
-                libraries=sent,
-            )
+            services.notify_libraries_on_commit(self.post)
 
 
 def read_collaborator_invites(post: Post, graph: Client) -> None:
