@@ -18,8 +18,7 @@ from production.models import Asset, AssetPerson, Consent, Idea
 from production.processing.media import inspect_upload
 from production.services import media as asset_services
 from tests.conftest import World
-from tests.factories.production import IdeaFactory, RecordingDayFactory
-from tests.production.mediafiles import (
+from tests.factories.media import (
     has_exif_or_gps,
     heic_bytes,
     jpeg_bytes,
@@ -29,6 +28,7 @@ from tests.production.mediafiles import (
     truncated_jpeg,
     video_bytes,
 )
+from tests.factories.production import IdeaFactory, RecordingDayFactory
 
 pytestmark = pytest.mark.django_db
 

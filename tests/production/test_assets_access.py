@@ -22,8 +22,8 @@ from production.access import (
 )
 from production.models import Asset, AssetPerson, Consent
 from tests.conftest import World, client_for
+from tests.factories.media import make_asset
 from tests.factories.production import IdeaFactory, RecordingDayFactory
-from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db
 
