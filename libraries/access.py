@@ -34,6 +34,7 @@ class CountyAccess:
     county: County
     role: Role
     library_ids: frozenset[int]
+    user_id: int  # whose access it is (the four-eyes rule asks who wrote a post)
 
     def has_role(self, role: Role) -> bool:
         return self.role.rank >= role.rank
@@ -57,7 +58,7 @@ def county_accesses(user: User) -> list[CountyAccess]:
         library_ids.add(membership.library_id)
         by_county[county.pk] = (county, role if role.rank > best.rank else best, library_ids)
     return sorted(
-        (CountyAccess(county, role, frozenset(ids)) for county, role, ids in by_county.values()),
+        (CountyAccess(county, role, frozenset(ids), user.pk) for county, role, ids in by_county.values()),
         key=lambda access: access.county.name,
     )
 
@@ -113,6 +114,19 @@ def get_membership_for_user(request: HttpRequest, pk: int) -> Membership:
 def get_invitation_for_user(request: HttpRequest, pk: int) -> Invitation:
     access = require_role(request, Role.COORDINATOR)
     return get_object_or_404(Invitation.objects.for_county(access.county).select_related("library"), pk=pk)
+
+
+@dataclass(frozen=True)
+class InvitationActions:
+    """What a person may do with an invitation now: the invitation list and the matrix test read these."""
+
+    can_resend: bool  # neither accepted nor revoked (an expired one is worth sending again)
+    can_revoke: bool
+
+
+def invitation_actions(access: CountyAccess, invitation: Invitation) -> InvitationActions:
+    is_open = access.is_coordinator and invitation.status in (Invitation.Status.PENDING, Invitation.Status.EXPIRED)
+    return InvitationActions(can_resend=is_open, can_revoke=is_open)
 
 
 def libraries_for_user(request: HttpRequest) -> tuple[CountyAccess, LibraryQuerySet]:

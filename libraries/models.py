@@ -40,6 +40,19 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
 
+    def county_staff(self, county: County) -> models.QuerySet[User]:
+        """The county's active editors and coordinators, by name: who may own a concept, be responsible
+        for a recording day or a post."""
+        return (
+            self.filter(
+                memberships__library__county=county,
+                memberships__role__in=[Role.EDITOR, Role.COORDINATOR],
+                is_active=True,
+            )
+            .distinct()
+            .order_by("name")
+        )
+
 
 class User(AbstractUser):
     """A person, who logs in with their e-mail address."""

@@ -23,6 +23,7 @@ from libraries.access import (
     get_invitation_for_user,
     get_library_for_user,
     get_membership_for_user,
+    invitation_actions,
     outbox_enabled,
     require_role,
 )
@@ -30,7 +31,7 @@ from libraries.access import (
     choose_county as choose_current_county,
 )
 from libraries.forms import AcceptInvitationForm, CountySettingsForm, InvitationForm, LibraryForm, MembershipRoleForm
-from libraries.http import error_text, is_htmx, safe_next_url
+from libraries.http import act, error_text, is_htmx, safe_next_url
 from libraries.models import Invitation, Library, Membership, OutboxMessage, Role, User
 
 INVITATIONS_PER_PAGE = 50
@@ -172,16 +173,12 @@ def membership_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def membership_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_membership_for_user(request, pk)
     library = membership.library
-    try:
-        services.remove_membership(by=request.user, membership=membership)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(
-            request,
-            _("%(person)s no longer belongs to %(library)s.") % {"person": membership.user, "library": library},
-        )
-    return redirect(library)
+    return act(
+        request,
+        lambda: services.remove_membership(by=request.user, membership=membership),
+        success=_("%(person)s no longer belongs to %(library)s.") % {"person": membership.user, "library": library},
+        back=library,
+    )
 
 
 # --- Invitations (coordinator) ---
@@ -220,7 +217,13 @@ def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "libraries/invitation_list.html",
-        {"form": form, "page": page, "invitations": page.object_list, "status": status},
+        {
+            "form": form,
+            "page": page,
+            "invitations": page.object_list,
+            "rows": [(invitation, invitation_actions(county_access, invitation)) for invitation in page.object_list],
+            "status": status,
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -229,28 +232,24 @@ def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = get_invitation_for_user(request, pk)
-    try:
-        services.resend_invitation(by=request.user, invitation=invitation)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(
-            request, _("A new link was sent to %(email)s; the old one no longer works.") % {"email": invitation.email}
-        )
-    return redirect(safe_next_url(request) or reverse("libraries:invitations"))
+    return act(
+        request,
+        lambda: services.resend_invitation(by=request.user, invitation=invitation),
+        success=_("A new link was sent to %(email)s; the old one no longer works.") % {"email": invitation.email},
+        back=safe_next_url(request) or reverse("libraries:invitations"),
+    )
 
 
 @login_required
 @require_POST
 def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = get_invitation_for_user(request, pk)
-    try:
-        services.revoke_invitation(by=request.user, invitation=invitation)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
-    return redirect(safe_next_url(request) or reverse("libraries:invitations"))
+    return act(
+        request,
+        lambda: services.revoke_invitation(by=request.user, invitation=invitation),
+        success=_("The invitation to %(email)s was revoked.") % {"email": invitation.email},
+        back=safe_next_url(request) or reverse("libraries:invitations"),
+    )
 
 
 # --- Accepting an invitation (the person invited; may not have an account yet) ---

@@ -7,6 +7,8 @@ county's objects, 403 for a role too low).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -20,6 +22,7 @@ from production.models import (
     Concept,
     ConceptQuerySet,
     Consent,
+    ConsentState,
     Idea,
     IdeaAttachment,
     IdeaQuerySet,
@@ -124,6 +127,70 @@ def get_signup_for_user(request: HttpRequest, pk: int) -> PresenterSignup:
     if not access.is_coordinator and signup.library_id not in access.library_ids:
         raise PermissionDenied("Only the library that signed up changes its sign-up.")
     return signup
+
+
+# --- What a person may do with an idea, a recording day or an asset: data the views, the templates and
+# the access-matrix test read (STYLE.md convention 3) ---
+
+
+@dataclass(frozen=True)
+class IdeaActions:
+    can_edit: bool
+    can_review: bool  # accept or decline
+    can_plan: bool  # put on a recording day's run sheet
+    can_mark_used: bool
+
+
+def idea_actions(access: CountyAccess, idea: Idea) -> IdeaActions:
+    return IdeaActions(
+        can_edit=can_change_idea(access, idea),
+        can_review=access.is_editor and idea.status == Idea.Status.SUBMITTED,
+        can_plan=access.is_coordinator and idea.status == Idea.Status.ACCEPTED,
+        can_mark_used=access.is_coordinator and idea.status == Idea.Status.RECORDED,
+    )
+
+
+@dataclass(frozen=True)
+class RecordingDayActions:
+    can_manage: bool  # change the day and its run sheet
+    can_mark_recorded: bool
+    can_announce: bool
+    can_mark_done: bool
+
+
+def recording_day_actions(access: CountyAccess, day: RecordingDay) -> RecordingDayActions:
+    return RecordingDayActions(
+        can_manage=access.is_coordinator and day.status != RecordingDay.Status.DONE,
+        can_mark_recorded=access.is_coordinator and day.status != RecordingDay.Status.DRAFT and day.has_begun,
+        can_announce=access.is_coordinator and day.status == RecordingDay.Status.DRAFT,
+        can_mark_done=access.is_coordinator and day.status == RecordingDay.Status.ANNOUNCED and day.has_begun,
+    )
+
+
+def can_withdraw_signup(access: CountyAccess, day: RecordingDay, signup: PresenterSignup) -> bool:
+    """Until the day is done, a library withdraws its own sign-ups (to `day`) and a coordinator any."""
+    if day.status == RecordingDay.Status.DONE:
+        return False
+    return access.is_coordinator or signup.library_id in access.library_ids
+
+
+@dataclass(frozen=True)
+class AssetActions:
+    can_change: bool
+    can_confirm_no_people: bool
+    can_archive: bool  # keep in the archive (the page shows the item instead once it is there)
+    can_use_register: bool  # tag people from the county's register (editors and coordinators)
+
+
+def asset_actions(access: CountyAccess, asset: Asset, *, consent_state: ConsentState | None = None) -> AssetActions:
+    """`consent_state`: the asset's, when the caller has it already (it reads the people shown)."""
+    state = consent_state if consent_state is not None else asset.consent_state()
+    return AssetActions(
+        can_change=can_change_asset(access, asset),
+        can_confirm_no_people=can_confirm_no_people(access) and state == ConsentState.NOT_REVIEWED,
+        can_archive=access.is_editor and asset.status == Asset.Status.READY,
+        can_use_register=access.is_editor,
+    )
 
 
 # --- Media: assets, the people shown and their consent (DESIGN.md §3, §5) ---

@@ -1,27 +1,25 @@
 """Calendars of recording days: the month grid, and a person's iCalendar feed (RFC 5545).
 
-The feed is what Outlook and Google Calendar subscribe to: stable UIDs, a
-DTSTAMP on every event, times with a TZID and the matching VTIMEZONE, and a
-refresh interval hint.
+The feed is written the one way libraries/ical.py writes feeds.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from urllib.parse import urlsplit
+from datetime import date, datetime, timedelta
 
 import icalendar
 from django.conf import settings
 from django.db.models import Prefetch
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from libraries import ical
 from libraries.models import User
 from production.models import CalendarFeed, RecordingDay, RunSheetSlot
-
-FEED_PAST_DAYS = 180
 
 
 @dataclass
@@ -62,14 +60,9 @@ def neighbour_months(year: int, month: int) -> tuple[date, date]:
 # --- The iCalendar feed ---
 
 
-def _uid(kind: str, pk: int) -> str:
-    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "innspill"
-    return f"{kind}-{pk}@{host}"
-
-
 def feed_days(user: User) -> list[RecordingDay]:
     """Announced and done days in every county the person belongs to, with the slots they present in."""
-    since = timezone.localdate() - timedelta(days=FEED_PAST_DAYS)
+    since = timezone.localdate() - timedelta(days=ical.FEED_PAST_DAYS)
     return list(
         RecordingDay.objects.filter(county__libraries__memberships__user=user, date__gte=since)
         .visible_to_librarians()
@@ -84,50 +77,40 @@ def feed_days(user: User) -> list[RecordingDay]:
 
 def build_feed(feed: CalendarFeed) -> bytes:
     """The person's calendar as iCalendar bytes, in the language they chose when they made the address."""
-    user = feed.user
-    stamp = timezone.now()
-    with translation.override(feed.language):
-        cal = icalendar.Calendar.new(
-            prodid="-//Innspill//Recording days//EN",
-            name=_("Innspill: recording days"),
-            method="PUBLISH",
-            calscale="GREGORIAN",
-            refresh_interval=timedelta(hours=1),
+    return ical.feed_bytes(
+        prodid="-//Innspill//Recording days//EN",
+        name=gettext_lazy("Innspill: recording days"),
+        language=feed.language,
+        events=lambda stamp: feed_events(feed.user, stamp),
+    )
+
+
+def feed_events(user: User, stamp: datetime) -> Iterator[icalendar.Event]:
+    """The announced and done days, and the run-sheet slots the person presents in."""
+    for day in feed_days(user):
+        url = settings.PUBLIC_BASE_URL + day.get_absolute_url()
+        description = "\n\n".join(part for part in [day.notes, url] if part)
+        yield ical.event(
+            uid=ical.uid("recording-day", day.pk),
+            stamp=stamp,
+            start=day.start,
+            end=day.end,
+            summary=_("Recording day at %(library)s") % {"library": day.host_library.name},
+            location=day.place or None,
+            description=description,
+            url=url,
+            last_modified=day.updated_at,
         )
-        # Outlook reads its own name for the refresh interval.
-        cal.add("x-published-ttl", timedelta(hours=1))
-        for day in feed_days(user):
-            url = settings.PUBLIC_BASE_URL + day.get_absolute_url()
-            description = "\n\n".join(part for part in [day.notes, url] if part)
-            cal.add_component(
-                icalendar.Event.new(
-                    uid=_uid("recording-day", day.pk),
-                    stamp=stamp,
-                    start=day.start,
-                    end=day.end,
-                    summary=_("Recording day at %(library)s") % {"library": day.host_library.name},
-                    location=day.place or None,
-                    description=description,
-                    url=url,
-                    status=icalendar.STATUS.CONFIRMED,
-                    last_modified=day.updated_at,
-                )
+        for row in day.run_sheet().rows:
+            if not any(person.pk == user.pk for person in row.slot.presenters.all()):
+                continue
+            yield ical.event(
+                uid=ical.uid("run-sheet-slot", row.slot.pk),
+                stamp=stamp,
+                start=row.starts,
+                end=row.ends,
+                summary=_("You present: %(title)s") % {"title": row.slot.label},
+                location=day.place or None,
+                description="\n\n".join(part for part in [row.slot.note, url] if part),
+                url=url,
             )
-            for row in day.run_sheet().rows:
-                if not any(person.pk == user.pk for person in row.slot.presenters.all()):
-                    continue
-                cal.add_component(
-                    icalendar.Event.new(
-                        uid=_uid("run-sheet-slot", row.slot.pk),
-                        stamp=stamp,
-                        start=row.starts,
-                        end=row.ends,
-                        summary=_("You present: %(title)s") % {"title": row.slot.label},
-                        location=day.place or None,
-                        description="\n\n".join(part for part in [row.slot.note, url] if part),
-                        url=url,
-                        status=icalendar.STATUS.CONFIRMED,
-                    )
-                )
-        cal.add_missing_timezones()
-    return bytes(cal.to_ical())

@@ -44,6 +44,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.access import CountyAccess
+from libraries.models import User
+from libraries.services import audit
 from production.access import can_change_asset
 from production.models import CONSENT_IN_ORDER, Asset
 
@@ -159,3 +161,30 @@ def serves_media[View: Callable[..., object]](view: View) -> View:
     """Mark a view that sends an asset's bytes: the consent walk must cover it (see the module docstring)."""
     view.serves_media = True  # type: ignore[attr-defined]  # a marker the tests read off the URL resolver
     return view
+
+
+# --- The audit trail of what was sent (and refused) ---
+
+
+def record_original_download(*, by: User, access: CountyAccess, asset: Asset, byte_range: str = "") -> None:
+    """Audit an original sent to an editor or coordinator (`byte_range`: the request's Range, if any)."""
+    audit(
+        county=access.county,
+        actor=by,
+        action="asset.original_downloaded",
+        obj=asset,
+        summary=str(asset),
+        range=byte_range,
+    )
+
+
+def record_refused_download(*, by: User, access: CountyAccess, asset: Asset, reason: str, file: str) -> None:
+    """Audit a download the consent did not allow (the person is sent back to the asset's page)."""
+    audit(
+        county=access.county,
+        actor=by,
+        action="asset.download_refused",
+        obj=asset,
+        summary=f"{asset}: {reason}",
+        file=file,
+    )

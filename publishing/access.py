@@ -6,6 +6,8 @@ Every publishing object a view touches comes through a function here, built on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -24,6 +26,7 @@ from publishing.models import (
     Post,
     PostQuerySet,
 )
+from publishing.posts.services import CHANGE_NEEDS_APPROVAL_STATUSES, may_approve
 
 # --- Publishing: posts, the plan and the channel (DESIGN.md §2) ---
 #
@@ -44,6 +47,49 @@ def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRAR
     require_role(request, role)
     _access, posts = posts_for_user(request)
     return get_object_or_404(posts.select_related("county", "created_by", "responsible", "concept", "idea"), pk=pk)
+
+
+@dataclass(frozen=True)
+class PostActions:
+    """What a person may do with a post now: the post page, the change form and the matrix test read these."""
+
+    can_edit: bool
+    can_submit: bool
+    can_approve: bool
+    is_own_post: bool  # in review, and this editor wrote or last changed it: another editor approves it
+    can_schedule: bool
+    can_unschedule: bool
+    can_cancel: bool
+    can_move: bool
+    offers_move: bool  # the post page's Move form: a failed post or one to schedule is scheduled instead
+    change_needs_approval: bool  # a change of content sends the post back to review
+    has_actions: bool  # the post page's "What next" section has something in it
+
+
+def post_actions(access: CountyAccess, post: Post) -> PostActions:
+    is_editor = access.is_editor
+    status = post.status
+    in_review = status == Post.Status.IN_REVIEW
+    approvable = in_review and may_approve(by=access.user_id, post=post)
+    can_submit = is_editor and post.is_submittable
+    can_schedule = is_editor and post.can_move_to(Post.Status.SCHEDULED)
+    can_unschedule = is_editor and status == Post.Status.SCHEDULED
+    can_cancel = is_editor and post.can_move_to(Post.Status.CANCELLED)
+    can_move = is_editor and post.is_movable
+    flags = (can_submit, is_editor and approvable, in_review and not approvable, can_schedule, can_unschedule)
+    return PostActions(
+        can_edit=is_editor and post.is_editable,
+        can_submit=can_submit,
+        can_approve=is_editor and approvable,
+        is_own_post=in_review and not approvable,
+        can_schedule=can_schedule,
+        can_unschedule=can_unschedule,
+        can_cancel=can_cancel,
+        can_move=can_move,
+        offers_move=can_move and status != Post.Status.FAILED and not can_schedule,
+        change_needs_approval=is_editor and status in CHANGE_NEEDS_APPROVAL_STATUSES,
+        has_actions=any((*flags, can_move, can_cancel)) or status == Post.Status.PUBLISHING,
+    )
 
 
 def get_channel_for_user(request: HttpRequest, *, role: Role = Role.COORDINATOR) -> tuple[CountyAccess, Channel | None]:

@@ -6,57 +6,26 @@ layer; the view is publishing/views/home.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from libraries.access import CountyAccess
-from libraries.models import County, Invitation, Library, Membership
+from libraries.dates import duration_text
+from libraries.models import Invitation, Library, Membership
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
-from production.models import Concept, Idea, RecordingDay
+from production.models import Idea, RecordingDay
 from production.services import people as people_services
-from publishing.followup.insights import humanised_duration
 from publishing.instagram import channels
 from publishing.models import InstagramComment, Post
-from publishing.posts.plan import posted_concept_days
+from publishing.posts.plan import uncovered_concept_gaps
 
 LOOKAHEAD_DAYS = 28  # "the next four weeks"
 HOME_LIST_LENGTH = 8
 UNANSWERED_ON_HOME = 5
-
-
-@dataclass(frozen=True)
-class ConceptGap:
-    concept: Concept
-    date: date
-
-
-def concept_gaps(county: County, start: date, end: date) -> list[ConceptGap]:
-    """Occurrences of the county's active concepts from `start` to `end` that have no content yet.
-
-    An occurrence is covered by a post of that concept on that day (the
-    publishing plan). The others count as covered when an idea of that
-    concept is planned or recorded and not yet used (content on its way): the
-    earliest occurrences are covered first, one idea each.
-    """
-    concepts = list(
-        Concept.objects.for_county(county)
-        .active()
-        .recurring()
-        .annotate(content_count=Count("ideas", filter=Q(ideas__status__in=[Idea.Status.PLANNED, Idea.Status.RECORDED])))
-    )
-    with_posts = posted_concept_days(county, start, end)
-    gaps: list[ConceptGap] = []
-    for concept in concepts:
-        open_days = [day for day in concept.occurrences(start, end) if (concept.pk, day) not in with_posts]
-        # Ideas on their way cover the earliest open days, one idea each.
-        on_their_way: int = concept.content_count  # type: ignore[attr-defined]  # the annotation above
-        gaps += [ConceptGap(concept, day) for day in open_days[on_their_way:]]
-    return sorted(gaps, key=lambda gap: (gap.date, gap.concept.name))
 
 
 def production_panels(access: CountyAccess) -> dict[str, Any]:
@@ -80,7 +49,7 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
             .with_open_slots()
             .select_related("host_library")[:5]
         )
-        context["concept_gaps"] = concept_gaps(county, today, today + timedelta(days=LOOKAHEAD_DAYS - 1))
+        context["concept_gaps"] = uncovered_concept_gaps(county, today, today + timedelta(days=LOOKAHEAD_DAYS - 1))
         # Consents of people in the register that end within 30 days, with a renewal link to send.
         context["expiring_consents"] = people_services.expiring_consents(county, today=today)[:HOME_LIST_LENGTH]
     else:
@@ -130,7 +99,7 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
         # "Don't post and ghost": who has waited longest for an answer (DESIGN.md §7).
         unanswered = InstagramComment.objects.for_county(county).from_followers().unanswered()
         oldest = list(unanswered.select_related("post")[:UNANSWERED_ON_HOME])
-        context["unanswered_comments"] = [(c, humanised_duration(c.age(now), now=now)) for c in oldest]
+        context["unanswered_comments"] = [(c, duration_text(c.age(now), now=now)) for c in oldest]
         context["unanswered_comments_count"] = unanswered.count() if len(oldest) == UNANSWERED_ON_HOME else len(oldest)
         # Posts the worker holds, with why (the daily limit, the connection, Instagram's processing).
         held = posts.filter(status=Post.Status.PUBLISHING, media_id="").exclude(waiting_for=Post.Waiting.NOTHING)

@@ -30,10 +30,10 @@ def enqueue_due_posts() -> list[int]:
 )
 def publish_post(self: Task[Any, Any], post_id: int) -> str:
     """Carry one post on from its stored step; a later try when Instagram asks us to wait."""
-    outcome = publish.run(post_id)
-    if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
-    return outcome.state
+    result = publish.run(post_id)
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.state
 
 
 @shared_task(name="publishing.look_after_tokens", acks_late=True, time_limit=300, soft_time_limit=240)

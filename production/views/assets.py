@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, cast
 
 from django.conf import settings
@@ -18,10 +19,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
+from libraries.http import act
 from production import release
 from production.access import (
-    can_change_asset,
-    can_confirm_no_people,
+    asset_actions,
     can_upload_to_idea,
     get_asset_for_consent_review,
     get_asset_for_user,
@@ -41,7 +42,7 @@ from production.forms import (
     SubtitlesForm,
     WithdrawConsentForm,
 )
-from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, Person
+from production.models import Asset, AssetPerson, Consent, Idea, Person
 from production.processing import metadata
 from production.processing.files import MediaInfo, MediaRejected
 from production.processing.images import Aspect, plan_crop
@@ -261,13 +262,13 @@ def _people_rows(asset: Asset) -> list[dict[str, Any]]:
 
 def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any) -> dict[str, Any]:
     county_access = require_role(request)
-    can_change = can_change_asset(county_access, asset)
     consent_state = asset.consent_state()
+    actions = asset_actions(county_access, asset, consent_state=consent_state)
     return {
         "asset": asset,
-        "can_change": can_change,
+        "actions": actions,
+        **asdict(actions),
         "releases": release.asset_releases(county_access, asset),
-        "can_confirm_no_people": can_confirm_no_people(county_access) and consent_state == ConsentState.NOT_REVIEWED,
         "people_rows": _people_rows(asset),
         "consent_state": consent_state,
         "checks": instagram_checks(asset),
@@ -278,8 +279,6 @@ def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any
         "subtitles_form": forms.get("subtitles_form") or (SubtitlesForm() if asset.is_video else None),
         "person_form": forms.get("person_form") or PersonForm(prefix="person"),
         "minor_age": settings.CONSENT_MINOR_AGE,
-        # The register is for editors and coordinators: they tag people from it (production/views/people.py).
-        "can_use_register": county_access.is_editor and can_change,
     }
 
 
@@ -392,13 +391,12 @@ def asset_subtitles_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 @require_POST
 def asset_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     asset = get_asset_for_user(request, pk, for_change=True)
-    try:
-        asset_services.retry_processing(by=request.user, asset=asset)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The Instagram version is being made again."))
-    return redirect(asset)
+    return act(
+        request,
+        lambda: asset_services.retry_processing(by=request.user, asset=asset),
+        success=_("The Instagram version is being made again."),
+        back=asset,
+    )
 
 
 @login_required
@@ -459,17 +457,13 @@ def asset_person_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 def asset_confirm_no_people(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An editor confirms that nobody in the asset can be recognised (until someone is added)."""
     asset = get_asset_for_consent_review(request, pk)
-    try:
-        asset_services.confirm_no_people(by=request.user, asset=asset)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(
-            request,
-            _("“%(asset)s” is confirmed to show no identifiable people. Adding a person shown undoes this.")
-            % {"asset": asset},
-        )
-    return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#people")
+    return act(
+        request,
+        lambda: asset_services.confirm_no_people(by=request.user, asset=asset),
+        success=_("“%(asset)s” is confirmed to show no identifiable people. Adding a person shown undoes this.")
+        % {"asset": asset},
+        back=reverse("production:asset_detail", args=[asset.pk]) + "#people",
+    )
 
 
 @login_required
@@ -477,13 +471,12 @@ def asset_confirm_no_people(request: AuthenticatedHttpRequest, pk: int) -> HttpR
 def asset_person_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = get_asset_person_for_user(request, pk)
     asset = person.asset
-    try:
-        asset_services.remove_person(by=request.user, person=person)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("%(name)s was taken off the list.") % {"name": person.name})
-    return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#people")
+    return act(
+        request,
+        lambda: asset_services.remove_person(by=request.user, person=person),
+        success=_("%(name)s was taken off the list.") % {"name": person.name},
+        back=reverse("production:asset_detail", args=[asset.pk]) + "#people",
+    )
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from libraries import ical
 from libraries.access import AuthenticatedHttpRequest, require_role
 from libraries.services import absolute_url
 from production import calendars
@@ -106,6 +107,4 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = services.feed_for_token(token)
     if feed is None:
         raise Http404
-    response = HttpResponse(calendars.build_feed(feed), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="innspill.ics"'
-    return response
+    return ical.feed_response(calendars.build_feed(feed), filename="innspill.ics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -17,13 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.models import Library, Role
+from libraries.dates import date_text
+from libraries.http import act
+from libraries.models import Library, Role, User
 from production.access import (
-    can_change_idea,
     concepts_for_user,
     get_concept_for_user,
     get_idea_attachment_for_user,
     get_idea_for_user,
+    idea_actions,
     ideas_for_user,
     libraries_user_may_submit_for,
 )
@@ -37,7 +40,7 @@ from production.forms import (
 )
 from production.models import Concept, Idea, IdeaComment, RunSheetSlot
 from production.services import planning as services
-from production.views import county_staff, date_text, error_text, plannable_days
+from production.views import error_text, plannable_days
 from production.views.assets import asset_section_context
 
 IDEAS_PER_PAGE = 50
@@ -151,21 +154,19 @@ def idea_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int = 200, **forms: Any) -> HttpResponse:
     county_access = require_role(request)
-    can_manage = county_access.is_coordinator
+    actions = idea_actions(county_access, idea)
     context: dict[str, Any] = {
         "idea": idea,
         "libraries": idea.libraries.order_by("name"),
         "attachments": idea.attachments.all(),
         "comments": IdeaComment.objects.filter(idea=idea).select_related("author"),
         "slot": RunSheetSlot.objects.filter(idea=idea).select_related("recording_day__host_library").first(),
-        "can_edit": can_change_idea(county_access, idea),
-        "can_review": county_access.is_editor and idea.status == Idea.Status.SUBMITTED,
-        "can_plan": can_manage and idea.status == Idea.Status.ACCEPTED,
-        "can_mark_used": can_manage and idea.status == Idea.Status.RECORDED,
+        "actions": actions,
+        **asdict(actions),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "decline_form": forms.get("decline_form") or DeclineForm(),
     }
-    if context["can_plan"]:
+    if actions.can_plan:
         context["plan_form"] = forms.get("plan_form") or PlanIdeaForm(days=plannable_days(county_access))
     context.update(asset_section_context(county_access, idea))
     return render(request, "production/idea_detail.html", context, status=status)
@@ -181,13 +182,12 @@ def idea_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def idea_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     idea = get_idea_for_user(request, pk, role=Role.EDITOR)
-    try:
-        services.accept_idea(by=request.user, idea=idea)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” was accepted; the library has been told.") % {"title": idea})
-    return redirect(idea)
+    return act(
+        request,
+        lambda: services.accept_idea(by=request.user, idea=idea),
+        success=_("“%(title)s” was accepted; the library has been told.") % {"title": idea},
+        back=idea,
+    )
 
 
 @login_required
@@ -196,13 +196,12 @@ def idea_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     idea = get_idea_for_user(request, pk, role=Role.EDITOR)
     form = DeclineForm(request.POST)
     if form.is_valid():
-        try:
-            services.decline_idea(by=request.user, idea=idea, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, error_text(exc))
-        else:
-            messages.success(request, _("“%(title)s” was declined; the library sees your reason.") % {"title": idea})
-        return redirect(idea)
+        return act(
+            request,
+            lambda: services.decline_idea(by=request.user, idea=idea, reason=form.cleaned_data["reason"]),
+            success=_("“%(title)s” was declined; the library sees your reason.") % {"title": idea},
+            back=idea,
+        )
     return _render_idea(request, idea, status=400, decline_form=form)
 
 
@@ -234,13 +233,12 @@ def idea_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def idea_mark_used(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     idea = get_idea_for_user(request, pk, role=Role.COORDINATOR)
-    try:
-        services.mark_idea_used(by=request.user, idea=idea)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” is marked as used.") % {"title": idea})
-    return redirect(idea)
+    return act(
+        request,
+        lambda: services.mark_idea_used(by=request.user, idea=idea),
+        success=_("“%(title)s” is marked as used.") % {"title": idea},
+        back=idea,
+    )
 
 
 @login_required
@@ -306,7 +304,7 @@ def concept_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _concept_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, concept: Concept) -> ConceptForm:
-    return ConceptForm(request.POST or None, instance=concept, owners=county_staff(county_access))
+    return ConceptForm(request.POST or None, instance=concept, owners=User.objects.county_staff(county_access.county))
 
 
 @login_required

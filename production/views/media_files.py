@@ -40,7 +40,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.services import audit
 from production import release, signed_urls
 from production.access import get_asset_for_user, get_consent_for_user
 from production.models import Asset, people_with_consents
@@ -218,13 +217,8 @@ def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpRe
     if not field_file:
         raise Http404
     if answer.audited and request.method == "GET":
-        audit(
-            county=county_access.county,
-            actor=request.user,
-            action="asset.original_downloaded",
-            obj=asset,
-            summary=str(asset),
-            range=request.headers.get("Range", ""),
+        release.record_original_download(
+            by=request.user, access=county_access, asset=asset, byte_range=request.headers.get("Range", "")
         )
     content_type = (
         asset.mime_type if which == "original" or (which == "rendition" and asset.is_video) else CONTENT_TYPES[which]
@@ -253,13 +247,8 @@ def _refused(
         raise PermissionDenied(answer.reason)
     if purpose == release.Purpose.VIEW:
         return _plain(403, _("This file is not shown: %(reason)s.") % {"reason": answer.reason})
-    audit(
-        county=county_access.county,
-        actor=request.user,
-        action="asset.download_refused",
-        obj=asset,
-        summary=f"{asset}: {answer.reason}",
-        file=which,
+    release.record_refused_download(
+        by=request.user, access=county_access, asset=asset, reason=answer.reason, file=which
     )
     message = _("“%(asset)s” cannot be downloaded: %(reason)s.") % {"asset": asset, "reason": answer.reason}
     messages.error(request, message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib import messages
@@ -16,12 +17,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
+from libraries.dates import time_text
+from libraries.http import act
 from libraries.models import Library, Role, User
 from production.access import (
+    can_withdraw_signup,
     get_recording_day_for_user,
     get_signup_for_user,
     get_slot_for_user,
     memberships_user_may_sign_up,
+    recording_day_actions,
     recording_days_for_user,
 )
 from production.forms import (
@@ -31,7 +36,7 @@ from production.forms import (
 )
 from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
 from production.services import planning as services
-from production.views import county_staff, error_text, is_htmx, safe_next_url, time_text
+from production.views import error_text, is_htmx, safe_next_url
 from production.views.assets import asset_section_context
 
 # --- Recording days ---
@@ -58,7 +63,7 @@ def _day_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, da
         request.POST or None,
         instance=day,
         libraries=Library.objects.for_county(county_access.county).active().order_by("-kind", "name"),
-        staff=county_staff(county_access),
+        staff=User.objects.county_staff(county_access.county),
     )
 
 
@@ -134,12 +139,8 @@ def _day_with_run_sheet(day: RecordingDay) -> RecordingDay:
 def _run_sheet_context(request: AuthenticatedHttpRequest, day: RecordingDay) -> dict[str, Any]:
     county_access = require_role(request)
     day = _day_with_run_sheet(day)
-    return {
-        "day": day,
-        "run_sheet": day.run_sheet(),
-        "can_manage": county_access.is_coordinator and day.status != RecordingDay.Status.DONE,
-        "can_mark_recorded": county_access.is_coordinator and day.status != RecordingDay.Status.DRAFT and day.has_begun,
-    }
+    actions = recording_day_actions(county_access, day)
+    return {"day": day, "run_sheet": day.run_sheet(), "actions": actions, **asdict(actions)}
 
 
 def _render_day(
@@ -160,6 +161,7 @@ def _render_day(
     )
     context.update(
         signups=signups,
+        signup_rows=[(signup, can_withdraw_signup(county_access, day, signup)) for signup in signups],
         my_library_ids=county_access.library_ids,
         is_coordinator=county_access.is_coordinator,
         participating_libraries=day.participating_libraries.order_by("name"),
@@ -220,26 +222,24 @@ def recording_day_print(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 @require_POST
 def recording_day_announce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     day = get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
-    try:
-        services.announce_recording_day(by=request.user, day=day)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The recording day is announced; everyone in the county gets an e-mail."))
-    return redirect(day)
+    return act(
+        request,
+        lambda: services.announce_recording_day(by=request.user, day=day),
+        success=_("The recording day is announced; everyone in the county gets an e-mail."),
+        back=day,
+    )
 
 
 @login_required
 @require_POST
 def recording_day_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     day = get_recording_day_for_user(request, pk, role=Role.COORDINATOR)
-    try:
-        services.mark_recording_day_done(by=request.user, day=day)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The recording day is done. Mark each slot that was recorded."))
-    return redirect(day)
+    return act(
+        request,
+        lambda: services.mark_recording_day_done(by=request.user, day=day),
+        success=_("The recording day is done. Mark each slot that was recorded."),
+        back=day,
+    )
 
 
 @login_required
@@ -269,13 +269,12 @@ def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def signup_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     signup = get_signup_for_user(request, pk)
     day = signup.recording_day
-    try:
-        services.withdraw_signup(by=request.user, signup=signup)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("%(person)s is no longer signed up.") % {"person": signup.person})
-    return redirect(day)
+    return act(
+        request,
+        lambda: services.withdraw_signup(by=request.user, signup=signup),
+        success=_("%(person)s is no longer signed up.") % {"person": signup.person},
+        back=day,
+    )
 
 
 # --- The run sheet (coordinator) ---
@@ -343,13 +342,12 @@ def slot_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = get_slot_for_user(request, pk)
     day = slot.recording_day
     label = slot.label
-    try:
-        services.remove_slot(by=request.user, slot=slot)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(slot)s” was taken off the run sheet.") % {"slot": label})
-    return redirect(reverse("production:recording_day_detail", args=[day.pk]) + "#run-sheet")
+    return act(
+        request,
+        lambda: services.remove_slot(by=request.user, slot=slot),
+        success=_("“%(slot)s” was taken off the run sheet.") % {"slot": label},
+        back=reverse("production:recording_day_detail", args=[day.pk]) + "#run-sheet",
+    )
 
 
 @login_required
@@ -388,10 +386,9 @@ def slot_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def slot_recorded(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = get_slot_for_user(request, pk)
     day = slot.recording_day
-    try:
-        services.mark_slot_recorded(by=request.user, slot=slot)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(slot)s” is marked as recorded.") % {"slot": slot.label})
-    return redirect(reverse("production:recording_day_detail", args=[day.pk]) + f"#slot-{slot.pk}")
+    return act(
+        request,
+        lambda: services.mark_slot_recorded(by=request.user, slot=slot),
+        success=_("“%(slot)s” is marked as recorded.") % {"slot": slot.label},
+        back=reverse("production:recording_day_detail", args=[day.pk]) + f"#slot-{slot.pk}",
+    )

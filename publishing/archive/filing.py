@@ -314,6 +314,14 @@ def refuse(*, by: User, item: ArchiveItem, reason: str, action: str) -> str:
     return refusal_message(item, reason)
 
 
+def record_download(*, by: User, item: ArchiveItem, version: str, zip: bool = False) -> None:
+    """Audit a download of an item's file (`zip`: as part of a selection)."""
+    extra = {"zip": True} if zip else {}
+    audit(
+        county=item.county, actor=by, action="archive.downloaded", obj=item, summary=str(item), version=version, **extra
+    )
+
+
 def check_reusable(*, by: User, items: Sequence[ArchiveItem], action: str) -> None:
     """Raise ArchiveItemBlocked naming every blocked item, each refusal audited first.
 
@@ -533,7 +541,7 @@ def item_reuses(item: ArchiveItem) -> list[ArchiveReuse]:
     return list(item.reuses.select_related("post", "by").order_by("-at", "-pk"))
 
 
-def post_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
+def archive_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of the archive (templates/publishing/_post_archive.html): the items
     the post reuses, and for a published post its own items, how often and where they were reused."""
     reused = list(post.archive_reuses.select_related("item").order_by("item__title", "pk"))

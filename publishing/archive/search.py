@@ -38,11 +38,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cached_property, reduce
 from operator import and_, or_
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
@@ -54,6 +53,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from libraries.dates import day_start, local_zone
 from libraries.models import County
 from production.models import Asset, ContentType
 from publishing.archive import text as search
@@ -139,10 +139,6 @@ class Facets:
     @cached_property
     def library_names(self) -> dict[int, str]:
         return {int(value.value): value.label for value in self.library}
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def _version_key(county_id: int) -> str:
@@ -244,16 +240,12 @@ def text_query(q: str, *, county: County, language: str | None = None) -> TextQu
 # --- Filters as conditions ---
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=local_zone())
-
-
 def _date_range(filters: ArchiveFilters) -> Q:
     dates = Q()
     if filters.date_from is not None:
-        dates &= Q(item_date__gte=_day_start(filters.date_from))
+        dates &= Q(item_date__gte=day_start(filters.date_from))
     if filters.date_to is not None:
-        dates &= Q(item_date__lt=_day_start(filters.date_to + timedelta(days=1)))
+        dates &= Q(item_date__lt=day_start(filters.date_to + timedelta(days=1)))
     return dates
 
 
@@ -275,8 +267,8 @@ def _conditions(filters: ArchiveFilters, today: date) -> dict[str, Q]:
     elif filters.consent == CONSENT_BLOCKED:
         conditions["consent"] = ~reusable_condition(today)
     if filters.year is not None:
-        conditions["year"] = Q(item_date__gte=_day_start(date(filters.year, 1, 1))) & Q(
-            item_date__lt=_day_start(date(filters.year + 1, 1, 1))
+        conditions["year"] = Q(item_date__gte=day_start(date(filters.year, 1, 1))) & Q(
+            item_date__lt=day_start(date(filters.year + 1, 1, 1))
         )
     if dates := _date_range(filters):
         conditions["dates"] = dates

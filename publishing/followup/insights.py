@@ -37,10 +37,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Extract
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from libraries.access import CountyAccess
+from libraries.dates import duration_text
 from libraries.models import User
 from libraries.services import audit
 from publishing.followup.comments import is_own
@@ -81,14 +81,6 @@ def median_reply_seconds(comments: InstagramCommentQuerySet) -> float | None:
     answered = comments.from_followers().filter(first_reply_at__isnull=False)
     result = answered.aggregate(median=Median(Extract(waited, "epoch")))["median"]
     return float(result) if result is not None else None
-
-
-def humanised_duration(seconds: float, *, depth: int = 1, now: datetime | None = None) -> str:
-    """How long, in words of the active language: "3 hours", "2 days" (depth 2: "2 hours, 5 minutes")."""
-    if seconds < 60:
-        return _("less than a minute")  # rather than "0 minutes"
-    now = now or timezone.now()
-    return timesince(now - timedelta(seconds=seconds), now, depth=depth)
 
 
 def _graph_reason(error: GraphAPIError, channel: Channel) -> str:
@@ -501,7 +493,7 @@ def inbox_row(
     first = assets[0] if assets else None
     return InboxRow(
         comment=comment,
-        waited=humanised_duration(comment.age(now), now=now),
+        waited=duration_text(comment.age(now), now=now),
         thumbnail_url=(first.thumbnail_url or first.poster_url) if first is not None else "",
         own_replies=list(getattr(comment, "own_replies", [])),
         reply_text=reply_text,
@@ -519,10 +511,10 @@ def inbox_median(county_comments: InstagramCommentQuerySet, *, now: datetime | N
     """The median time to the first reply over the last 30 days, in words; None without replies."""
     now = now or timezone.now()
     seconds = median_reply_seconds(county_comments.filter(commented_at__gte=now - timedelta(days=INBOX_MEDIAN_DAYS)))
-    return humanised_duration(seconds, depth=2, now=now) if seconds is not None else None
+    return duration_text(seconds, depth=2, now=now) if seconds is not None else None
 
 
-def post_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
+def engagement_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of its insights and comments (templates/publishing/_post_engagement.html)."""
     if post.status != Post.Status.PUBLISHED:
         return {"engagement": None}

@@ -170,7 +170,7 @@ def delete_outcome(*, by: User, outcome: Outcome) -> None:
 # --- The post page ---
 
 
-def post_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
+def outcomes_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of its outcomes (templates/publishing/_post_outcomes.html)."""
     if post.status != Post.Status.PUBLISHED:
         return {"outcomes_shown": False}

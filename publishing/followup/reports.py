@@ -17,10 +17,8 @@ import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -29,8 +27,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from libraries.dates import day_start, duration_text
 from libraries.models import AuditEntry, County, Library, User
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
 from publishing.followup.insights import median_reply_seconds
@@ -101,7 +99,7 @@ class Month:
     @property
     def start(self) -> datetime:
         """Midnight at the start of the 1st, Norwegian time (an aware datetime)."""
-        return datetime.combine(self.first, time(0), tzinfo=ZoneInfo(settings.TIME_ZONE))
+        return day_start(self.first)
 
     @property
     def end(self) -> datetime:
@@ -196,19 +194,7 @@ class Replies:
 
     @property
     def median_text(self) -> str:
-        return duration_text(self.median_seconds) if self.median_seconds is not None else ""
-
-
-def duration_text(seconds: float) -> str:
-    """A waiting time in words: "45 min", "3 h 5 min", "2 days 4 h"."""
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return _("%(minutes)s min") % {"minutes": minutes}
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
-    days, hours = divmod(hours, 24)
-    return ngettext("%(days)s day %(hours)s h", "%(days)s days %(hours)s h", days) % {"days": days, "hours": hours}
+        return duration_text(self.median_seconds, short=True) if self.median_seconds is not None else ""
 
 
 @dataclass(frozen=True)

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import icalendar
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from libraries import ical
+from libraries.dates import day_start, local_zone
 from libraries.models import County, User
-from production.models import CalendarFeed, Concept
+from production.models import CalendarFeed, Concept, Idea
 from publishing.models import Channel, Post, PostQuerySet
 
 FEED_PAST_DAYS = 180
 # Instagram's daily publishing limit until the channel has read its own (content_publishing_limit).
 DEFAULT_PUBLISH_QUOTA = 50
+Day = date  # the type, where Gap.date hides the name
+
 # A post is a moment; calendars show it as a short event.
 FEED_EVENT_MINUTES = 15
 
@@ -33,6 +37,10 @@ class Gap:
 
     concept: Concept
     at: datetime  # aware, in the local time zone
+
+    @property
+    def date(self) -> Day:
+        return self.at.date()
 
 
 @dataclass(frozen=True)
@@ -81,15 +89,6 @@ class PlanDay:
         return [chip.post for chip in self.chips]
 
 
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def day_start(day: date) -> datetime:
-    """Midnight at the start of `day`, local time, as an aware datetime."""
-    return datetime.combine(day, time(), tzinfo=local_zone())
-
-
 def window(start: date, end: date) -> tuple[datetime, datetime]:
     """From local midnight of `start` to local midnight after `end`."""
     return day_start(start), day_start(end + timedelta(days=1))
@@ -109,18 +108,37 @@ def posted_concept_days(county: County, start: date, end: date) -> set[tuple[int
 
 
 def concept_gaps(county: County, start: date, end: date) -> list[Gap]:
-    """Occurrences of the county's active concepts from `start` to `end` with no post of that concept that day.
+    """The plan's gaps: occurrences of the county's active concepts from `start` to `end` with no post of
+    that concept that day (cancelled posts do not count).
 
     Two queries whatever the window: the concepts, and the (concept, time)
     pairs of the posts in it.
     """
+    return _open_slots(county, start, end, Concept.objects.for_county(county).active().recurring(), lambda _c: 0)
+
+
+def uncovered_concept_gaps(county: County, start: date, end: date) -> list[Gap]:
+    """The home's gaps: the plan's gaps less those content is on its way for.
+
+    An idea of the concept that is planned or recorded and not used yet
+    covers one gap, the earliest first. Two queries, as for the plan.
+    """
+    on_their_way = Count("ideas", filter=Q(ideas__status__in=[Idea.Status.PLANNED, Idea.Status.RECORDED]))
+    concepts = Concept.objects.for_county(county).active().recurring().annotate(on_their_way=on_their_way)
+    return _open_slots(county, start, end, concepts, lambda concept: concept.on_their_way)  # type: ignore[attr-defined]  # the annotation above
+
+
+def _open_slots(
+    county: County, start: date, end: date, concepts: Iterable[Concept], covered: Callable[[Concept], int]
+) -> list[Gap]:
+    """Each concept's occurrences with no post that day, less the first `covered(concept)` of them."""
     taken = posted_concept_days(county, start, end)
-    gaps = [
-        Gap(concept, moment)
-        for concept in Concept.objects.for_county(county).active().recurring()
-        for moment in concept.occurrence_times(start, end)
-        if (concept.pk, moment.date()) not in taken
-    ]
+    gaps: list[Gap] = []
+    for concept in concepts:
+        open_slots = [
+            moment for moment in concept.occurrence_times(start, end) if (concept.pk, moment.date()) not in taken
+        ]
+        gaps += [Gap(concept, moment) for moment in open_slots[covered(concept) :]]
     return sorted(gaps, key=lambda gap: (gap.at, gap.concept.name))
 
 
@@ -210,17 +228,12 @@ def week_of(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-# --- The iCalendar feed (same secret address as the recording days: production's CalendarFeed) ---
-
-
-def _uid(pk: int) -> str:
-    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "innspill"
-    return f"post-{pk}@{host}"
+# --- The iCalendar feed (same secret address as the recording days: production's CalendarFeed; libraries/ical.py) ---
 
 
 def feed_posts(user: User) -> list[Post]:
     """Scheduled and published posts in every county the person belongs to."""
-    since = timezone.now() - timedelta(days=FEED_PAST_DAYS)
+    since = timezone.now() - timedelta(days=ical.FEED_PAST_DAYS)
     return list(
         Post.objects.filter(county__libraries__memberships__user=user, scheduled_at__gte=since)
         .visible_to_librarians()
@@ -232,39 +245,33 @@ def feed_posts(user: User) -> list[Post]:
 
 def build_feed(feed: CalendarFeed) -> bytes:
     """The publishing plan as iCalendar bytes, in the language chosen when the address was made."""
-    stamp = timezone.now()
-    with translation.override(feed.language):
-        cal = icalendar.Calendar.new(
-            prodid="-//Innspill//Publishing plan//EN",
-            name=_("Innspill: publishing plan"),
-            method="PUBLISH",
-            calscale="GREGORIAN",
-            refresh_interval=timedelta(hours=1),
+    return ical.feed_bytes(
+        prodid="-//Innspill//Publishing plan//EN",
+        name=gettext_lazy("Innspill: publishing plan"),
+        language=feed.language,
+        events=lambda stamp: feed_events(feed.user, stamp),
+    )
+
+
+def feed_events(user: User, stamp: datetime) -> Iterator[icalendar.Event]:
+    for post in feed_posts(user):
+        moment = post.published_at or post.scheduled_at
+        if moment is None:  # feed_posts filters on the time
+            continue
+        start = timezone.localtime(moment, local_zone())
+        url = settings.PUBLIC_BASE_URL + post.get_absolute_url()
+        summary = _("Instagram: %(title)s") % {"title": post.title}
+        if post.status == Post.Status.PUBLISHED:
+            summary = _("Published on Instagram: %(title)s") % {"title": post.title}
+        description = "\n\n".join(part for part in [post.full_caption[:500], post.permalink, url] if part)
+        yield ical.event(
+            uid=ical.uid("post", post.pk),
+            stamp=stamp,
+            start=start,
+            end=start + timedelta(minutes=FEED_EVENT_MINUTES),
+            summary=summary,
+            description=description,
+            url=url,
+            last_modified=post.updated_at,
+            categories=[post.concept.name] if post.concept else (),
         )
-        cal.add("x-published-ttl", timedelta(hours=1))
-        for post in feed_posts(feed.user):
-            moment = post.published_at or post.scheduled_at
-            if moment is None:  # feed_posts filters on the time
-                continue
-            start = timezone.localtime(moment, local_zone())
-            url = settings.PUBLIC_BASE_URL + post.get_absolute_url()
-            summary = _("Instagram: %(title)s") % {"title": post.title}
-            if post.status == Post.Status.PUBLISHED:
-                summary = _("Published on Instagram: %(title)s") % {"title": post.title}
-            description = "\n\n".join(part for part in [post.full_caption[:500], post.permalink, url] if part)
-            cal.add_component(
-                icalendar.Event.new(
-                    uid=_uid(post.pk),
-                    stamp=stamp,
-                    start=start,
-                    end=start + timedelta(minutes=FEED_EVENT_MINUTES),
-                    summary=summary,
-                    description=description,
-                    url=url,
-                    status=icalendar.STATUS.CONFIRMED,
-                    last_modified=post.updated_at,
-                    categories=[post.concept.name] if post.concept else (),
-                )
-            )
-        cal.add_missing_timezones()
-    return bytes(cal.to_ical())

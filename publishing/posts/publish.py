@@ -37,7 +37,6 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.services import audit
 from production.models import Asset
 from production.release import Purpose, media_release
 from production.signed_urls import public_rendition_url
@@ -71,7 +70,7 @@ _random = secrets.SystemRandom()
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RunResult:
     """What a run ended with; `retry_in` (seconds) asks the task to run again later."""
 
     state: str  # done, failed, retry, waiting, skipped (held elsewhere or finished), lost (lease taken over), stopped
@@ -148,12 +147,12 @@ def _release(post_id: int, token: uuid.UUID, *, retry_in: int | None = None, nex
     )
 
 
-def run(post_id: int) -> Outcome:
+def run(post_id: int) -> RunResult:
     """Carry the post as far as it goes now. Safe to call any number of times, from any worker."""
     token = uuid.uuid4()
     if not _claim(post_id, token, timezone.now()):
         # Another run holds it, or there is nothing left to do: a second delivery changes nothing.
-        return Outcome("skipped")
+        return RunResult("skipped")
     retry_in: int | None = None
     next_try: datetime | None = None
     try:
@@ -163,14 +162,14 @@ def run(post_id: int) -> Outcome:
             # The tick takes it up again once the channel is connected.
             if not post.media_id:
                 _wait_for_connection(post, token)
-            return Outcome("stopped")
+            return RunResult("stopped")
         with channels.graph_client(channel) as graph:
-            outcome = Machine(post, channel, graph, token).run()
-        retry_in, next_try = outcome.retry_in, outcome.next_try
-        return outcome
+            result = PublishRun(post, channel, graph, token).run()
+        retry_in, next_try = result.retry_in, result.next_try
+        return result
     except LostLease:
         logger.warning("Post %s: another worker took over; this run stops.", post_id)
-        return Outcome("lost")
+        return RunResult("lost")
     except Exception:
         # A bug or a database hiccup: count it like a failed call, so that a post that
         # always breaks ends as failed instead of being taken up again for ever.
@@ -202,7 +201,7 @@ def _count_unexpected_failure(post_id: int, token: uuid.UUID) -> None:
         )
 
 
-class Machine:
+class PublishRun:
     """One run over one post, holding its lease."""
 
     def __init__(self, post: Post, channel: Channel, graph: Client, token: uuid.UUID) -> None:
@@ -233,15 +232,15 @@ class Machine:
 
     # --- The run ---
 
-    def run(self) -> Outcome:
+    def run(self) -> RunResult:
         try:
             while self.post.publish_step != Post.Step.NOTIFIED:
                 self.step()
-            return Outcome("done")
+            return RunResult("done")
         except _Wait as wait:
-            return Outcome("retry", wait.seconds)
+            return RunResult("retry", wait.seconds)
         except _BackToReview:
-            return Outcome("returned")
+            return RunResult("returned")
         except _QuotaReached as quota:
             return self.wait_for_quota(quota.limit, quota.ahead)
         except _Unpublishable as problem:
@@ -275,7 +274,7 @@ class Machine:
 
     # --- Errors ---
 
-    def handle(self, error: GraphAPIError) -> Outcome:
+    def handle(self, error: GraphAPIError) -> RunResult:
         post = self.post
         logger.info("Post %s at %s: %r", post.pk, post.publish_step, error)
         if error.is_token_invalid:
@@ -291,7 +290,7 @@ class Machine:
                     attempts=post.attempts,
                     last_error=repr(error)[:2000],
                 )
-            return Outcome("stopped")
+            return RunResult("stopped")
         if error.is_rate_limit and error.subcode == QUOTA_SUBCODE and not post.media_id:
             # Someone else took the last slot between our reading of the limit and media_publish.
             try:
@@ -312,7 +311,7 @@ class Machine:
                     error,
                 )
             self.save(attempts=attempts, last_error=repr(error)[:2000])
-            return Outcome("retry", backoff(attempts, at_least=error.retry_after or 0))
+            return RunResult("retry", backoff(attempts, at_least=error.retry_after or 0))
         return self.give_up(_("Instagram refused the post: %(reason)s") % {"reason": error.reason}, error)
 
     def waiting_since(self, reason: Post.Waiting) -> datetime:
@@ -320,11 +319,11 @@ class Machine:
         post = self.post
         return post.waiting_since if post.waiting_for == reason and post.waiting_since else timezone.now()
 
-    def rate_limited(self, error: GraphAPIError) -> Outcome:
+    def rate_limited(self, error: GraphAPIError) -> RunResult:
         """A throttle on calls (not the daily limit): wait as Instagram asks, however often it asks."""
         waits = self.post.rate_limit_waits + 1
         self.save(rate_limit_waits=waits, attempts=self.post.attempts, last_error=repr(error)[:2000])
-        return Outcome("retry", backoff(waits, at_least=error.retry_after or 0))
+        return RunResult("retry", backoff(waits, at_least=error.retry_after or 0))
 
     # --- The daily publishing limit: never a reason to fail ---
 
@@ -373,7 +372,7 @@ class Machine:
             at = max(at, (latest or now) + timedelta(seconds=ORDER_GAP_SECONDS))
         return at
 
-    def wait_for_quota(self, limit: PublishingLimit, ahead: int) -> Outcome:
+    def wait_for_quota(self, limit: PublishingLimit, ahead: int) -> RunResult:
         if limit.quota_total != self.channel.publish_quota:
             Channel.objects.filter(pk=self.channel.pk).update(publish_quota=limit.quota_total)
         at = self.next_slot(limit, ahead)
@@ -388,14 +387,14 @@ class Machine:
         logger.info("Post %s waits for Instagram's daily limit until %s.", self.post.pk, at.isoformat())
         seconds = max(int((at - timezone.now()).total_seconds()) + 1, 1)
         if seconds <= settings.PUBLISH_RETRY_MAX_SECONDS:
-            return Outcome("waiting", retry_in=seconds, next_try=at)
-        return Outcome("waiting", next_try=at)  # the tick hands it over when the time comes
+            return RunResult("waiting", retry_in=seconds, next_try=at)
+        return RunResult("waiting", next_try=at)  # the tick hands it over when the time comes
 
-    def give_up(self, reason: str, error: GraphAPIError | None) -> Outcome:
+    def give_up(self, reason: str, error: GraphAPIError | None) -> RunResult:
         """Before publishing: the post fails. After: skip what is left to do on Instagram, finish the rest."""
         if not self.post.media_id:
             self.fail(reason, error)
-            return Outcome("failed")
+            return RunResult("failed")
         logger.warning("Post %s is published; giving up on step %s: %s", self.post.pk, self.post.publish_step, reason)
         following = {
             Post.Step.START: Post.Step.PUBLISHED,
@@ -412,7 +411,7 @@ class Machine:
         ):
             raise LostLease
 
-    def new_containers(self, error: GraphAPIError) -> Outcome:
+    def new_containers(self, error: GraphAPIError) -> RunResult:
         """Instagram cannot use the containers (expired, processing failed): make new ones, a few times."""
         rounds = self.post.container_rounds + 1
         if rounds > MAX_CONTAINER_ROUNDS:
@@ -679,15 +678,7 @@ class Machine:
         with transaction.atomic():
             # The step is stored before the mail leaves (after the commit): at most one mail per library.
             self.save(publish_step=Post.Step.NOTIFIED)
-            sent = services.notify_libraries_on_commit(self.post)
-            audit(
-                county=self.post.county,
-                actor=None,
-                action="post.libraries_notified",
-                obj=self.post,
-                summary=self.post.title,
-                libraries=sent,
-            )
+            services.notify_libraries_on_commit(self.post)
 
 
 def read_collaborator_invites(post: Post, graph: Client) -> None:

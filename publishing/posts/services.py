@@ -201,7 +201,7 @@ def update_post(
             _set_collaborators(post, collaborators)
         content_changed = sorted(changed & CONTENT_FIELDS)
         audit(county=post.county, actor=by, action="post.changed", obj=post, summary=post.title, fields=sorted(changed))
-        if content_changed and post.status in (Post.Status.APPROVED, Post.Status.SCHEDULED, Post.Status.FAILED):
+        if content_changed and post.status in CHANGE_NEEDS_APPROVAL_STATUSES:
             # The fields by their translated names ("bildetekst, media"), not their code names.
             labels = ", ".join(_field_label(name) for name in content_changed)
             _withdraw_approval(post, reason=_("Changed after approval: %s") % labels)
@@ -251,10 +251,14 @@ def return_post_to_draft(*, by: User, post: Post, note: str = "") -> Post:
     return post
 
 
-def may_approve(*, by: User, post: Post) -> bool:
-    """Four eyes: whoever wrote or last changed the post does not approve it."""
+# A change of content withdraws the approval of a post in these (update_post); the change form says so.
+CHANGE_NEEDS_APPROVAL_STATUSES = frozenset({Post.Status.APPROVED, Post.Status.SCHEDULED, Post.Status.FAILED})
+
+
+def may_approve(*, by: User | int, post: Post) -> bool:
+    """Four eyes: whoever wrote or last changed the post does not approve it (`by`: the person or their id)."""
     authors = {post.created_by_id, post.last_edited_by_id} - {None}
-    return by.pk not in authors
+    return (by if isinstance(by, int) else by.pk) not in authors
 
 
 def approve_post(*, by: User, post: Post) -> Post:
@@ -588,7 +592,8 @@ def involved_libraries(post: Post) -> list[Library]:
 
 
 def notify_libraries_on_commit(post: Post) -> int:
-    """Tell each involved library (its contact address and its people) where the post is: one mail each."""
+    """Tell each involved library (its contact address and its people) where the post is: one mail each,
+    sent after the commit; the audit entry names how many."""
     sent = 0
     for library in involved_libraries(post):
         recipients = {library.email} if library.email else set()
@@ -606,6 +611,14 @@ def notify_libraries_on_commit(post: Post) -> int:
             },
         )
         sent += 1
+    audit(
+        county=post.county,
+        actor=None,
+        action="post.libraries_notified",
+        obj=post,
+        summary=post.title,
+        libraries=sent,
+    )
     return sent
 
 

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
 from libraries.access import CountyAccess
-from libraries.models import Library, LibraryQuerySet, Role, User
+from libraries.models import Library, LibraryQuerySet
 from publishing.models import Post
 
-__all__ = ["collaborator_choices", "library_filter_choices", "post_staff", "visible_statuses"]
-
-
-def post_staff(access: CountyAccess) -> QuerySet[User]:
-    """Who may be responsible for a post: the county's editors and coordinators."""
-    return (
-        User.objects.filter(
-            memberships__library__county=access.county,
-            memberships__role__in=[Role.EDITOR, Role.COORDINATOR],
-            is_active=True,
-        )
-        .distinct()
-        .order_by("name")
-    )
+__all__ = ["collaborator_choices", "library_filter_choices", "visible_statuses"]
 
 
 def collaborator_choices(access: CountyAccess) -> LibraryQuerySet:

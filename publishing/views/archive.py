@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.http import error_text
 from libraries.models import Role
-from libraries.services import audit
 from production import release
 from production.access import can_change_asset
 from production.views.media_files import serve_file
@@ -222,14 +221,7 @@ def archive_download(request: AuthenticatedHttpRequest, pk: int, version: str) -
     if not answer.allowed:
         messages.error(request, archive.refuse(by=request.user, item=item, reason=answer.reason, action="download"))
         return redirect(item)
-    audit(
-        county=item.county,
-        actor=request.user,
-        action="archive.downloaded",
-        obj=item,
-        summary=str(item),
-        version=version,
-    )
+    archive.record_download(by=request.user, item=item, version=version)
     return serve_file(
         request,
         archive_downloads.stored_file(item, version),
@@ -326,15 +318,7 @@ def archive_zip(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         archive_downloads.ZipEntry(name=archive_downloads.CREDITS_NAME, text=archive_downloads.credits_text(credits))
     )
     for item in items:
-        audit(
-            county=item.county,
-            actor=request.user,
-            action="archive.downloaded",
-            obj=item,
-            summary=str(item),
-            version=version,
-            zip=True,
-        )
+        archive.record_download(by=request.user, item=item, version=version, zip=True)
     response = StreamingHttpResponse(archive_downloads.zip_stream(entries), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, archive_downloads.zip_name())
     response["Cache-Control"] = "private, no-store"

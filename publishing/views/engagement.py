@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
-from libraries.http import error_text, is_htmx, safe_next_url
+from libraries.http import act, error_text, is_htmx, safe_next_url
 from libraries.models import Role
 from publishing.access import comments_for_user, get_comment_for_user, get_post_for_user
 from publishing.followup import comments
@@ -163,17 +163,14 @@ def _comment_action(
 ) -> HttpResponse:
     """Mark a comment (handled, or not answered again): its row for htmx, else a message and back."""
     comment = get_comment_for_user(request, pk)
-    try:
-        change(by=request.user, comment=comment)
-    except ValidationError as exc:
-        if is_htmx(request):
-            return _row(request, comment, error=error_text(exc))
-        messages.error(request, error_text(exc))
-        return _back(request)
-    if is_htmx(request):
-        return _row(request, comment, notice=notice)
-    messages.success(request, message % {"username": comment.username})
-    return _back(request)
+    return act(
+        request,
+        lambda: change(by=request.user, comment=comment),
+        success=message % {"username": comment.username},
+        back=safe_next_url(request) or reverse("publishing:inbox"),
+        partial=lambda **shown: _row(request, comment, **shown),
+        notice=notice,
+    )
 
 
 @login_required
@@ -204,13 +201,12 @@ def comment_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def post_read_insights(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_post_for_user(request, pk, role=Role.EDITOR)
-    try:
-        engagement_services.read_insights_now(by=request.user, post=post)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The insights were read from Instagram just now."))
-    return redirect(f"{post.get_absolute_url()}#engagement-heading")
+    return act(
+        request,
+        lambda: engagement_services.read_insights_now(by=request.user, post=post),
+        success=_("The insights were read from Instagram just now."),
+        back=f"{post.get_absolute_url()}#engagement-heading",
+    )
 
 
 @csrf_exempt  # Meta cannot send a CSRF token; the signature proves where a delivery comes from.

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from libraries import ical
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.services import absolute_url
 from production.calendars import month_bounds, neighbour_months
@@ -179,6 +180,4 @@ def plan_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = production_services.feed_for_token(token)
     if feed is None:
         raise Http404
-    response = HttpResponse(plan.build_feed(feed), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="innspill-plan.ics"'
-    return response
+    return ical.feed_response(plan.build_feed(feed), filename="innspill-plan.ics")

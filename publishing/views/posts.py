@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib import messages
@@ -19,18 +19,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.http import error_text, safe_next_url
-from libraries.models import AuditEntry, Role
+from libraries.dates import datetime_text
+from libraries.http import act, safe_next_url
+from libraries.models import AuditEntry, Role, User
 from production.models import Asset, Concept, Idea, people_with_consents
-from publishing.access import get_post_for_user, posts_for_user
+from publishing.access import get_post_for_user, post_actions, posts_for_user
 from publishing.archive import filing as archive
-from publishing.followup import insights as engagement_services
-from publishing.followup import outcomes
+from publishing.followup import insights, outcomes
 from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
 from publishing.instagram import channels
 from publishing.models import Post
 from publishing.posts import captions, gates, plan, services
-from publishing.views import collaborator_choices, library_filter_choices, post_staff, visible_statuses
+from publishing.views import collaborator_choices, library_filter_choices, visible_statuses
 
 POSTS_PER_PAGE = 50
 # The post's audit entries in words (the history on the post page).
@@ -121,7 +121,7 @@ def _post_form(
         ideas=Idea.objects.for_county(county_access.county)
         .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
         .order_by("-created_at"),
-        staff=post_staff(county_access),
+        staff=User.objects.county_staff(county_access.county),
     )
 
 
@@ -185,7 +185,7 @@ def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The draft “%(title)s” was saved.") % {"title": post})
             return redirect(post)
-    return _form_page(request, form, None)
+    return _form_page(request, form, county_access, None)
 
 
 @login_required
@@ -231,7 +231,7 @@ def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The changes were saved."))
             return redirect(post)
-    return _form_page(request, form, post)
+    return _form_page(request, form, county_access, post)
 
 
 def _asset_rows(form: PostForm, post: Post | None) -> list[tuple[Any, Asset, str]]:
@@ -245,13 +245,16 @@ def _asset_rows(form: PostForm, post: Post | None) -> list[tuple[Any, Asset, str
     return rows
 
 
-def _form_page(request: AuthenticatedHttpRequest, form: PostForm, post: Post | None) -> HttpResponse:
+def _form_page(
+    request: AuthenticatedHttpRequest, form: PostForm, county_access: CountyAccess, post: Post | None
+) -> HttpResponse:
     return render(
         request,
         "publishing/post_form.html",
         {
             "form": form,
             "post": post,
+            "actions": post_actions(county_access, post) if post is not None else None,
             "asset_rows": _asset_rows(form, post),
             "limits": _limits(),
             "counts": captions.count(
@@ -280,6 +283,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     failing = gates.failing_gates(checked, channel=channel) if post.is_editable else []
     is_editor = county_access.is_editor
     approval = checked.active_approval()
+    actions = post_actions(county_access, post)
     approvals = list(post.approvals.select_related("by").order_by("-at"))
     history = list(
         AuditEntry.objects.filter(object_type=post._meta.label_lower, object_id=str(post.pk))
@@ -298,58 +302,50 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "limits": _limits(),
         "channel": channel,
         "is_editor": is_editor,
-        "can_edit": is_editor and post.is_editable,
-        "can_submit": is_editor and post.is_submittable,
-        "can_approve": is_editor
-        and post.status == Post.Status.IN_REVIEW
-        and services.may_approve(by=request.user, post=post),
-        "is_own_post": post.status == Post.Status.IN_REVIEW and not services.may_approve(by=request.user, post=post),
-        "can_schedule": is_editor and post.can_move_to(Post.Status.SCHEDULED),
-        "can_unschedule": is_editor and post.status == Post.Status.SCHEDULED,
-        "can_cancel": is_editor and post.can_move_to(Post.Status.CANCELLED),
-        "can_move": is_editor and post.is_movable,
+        "actions": actions,
+        **asdict(actions),
         "schedule_form": ScheduleForm(initial={"at": post.scheduled_at}),
         "return_form": ReturnForm(),
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
         "day_over_limit": plan.day_over_limit(checked) if post.status in Post.PLANNED_STATUSES else None,
     }
-    actions = ("can_submit", "can_approve", "is_own_post", "can_schedule", "can_unschedule", "can_move", "can_cancel")
-    context["has_actions"] = any(context[name] for name in actions) or post.status == Post.Status.PUBLISHING
     # What follows the post: the archive items it reuses, insights and comments, outcomes.
-    context |= archive.post_panel(county_access, checked)
-    context |= engagement_services.post_panel(county_access, checked)
-    context |= outcomes.post_panel(county_access, checked)
+    context |= archive.archive_panel(county_access, checked)
+    context |= insights.engagement_panel(county_access, checked)
+    context |= outcomes.outcomes_panel(county_access, checked)
     return render(request, "publishing/post_detail.html", context)
 
 
+def _back(request: AuthenticatedHttpRequest, post: Post) -> str:
+    return safe_next_url(request) or post.get_absolute_url()
+
+
 def _after_action(request: AuthenticatedHttpRequest, post: Post) -> HttpResponse:
-    return redirect(safe_next_url(request) or post.get_absolute_url())
+    return redirect(_back(request, post))
 
 
 @login_required
 @require_POST
 def post_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_post_for_user(request, pk, role=Role.EDITOR)
-    try:
-        services.submit_post(by=request.user, post=post)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” now waits for another editor's approval.") % {"title": post})
-    return _after_action(request, post)
+    return act(
+        request,
+        lambda: services.submit_post(by=request.user, post=post),
+        success=_("“%(title)s” now waits for another editor's approval.") % {"title": post},
+        back=_back(request, post),
+    )
 
 
 @login_required
 @require_POST
 def post_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_post_for_user(request, pk, role=Role.EDITOR)
-    try:
-        services.approve_post(by=request.user, post=post)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” was approved.") % {"title": post})
-    return _after_action(request, post)
+    return act(
+        request,
+        lambda: services.approve_post(by=request.user, post=post),
+        success=_("“%(title)s” was approved.") % {"title": post},
+        back=_back(request, post),
+    )
 
 
 @login_required
@@ -358,13 +354,12 @@ def post_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_post_for_user(request, pk, role=Role.EDITOR)
     form = ReturnForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
-        services.return_post_to_draft(by=request.user, post=post, note=note)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” went back to its author as a draft.") % {"title": post})
-    return _after_action(request, post)
+    return act(
+        request,
+        lambda: services.return_post_to_draft(by=request.user, post=post, note=note),
+        success=_("“%(title)s” went back to its author as a draft.") % {"title": post},
+        back=_back(request, post),
+    )
 
 
 @login_required
@@ -375,48 +370,39 @@ def post_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for error in form.errors.get("at", [])))
         return _after_action(request, post)
-    try:
-        services.schedule_post(by=request.user, post=post, at=form.cleaned_data["at"])
-    except ValidationError as exc:
-        messages.error(request, _("The post cannot be scheduled yet: %(reasons)s") % {"reasons": error_text(exc)})
-    else:
-        messages.success(
-            request,
-            _("“%(title)s” is scheduled for %(when)s.") % {"title": post, "when": _when(post.scheduled_at)},
-        )
-    return _after_action(request, post)
-
-
-def _when(moment: datetime | None) -> str:
-    from django.utils.formats import date_format
-
-    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
+    return act(
+        request,
+        lambda: services.schedule_post(by=request.user, post=post, at=form.cleaned_data["at"]),
+        success=lambda: (
+            _("“%(title)s” is scheduled for %(when)s.") % {"title": post, "when": datetime_text(post.scheduled_at)}
+        ),
+        failure=lambda reasons: _("The post cannot be scheduled yet: %(reasons)s") % {"reasons": reasons},
+        back=_back(request, post),
+    )
 
 
 @login_required
 @require_POST
 def post_unschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_post_for_user(request, pk, role=Role.EDITOR)
-    try:
-        services.unschedule_post(by=request.user, post=post)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” is no longer scheduled; it stays approved.") % {"title": post})
-    return _after_action(request, post)
+    return act(
+        request,
+        lambda: services.unschedule_post(by=request.user, post=post),
+        success=_("“%(title)s” is no longer scheduled; it stays approved.") % {"title": post},
+        back=_back(request, post),
+    )
 
 
 @login_required
 @require_POST
 def post_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_post_for_user(request, pk, role=Role.EDITOR)
-    try:
-        services.cancel_post(by=request.user, post=post)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” was cancelled.") % {"title": post})
-    return _after_action(request, post)
+    return act(
+        request,
+        lambda: services.cancel_post(by=request.user, post=post),
+        success=_("“%(title)s” was cancelled.") % {"title": post},
+        back=_back(request, post),
+    )
 
 
 @login_required
@@ -429,10 +415,9 @@ def post_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if at is None:
         messages.error(request, _("Choose the new date and time."))
         return _after_action(request, post)
-    try:
-        services.move_post(by=request.user, post=post, at=at)
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("“%(title)s” moved to %(when)s.") % {"title": post, "when": _when(at)})
-    return _after_action(request, post)
+    return act(
+        request,
+        lambda: services.move_post(by=request.user, post=post, at=at),
+        success=_("“%(title)s” moved to %(when)s.") % {"title": post, "when": datetime_text(at)},
+        back=_back(request, post),
+    )

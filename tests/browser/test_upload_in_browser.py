@@ -21,8 +21,8 @@ from playwright.sync_api import Page, expect
 from production.models import Asset, Idea
 from tests.conftest import World
 from tests.factories.libraries import PASSWORD
+from tests.factories.media import html_renamed, jpeg_bytes, png_bytes
 from tests.factories.production import IdeaFactory
-from tests.production.mediafiles import html_renamed, jpeg_bytes, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -50,13 +50,13 @@ def jpeg(width: int = 1080, height: int = 1080, colour: tuple[int, int, int] = (
     return buffer.getvalue()
 
 
-def mp4(*, seconds: float = 3.5, width: int = 180, height: int = 320) -> bytes:
-    """A short H.264 video Instagram (and the fake) takes as a reel."""
+def mp4(*, seconds: float = 3.5, width: int = 180, height: int = 320, codec: str = "libx264") -> bytes:
+    """A short H.264 video Instagram (and the fake) takes as a reel (`codec`: another, to be refused)."""
     fps = 24
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "clip.mp4"
         with av.open(str(path), "w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=fps)
+            stream = container.add_stream(codec, rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             for n in range(round(seconds * fps)):
                 frame = av.VideoFrame.from_image(Image.new("RGB", (width, height), (n * 5 % 255, 90, 160)))

@@ -18,9 +18,7 @@ from production.models import Asset, AssetPerson, Consent, Idea
 from production.processing.inspection import inspect_upload
 from production.services import media as asset_services
 from tests.conftest import World
-from tests.factories.production import IdeaFactory, RecordingDayFactory
-from tests.factories.publishing import show_person
-from tests.production.mediafiles import (
+from tests.factories.media import (
     has_exif_or_gps,
     heic_bytes,
     jpeg_bytes,
@@ -30,6 +28,8 @@ from tests.production.mediafiles import (
     truncated_jpeg,
     video_bytes,
 )
+from tests.factories.production import IdeaFactory, RecordingDayFactory
+from tests.factories.publishing import show_person
 
 pytestmark = pytest.mark.django_db
 

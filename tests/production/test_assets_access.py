@@ -22,9 +22,9 @@ from production.access import (
 )
 from production.models import Asset, AssetPerson, Consent
 from tests.conftest import World, client_for
+from tests.factories.media import make_asset
 from tests.factories.production import IdeaFactory, RecordingDayFactory
 from tests.factories.publishing import show_person
-from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from production import signed_urls
 from production.models import Asset, AssetPerson, Consent, Idea
 from production.services import media as asset_services
 from tests.conftest import World, client_for
+from tests.factories.media import make_asset, video_bytes
 from tests.factories.production import IdeaFactory
 from tests.factories.publishing import show_person
-from tests.production.mediafiles import make_asset, video_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from production.models import Concept, ContentType, Idea, RecordingDay
-from publishing.home import concept_gaps
+from publishing.posts.plan import uncovered_concept_gaps as concept_gaps
 from tests.conftest import World
 from tests.factories.libraries import LibraryFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory

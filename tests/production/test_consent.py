@@ -17,9 +17,9 @@ from production import tasks
 from production.models import Asset, AssetPerson, Consent, ConsentState, Idea, Person
 from production.services import media as asset_services
 from tests.conftest import World, client_for
+from tests.factories.media import make_asset
 from tests.factories.production import IdeaFactory
 from tests.factories.publishing import show_person, tag_person
-from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db
 

@@ -33,8 +33,8 @@ from production.processing.inspection import inspect_upload
 from production.processing.video import probe_video
 from production.services import media as asset_services
 from tests.conftest import World, client_for
+from tests.factories.media import jpeg_scan, make_asset
 from tests.factories.production import IdeaFactory
-from tests.production.mediafiles import jpeg_scan, make_asset
 from tests.production.test_uploads import upload_whole
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ from production.models import Asset, AssetPerson, Consent, ConsentLink, ConsentS
 from production.services import media as asset_services
 from production.services import people as people_services
 from tests.conftest import World
+from tests.factories.media import make_asset
 from tests.factories.production import IdeaFactory
 from tests.factories.publishing import register_person, show_person, tag_person
-from tests.production.mediafiles import make_asset
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from production import tasks
 from production.models import Asset, Idea
 from tests.conftest import World, client_for
 from tests.factories.libraries import LibraryFactory, MembershipFactory, UserFactory
-from tests.factories.production import IdeaFactory, RecordingDayFactory
-from tests.production.mediafiles import (
+from tests.factories.media import (
     has_location_or_camera,
     html_renamed,
     jpeg_bytes,
@@ -29,6 +28,7 @@ from tests.production.mediafiles import (
     truncated_jpeg,
     video_bytes,
 )
+from tests.factories.production import IdeaFactory, RecordingDayFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-import av
 import pytest
+from django.conf import LazySettings
 from PIL import Image
 
 from publishing.instagram.client import Client
+from publishing.models import Channel
+from tests.conftest import World
+from tests.factories.publishing import ChannelFactory, jpeg, mp4
 from tests.publishing.fakegraph import FakeGraph, FakeGraphProcess, run_fake_graph
 from tests.publishing.workers import broker, ready_to_compose, redis_server, workers  # noqa: F401 - fixtures
 
@@ -40,25 +41,6 @@ def fake_graph(fake_graph_server: FakeGraphProcess) -> Iterator[FakeGraph]:
 def graph(fake_graph: FakeGraph) -> Iterator[Client]:
     with fake_graph.client() as client:
         yield client
-
-
-def _jpeg(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def _video(path: Path, *, seconds: float, width: int, height: int, codec: str = "libx264") -> None:
-    fps = 24
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for n in range(round(seconds * fps)):
-            frame = av.VideoFrame.from_image(Image.new("RGB", (width, height), (n * 5 % 255, 90, 160)))
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
 
 
 @dataclass
@@ -96,15 +78,15 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServ
         "story.jpg": (1080, 1920),  # 9:16: too narrow for the feed
         "panorama.jpg": (2000, 1000),  # 2:1: too wide
     }.items():
-        (root / name).write_bytes(_jpeg(*size))
+        (root / name).write_bytes(jpeg(*size))
     Image.new("RGB", (1080, 1080), (10, 10, 10)).save(root / "image.png", "PNG")
     # A valid JPEG followed by 8 MiB of padding that decoders ignore: too large to download.
-    (root / "huge.jpg").write_bytes(_jpeg(1080, 1080) + b"\0" * (8 * 1024 * 1024))
+    (root / "huge.jpg").write_bytes(jpeg(1080, 1080) + b"\0" * (8 * 1024 * 1024))
     (root / "not-a-video.mp4").write_bytes(b"this is not a video " * 100)
-    _video(root / "reel.mp4", seconds=3.5, width=90 * 2, height=160 * 2)
-    _video(root / "clip.mp4", seconds=3.5, width=160, height=200)
-    _video(root / "short.mp4", seconds=1, width=180, height=320)
-    _video(root / "mpeg4.mp4", seconds=3.5, width=180, height=320, codec="mpeg4")
+    (root / "reel.mp4").write_bytes(mp4(seconds=3.5, width=90 * 2, height=160 * 2))
+    (root / "clip.mp4").write_bytes(mp4(seconds=3.5, width=160, height=200))
+    (root / "short.mp4").write_bytes(mp4(seconds=1, width=180, height=320))
+    (root / "mpeg4.mp4").write_bytes(mp4(seconds=3.5, width=180, height=320, codec="mpeg4"))
 
     release = threading.Event()
     handler = type("MediaHandler", (_MediaHandler,), {"release": release})
@@ -150,3 +132,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture
+def channel(world: World, settings: LazySettings, fake_graph: FakeGraph) -> Channel:
+    """The county's channel, connected to the fake Graph API (test modules with their own setup override it)."""
+    settings.GRAPH_API_URL = fake_graph.url
+    settings.GRAPH_API_TIMEOUT = 15
+    return ChannelFactory(county=world.county)

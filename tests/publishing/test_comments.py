@@ -17,18 +17,10 @@ from publishing.instagram.client import Client
 from publishing.models import Channel, InstagramComment, Post
 from tests.conftest import World, client_for
 from tests.factories.followup import comment_on, media_on_fake, published_post
-from tests.factories.publishing import ChannelFactory
 from tests.publishing.conftest import MediaServer
 from tests.publishing.fakegraph import IG_USERNAME, TOKEN, FakeGraph
 
 Status = InstagramComment.Status
-
-
-@pytest.fixture
-def channel(world: World, settings, fake_graph: FakeGraph) -> Channel:  # type: ignore[no-untyped-def]
-    settings.GRAPH_API_URL = fake_graph.url
-    settings.GRAPH_API_TIMEOUT = 15
-    return ChannelFactory(county=world.county)
 
 
 @pytest.fixture

@@ -23,13 +23,6 @@ METRICS = ["reach", "likes", "comments", "saved", "shares", "total_interactions"
 
 
 @pytest.fixture
-def channel(world: World, settings, fake_graph: FakeGraph) -> Channel:  # type: ignore[no-untyped-def]
-    settings.GRAPH_API_URL = fake_graph.url
-    settings.GRAPH_API_TIMEOUT = 15
-    return ChannelFactory(county=world.county)
-
-
-@pytest.fixture
 def media_id(graph: Client, media_server: MediaServer) -> str:
     return media_on_fake(graph, media_server)
 

@@ -57,7 +57,7 @@ def due_post(world: World, channel: Channel, *, kind: str = "image", count: int 
     )
 
 
-def run_until_settled(post: Post, *, limit: int = 10) -> publish.Outcome:
+def run_until_settled(post: Post, *, limit: int = 10) -> publish.RunResult:
     """Deliver the task again and again (as Celery's retries would) until it stops asking to."""
     outcome = publish.run(post.pk)
     for _ in range(limit):

@@ -44,12 +44,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from libraries.access import CountyAccess, county_accesses, invitation_actions
 from libraries.models import County, Invitation, Library, Membership, Role, User, hash_token
+from production.access import idea_actions, recording_day_actions
 from production.models import IdeaAttachment, Person, RecordingDay
 from production.services import people as people_services
 from production.services import planning as production_services
 from production.signed_urls import public_rendition_url
 from production.uploads import PendingUpload
+from publishing.access import post_actions
 from publishing.archive import filing as archive
 from publishing.models import ArchiveItem, InstagramComment, Outcome, Post
 from tests.conftest import World, client_for, enable_mfa
@@ -1021,3 +1024,46 @@ def test_every_unsafe_request_needs_the_csrf_token(route: str, world: World) -> 
             response = getattr(client, row.method)(url, data, headers={**row.headers, "X-CSRFToken": secret})
             transaction.set_rollback(True)
         assert outcome_of(response) == OK, (route, row.method, role, response.status_code)
+
+
+# What a page offers is data (STYLE.md convention 3): for the matrix's own objects, each action flag is
+# true for exactly the people the matrix lets through that action's URL.
+ACTIONS: list[tuple[str, str, Callable[[CountyAccess, Any], bool]]] = [
+    ("ideas/<int:pk>/edit/", "idea", lambda access, idea: idea_actions(access, idea).can_edit),
+    ("ideas/<int:pk>/accept/", "idea", lambda access, idea: idea_actions(access, idea).can_review),
+    ("recording-days/<int:pk>/edit/", "day", lambda access, day: recording_day_actions(access, day).can_manage),
+    (
+        "recording-days/<int:pk>/announce/",
+        "draft_day",
+        lambda a, day: recording_day_actions(a, day).can_announce,
+    ),
+    ("posts/<int:pk>/edit/", "draft_post", lambda access, post: post_actions(access, post).can_edit),
+    (
+        "libraries/invitations/<int:pk>/resend/",
+        "invitation",
+        lambda a, inv: invitation_actions(a, inv).can_resend,
+    ),
+    (
+        "libraries/invitations/<int:pk>/revoke/",
+        "invitation",
+        lambda a, inv: invitation_actions(a, inv).can_revoke,
+    ),
+]
+
+
+@pytest.mark.parametrize(("route", "thing", "flag"), ACTIONS, ids=[route for route, _thing, _flag in ACTIONS])
+def test_the_actions_a_page_offers_are_what_the_gate_lets_through(
+    route: str, thing: str, flag: Callable[[CountyAccess, Any], bool], world: World
+) -> None:
+    things = home_things(world)
+    obj = getattr(things, thing)
+    (row,) = [row for row in MATRIX[route] if row.method == "post"]
+    people = {
+        "librarian": world.librarian,
+        "other_librarian": world.other_librarian,
+        "editor": world.editor,
+        "coordinator": world.coordinator,
+    }
+    for role, user in people.items():
+        access = next(access for access in county_accesses(user) if access.county == things.county)
+        assert flag(access, obj) == (row.expect[role] == OK), f"{route} as {role}"

@@ -27,9 +27,9 @@ from PIL import Image
 from production.models import Asset, Idea, IdeaAttachment
 from production.services.media import confirm_no_people
 from tests.conftest import World, client_for
+from tests.factories.media import html_renamed, jpeg_bytes, jpeg_scan, png_bomb, truncated_jpeg
 from tests.factories.production import IdeaFactory
 from tests.factories.publishing import make_asset, show_person
-from tests.production.mediafiles import html_renamed, jpeg_bytes, jpeg_scan, png_bomb, truncated_jpeg
 from tests.production.test_media import png_declaring
 from tests.production.test_metadata import HOSTILE_EXIF, exif_jpeg
 
