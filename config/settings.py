@@ -381,7 +381,7 @@ ARCHIVE_REPOST_LEAD_DAYS = envint("ARCHIVE_REPOST_LEAD_DAYS", 7)
 # spills the rest to a temporary file (its own default, 0, keeps all of it in memory: a zip of videos would).
 AWS_S3_MAX_MEMORY_SIZE = envint("AWS_S3_MAX_MEMORY_SIZE", 8 * 1024 * 1024)
 
-# --- After publishing: insights, comments, the webhook (publishing/engagement_services.py) ---
+# --- After publishing: insights, comments, the webhook (publishing/followup/) ---
 # The secret Meta echoes when the webhook is subscribed (GET /webhooks/instagram/).
 # Empty: the subscription handshake is refused, so Meta sends nothing (comments are
 # still read every 15 minutes). Deliveries are checked against INSTAGRAM_APP_SECRET's

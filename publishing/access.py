@@ -188,7 +188,7 @@ def get_report_library_for_user(request: HttpRequest, pk: int) -> tuple[CountyAc
     return access, library
 
 
-# The comments inbox (publishing/engagement_services.py): editors and coordinators
+# The comments inbox (publishing/followup/comments.py): editors and coordinators
 # read, answer and mark handled the comments on the county's posts; the post
 # page shows everyone in the county its insights and comment counts.
 

@@ -8,8 +8,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from publishing.archive import filing as archive
-from publishing.followup import comments
-from publishing.followup import insights as engagement_services
+from publishing.followup import comments, insights
 from publishing.instagram import channels
 from publishing.posts import publish, services
 
@@ -67,13 +66,13 @@ def draft_concept_reposts() -> list[int]:
 @shared_task(name="publishing.read_due_insights", acks_late=True, time_limit=600, soft_time_limit=540)
 def read_due_insights() -> int:
     """Every 10 minutes: the insights readings that have come (about 1 h, 1 day, 7 and 28 days after publishing)."""
-    return engagement_services.read_due_insights()
+    return insights.read_due_insights()
 
 
 @shared_task(name="publishing.read_followers", acks_late=True, time_limit=300, soft_time_limit=240)
 def read_followers() -> int:
     """Daily: each connected account's followers (once a day however often it runs)."""
-    return engagement_services.read_followers()
+    return insights.read_followers()
 
 
 @shared_task(name="publishing.pull_comments", acks_late=True, time_limit=600, soft_time_limit=540)

@@ -1,27 +1,54 @@
 """Comments from Instagram, pulled every 15 minutes and sent by the webhook, stored once each.
 
 Both ways end in `record_comments`: an upsert on Instagram's comment id that
-keeps what people did in the inbox (publishing/engagement_services.py) and
-marks a comment answered when the county's account replied, in Innspill or
-in the Instagram app.
+keeps what people did in the inbox and marks a comment answered when the
+county's account replied, in Innspill or in the Instagram app. Replies and
+"handled" from the inbox go through the functions below, which check the
+comment's state, write the audit entry, and keep what the monthly report
+reads (first_reply_at, status) consistent.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Aggregate,
+    Case,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Extract
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from libraries.dates import duration_text
+from libraries.models import User
+from libraries.services import audit
 from publishing.instagram import channels
 from publishing.instagram.client import Client, Comment, GraphAPIError, parse_comment_webhook
-from publishing.models import Channel, InstagramComment, Post
+from publishing.models import (
+    Channel,
+    InstagramComment,
+    InstagramCommentQuerySet,
+    Post,
+    PostAsset,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -256,3 +283,223 @@ def receive_comment_webhook(payload: object) -> int:
     for post, channel, comments in by_post.values():
         stored += record_comments(post=post, channel=channel, comments=comments, via=Via.WEBHOOK)
     return stored
+
+
+# --- How fast the county answers ---
+
+
+class Median(Aggregate):
+    """PostgreSQL's continuous median of an expression."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def median_reply_seconds(comments: InstagramCommentQuerySet) -> float | None:
+    """The median time from a follower's comment to the account's first reply, in seconds (the inbox
+    and the monthly report both show it); comments not replied to yet do not count."""
+    waited = ExpressionWrapper(F("first_reply_at") - F("commented_at"), output_field=DurationField())
+    answered = comments.from_followers().filter(first_reply_at__isnull=False)
+    result = answered.aggregate(median=Median(Extract(waited, "epoch")))["median"]
+    return float(result) if result is not None else None
+
+
+# --- The inbox: replying and marking handled ---
+
+# Instagram's limit on a comment's length.
+MAX_REPLY_CHARS = 2200
+INBOX_MEDIAN_DAYS = 30
+
+
+def reply_to_comment(*, by: User, comment: InstagramComment, text: str) -> InstagramComment:
+    """Reply on Instagram as the county's account and store the reply; the comment is answered.
+
+    ValidationError says in words what stopped it (the typed text is the caller's to keep).
+    A reply whose answer was lost (a timeout) is looked for among the comment's replies
+    before the person is told it failed, so that trying again does not reply twice.
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the reply first."))
+    if len(text) > MAX_REPLY_CHARS:
+        raise ValidationError(
+            _("A reply can be at most %(limit)s characters long; this one has %(count)s.")
+            % {"limit": MAX_REPLY_CHARS, "count": len(text)}
+        )
+    if "\x00" in text:
+        raise ValidationError(_("The reply contains an invisible control character; remove it and send it again."))
+    if comment.parent_id is not None or comment.from_account:
+        raise ValidationError(_("Only comments from others are answered here."))
+    if not comment.post.media_id:
+        raise ValidationError(_("The post is not on Instagram, so its comments cannot be answered from here."))
+    if comment.hidden:
+        raise ValidationError(_("The comment is hidden on Instagram, which allows no replies to it."))
+    channel = comment.post.channel
+    if channel is None or not channel.is_connected:
+        raise ValidationError(_("The Instagram connection is not working; a coordinator must connect it again."))
+    try:
+        with channels.graph_client(channel) as graph:
+            try:
+                reply_id = graph.reply_to_comment(comment.comment_id, text)
+            except GraphAPIError as error:
+                found = _find_lost_reply(graph, comment, text, channel) if error.maybe_applied else None
+                if found is None:
+                    raise
+                reply_id = found
+    except GraphAPIError as error:
+        logger.info("Replying to comment %s failed: %r", comment.pk, error)
+        raise ValidationError(channels.graph_error_reason(error, channel)) from error
+    now = timezone.now()
+    with transaction.atomic():
+        # The webhook may have told us about the reply already: the same row, written here.
+        reply, _created = InstagramComment.objects.update_or_create(
+            comment_id=reply_id,
+            defaults={"text": text, "via": Via.APP, "from_account": True, "status": Status.NOT_NEEDED},
+            create_defaults={
+                "county_id": comment.county_id,
+                "post_id": comment.post_id,
+                "parent": comment,
+                "username": channel.username,
+                "text": text,
+                "commented_at": now,
+                "from_account": True,
+                "via": Via.APP,
+                "status": Status.NOT_NEEDED,
+            },
+        )
+        InstagramComment.objects.filter(pk=comment.pk).update(
+            first_reply_at=Coalesce(F("first_reply_at"), Value(now)),
+            replied_by=Coalesce(F("replied_by"), Value(by.pk)),
+            status=Case(
+                When(status__in=[Status.UNANSWERED, Status.HANDLED], then=Value(Status.REPLIED)), default=F("status")
+            ),
+        )
+        audit(
+            county=comment.county,
+            actor=by,
+            action="comment.replied",
+            obj=comment,
+            summary=text,
+            post_id=comment.post_id,
+            reply_id=reply_id,
+        )
+    return reply
+
+
+def _find_lost_reply(graph: Client, comment: InstagramComment, text: str, channel: Channel) -> str | None:
+    """The id of our reply with this text that Instagram has but we have not stored, if any."""
+    try:
+        page = graph.list_replies(comment.comment_id)
+        stored = set(InstagramComment.objects.filter(parent=comment).values_list("comment_id", flat=True))
+        for reply in page.comments:
+            if reply.id not in stored and is_own(reply, channel) and reply.text.strip() == text:
+                return reply.id
+    except GraphAPIError as error:
+        logger.info("Looking for a lost reply to comment %s failed: %r", comment.pk, error)
+    return None
+
+
+def mark_handled(*, by: User, comment: InstagramComment) -> None:
+    """Nothing to answer (a thank-you, a heart): the comment leaves the unanswered list."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = InstagramComment.objects.filter(pk=comment.pk, status=Status.UNANSWERED).update(
+            status=Status.HANDLED, handled_by=by, handled_at=now
+        )
+        if not moved:
+            raise ValidationError(_("Someone answered this comment or marked it handled meanwhile."))
+        audit(
+            county=comment.county,
+            actor=by,
+            action="comment.handled",
+            obj=comment,
+            summary=f"@{comment.username}: {comment.text}",
+            post_id=comment.post_id,
+        )
+
+
+def reopen_comment(*, by: User, comment: InstagramComment) -> None:
+    """Undo "handled": the comment is unanswered again."""
+    with transaction.atomic():
+        moved = InstagramComment.objects.filter(pk=comment.pk, status=Status.HANDLED).update(
+            status=Status.UNANSWERED, handled_by=None, handled_at=None
+        )
+        if not moved:
+            raise ValidationError(_("This comment is not marked handled (any more)."))
+        audit(
+            county=comment.county,
+            actor=by,
+            action="comment.reopened",
+            obj=comment,
+            summary=f"@{comment.username}: {comment.text}",
+            post_id=comment.post_id,
+        )
+
+
+# --- What the pages show ---
+
+
+@dataclass
+class InboxRow:
+    """One comment in the inbox, with what its row shows (and a failed reply's text and reason)."""
+
+    comment: InstagramComment
+    waited: str
+    thumbnail_url: str
+    own_replies: list[InstagramComment] = field(default_factory=list)
+    reply_text: str = ""
+    error: str = ""
+    notice: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.comment.status == Status.UNANSWERED
+
+
+def with_inbox_details(comments: InstagramCommentQuerySet) -> InstagramCommentQuerySet:
+    """What an inbox row reads, in a fixed number of queries: the post with its first picture,
+    who replied or marked it handled, and the account's replies."""
+    return comments.select_related("post", "replied_by", "handled_by").prefetch_related(
+        Prefetch("post__post_assets", queryset=PostAsset.objects.select_related("asset").order_by("position", "pk")),
+        Prefetch(
+            "replies",
+            queryset=InstagramComment.objects.filter(from_account=True).order_by("commented_at", "pk"),
+            to_attr="own_replies",
+        ),
+    )
+
+
+def inbox_row(
+    comment: InstagramComment,
+    *,
+    now: datetime | None = None,
+    reply_text: str = "",
+    error: str = "",
+    notice: str = "",
+) -> InboxRow:
+    now = now or timezone.now()
+    assets = comment.post.ordered_assets()
+    first = assets[0] if assets else None
+    return InboxRow(
+        comment=comment,
+        waited=duration_text(comment.age(now), now=now),
+        thumbnail_url=(first.thumbnail_url or first.poster_url) if first is not None else "",
+        own_replies=list(getattr(comment, "own_replies", [])),
+        reply_text=reply_text,
+        error=error,
+        notice=notice,
+    )
+
+
+def inbox_rows(comments: Iterable[InstagramComment], *, now: datetime | None = None) -> list[InboxRow]:
+    now = now or timezone.now()
+    return [inbox_row(comment, now=now) for comment in comments]
+
+
+def inbox_median(county_comments: InstagramCommentQuerySet, *, now: datetime | None = None) -> str | None:
+    """The median time to the first reply over the last 30 days, in words; None without replies."""
+    now = now or timezone.now()
+    seconds = median_reply_seconds(county_comments.filter(commented_at__gte=now - timedelta(days=INBOX_MEDIAN_DAYS)))
+    return duration_text(seconds, depth=2, now=now) if seconds is not None else None

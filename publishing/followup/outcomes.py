@@ -1,4 +1,4 @@
-"""Outcomes beyond likes: what a post led to, logged by editors and librarians (models: publishing/engagement.py).
+"""Outcomes beyond likes: what a post led to, logged by editors and librarians (models: publishing/models/followup.py).
 
 "A modest post may have raised loans of a book or attendance at an event"
 (DESIGN.md §1): on a published post's page, librarians log their own

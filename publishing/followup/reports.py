@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from libraries.dates import day_start, duration_text
 from libraries.models import AuditEntry, County, Library, User
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
-from publishing.followup.insights import median_reply_seconds
+from publishing.followup.comments import median_reply_seconds
 from publishing.models import (
     AccountSnapshot,
     ArchiveReuse,

@@ -251,3 +251,20 @@ def reencrypt_tokens() -> int:
             )
             changed += 1
     return changed
+
+
+def graph_error_reason(error: GraphAPIError, channel: Channel) -> str:
+    """What went wrong with a call made for a person, in their words; a dead token stops the channel."""
+    if error.is_token_invalid:
+        stop_channel(
+            channel_id=channel.pk,
+            reason=_("Instagram no longer accepts the connection: %(reason)s") % {"reason": error.reason},
+        )
+        return _("The Instagram connection stopped working; a coordinator must connect it again.")
+    if error.is_rate_limit:
+        return _("Instagram asks us to slow down. Try again in a few minutes.")
+    if error.is_unknown_object:
+        return _("It no longer exists on Instagram (it was deleted).")
+    if not error.permanent:
+        return _("Instagram did not answer properly. Try again in a moment.")
+    return _("Instagram refused: %(reason)s") % {"reason": error.reason}

@@ -1,9 +1,7 @@
 """After publishing ("don't post and ghost", DESIGN.md §1): insights, the comments inbox, outcomes.
 
-The models live here, apart from models.py, because follow-up is its own
-concept; they are registered through the import at the end of models.py.
 The workflows (reading Instagram, replying, logging outcomes) are in
-publishing/engagement_services.py.
+publishing/followup/: insights.py, comments.py, outcomes.py.
 """
 
 from __future__ import annotations

@@ -241,7 +241,7 @@ class Post(models.Model):
     last_error = models.TextField(blank=True)  # technical, for the log and the admin
     collaborators_checked_at = models.DateTimeField(null=True, blank=True)
 
-    # --- After publishing (publishing/engagement_services.py) ---
+    # --- After publishing (publishing/followup/) ---
     # The next insights reading (about 1 h, 1 day, 7 and 28 days after publishing) and how many were taken.
     insights_due_at = models.DateTimeField(null=True, blank=True)
     insights_round = models.PositiveSmallIntegerField(default=0)

@@ -418,7 +418,7 @@ def record_published(
             attempts=0,
             waiting_for=Post.Waiting.NOTHING,
             waiting_since=None,
-            # The first insights reading (engagement_services.INSIGHT_ROUNDS) an hour after publishing.
+            # The first insights reading (publishing/followup/insights.py) an hour after publishing.
             insights_due_at=now + timedelta(hours=1),
             insights_round=0,
         )

@@ -28,8 +28,7 @@ from libraries.access import AuthenticatedHttpRequest, CountyAccess
 from libraries.http import act, error_text, is_htmx, safe_next_url
 from libraries.models import Role
 from publishing.access import comments_for_user, get_comment_for_user, get_post_for_user
-from publishing.followup import comments
-from publishing.followup import insights as engagement_services
+from publishing.followup import comments, insights
 from publishing.instagram.client import SIGNATURE_HEADER, verify_webhook_signature
 from publishing.models import InstagramComment, InstagramCommentQuerySet, Post, PostQuerySet
 
@@ -83,9 +82,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, county_comments = comments_for_user(request)
     filters = InboxFilterForm(request.GET or None, posts=_commented_posts(county_access))
     listed = filters.apply(county_comments.from_followers())
-    page = Paginator(engagement_services.with_inbox_details(listed), COMMENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(comments.with_inbox_details(listed), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     return render(
         request,
@@ -94,10 +91,10 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filters": filters,
             "shows_all": filters.shows_all,
             "page": page,
-            "rows": engagement_services.inbox_rows(page.object_list, now=now),
-            "median": engagement_services.inbox_median(county_comments, now=now),
-            "median_days": engagement_services.INBOX_MEDIAN_DAYS,
-            "max_reply_chars": engagement_services.MAX_REPLY_CHARS,
+            "rows": comments.inbox_rows(page.object_list, now=now),
+            "median": comments.inbox_median(county_comments, now=now),
+            "median_days": comments.INBOX_MEDIAN_DAYS,
+            "max_reply_chars": comments.MAX_REPLY_CHARS,
             "next": request.get_full_path(),
         },
     )
@@ -115,15 +112,15 @@ def _row(
 ) -> HttpResponse:
     """The comment's row again, as it is now, with a failed reply's text and reason or a notice: the
     row alone for htmx, or `template` around it."""
-    fresh = engagement_services.with_inbox_details(InstagramComment.objects.filter(pk=comment.pk)).get()
-    row = engagement_services.inbox_row(fresh, reply_text=reply_text, error=error, notice=notice)
+    fresh = comments.with_inbox_details(InstagramComment.objects.filter(pk=comment.pk)).get()
+    row = comments.inbox_row(fresh, reply_text=reply_text, error=error, notice=notice)
     return render(
         request,
         template,
         {
             "row": row,
             "next": safe_next_url(request) or reverse("publishing:inbox"),
-            "max_reply_chars": engagement_services.MAX_REPLY_CHARS,
+            "max_reply_chars": comments.MAX_REPLY_CHARS,
         },
         status=status,
     )
@@ -139,7 +136,7 @@ def comment_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     comment = get_comment_for_user(request, pk)
     text = request.POST.get("text", "")
     try:
-        engagement_services.reply_to_comment(by=request.user, comment=comment, text=text)
+        comments.reply_to_comment(by=request.user, comment=comment, text=text)
     except ValidationError as exc:
         error = error_text(exc)
         if is_htmx(request):
@@ -179,7 +176,7 @@ def comment_handled(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _comment_action(
         request,
         pk,
-        engagement_services.mark_handled,
+        comments.mark_handled,
         notice=_("Marked handled."),
         message=_("The comment from @%(username)s is marked handled. Under “All comments” it can be undone."),
     )
@@ -191,7 +188,7 @@ def comment_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _comment_action(
         request,
         pk,
-        engagement_services.reopen_comment,
+        comments.reopen_comment,
         notice=_("Marked as not answered again."),
         message=_("The comment from @%(username)s waits for an answer again."),
     )
@@ -203,7 +200,7 @@ def post_read_insights(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     post = get_post_for_user(request, pk, role=Role.EDITOR)
     return act(
         request,
-        lambda: engagement_services.read_insights_now(by=request.user, post=post),
+        lambda: insights.read_insights_now(by=request.user, post=post),
         success=_("The insights were read from Instagram just now."),
         back=f"{post.get_absolute_url()}#engagement-heading",
     )

@@ -12,7 +12,6 @@ from django.utils import timezone
 from libraries.models import AuditEntry
 from publishing import tasks
 from publishing.followup import comments
-from publishing.followup import insights as engagement_services
 from publishing.instagram.client import Client
 from publishing.models import Channel, InstagramComment, Post
 from tests.conftest import World, client_for
@@ -209,7 +208,7 @@ def test_a_reply_from_the_inbox_goes_to_instagram_and_answers_the_comment(
 
 
 def median_of(post: Post) -> float | None:
-    return engagement_services.median_reply_seconds(InstagramComment.objects.filter(post=post))
+    return comments.median_reply_seconds(InstagramComment.objects.filter(post=post))
 
 
 @pytest.mark.django_db

@@ -8,7 +8,6 @@ from django.core.management import call_command
 
 from libraries.models import User
 from publishing.followup import comments
-from publishing.followup import insights as engagement_services
 from publishing.instagram.client import Client
 from publishing.models import InstagramComment, Post
 from tests.publishing.conftest import MediaServer
@@ -50,7 +49,7 @@ def test_a_demo_comment_can_be_answered_and_the_pull_agrees_with_the_demo(demo_o
     waiting = InstagramComment.objects.from_followers().unanswered().select_related("post__channel").first()
     assert waiting is not None
     editor = User.objects.get(email="redaktor@rogaland.example")
-    engagement_services.reply_to_comment(by=editor, comment=waiting, text="Takk for spørsmålet!")
+    comments.reply_to_comment(by=editor, comment=waiting, text="Takk for spørsmålet!")
     waiting.refresh_from_db()
     assert waiting.status == InstagramComment.Status.REPLIED
     before = InstagramComment.objects.count()

@@ -10,7 +10,7 @@ from django.test import Client as DjangoClient
 from django.utils import timezone
 
 from publishing import tasks
-from publishing.followup import insights as engagement_services
+from publishing.followup import insights
 from publishing.instagram.client import Client, media_insight_metrics
 from publishing.models import AccountSnapshot, Channel, InsightSnapshot, Post
 from tests.conftest import World
@@ -88,13 +88,13 @@ def test_readings_go_hour_day_week_month_and_end_after_four_weeks(
 
     for after in (timedelta(hours=1), timedelta(days=1), timedelta(days=7), timedelta(days=28)):
         now = post.published_at + after + timedelta(minutes=5)
-        engagement_services.read_due_insights(now=now)
-        engagement_services.read_due_insights(now=now)  # twice: nothing more
+        insights.read_due_insights(now=now)
+        insights.read_due_insights(now=now)  # twice: nothing more
 
     assert [r for r, _reach in readings(post)] == ["hour", "day", "week", "month"]
     post.refresh_from_db()
     assert (post.insights_round, post.insights_due_at) == (4, None)
-    assert engagement_services.read_due_insights(now=post.published_at + timedelta(days=60)) == 0
+    assert insights.read_due_insights(now=post.published_at + timedelta(days=60)) == 0
 
 
 @pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_readings_missed_while_the_worker_was_down_are_skipped_not_mislabelled(
     post = published_post(world, channel, media_id=media_id, published_at=published_at)
     fake_graph.advance_clock(2 * 3600)
 
-    engagement_services.read_due_insights()
+    insights.read_due_insights()
 
     assert [r for r, _reach in readings(post)] == ["week"]
     post.refresh_from_db()
@@ -116,11 +116,11 @@ def test_readings_missed_while_the_worker_was_down_are_skipped_not_mislabelled(
 def test_no_data_yet_is_stored_as_missing_not_as_zero(world: World, channel: Channel, media_id: str) -> None:
     post = published_post(world, channel, media_id=media_id)  # the fake has no data in its first hour
 
-    engagement_services.read_due_insights()
+    insights.read_due_insights()
 
     [reading] = post.insight_snapshots.all()
     assert reading.values == {}
-    assert [getattr(reading, name) for name in engagement_services.INSIGHT_COLUMNS] == [None] * 7
+    assert [getattr(reading, name) for name in insights.INSIGHT_COLUMNS] == [None] * 7
     assert reading.engagement is None
     post.refresh_from_db()
     assert (post.insights, post.insights_read_at, post.insights_round) == ({}, None, 1)
@@ -144,7 +144,7 @@ def test_a_failed_reading_is_tried_again_later_and_the_round_is_kept(
     fake_graph.fault("insights", **fault)  # type: ignore[arg-type]
     before = timezone.now()
 
-    assert engagement_services.read_due_insights() == 0
+    assert insights.read_due_insights() == 0
 
     post.refresh_from_db()
     assert post.insight_snapshots.count() == 0
@@ -152,7 +152,7 @@ def test_a_failed_reading_is_tried_again_later_and_the_round_is_kept(
     assert post.insights_due_at is not None
     assert before + timedelta(minutes=4) < post.insights_due_at < before + timedelta(hours=6, minutes=1)
 
-    engagement_services.read_due_insights(now=post.insights_due_at)
+    insights.read_due_insights(now=post.insights_due_at)
 
     assert [r for r, _reach in readings(post)] == ["hour"]
 
@@ -164,7 +164,7 @@ def test_an_invalid_token_stops_the_channel_and_the_reading_waits_for_it(
     post = published_post(world, channel, media_id=media_id)
     fake_graph.token(TOKEN, state="invalid", subcode=460)
 
-    engagement_services.read_due_insights()
+    insights.read_due_insights()
 
     channel.refresh_from_db()
     assert channel.status == Channel.Status.RECONNECT_REQUIRED
@@ -173,7 +173,7 @@ def test_an_invalid_token_stops_the_channel_and_the_reading_waits_for_it(
     assert post.insights_round == 0
     assert post.insights_due_at is not None
     assert post.insights_due_at <= timezone.now()
-    assert engagement_services.read_due_insights() == 0  # not claimed while the channel is stopped
+    assert insights.read_due_insights() == 0  # not claimed while the channel is stopped
 
 
 @pytest.mark.django_db
@@ -184,7 +184,7 @@ def test_a_media_deleted_on_instagram_ends_the_readings_with_a_log_line(
     fake_graph.delete(media_id)
 
     with caplog.at_level(logging.INFO, logger="publishing.followup.insights"):
-        engagement_services.read_due_insights()
+        insights.read_due_insights()
 
     post.refresh_from_db()
     assert (post.insights_due_at, post.insight_snapshots.count()) == (None, 0)
@@ -276,7 +276,7 @@ def test_followers_are_read_once_a_day_per_connected_channel(
     assert tasks.read_followers.apply().get() == 1
     assert tasks.read_followers.apply().get() == 0
     fake_graph.set_followers(1600)
-    assert engagement_services.read_followers() == 0  # the same day: still the morning's reading
+    assert insights.read_followers() == 0  # the same day: still the morning's reading
 
     [reading] = AccountSnapshot.objects.all()
     assert (reading.channel, reading.day, reading.followers_count, reading.media_count) == (
@@ -286,7 +286,7 @@ def test_followers_are_read_once_a_day_per_connected_channel(
         1,
     )
 
-    assert engagement_services.read_followers(now=timezone.now() + timedelta(days=1)) == 1
+    assert insights.read_followers(now=timezone.now() + timedelta(days=1)) == 1
     assert list(AccountSnapshot.objects.order_by("day").values_list("followers_count", flat=True)) == [1500, 1600]
 
 
@@ -296,7 +296,7 @@ def test_reading_followers_with_a_dead_token_stops_the_channel(
 ) -> None:
     fake_graph.token(TOKEN, state="invalid", subcode=460)
 
-    assert engagement_services.read_followers() == 0
+    assert insights.read_followers() == 0
 
     channel.refresh_from_db()
     assert channel.status == Channel.Status.RECONNECT_REQUIRED
