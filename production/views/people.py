@@ -38,7 +38,7 @@ PAGE_SIZE = 200
 @require_GET
 def person_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _access, people = people_for_user(request)
-    query = request.GET.get("q", "").strip()[:100]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if query:
         for word in query.split():
             people = people.filter(name__icontains=word)
@@ -243,7 +243,7 @@ def asset_people_search(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     """The register's matches for what the editor types (htmx: a list of buttons that tag with one press)."""
     require_role(request, Role.EDITOR)
     asset = get_asset_for_user(request, pk, for_change=True)
-    query = request.GET.get("q", "").strip()[:100]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     matches = people_services.search_register(asset.county, query)
     tagged = set(AssetPerson.objects.filter(asset=asset).values_list("person_id", flat=True))
     today = timezone.localdate()

@@ -268,3 +268,21 @@ def graph_error_reason(error: GraphAPIError, channel: Channel) -> str:
     if not error.permanent:
         return _("Instagram did not answer properly. Try again in a moment.")
     return _("Instagram refused: %(reason)s") % {"reason": error.reason}
+
+
+def change_channel_settings(*, by: User, channel: Channel, late_margin_hours: int) -> None:
+    """The coordinator's choice of how late a post may go out after a reconnect (audited when it changes)."""
+    before = channel.late_margin_hours
+    if before == late_margin_hours:
+        return
+    with transaction.atomic():
+        Channel.objects.filter(pk=channel.pk).update(late_margin_hours=late_margin_hours)
+        channel.late_margin_hours = late_margin_hours
+        audit(
+            county=channel.county,
+            actor=by,
+            action="channel.settings_changed",
+            obj=channel,
+            summary=f"late_margin_hours {before} → {late_margin_hours}",
+            late_margin_hours=late_margin_hours,
+        )

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,12 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest
 from libraries.http import error_text
-from libraries.services import absolute_url, audit
+from libraries.services import absolute_url
 from publishing.access import get_channel_for_user
 from publishing.forms import AccountChoiceForm, ChannelSettingsForm, TokenForm
 from publishing.instagram import channels, crypto
 from publishing.instagram.client import GraphAPIError, InstagramAccount, oauth_dialog_url
-from publishing.models import Post
+from publishing.models import Channel, Post
 
 OAUTH_STATE_SESSION_KEY = "innspill_oauth_state"
 PENDING_TOKEN_SESSION_KEY = "innspill_pending_channel"  # noqa: S105 - a session key name, not a secret
@@ -73,24 +72,15 @@ def _channel_page(
 @require_POST
 def channel_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The coordinator's choices for the channel (how late a post may go out after a reconnect)."""
-    county_access, current = get_channel_for_user(request)
+    _access, current = get_channel_for_user(request)
     if current is None:
         return redirect("publishing:channel")
-    before = current.late_margin_hours
-    form = ChannelSettingsForm(request.POST, instance=current)
+    form = ChannelSettingsForm(request.POST, instance=Channel.objects.get(pk=current.pk))
     if not form.is_valid():
         return _channel_page(request, settings_form=form, status=400)
-    with transaction.atomic():
-        form.save()
-        if current.late_margin_hours != before:
-            audit(
-                county=county_access.county,
-                actor=request.user,
-                action="channel.settings_changed",
-                obj=current,
-                summary=f"late_margin_hours {before} → {current.late_margin_hours}",
-                late_margin_hours=current.late_margin_hours,
-            )
+    channels.change_channel_settings(
+        by=request.user, channel=current, late_margin_hours=form.cleaned_data["late_margin_hours"]
+    )
     hours = current.late_margin_hours
     messages.success(
         request,

@@ -533,6 +533,7 @@ MATRIX: dict[str, list[Row]] = {
     "channel/choose/": [get(coordinators(obj=False)), post(coordinators(obj=False))],
     "channel/disconnect/": [get(not_allowed()), post(coordinators(obj=False))],
     "channel/refresh/": [get(not_allowed()), post(coordinators(obj=False))],
+    "channel/settings/": [get(not_allowed()), post(coordinators(obj=False))],
     # --- Accounts (invitations, allauth) and the rest ---
     "invitation/<str:token>/": [
         get(anyone(OK), kwargs=lambda things: {"token": things.invitation_token}),
@@ -733,7 +734,8 @@ class Things:
 
     @cached_property
     def consent(self) -> Any:
-        consent = self.person.consents.get()
+        consent = self.person.consents.order_by("pk").first()  # the one recorded with the person, before any link
+        assert consent is not None
         consent.evidence.save("skjema.pdf", ContentFile(b"%PDF-1.4 signed form"), save=True)
         return consent
 
