@@ -43,7 +43,7 @@ class LibraryForm(forms.ModelForm[Library]):
 class CountySettingsForm(forms.ModelForm[County]):
     class Meta:
         model = County
-        fields = ("keep_original_metadata",)
+        fields = ("keep_original_metadata", "in_network")
 
 
 class InvitationForm(forms.Form):

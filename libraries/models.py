@@ -66,6 +66,8 @@ class User(AbstractUser):
     # one the site was in when they logged in); their e-mails are written in it.
     # Empty until then: e-mails go out in LANGUAGE_CODE.
     language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    # The network's moderators (set in the admin): they may hide a shared item from the pool, with a reason.
+    is_network_moderator = models.BooleanField(_("network moderator"), default=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -116,6 +118,15 @@ class County(models.Model):
             "Off: the location (GPS), the camera's make, model and serial numbers, XMP and comments are removed "
             "from photos and videos when they are uploaded, without touching the picture or the sound. "
             "On: originals are stored exactly as uploaded. Applies to files uploaded from now on."
+        ),
+    )
+    # The network (publishing/network.py): off, nothing of the county is offered and it sees no shared pool.
+    in_network = models.BooleanField(
+        _("take part in the network of counties"),
+        default=False,
+        help_text=_(
+            "On: editors may offer archive items to the other counties of the network, the coordinator approves "
+            "what leaves the county, and the county may borrow from the shared pool. Nothing is shared by default."
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)

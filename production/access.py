@@ -204,6 +204,9 @@ def asset_actions(access: CountyAccess, asset: Asset, *, consent_state: ConsentS
 
 
 def can_change_asset(access: CountyAccess, asset: Asset) -> bool:
+    """A borrowed copy is changed by nobody in the borrowing county: its files and people are the origin's."""
+    if asset.borrowed_from_id is not None:
+        return False
     return access.is_editor or asset.library_id in access.library_ids
 
 

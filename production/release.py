@@ -27,6 +27,14 @@ and consent"):
   coordinators, on the same consent as taking away; each download audited.
 * **publish** (the signed address for Instagram): only while everyone shown
   allows publishing.
+* **share** (the bytes go to another county: the shared pool's thumbnails, a
+  borrowed copy): only while everyone shown consented to sharing beyond the
+  county (a guardian's consent for a minor), or nobody can be recognised.
+
+A **borrowed copy** (an asset of another county's archive, `Asset.borrowed_from`)
+is decided on its origin's people: every purpose above asks, on top of its
+own scope, that everyone shown consented to sharing beyond the county. A
+withdrawal or expiry in the origin county therefore blocks every copy at once.
 
 An asset with nobody registered and no confirmation is *not reviewed*: not
 in order for anything above.
@@ -49,7 +57,7 @@ from libraries.services import audit
 from production.access import can_change_asset
 from production.models import CONSENT_IN_ORDER, Asset
 
-type Scope = Literal["view", "publishing", "reuse"]
+type Scope = Literal["view", "publishing", "reuse", "sharing"]
 
 
 class Purpose(StrEnum):
@@ -59,6 +67,7 @@ class Purpose(StrEnum):
     TAKE_AWAY = "take_away"  # downloaded: the Instagram version or the subtitles, alone or in a zip
     ORIGINAL = "original"  # the original as uploaded
     PUBLISH = "publish"  # fetched by Instagram from the signed address
+    SHARE = "share"  # sent to another county: the shared pool, a borrowed copy
 
 
 @dataclass(frozen=True)
@@ -80,11 +89,17 @@ def consent_reason(asset: Asset, *, scope: Scope, today: date | None = None) -> 
     `production.models.people_with_consents`).
     """
     today = today or timezone.localdate()
+    if asset.borrowed_from is not None:
+        # A borrowed copy: the origin's people decide, and they must allow sharing beyond their county.
+        origin = asset.borrowed_from
+        return consent_reason(origin, scope=scope, today=today) or consent_reason(origin, scope="sharing", today=today)
     if scope == "view" and asset.consent_state(today=today) in CONSENT_IN_ORDER:
         return ""
     if scope == "publishing" and asset.allows_publishing(today=today):
         return ""
     if scope == "reuse" and asset.allows_archive_reuse(today=today):
+        return ""
+    if scope == "sharing" and asset.allows_sharing(today=today):
         return ""
     people = list(asset.people.all())
     if not people:
@@ -105,6 +120,8 @@ def consent_reason(asset: Asset, *, scope: Scope, today: date | None = None) -> 
         return _("a child shown has no guardian's consent on record")
     if scope == "reuse":
         return _("the consent of someone shown does not cover reuse from the archive")
+    if scope == "sharing":
+        return _("the consent of someone shown does not cover sharing with other counties")
     return _("the consent of someone shown does not cover publishing")
 
 
@@ -112,16 +129,24 @@ def media_release(asset: Asset, *, purpose: Purpose, access: CountyAccess | None
     """May the asset's bytes go out for `purpose` to the person with `access` (None: Instagram)?
 
     `access` must be the asking person's access to the asset's county (the
-    gate in libraries/access.py has checked that already); only `PUBLISH`
-    takes None, as Instagram fetches without a login.
+    gate in libraries/access.py has checked that already), except for `SHARE`,
+    where it is their access to their own county; only `PUBLISH` takes None,
+    as Instagram fetches without a login.
     """
     if purpose == Purpose.PUBLISH:
         return _on_consent(consent_reason(asset, scope="publishing", today=today))
+    if purpose == Purpose.SHARE:
+        # Whether the asset is in the pool at all is the network's question (publishing/network.py),
+        # asked before this one; this is whether the people shown let it leave the county.
+        if access is None:
+            return Release(False, _("log in to see this file"), for_role=True)
+        return _on_consent(consent_reason(asset, scope="sharing", today=today))
     if access is None:
         return Release(False, _("log in to see this file"), for_role=True)
     if purpose == Purpose.VIEW:
-        if can_change_asset(access, asset):
-            # Those who sort the consent out see the asset whatever its state (they record who is shown).
+        if can_change_asset(access, asset) and not asset.is_borrowed:
+            # Those who sort the consent out see the asset whatever its state (they record who is shown);
+            # nobody sorts out a borrowed copy's consent in the borrowing county.
             return Release(True)
         return _on_consent(consent_reason(asset, scope="view", today=today))
     if purpose == Purpose.ORIGINAL and not may_fetch_originals(access):

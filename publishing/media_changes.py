@@ -18,6 +18,12 @@ def media_changed(change: MediaChange) -> None:
         pulled = pull_back_posts_showing(
             asset_ids=change.asset_ids, reason=change.lapsed_reason, by=change.by, notify=change.tell_coordinators
         )
-        # The caller tells the coordinators in its own single e-mail (production's consent_lapsed).
-        change.pulled_back.extend((str(post), absolute_url(post.get_absolute_url())) for post in pulled)
+        # The caller tells the coordinators in its own single e-mail (production's consent_lapsed), one
+        # per county: posts made from borrowed copies belong to the borrowing counties' e-mails.
+        for post in pulled:
+            line = (str(post), absolute_url(post.get_absolute_url()))
+            if change.county_id is None or post.county_id == change.county_id:
+                change.pulled_back.append(line)
+            else:
+                change.pulled_back_elsewhere.setdefault(post.county_id, []).append(line)
     refresh_for_assets(change.asset_ids)

@@ -211,6 +211,13 @@ class Asset(models.Model):
         _("confirmed to show no identifiable people on"), null=True, blank=True
     )
     no_people_confirmed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # A borrowed copy (the network, publishing/network.py): the same files, in the borrowing county; the
+    # people shown and their consents stay with the origin, and every decision reads them there, with
+    # sharing beyond the county required on top (production/release.py).
+    borrowed_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="borrowed_copies",
+        verbose_name=_("borrowed from"),
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -297,9 +304,27 @@ class Asset(models.Model):
     def no_people_confirmed(self) -> bool:
         return self.no_people_confirmed_at is not None
 
+    @property
+    def is_borrowed(self) -> bool:
+        return self.borrowed_from_id is not None
+
+    @property
+    def consent_source(self) -> Asset:
+        """Whose people decide: the asset's own, or for a borrowed copy the origin's."""
+        return self.borrowed_from if self.borrowed_from is not None else self
+
     def consent_state(self, *, today: date | None = None) -> ConsentState:
-        """The worst consent among the people shown; with nobody registered, confirmed or not reviewed."""
+        """The worst consent among the people shown; with nobody registered, confirmed or not reviewed.
+
+        A borrowed copy whose origin's people do not all allow sharing beyond the county is withdrawn.
+        """
         today = today or timezone.localdate()
+        if self.is_borrowed:
+            origin = self.consent_source
+            state = origin.consent_state(today=today)
+            if state in CONSENT_IN_ORDER and not origin.allows_sharing(today=today):
+                return ConsentState.WITHDRAWN
+            return state
         people = list(self.people.all())
         if not people:
             return ConsentState.NO_PEOPLE if self.no_people_confirmed else ConsentState.NOT_REVIEWED
@@ -308,21 +333,39 @@ class Asset(models.Model):
 
     def allows_publishing(self, *, today: date | None = None) -> bool:
         """Everyone shown has a valid consent to publishing (a guardian's for a minor), or nobody can be
-        recognised (confirmed by an editor)."""
-        today = today or timezone.localdate()
-        people = list(self.people.all())
-        if not people:
-            return self.no_people_confirmed
-        return all(person.allows(publishing=True, today=today) for person in people)
+        recognised (confirmed by an editor). A borrowed copy: the origin's people, and sharing too."""
+        return self._allows(today=today, publishing=True)
 
     def allows_archive_reuse(self, *, today: date | None = None) -> bool:
         """Everyone shown has a valid consent to reuse from the archive, or nobody can be recognised
-        (confirmed); see `with_archive_reuse_blocked`, its SQL twin."""
+        (confirmed); see `with_archive_reuse_blocked`, its SQL twin (which blocks borrowed copies:
+        they are refreshed through the origin's people, publishing/archive/filing.py)."""
+        return self._allows(today=today, archive_reuse=True)
+
+    def allows_sharing(self, *, today: date | None = None) -> bool:
+        """Everyone shown consented to sharing beyond the county (a guardian's for a minor), or nobody can
+        be recognised (confirmed): only then may the asset's bytes go to another county."""
+        return self._allows(today=today, sharing=True)
+
+    def _allows(
+        self, *, today: date | None, publishing: bool = False, archive_reuse: bool = False, sharing: bool = False
+    ) -> bool:
         today = today or timezone.localdate()
+        if self.is_borrowed:
+            return self.consent_source._allows(
+                today=today, publishing=publishing, archive_reuse=archive_reuse, sharing=True
+            )
         people = list(self.people.all())
         if not people:
             return self.no_people_confirmed
-        return all(person.allows(archive_reuse=True, today=today) for person in people)
+        return all(
+            person.allows(publishing=publishing, archive_reuse=archive_reuse, sharing=sharing, today=today)
+            for person in people
+        )
+
+    def consent_people(self) -> list[AssetPerson]:
+        """The people whose consents decide (the origin's for a borrowed copy)."""
+        return list(self.consent_source.people.all())
 
 
 def people_with_consents() -> Prefetch[str, QuerySet[AssetPerson], str]:

@@ -817,6 +817,10 @@ class MediaChange:
     # telling to it and add what they did to `pulled_back` (title, address), so there is one e-mail.
     tell_coordinators: bool = True
     pulled_back: list[tuple[str, str]] = field(default_factory=list)
+    # The same for posts of other counties (borrowed copies, the network): county id → (title, address).
+    pulled_back_elsewhere: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    # The county whose consent lapsed: posts of other counties go into `pulled_back_elsewhere`.
+    county_id: int | None = None
 
 
 def _media_changed(change: MediaChange) -> None:
@@ -905,7 +909,10 @@ def consent_lapsed(
     """
     person_ids = sorted({consent.person_id for consent in consents})
     assets = list(Asset.objects.showing_people(person_ids).order_by("pk"))
-    Asset.objects.filter(pk__in=[asset.pk for asset in assets], consent_lapsed_at__isnull=True).update(
+    # The copies other counties borrowed (the network) are decided on these people too: blocked with them,
+    # in this same run, and their counties told below.
+    copies = list(Asset.objects.filter(borrowed_from__in=assets).select_related("county").order_by("county_id", "pk"))
+    Asset.objects.filter(pk__in=[asset.pk for asset in [*assets, *copies]], consent_lapsed_at__isnull=True).update(
         consent_lapsed_at=timezone.now()
     )
     asset_ids = [asset.pk for asset in assets]
@@ -922,7 +929,8 @@ def consent_lapsed(
         )
     # Approved and scheduled posts showing these people go back to review; the archive's copies follow.
     change = MediaChange(
-        asset_ids=[asset.pk for asset in assets],
+        asset_ids=[asset.pk for asset in [*assets, *copies]],
+        county_id=county.pk,
         by=by,
         lapsed_reason=(
             _("Consent was withdrawn by someone shown in this post.")
@@ -947,7 +955,39 @@ def consent_lapsed(
                 "by": by,
             },
         )
+    _tell_borrowers(copies, change=change, by=by, withdrawn=reason == "withdrawn")
     return assets
+
+
+def _tell_borrowers(copies: list[Asset], *, change: MediaChange, by: User | None, withdrawn: bool) -> None:
+    """Each county holding a borrowed copy: an audit entry per copy and one e-mail to its coordinators
+    (in each one's language), without the names of the people, who are the origin county's."""
+    by_county: dict[int, list[Asset]] = {}
+    for copy in copies:
+        by_county.setdefault(copy.county_id, []).append(copy)
+    for county_copies in by_county.values():
+        county = county_copies[0].county
+        for copy in county_copies:
+            audit(
+                county=county,
+                actor=None,
+                action="network.copy_blocked",
+                obj=copy,
+                summary=str(copy),
+                origin=copy.borrowed_from_id,
+                withdrawn=withdrawn,
+            )
+        coordinators = coordinator_emails(county)
+        if coordinators:
+            send_templated_mail_on_commit(
+                to=coordinators,
+                template="borrowed_consent_lapsed",
+                context={
+                    "withdrawn": withdrawn,
+                    "assets": [(str(copy), absolute_url(copy.get_absolute_url())) for copy in county_copies],
+                    "posts": change.pulled_back_elsewhere.get(county.pk, []),
+                },
+            )
 
 
 def media_upload_url(target: UploadTarget) -> str:

@@ -149,9 +149,10 @@ def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
         batch = list(item_ids[start : start + REFRESH_BATCH])
         items = list(
             ArchiveItem.objects.filter(pk__in=batch)
-            .select_related("asset", "post", "concept")
+            .select_related("asset__borrowed_from", "post", "concept")
             .prefetch_related(
                 Prefetch("asset__people", queryset=people_with_consents().queryset),
+                Prefetch("asset__borrowed_from__people", queryset=people_with_consents().queryset),
                 Prefetch("libraries", queryset=Library.objects.order_by("name")),
             )
             .annotate(reuses_total=Count("reuses", distinct=True), reused_last=Max("reuses__at"))
@@ -174,6 +175,7 @@ def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
                 "orientation",
                 "people_count",
                 "reuse_blocked",
+                "sharing_blocked",
                 "consent_valid_until",
                 "reuse_count",
                 "last_reused_at",
@@ -193,17 +195,19 @@ def _copy_metadata(item: ArchiveItem, today: date) -> tuple[str, str, str, str]:
     """Copy onto the item; returns its weighted search texts."""
     asset, post = item.asset, item.post
     item.title = (asset.title or (post.title if post else "") or asset.original_name)[:200]
-    item.caption = post.full_caption if post else ""
+    if item.source != ArchiveItem.Source.BORROWED:  # a borrowed copy keeps the origin's caption text
+        item.caption = post.full_caption if post else ""
     item.alt_text = asset.alt_text
     item.credit_line = (asset.credit_line or (post.credit if post else ""))[:300]
     item.tags = [str(tag)[:50] for tag in asset.tags or []]
     item.media_kind = asset.kind
     item.orientation = orientation_of(asset.width, asset.height)
-    people = list(asset.people.all())
+    people = asset.consent_people()
     item.people_count = len(people)
     # The copy the search filters on says what the rule says (production/release.py): nobody registered
     # and not confirmed is blocked too.
     item.reuse_blocked = not asset.allows_archive_reuse(today=today)
+    item.sharing_blocked = not asset.allows_sharing(today=today)
     until = [c.valid_until for p in people if (c := p.current_consent()) is not None and c.valid_until is not None]
     item.consent_valid_until = min(until) if until else None
     item.reuse_count = item.reuses_total  # type: ignore[attr-defined]  # annotated above

@@ -94,6 +94,7 @@ class ArchiveFilters:
     content_type: str = ""
     concept_id: int | None = None
     library_id: int | None = None
+    county_id: int | None = None  # the shared pool only (publishing/archive/network.py)
     media_kind: str = ""
     orientation: str = ""
     consent: str = CONSENT_REUSABLE
@@ -135,17 +136,22 @@ class Facets:
     concept: list[FacetValue]
     library: list[FacetValue]
     year: list[FacetValue]
+    county: list[FacetValue] = field(default_factory=list)
 
     @cached_property
     def library_names(self) -> dict[int, str]:
         return {int(value.value): value.label for value in self.library}
 
 
-def _version_key(county_id: int) -> str:
+# The shared pool's version: any county's archive changing may change what the pool shows.
+NETWORK = "network"
+
+
+def _version_key(county_id: int | str) -> str:
     return f"archive:version:{county_id}"
 
 
-def archive_version(county_id: int) -> int:
+def archive_version(county_id: int | str) -> int:
     """A number that changes whenever an item of the county's archive changes (the facets' cache key)."""
     return int(cache.get_or_set(_version_key(county_id), 0, timeout=None) or 0)
 
@@ -153,7 +159,7 @@ def archive_version(county_id: int) -> int:
 def archive_changed(county_ids: Iterable[int]) -> None:
     """Move the counties' archive versions: now, and again after the commit (a search that read the
     old rows meanwhile may have cached its counts under the first new version)."""
-    ids = sorted(set(county_ids))
+    ids: list[int | str] = [*sorted(set(county_ids)), NETWORK]
 
     def bump() -> None:
         for county_id in ids:
@@ -190,10 +196,11 @@ def _any_config(text: str, configs: list[str], search_type: str) -> SearchQuery:
     return reduce(or_, (SearchQuery(text, config=config, search_type=search_type) for config in configs))
 
 
-def text_query(q: str, *, county: County, language: str | None = None) -> TextQuery | None:
+def text_query(q: str, *, county: County | None, language: str | None = None) -> TextQuery | None:
     """The full-text queries for what the reader typed (None when there are no words).
 
-    One query looks the candidate words up among the county's words: a word
+    One query looks the candidate words up among the county's words (with
+    `county=None`, the words of every county in the network: the shared pool): a word
     found as it is stays alone; one that is not gets its nearest neighbours
     (by trigram similarity) as alternatives.
     """
@@ -207,9 +214,12 @@ def text_query(q: str, *, county: County, language: str | None = None) -> TextQu
         return TextQuery(exact=exact)
     similarity = {f"s{n}": TrigramSimilarity("word", word) for n, word in enumerate(candidates)}
     near = reduce(or_, (Q(word__trigram_similar=word) for word in candidates), Q(word__in=candidates))
-    rows = list(
-        ArchiveWord.objects.filter(county=county).filter(near).annotate(**similarity).values("word", *similarity)
+    words_of = (
+        ArchiveWord.objects.filter(county=county)
+        if county is not None
+        else ArchiveWord.objects.filter(county__in_network=True)
     )
+    rows = list(words_of.filter(near).annotate(**similarity).values("word", *similarity))
     known = {row["word"] for row in rows}
     corrections: dict[str, tuple[str, ...]] = {}
     best: list[float] = []
@@ -258,6 +268,8 @@ def _conditions(filters: ArchiveFilters, today: date) -> dict[str, Q]:
         conditions["concept"] = Q(concept_id=filters.concept_id)
     if filters.library_id is not None:
         conditions["library"] = Q(library_ids__contains=[filters.library_id])
+    if filters.county_id is not None:
+        conditions["county"] = Q(county_id=filters.county_id)
     if filters.media_kind:
         conditions["media_kind"] = Q(media_kind=filters.media_kind)
     if filters.orientation:
@@ -280,7 +292,7 @@ def _all_but(conditions: dict[str, Q], facet: str) -> Q:
 
 
 # The facets counted from one grouped query, and what each group row holds for them.
-GROUPED_FACETS = ("content_type", "media_kind", "orientation", "concept", "consent", "year")
+GROUPED_FACETS = ("content_type", "media_kind", "orientation", "concept", "consent", "year", "county")
 
 
 def _row_value(row: Mapping[str, Any], facet: str) -> str:
@@ -288,6 +300,8 @@ def _row_value(row: Mapping[str, Any], facet: str) -> str:
         return CONSENT_REUSABLE if row["reusable"] else CONSENT_BLOCKED
     if facet == "concept":
         return str(row["concept_id"]) if row["concept_id"] is not None else ""
+    if facet == "county":
+        return str(row["county_id"])
     return str(row[facet] if row[facet] is not None else "")
 
 
@@ -300,6 +314,7 @@ def _wanted(filters: ArchiveFilters) -> dict[str, str]:
         "concept": str(filters.concept_id) if filters.concept_id is not None else "",
         "consent": filters.consent if filters.consent != CONSENT_ALL else "",
         "year": str(filters.year) if filters.year is not None else "",
+        "county": str(filters.county_id) if filters.county_id is not None else "",
     }
     return {facet: value for facet, value in wanted.items() if value}
 
@@ -318,12 +333,17 @@ class ArchiveSearch:
         county: County,
         language: str | None = None,
         today: date | None = None,
+        pool: bool = False,
     ) -> None:
+        """`pool`: `items` are the network's shared pool (publishing/archive/network.py), searched by
+        `county`: the words of every county in the network, and the counts cached per pool version."""
         self.filters = filters
         self.county_id = county.pk
+        self.scope: int | str = NETWORK if pool else county.pk
         self.language = (language or get_language() or "nb")[:2]
         self.today = today or timezone.localdate()
-        self.text = text_query(filters.q, county=county, language=language) if filters.q.strip() else None
+        words_of = None if pool else county
+        self.text = text_query(filters.q, county=words_of, language=language) if filters.q.strip() else None
         # Without the model's ordering: a GROUP BY or a facet's inner query must not sort.
         base = items.annotate(item_date=ITEM_DATE).order_by()
         if self.text is not None:
@@ -352,6 +372,9 @@ class ArchiveSearch:
     def _facets_key(self) -> str:
         asked = repr((self.filters, self.text.corrections if self.text else None, self.language, self.today))
         digest = hashlib.sha256(asked.encode()).hexdigest()[:32]
+        if self.scope == NETWORK:
+            # The pool leaves out the searcher's own county: the counts differ per county.
+            return f"archive:facets:{NETWORK}:{self.county_id}:{archive_version(NETWORK)}:{digest}"
         return f"archive:facets:{self.county_id}:{archive_version(self.county_id)}:{digest}"
 
     def count_facets(self) -> Facets:
@@ -368,6 +391,7 @@ class ArchiveSearch:
         wanted = _wanted(self.filters)
         counts: dict[str, dict[str, int]] = {facet: {} for facet in GROUPED_FACETS}
         names: dict[str, str] = {}
+        county_names: dict[str, str] = {}
         total = 0
         for row in groups:
             values = {facet: _row_value(row, facet) for facet in GROUPED_FACETS}
@@ -380,6 +404,7 @@ class ArchiveSearch:
                     counts[facet][values[facet]] = counts[facet].get(values[facet], 0) + row["n"]
             if row["concept_id"] is not None:
                 names[str(row["concept_id"])] = row["concept__name"]
+            county_names[str(row["county_id"])] = row["county__name"]
         return Facets(
             total=total,
             content_type=_fixed(counts["content_type"], ContentType.choices),
@@ -396,6 +421,10 @@ class ArchiveSearch:
                 key=lambda value: value.value,
                 reverse=True,
             ),
+            county=sorted(
+                (FacetValue(pk, county_names[pk], n) for pk, n in counts["county"].items()),
+                key=lambda value: value.label.lower(),
+            ),
         )
 
     def _groups(self) -> list[dict[str, Any]]:
@@ -404,7 +433,17 @@ class ArchiveSearch:
         rows = (
             self.base.filter(shared)
             .annotate(reusable=reusable, year=ExtractYear(ITEM_DATE, tzinfo=local_zone()))
-            .values("content_type", "media_kind", "orientation", "concept_id", "concept__name", "reusable", "year")
+            .values(
+                "content_type",
+                "media_kind",
+                "orientation",
+                "concept_id",
+                "concept__name",
+                "reusable",
+                "year",
+                "county_id",
+                "county__name",
+            )
             .annotate(n=Count("pk"))
         )
         return [dict(row) for row in rows]

@@ -19,6 +19,12 @@ from publishing.models.instagram import (
     Channel,
     ChannelQuerySet,
 )
+from publishing.models.network import (
+    Borrow,
+    SharedItem,
+    SharedItemQuerySet,
+    shareable_condition,
+)
 from publishing.models.posts import (
     Approval,
     Post,
@@ -34,6 +40,7 @@ __all__ = [
     "ArchiveItemQuerySet",
     "ArchiveReuse",
     "ArchiveWord",
+    "Borrow",
     "Channel",
     "ChannelQuerySet",
     "ConceptRepost",
@@ -45,5 +52,8 @@ __all__ = [
     "PostAsset",
     "PostCollaborator",
     "PostQuerySet",
+    "SharedItem",
+    "SharedItemQuerySet",
     "reusable_condition",
+    "shareable_condition",
 ]

@@ -48,6 +48,7 @@ class ArchiveItem(models.Model):
     class Source(models.TextChoices):
         PUBLISHED = "published", _("Published")
         ARCHIVED = "archived", _("Archived by an editor")
+        BORROWED = "borrowed", _("Borrowed from another county")
 
     class Orientation(models.TextChoices):
         PORTRAIT = "portrait", _("Portrait")
@@ -81,6 +82,8 @@ class ArchiveItem(models.Model):
     # lapsed, missing or does not cover reuse (blocked), and the first day one runs out.
     people_count = models.PositiveSmallIntegerField(default=0)
     reuse_blocked = models.BooleanField(default=False)
+    # Someone shown has not consented to sharing beyond the county (the network's shared pool).
+    sharing_blocked = models.BooleanField(default=True)
     consent_valid_until = models.DateField(null=True, blank=True)
     reuse_count = models.PositiveIntegerField(_("times reused"), default=0)
     last_reused_at = models.DateTimeField(null=True, blank=True)

@@ -98,13 +98,20 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.select_related("county", "responsible", "created_by", "concept", "idea").prefetch_related(
             Prefetch(
                 "post_assets",
-                queryset=PostAsset.objects.select_related("asset").prefetch_related(
+                queryset=PostAsset.objects.select_related("asset__borrowed_from__library").prefetch_related(
                     Prefetch(
                         "asset__people",
                         queryset=AssetPerson.objects.select_related("person").prefetch_related(
                             Prefetch("person__consents", queryset=Consent.objects.order_by("-given_at"))
                         ),
-                    )
+                    ),
+                    # A borrowed copy's consent is its origin's (production/release.py).
+                    Prefetch(
+                        "asset__borrowed_from__people",
+                        queryset=AssetPerson.objects.select_related("person").prefetch_related(
+                            Prefetch("person__consents", queryset=Consent.objects.order_by("-given_at"))
+                        ),
+                    ),
                 ),
             ),
             Prefetch("post_collaborators", queryset=PostCollaborator.objects.select_related("library")),

@@ -137,6 +137,31 @@ def _media_gates(post: Post, assets: list[Asset], today: date) -> list[Gate]:
     return gates
 
 
+def origin_mention(asset: Asset) -> str:
+    """What a caption must keep of a borrowed copy's credit: the origin library's @username, or its name."""
+    origin = asset.borrowed_from
+    if origin is None:
+        return ""
+    library = origin.library
+    return f"@{library.instagram_username}" if library.instagram_username else library.name
+
+
+def _credit_gates(post: Post, assets: list[Asset]) -> list[Gate]:
+    """A post made from a borrowed copy credits its origin (steal with style): the credit is put in the
+    caption when the post is made, may be reworded, but never silently dropped."""
+    caption = post.full_caption.casefold()
+    missing = [mention for a in assets if (mention := origin_mention(a)) and mention.casefold() not in caption]
+    if not missing:
+        return []
+    return [
+        Gate(
+            "credit",
+            _("The caption must credit the library a borrowed photo or video came from: mention %(names)s.")
+            % {"names": ", ".join(dict.fromkeys(missing))},
+        )
+    ]
+
+
 def instagram_check(asset: Asset, media_kind: str) -> dict[str, Any]:
     """The stored verdict for how the post uses the asset: a video in a carousel has limits of its own.
 
@@ -158,6 +183,7 @@ def failing_gates(post: Post, *, channel: Channel | None, today: date | None = N
     if approval is None:
         gates.append(Gate("approval", _("An editor other than the author must approve the post.")))
     gates.extend(_media_gates(post, post.ordered_assets(), today))
+    gates.extend(_credit_gates(post, post.ordered_assets()))
     counts = captions.count(post.full_caption)
     gates.extend(Gate("caption", problem) for problem in counts.problems)
     if not post.full_caption.strip():

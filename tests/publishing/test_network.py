@@ -1,0 +1,254 @@
+"""The network of counties: sharing archive items, borrowing with credit, and consent across county lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from libraries.access import CountyAccess
+from libraries.models import AuditEntry, County, Library, Role, User
+from production.models import Consent
+from production.release import Purpose, media_release
+from production.services.media import expire_consents, withdraw_consent
+from publishing.archive import network
+from publishing.archive.search import ArchiveFilters
+from publishing.models import ArchiveItem, Post, SharedItem
+from publishing.posts.gates import failing_gates
+from tests.conftest import World
+from tests.factories.archive import archived_item
+from tests.factories.libraries import CountyFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.publishing import make_post, show_person
+
+
+def access(user: User, county: County) -> CountyAccess:
+    from libraries.access import county_accesses
+
+    return next(a for a in county_accesses(user) if a.county.pk == county.pk)
+
+
+@dataclass
+class Network:
+    world: World
+    stavanger: Library  # the origin library, in Rogaland
+    third: County
+    third_coordinator: User
+    third_editor: User
+    agder_editor: User
+
+
+@pytest.fixture
+def net(world: World) -> Network:
+    third = CountyFactory(name="Vestland", slug="vestland")
+    third_library = LibraryFactory(county=third, kind=Library.Kind.COUNTY, name="Vestland fylkesbibliotek")
+    world.editor.language = "nb"  # the credit is written in the offering editor's language
+    world.editor.save(update_fields=["language"])
+    world.outsider.language = "nb"  # Agder's coordinator reads Norwegian, Vestland's English
+    world.outsider.save(update_fields=["language"])
+    for county in (world.county, world.other_county, third):
+        county.in_network = True
+        county.save(update_fields=["in_network"])
+    stavanger = LibraryFactory(
+        county=world.county,
+        name="Stavanger bibliotek",
+        municipality="Stavanger",
+        instagram_username="stavangerbibliotek",
+    )
+
+    def person(email: str, library: Library, role: Role, language: str = "nb") -> User:
+        return MembershipFactory(user=UserFactory(email=email, language=language), library=library, role=role).user
+
+    return Network(
+        world=world,
+        stavanger=stavanger,
+        third=third,
+        third_coordinator=person("koordinator@vestland.example", third_library, Role.COORDINATOR, "en"),
+        third_editor=person("redaktor@vestland.example", third_library, Role.EDITOR),
+        agder_editor=person("redaktor@agder.example", world.other_county_library, Role.EDITOR),
+    )
+
+
+def shared_item(net: Network, *, sharing: bool = True, minor: bool = False, guardian: str = "") -> SharedItem:
+    w = net.world
+    item = archived_item(
+        w, title="Lesesirkel for pappaer", caption="Pappatreff i biblioteket", library=net.stavanger, consent=None
+    )
+    show_person(item.asset, name="Ola", covers_sharing=sharing, minor=minor, guardian=guardian)
+    from publishing.archive.filing import refresh_items
+
+    refresh_items([item.pk])
+    item.refresh_from_db()
+    shared = network.offer(by=w.editor, access=access(w.editor, w.county), item=item)
+    return network.approve(by=w.coordinator, access=access(w.coordinator, w.county), shared=shared)
+
+
+# --- Consent to sharing: the one rule ---
+
+
+def test_media_travel_only_with_everyone_consenting_to_sharing(net: Network) -> None:
+    w = net.world
+    item = archived_item(w, title="Uten deling", library=net.stavanger, consent=None)
+    show_person(item.asset, name="Kari", covers_sharing=False)
+    agder = access(net.agder_editor, w.other_county)
+    assert not media_release(item.asset, purpose=Purpose.SHARE, access=agder).allowed
+    with pytest.raises(ValidationError, match="sharing with other counties"):
+        network.offer(by=w.editor, access=access(w.editor, w.county), item=item)
+
+
+def test_a_minor_needs_a_guardians_consent_to_sharing(net: Network) -> None:
+    w = net.world
+    item = archived_item(w, title="Barn", library=net.stavanger, consent=None)
+    tag = show_person(item.asset, name="Emma", covers_sharing=True)
+    Consent.objects.filter(person=tag.person).update(person_is_minor=True, given_by="Mor")
+    agder = access(net.agder_editor, w.other_county)
+    assert media_release(item.asset, purpose=Purpose.SHARE, access=agder).allowed
+    tag.person.category = "child"
+    tag.person.save()
+    Consent.objects.filter(person=tag.person).update(person_is_minor=False, given_by="")
+    item.asset.refresh_from_db()
+    assert not media_release(item.asset, purpose=Purpose.SHARE, access=agder).allowed
+
+
+def test_nothing_is_shared_without_the_countys_participation(net: Network) -> None:
+    w = net.world
+    w.county.in_network = False
+    w.county.save()
+    item = archived_item(w, title="Stengt", library=net.stavanger, consent=None)
+    with pytest.raises(ValidationError, match="network"):
+        network.offer(by=w.editor, access=access(w.editor, w.county), item=item)
+
+
+# --- The pool and borrowing ---
+
+
+def test_offered_items_enter_the_pool_only_when_the_coordinator_approves(net: Network) -> None:
+    w = net.world
+    item = archived_item(w, title="Venter", library=net.stavanger, consent=None)
+    shared = network.offer(by=w.editor, access=access(w.editor, w.county), item=item)
+    assert item.pk not in network.pool_for(w.other_county)
+    network.approve(by=w.coordinator, access=access(w.coordinator, w.county), shared=shared)
+    assert item.pk in network.pool_for(w.other_county)
+    assert item.pk not in network.pool_for(w.county)  # a county does not borrow from itself
+    actions = set(AuditEntry.objects.filter(county=w.county).values_list("action", flat=True))
+    assert {"network.offered", "network.approved"} <= actions
+
+
+def test_the_pool_is_searched_with_the_archives_search_and_county_facets(net: Network) -> None:
+    w = net.world
+    shared_item(net)
+    results = network.search_pool(w.other_county, ArchiveFilters(q="pappa lesesirkel"), page=1)
+    assert [item.title for item in results.items] == ["Lesesirkel for pappaer"]
+    assert [(f.label, f.count) for f in results.facets.county] == [("Rogaland", 1)]
+    assert "Stavanger bibliotek" in [f.label for f in results.facets.library]
+    nothing = network.search_pool(w.other_county, ArchiveFilters(q="pappa", county_id=net.third.pk), page=1)
+    assert nothing.items == []
+
+
+def test_borrowing_copies_the_item_with_its_origin_and_credit(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    assert copy.county == w.other_county
+    assert copy.source == ArchiveItem.Source.BORROWED
+    assert copy.asset.borrowed_from == shared.item.asset
+    assert copy.credit_line == "Idé og foto: Stavanger bibliotek @stavangerbibliotek"
+    assert copy.is_reusable()
+    # The borrowing county never sees the origin's people.
+    assert list(copy.asset.people.all()) == []
+    assert {e.action for e in AuditEntry.objects.filter(county=w.other_county)} >= {"network.borrowed"}
+    assert AuditEntry.objects.filter(county=w.county, action="network.borrowed_from_us").exists()
+    assert network.borrowers(shared) == [w.other_county]
+
+
+def test_a_post_from_a_borrowed_item_carries_the_credit_and_keeps_it(net: Network) -> None:
+    from publishing.archive.filing import reuse_in_new_post
+
+    w = net.world
+    shared = shared_item(net)
+    copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    post = reuse_in_new_post(by=net.agder_editor, items=[copy])
+    assert "Idé og foto: Stavanger bibliotek @stavangerbibliotek" in post.full_caption
+    post = Post.objects.for_gates().get(pk=post.pk)
+    assert "credit" not in {gate.code for gate in failing_gates(post, channel=None)}
+    post.credit = "Takk til Stavanger!"  # reworded without the library: refused
+    assert "credit" in {gate.code for gate in failing_gates(post, channel=None)}
+    post.credit = "Foto lånt av @StavangerBibliotek"  # reworded, still credited
+    assert "credit" not in {gate.code for gate in failing_gates(post, channel=None)}
+
+
+def test_unsharing_stops_new_borrows_but_keeps_borrowed_copies(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    told = network.unshare(by=w.editor, access=access(w.editor, w.county), shared=shared)
+    assert told == [w.other_county]
+    with pytest.raises(ValidationError):
+        network.borrow(by=net.third_editor, access=access(net.third_editor, net.third), shared=shared)
+    copy.refresh_from_db()
+    assert copy.is_reusable()
+    assert AuditEntry.objects.filter(county=w.county, action="network.unshared").exists()
+
+
+def test_a_moderator_hides_an_item_with_a_reason(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    moderator = UserFactory(email="moderator@nettverk.example", is_network_moderator=True)
+    network.hide(by=moderator, shared=shared, reason="Feil bilde")
+    assert shared.item_id not in network.pool_for(w.other_county)
+    entry = AuditEntry.objects.get(county=w.county, action="network.hidden")
+    assert entry.data["reason"] == "Feil bilde"
+
+
+# --- Consent crosses county lines ---
+
+
+@pytest.mark.parametrize("how", ["withdrawn", "expired"])
+def test_consent_lapse_blocks_every_borrowed_copy_in_every_county(net: Network, how: str) -> None:
+    w = net.world
+    shared = shared_item(net)
+    agder_copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    vestland_copy = network.borrow(by=net.third_editor, access=access(net.third_editor, net.third), shared=shared)
+    soon = timezone.now() + timedelta(days=2)
+    agder_post = make_post(
+        county=w.other_county, author=net.agder_editor, assets=[agder_copy.asset], status=Post.Status.SCHEDULED,
+        approved_by=w.outsider, scheduled_at=soon,
+    )  # fmt: skip
+    vestland_post = make_post(
+        county=net.third, author=net.third_editor, assets=[vestland_copy.asset], status=Post.Status.SCHEDULED,
+        approved_by=net.third_coordinator, scheduled_at=soon,
+    )  # fmt: skip
+    mail.outbox.clear()
+    consent = Consent.objects.get(person__tags__asset=shared.item.asset)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.db.transaction.on_commit", lambda fn, *a, **k: fn())
+        if how == "withdrawn":
+            withdraw_consent(by=w.coordinator, consent=consent)
+        else:
+            Consent.objects.filter(pk=consent.pk).update(
+                given_at=timezone.localdate() - timedelta(days=30), valid_until=timezone.localdate() - timedelta(days=1)
+            )
+            expire_consents()
+
+    for copy in (agder_copy, vestland_copy):
+        copy.refresh_from_db()
+        assert not copy.is_reusable()
+        assert not media_release(copy.asset, purpose=Purpose.PUBLISH, access=None).allowed
+    for post in (agder_post, vestland_post):
+        post.refresh_from_db()
+        assert post.status == Post.Status.IN_REVIEW
+    assert shared.item_id not in network.pool_for(w.other_county)
+    # Each county's coordinators were told, in their own language, and never the origin's people's names.
+    to_agder = [m for m in mail.outbox if "koordinator@agder.example" in m.to]
+    to_vestland = [m for m in mail.outbox if "koordinator@vestland.example" in m.to]
+    assert len(to_agder) == 1
+    assert len(to_vestland) == 1
+    assert "lånt" in to_agder[0].body
+    assert "Ola" not in to_agder[0].body
+    assert "borrowed" in to_vestland[0].body
+    assert "Ola" not in to_vestland[0].body
+    assert agder_post.title in to_agder[0].body
+    assert AuditEntry.objects.filter(county=net.third, action="network.copy_blocked").exists()
