@@ -83,4 +83,5 @@ urlpatterns = [
     path("media/<int:pk>/files/<str:which>", media_files.asset_file, name="asset_file"),
     path("media/consents/<int:pk>/evidence", media_files.consent_evidence, name="consent_evidence"),
     path("public/media/<str:token>.<str:extension>", media_files.public_rendition, name="public_rendition"),
+    path("public/cover/<str:token>.jpg", media_files.public_cover, name="public_cover"),
 ]

@@ -48,14 +48,14 @@ from libraries.models import County, Invitation, Library, Membership, Role, User
 from production.models import IdeaAttachment, Person, RecordingDay
 from production.services import people as people_services
 from production.services import planning as production_services
-from production.signed_urls import public_rendition_url
+from production.signed_urls import public_cover_url, public_rendition_url
 from production.uploads import PendingUpload
 from publishing.archive import filing as archive
 from publishing.models import ArchiveItem, InstagramComment, Outcome, Post
 from tests.conftest import World, client_for, enable_mfa
 from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
-from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
+from tests.factories.publishing import ChannelFactory, jpeg, make_asset, make_post, show_person
 
 pytestmark = pytest.mark.django_db
 
@@ -435,6 +435,12 @@ MATRIX: dict[str, list[Row]] = {
         ),
         post(not_allowed(login_first=False), kwargs=lambda things: things.public_rendition),
     ],
+    "public/cover/<str:token>.jpg": [
+        # A reel's uploaded cover, fetched by Instagram (cover_url): the same signature and rule.
+        get(anyone(OK), kwargs=lambda things: things.public_cover),
+        get(anyone(DENIED), kwargs=lambda things: {"token": "forged"}, note="a forged signature"),
+        post(not_allowed(login_first=False), kwargs=lambda things: things.public_cover),
+    ],
     # --- Posts: editors compose, review and schedule; librarians see the plan, never drafts ---
     "posts/": [get(everyone(obj=False)), post(not_allowed())],
     "posts/new/": [get(editors(obj=False)), post(editors(obj=False))],
@@ -738,6 +744,11 @@ class Things:
     def public_rendition(self) -> dict[str, str]:
         token, extension = public_rendition_url(self.asset).rsplit("/", 1)[-1].rsplit(".", 1)
         return {"token": token, "extension": extension}
+
+    @cached_property
+    def public_cover(self) -> dict[str, str]:
+        self.asset.cover.save("cover.jpg", ContentFile(jpeg(64, 64)), save=True)
+        return {"token": public_cover_url(self.asset).rsplit("/", 1)[-1].removesuffix(".jpg")}
 
     @cached_property
     def upload_id(self) -> str:
