@@ -261,6 +261,11 @@ class Asset(models.Model):
         return self.file_url("cover") if self.cover else ""
 
     @property
+    def cover_seconds(self) -> float | None:
+        """The moment of a reel shown as its cover, in seconds (None: not chosen)."""
+        return self.cover_offset_ms / 1000 if self.cover_offset_ms is not None else None
+
+    @property
     def subtitles_url(self) -> str:
         return self.file_url("subtitles") if self.subtitles else ""
 

@@ -300,6 +300,8 @@ def has_reel_rendition(asset: Asset) -> bool:
 class _Progress:
     """The engine's progress and cancel callbacks for one asset, writing and reading the database sparingly."""
 
+    CANCEL_CHECK_SECONDS = 1.0
+
     def __init__(self, asset_id: int) -> None:
         self.asset_id = asset_id
         self.percent = -1
@@ -314,7 +316,7 @@ class _Progress:
     def cancelled(self) -> bool:
         """Stop when an editor cancelled (the asset is no longer processing, see `cancel_processing`)."""
         now = time.monotonic()
-        if now - self.asked_at < 1.0:
+        if now - self.asked_at < self.CANCEL_CHECK_SECONDS:
             return False
         self.asked_at = now
         return not Asset.objects.filter(pk=self.asset_id, status=Asset.Status.PROCESSING).exists()
@@ -1096,3 +1098,91 @@ def media_upload_url(target: UploadTarget) -> str:
     if isinstance(target, Idea):
         return reverse("production:idea_upload_create", args=[target.pk])
     return reverse("production:recording_day_upload_create", args=[target.pk])
+
+
+# --- A reel's cover ---
+
+COVER_MAX_BYTES = 8 * 1024 * 1024  # Meta's limit for an image it fetches (GRAPH_API.md §3)
+COVER_LONG_SIDE = 1920
+
+
+def _store_cover_pictures(asset: Asset, picture: Path, workdir: Path) -> None:
+    """The chosen cover becomes the poster (shown before the video plays) and the thumbnail (in lists)."""
+    thumbnail = workdir / "thumbnail.webp"
+    made = make_thumbnail(picture, thumbnail)
+    with picture.open("rb") as handle:
+        _replace_file(asset.poster, "poster.jpg", File(handle))
+    with thumbnail.open("rb") as handle:
+        _replace_file(asset.thumbnail, "thumbnail.webp", File(handle))
+    asset.renditions = {**(asset.renditions or {}), "thumbnail": asdict(made)}
+
+
+def set_cover_frame(*, by: User, asset: Asset, offset_ms: int) -> Asset:
+    """The editor picks the moment of a reel shown as its cover (sent as thumb_offset); an uploaded image goes."""
+    if not asset.is_video or asset.status != Asset.Status.READY:
+        raise ValidationError(_("Choose a cover once the Instagram version of the video is ready."))
+    length_ms = int((asset.duration or 0) * 1000)
+    if not 0 <= offset_ms < max(length_ms, 1):
+        raise ValidationError(
+            _("Choose a moment between 0 and %(seconds)s seconds.") % {"seconds": round(length_ms / 1000, 1)}
+        )
+    field_file = asset.rendition if has_reel_rendition(asset) else asset.original
+    with tempfile.TemporaryDirectory() as workdir, _readable_path(field_file) as source:
+        frame = Path(workdir) / "poster.jpg"
+        try:
+            made = make_poster_frame(source, frame, at_seconds=offset_ms / 1000, chosen=True)
+        except MediaRejected as error:
+            raise rejection_error(error) from error
+        with transaction.atomic():
+            locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            old_cover = locked.cover.name
+            locked.cover.name = ""
+            locked.cover_offset_ms = offset_ms
+            _store_cover_pictures(locked, frame, Path(workdir))
+            locked.renditions["poster"] = asdict(made)
+            locked.save(update_fields=["cover", "cover_offset_ms", "poster", "thumbnail", "renditions", "updated_at"])
+            if old_cover:
+                _delete_files_on_commit([old_cover], locked.cover.storage)
+            audit(
+                county=locked.county,
+                actor=by,
+                action="asset.cover_chosen",
+                obj=locked,
+                summary=str(locked),
+                offset_ms=offset_ms,
+            )
+    return locked
+
+
+def set_cover_image(*, by: User, asset: Asset, upload: File) -> Asset:  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
+    """The editor uploads a reel's cover: kept as an upright sRGB JPEG (sent as cover_url, which wins)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not asset.is_video or asset.status != Asset.Status.READY:
+        raise ValidationError(_("Choose a cover once the Instagram version of the video is ready."))
+    if (upload.size or 0) > COVER_MAX_BYTES:
+        raise ValidationError(_("A cover image can be at most 8 MB."))
+    upload.seek(0)
+    head = upload.read(64)
+    upload.seek(0)
+    if detect_format(head) not in ("jpeg", "png"):
+        raise ValidationError(_("A cover image must be a JPEG or PNG picture."))
+    with tempfile.TemporaryDirectory() as workdir:
+        cover = Path(workdir) / "cover.jpg"
+        try:
+            with Image.open(upload) as opened:
+                if opened.width * opened.height > 50_000_000:
+                    raise ValidationError(_("A cover image can be at most 50 megapixels."))
+                picture = ImageOps.exif_transpose(opened).convert("RGB")
+                picture.thumbnail((COVER_LONG_SIDE, COVER_LONG_SIDE))
+                picture.save(cover, "JPEG", quality=90)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            raise ValidationError(_("This picture cannot be read; it may be damaged.")) from error
+        with transaction.atomic():
+            locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            with cover.open("rb") as handle:
+                _replace_file(locked.cover, "cover.jpg", File(handle))
+            _store_cover_pictures(locked, cover, Path(workdir))
+            locked.save(update_fields=["cover", "poster", "thumbnail", "renditions", "updated_at"])
+            audit(county=locked.county, actor=by, action="asset.cover_uploaded", obj=locked, summary=str(locked))
+    return locked

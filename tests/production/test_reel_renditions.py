@@ -8,13 +8,17 @@ the upload; the file Instagram fetches from the signed address is the rendition.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from django.utils import translation
+from PIL import Image
 
 from production import tasks
 from production.models import Asset, Idea
@@ -186,3 +190,75 @@ def test_a_video_upload_is_queued_on_the_media_queue_with_its_time_limit(
     assert name == "production.process_asset"
     assert (options["soft_time_limit"], options["time_limit"]) == asset_services.processing_time_limits(asset.duration)
     assert current_app.amqp.router.route({}, name)["queue"].name == "media"
+
+
+# --- Progress, cancelling and the cover on the asset's page ---
+
+
+def test_the_page_shows_percent_done_live_and_a_cancel_button(
+    world: World, idea: Idea, videos: Videos, editor_client: Client
+) -> None:
+    asset = make_asset(idea, by=world.editor, data=videos.h264, name="film.mp4", processed=False)
+    Asset.objects.filter(pk=asset.pk).update(processing_progress=42)
+    progress_url = reverse("production:asset_progress", args=[asset.pk])
+    page = editor_client.get(asset.get_absolute_url(), headers={"Accept-Language": "en"}).text
+    assert f'hx-get="{progress_url}" hx-trigger="every 1s"' in page
+    partial = editor_client.get(progress_url).text
+    assert 'value="42"' in partial
+    assert "42 % done" in partial
+    assert reverse("production:asset_cancel", args=[asset.pk]) in partial
+
+
+def test_cancelling_stops_the_worker_keeps_the_upload_and_can_be_tried_again(
+    world: World, idea: Idea, videos: Videos, editor_client: Client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    asset = make_asset(idea, by=world.editor, data=videos.h264, name="film.mp4", processed=False)
+    stored = read(asset.original)
+    monkeypatch.setattr(asset_services._Progress, "CANCEL_CHECK_SECONDS", 0.0)
+    real_report = asset_services._Progress.__call__
+
+    def cancel_on_first_report(self, fraction: float) -> None:  # type: ignore[no-untyped-def]
+        real_report(self, fraction)
+        if Asset.objects.filter(pk=self.asset_id, status=Asset.Status.PROCESSING).exists():
+            response = editor_client.post(reverse("production:asset_cancel", args=[self.asset_id]))
+            assert response.status_code == 302
+
+    monkeypatch.setattr(asset_services._Progress, "__call__", cancel_on_first_report)
+    assert tasks.process_asset(asset.pk, "en") == "failed"
+    asset.refresh_from_db()
+    assert asset.processing_error.startswith("Cancelled by ")
+    assert not asset.rendition  # the encoder was stopped; nothing stored
+    assert read(asset.original) == stored
+    monkeypatch.undo()
+    asset_services.retry_processing(by=world.editor, asset=asset)
+    assert tasks.process_asset(asset.pk) == "ready"
+
+
+def test_the_editor_picks_a_frame_or_uploads_a_picture_as_the_cover(
+    world: World, idea: Idea, videos: Videos, editor_client: Client
+) -> None:
+    asset = make_asset(idea, by=world.editor, data=videos.h264, name="film.mp4")
+    url = reverse("production:asset_cover", args=[asset.pk])
+    poster_before = read(asset.poster)
+    assert editor_client.post(url, {"seconds": "2,5"}).status_code == 302
+    asset.refresh_from_db()
+    assert asset.cover_offset_ms == 2500
+    assert read(asset.poster) != poster_before  # the preview shows the chosen moment
+    page = editor_client.get(asset.get_absolute_url()).text
+    assert 'id="cover"' in page
+    assert asset.poster_url.replace("&", "&amp;") in page
+
+    image = io.BytesIO()
+    Image.new("RGB", (1080, 1920), (20, 200, 90)).save(image, "PNG")
+    upload = SimpleUploadedFile("forside.png", image.getvalue(), content_type="image/png")
+    assert editor_client.post(url, {"image": upload}).status_code == 302
+    asset.refresh_from_db()
+    cover = Image.open(io.BytesIO(read(asset.cover)))
+    assert (cover.format, cover.size) == ("JPEG", (1080, 1920))
+    assert read(asset.poster) == read(asset.cover)
+    served = editor_client.get(asset.cover_url)
+    assert served["Content-Type"] == "image/jpeg"
+
+    editor_client.post(url, {"seconds": "99"})  # past the end: refused with the reason
+    asset.refresh_from_db()
+    assert asset.cover_offset_ms == 2500

@@ -50,7 +50,8 @@ def _jpeg(width: int, height: int) -> bytes:
 
 def _video(path: Path, *, seconds: float, width: int, height: int, codec: str = "libx264") -> None:
     fps = 24
-    with av.open(str(path), "w", format="mp4") as container:
+    # The index first, as Instagram requires (the fake checks it).
+    with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for n in range(round(seconds * fps)):
