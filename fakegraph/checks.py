@@ -93,6 +93,25 @@ def check_image(url: str, *, timeout: float, check_aspect: bool) -> tuple[int, i
     return width, height
 
 
+def _top_level_boxes(fp: IO[bytes]) -> list[bytes]:
+    """The MP4/MOV file's top-level box types, in order (the first 64)."""
+    boxes = []
+    for _box in range(64):
+        header = fp.read(8)
+        if len(header) < 8:
+            break
+        size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+        boxes.append(kind)
+        if size == 1:
+            size = int.from_bytes(fp.read(8), "big") - 8
+        if size == 0:
+            break  # to the end of the file
+        if size < 8:
+            break
+        fp.seek(size - 8, 1)
+    return boxes
+
+
 @dataclass(frozen=True)
 class VideoVerdict:
     """The outcome of processing: None for a publishable video, else Meta's subcode and our reason."""
@@ -115,11 +134,14 @@ def check_video(
         if size > max_bytes:
             return VideoVerdict(2207082, f"the video is larger than {max_bytes} bytes")
         spool.seek(0)
+        boxes = _top_level_boxes(spool)
+        spool.seek(0)
         try:
             with av.open(spool, mode="r") as container:
                 formats = set(container.format.name.split(","))
                 streams = container.streams.video
                 codec = streams[0].codec_context.name if streams else ""
+                pixel_format = streams[0].codec_context.pix_fmt if streams else None
                 duration = container.duration / 1_000_000 if container.duration else 0.0
         except (av.FFmpegError, ValueError, OSError) as exc:
             return VideoVerdict(2207026, f"not a readable video ({exc})")
@@ -127,6 +149,11 @@ def check_video(
         return VideoVerdict(2207026, f"container {'/'.join(sorted(formats))} is not MOV or MP4", duration)
     if codec not in {"h264", "hevc"}:
         return VideoVerdict(2207026, f"video codec {codec or 'none'} is not H.264 or HEVC", duration)
+    # The Reels spec (GRAPH_API.md §3): chroma subsampling 4:2:0 at 8 bits, and the index (moov) at the front.
+    if pixel_format not in {"yuv420p", "yuvj420p"}:
+        return VideoVerdict(2207026, f"pixel format {pixel_format} is not 8-bit 4:2:0", duration)
+    if b"moov" not in boxes or b"mdat" not in boxes or boxes.index(b"moov") > boxes.index(b"mdat"):
+        return VideoVerdict(2207026, "the moov atom is not at the front of the file (no fast start)", duration)
     if not min_seconds <= duration <= max_seconds:
         return VideoVerdict(
             2207026, f"duration {duration:.1f} s is outside {min_seconds:g} s to {max_seconds:g} s", duration

@@ -50,7 +50,7 @@ class _Signer(signing.TimestampSigner):
 
 @dataclass(frozen=True)
 class PublicFile:
-    """What Instagram fetches for an asset: the JPEG rendition of a photo, the video as it was recorded."""
+    """What Instagram fetches for an asset: the JPEG rendition of a photo, the MP4 reel rendition of a video."""
 
     extension: str
     content_type: str
@@ -59,6 +59,9 @@ class PublicFile:
 def public_file(asset: Asset) -> PublicFile:
     if asset.is_image:
         return PublicFile(extension="jpg", content_type="image/jpeg")
+    if asset.rendition and asset.rendition.name != asset.original.name:
+        return PublicFile(extension="mp4", content_type="video/mp4")
+    # Made before reel renditions: the video as it was recorded (until it is processed again).
     extension = "mov" if asset.mime_type == "video/quicktime" else "mp4"
     return PublicFile(extension=extension, content_type=asset.mime_type or "video/mp4")
 
@@ -105,6 +108,14 @@ def public_rendition_url(asset: Asset, *, expires_in: timedelta | int = DEFAULT_
         "production:public_rendition",
         kwargs={"token": rendition_token(asset, expires_in=expires_in), "extension": public_file(asset).extension},
     )
+    return _ascii_base_url() + path
+
+
+def public_cover_url(asset: Asset, *, expires_in: timedelta | int = DEFAULT_EXPIRES_IN) -> str:
+    """The signed address of a reel's uploaded cover (a JPEG, sent as `cover_url`); ValueError when it has none."""
+    if asset.status != Asset.Status.READY or not asset.cover:
+        raise ValueError(f"Asset {asset.pk} has no cover image to publish.")
+    path = reverse("production:public_cover", kwargs={"token": rendition_token(asset, expires_in=expires_in)})
     return _ascii_base_url() + path
 
 

@@ -27,11 +27,13 @@ def send_recording_day_reminders() -> int:
     return services.send_due_reminders()
 
 
-# A 100-megapixel photo takes a few seconds; a video needs one frame. The limits
+# A 100-megapixel photo takes a few seconds. The limits
 # leave room for a slow object store, and stay far below the broker's
 # visibility timeout (config/settings.py).
-PROCESS_SOFT_TIME_LIMIT = 240
-PROCESS_TIME_LIMIT = 300
+# A video's transcode gets more, scaled by its duration: asset_services.processing_time_limits, given when
+# the task is queued.
+PROCESS_SOFT_TIME_LIMIT = asset_services.PROCESS_SOFT_TIME_LIMIT
+PROCESS_TIME_LIMIT = asset_services.PROCESS_TIME_LIMIT
 PROCESS_MAX_RETRIES = 3
 
 

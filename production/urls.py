@@ -1,6 +1,16 @@
 from django.urls import path
 
-from production.views import assets, calendars, consent_links, ideas, media_files, people, recording_days, uploads
+from production.views import (
+    assets,
+    calendars,
+    consent_links,
+    ideas,
+    media_files,
+    people,
+    recording_days,
+    reels,
+    uploads,
+)
 
 app_name = "production"
 
@@ -57,6 +67,9 @@ urlpatterns = [
     path("media/<int:pk>/subtitles/", assets.asset_subtitles, name="asset_subtitles"),
     path("media/<int:pk>/subtitles/remove/", assets.asset_subtitles_remove, name="asset_subtitles_remove"),
     path("media/<int:pk>/retry/", assets.asset_retry, name="asset_retry"),
+    path("media/<int:pk>/progress/", reels.asset_progress, name="asset_progress"),
+    path("media/<int:pk>/cancel/", reels.asset_cancel, name="asset_cancel"),
+    path("media/<int:pk>/cover/", reels.asset_cover, name="asset_cover"),
     path("media/<int:pk>/delete/", assets.asset_delete, name="asset_delete"),
     path("media/<int:pk>/people/", assets.asset_person_add, name="asset_person_add"),
     path("media/<int:pk>/no-people/", assets.asset_confirm_no_people, name="asset_confirm_no_people"),
@@ -83,4 +96,5 @@ urlpatterns = [
     path("media/<int:pk>/files/<str:which>", media_files.asset_file, name="asset_file"),
     path("media/consents/<int:pk>/evidence", media_files.consent_evidence, name="consent_evidence"),
     path("public/media/<str:token>.<str:extension>", media_files.public_rendition, name="public_rendition"),
+    path("public/cover/<str:token>.jpg", media_files.public_cover, name="public_cover"),
 ]

@@ -188,6 +188,13 @@ class Asset(models.Model):
     thumbnail = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
     rendition = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
     poster = models.FileField(upload_to=rendition_path, max_length=300, blank=True)
+    # How far the worker has come making the Instagram version of a video (0-100), written as it goes
+    # so the asset's page can show it (asset_services.process_asset).
+    processing_progress = models.PositiveSmallIntegerField(default=0)
+    # A reel's cover (GRAPH_API.md §2): an uploaded JPEG (sent as cover_url, it wins) or the moment of
+    # the video to show (sent as thumb_offset); neither: Instagram's default, the first frame.
+    cover = models.FileField(_("cover image"), upload_to=rendition_path, max_length=300, blank=True)
+    cover_offset_ms = models.PositiveIntegerField(_("cover frame (milliseconds)"), null=True, blank=True)
     instagram_check = models.JSONField(default=dict, blank=True, help_text="{verdict, reasons}")
     renditions = models.JSONField(
         default=dict, blank=True,
@@ -255,6 +262,15 @@ class Asset(models.Model):
     @property
     def original_url(self) -> str:
         return self.file_url("original")
+
+    @property
+    def cover_url(self) -> str:
+        return self.file_url("cover") if self.cover else ""
+
+    @property
+    def cover_seconds(self) -> float | None:
+        """The moment of a reel shown as its cover, in seconds (None: not chosen)."""
+        return self.cover_offset_ms / 1000 if self.cover_offset_ms is not None else None
 
     @property
     def subtitles_url(self) -> str:

@@ -158,10 +158,15 @@ def make_poster_frame(
     dest: Source,
     *,
     at_seconds: float = 1.0,
+    chosen: bool = False,
     max_width: int = IG_IMAGE_MAX_WIDTH,
     quality: int = RENDITION_QUALITY,
 ) -> PosterFrame:
-    """Save the picture at `at_seconds` (or the middle of a shorter video) as an upright sRGB JPEG."""
+    """Save the picture at `at_seconds` as an upright sRGB JPEG.
+
+    At most the middle of the video (1 s into a long one, by default); a `chosen` moment (a reel's cover) is
+    only kept inside the video.
+    """
     with opened(source) as fp:
         try:
             container = av.open(fp, mode="r", format="mov")
@@ -172,7 +177,8 @@ def make_poster_frame(
                 raise _unreadable_video()
             stream = container.streams.video[0]
             if container.duration:
-                at_seconds = min(at_seconds, container.duration / av.time_base / 2)
+                length = container.duration / av.time_base
+                at_seconds = min(at_seconds, max(0.0, length - 0.1) if chosen else length / 2)
             frame = None
             try:
                 if at_seconds > 0 and stream.time_base is not None:

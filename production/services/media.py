@@ -9,10 +9,12 @@ nothing else writes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -53,11 +55,12 @@ from production.models import (
     RecordingDay,
     people_with_consents,
 )
-from production.processing import metadata
+from production.processing import metadata, transcode
 from production.processing.files import MediaInfo, MediaRejected, detect_format
 from production.processing.images import Aspect, make_image_rendition, make_image_renditions, make_thumbnail
 from production.processing.instagram import instagram_check_image, instagram_check_video
 from production.processing.subtitles import SubtitleInfo, srt_to_vtt, validate_subtitles
+from production.processing.transcode import TranscodeCancelled
 from production.processing.video import make_poster_frame
 
 logger = logging.getLogger(__name__)
@@ -200,17 +203,48 @@ def add_asset(
                 target=f"{target._meta.model_name}:{target.pk}",
             )
             if enqueue:
-                _enqueue_processing(asset.pk)
+                _enqueue_processing(asset.pk, duration=asset.duration if asset.is_video else None)
     except BaseException:
         asset.original.storage.delete(_stored_name(asset.original))
         raise
     return asset
 
 
-def _enqueue_processing(asset_id: int) -> None:
+def _enqueue_processing(asset_id: int, *, duration: float | None = None) -> None:
     # The worker writes its failure reasons in the language of whoever started it.
     language = translation.get_language() or settings.LANGUAGE_CODE
-    run_task_on_commit("production.process_asset", asset_id, language)
+    if not duration:
+        run_task_on_commit("production.process_asset", asset_id, language)
+        return
+    # A video: the task may take as long as its transcode (which scales with the duration), on the media queue.
+    soft, hard = processing_time_limits(duration)
+
+    def send() -> None:
+        from celery import current_app
+
+        current_app.signature("production.process_asset", args=(asset_id, language)).apply_async(
+            soft_time_limit=soft, time_limit=hard
+        )
+
+    transaction.on_commit(send)
+
+
+# Seconds the processing task of a photo may take (production/tasks.py has the same numbers).
+PROCESS_SOFT_TIME_LIMIT = 240
+PROCESS_TIME_LIMIT = 300
+
+
+def transcode_limit(duration: float) -> int:
+    """Seconds the reel rendition of a `duration`-second video may take: the engine's limit, kept under half the
+    broker's visibility timeout so a long transcode is never handed to a second worker while it runs."""
+    cap = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2 - PROCESS_TIME_LIMIT
+    return min(transcode.time_limit(duration), cap)
+
+
+def processing_time_limits(duration: float | None) -> tuple[int, int]:
+    """The processing task's (soft, hard) time limits: a photo's, plus the transcode's for a video."""
+    extra = transcode_limit(duration) if duration else 0
+    return PROCESS_SOFT_TIME_LIMIT + extra, PROCESS_TIME_LIMIT + extra
 
 
 # --- Renditions (the worker) ---
@@ -219,6 +253,7 @@ def _enqueue_processing(asset_id: int) -> None:
 @dataclass
 class _Made:
     crop: str
+    subtitles: str = ""  # the key of the subtitles burned into a video's rendition
     files: dict[str, tuple[str, Path]] = field(default_factory=dict)  # field name → (stored name, local file)
     details: dict[str, Any] = field(default_factory=dict)
     check: dict[str, Any] = field(default_factory=dict)
@@ -241,6 +276,56 @@ def _instagram_check(asset: Asset) -> dict[str, Any]:
     }
 
 
+def _subtitles(asset: Asset) -> tuple[bytes | None, str]:
+    """The subtitle file to burn into a video's rendition, and its key ("" for none)."""
+    if not asset.subtitles:
+        return None, ""
+    with asset.subtitles.open("rb") as handle:
+        data = handle.read()
+    return data, hashlib.sha256(data).hexdigest()[:16]
+
+
+def _subtitles_key(asset: Asset) -> str:
+    try:
+        return _subtitles(asset)[1]
+    except FileNotFoundError:
+        return ""
+
+
+def has_reel_rendition(asset: Asset) -> bool:
+    """Whether a video's Instagram version is a rendition we made (not the original, as before renditions)."""
+    return bool(asset.is_video and asset.rendition and asset.rendition.name != asset.original.name)
+
+
+class _Progress:
+    """The engine's progress and cancel callbacks for one asset, writing and reading the database sparingly."""
+
+    CANCEL_CHECK_SECONDS = 1.0
+
+    def __init__(self, asset_id: int) -> None:
+        self.asset_id = asset_id
+        self.percent = -1
+        self.asked_at = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        percent = max(0, min(100, int(fraction * 100)))
+        if percent != self.percent:
+            self.percent = percent
+            Asset.objects.filter(pk=self.asset_id, status=Asset.Status.PROCESSING).update(processing_progress=percent)
+
+    def cancelled(self) -> bool:
+        """Stop when an editor cancelled (the asset is no longer processing, see `cancel_processing`)."""
+        now = time.monotonic()
+        if now - self.asked_at < self.CANCEL_CHECK_SECONDS:
+            return False
+        self.asked_at = now
+        return not Asset.objects.filter(pk=self.asset_id, status=Asset.Status.PROCESSING).exists()
+
+
+def _cover_seconds(asset: Asset) -> float:
+    return asset.cover_offset_ms / 1000 if asset.cover_offset_ms is not None else 1.0
+
+
 def _make_renditions(asset: Asset, workdir: Path) -> _Made:
     """Make what the asset is missing (or what is out of date) in `workdir`; MediaRejected when it cannot."""
     made = _Made(crop=asset.crop_key)
@@ -249,11 +334,29 @@ def _make_renditions(asset: Asset, workdir: Path) -> _Made:
         if asset.is_video:
             if not asset.poster or "poster" not in done:
                 poster = workdir / "poster.jpg"
-                made.details["poster"] = asdict(make_poster_frame(source, poster))
+                made.details["poster"] = asdict(
+                    make_poster_frame(
+                        source, poster, at_seconds=_cover_seconds(asset), chosen=asset.cover_offset_ms is not None
+                    )
+                )
                 made.files["poster"] = ("poster.jpg", poster)
                 thumbnail = workdir / "thumbnail.webp"
                 made.details["thumbnail"] = asdict(make_thumbnail(poster, thumbnail))
                 made.files["thumbnail"] = ("thumbnail.webp", thumbnail)
+            subtitles, made.subtitles = _subtitles(asset)
+            if not has_reel_rendition(asset) or (done.get("reel") or {}).get("subtitles") != made.subtitles:
+                reel = workdir / "rendition.mp4"
+                progress = _Progress(asset.pk)
+                made_reel = transcode.make_reel_rendition(
+                    source,
+                    reel,
+                    subtitles=subtitles,
+                    progress=progress,
+                    cancelled=progress.cancelled,
+                    limit_seconds=transcode_limit(asset.duration or 0.0),
+                )
+                made.details["reel"] = {**asdict(made_reel), "subtitles": made.subtitles}
+                made.files["rendition"] = ("rendition.mp4", reel)
         else:
             needs_thumbnail = not asset.thumbnail or "thumbnail" not in done
             needs_rendition = not asset.rendition or done.get("crop") != made.crop
@@ -300,7 +403,7 @@ def process_asset(*, asset_id: int, language: str | None = None) -> Asset | None
     """
     claimed = Asset.objects.filter(
         pk=asset_id, status=Asset.Status.PROCESSING, processing_crashes__lt=settings.MEDIA_PROCESSING_MAX_CRASHES
-    ).update(processing_crashes=F("processing_crashes") + 1)
+    ).update(processing_crashes=F("processing_crashes") + 1, processing_progress=0)
     if not claimed:
         asset = Asset.objects.filter(pk=asset_id).first()
         if asset is None or asset.status != Asset.Status.PROCESSING:
@@ -333,6 +436,9 @@ def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
     with translation.override(language or settings.LANGUAGE_CODE), tempfile.TemporaryDirectory() as workdir:
         try:
             made = _make_renditions(asset, Path(workdir))
+        except TranscodeCancelled:
+            logger.info("Making the rendition of asset %s was cancelled", asset_id)
+            return Asset.objects.filter(pk=asset_id).first()
         except MediaRejected as error:
             logger.info("Asset %s could not be processed: %s", asset_id, error.code)
             return mark_processing_failed(asset_id=asset_id, reason=str(error))
@@ -345,15 +451,15 @@ def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
             locked = Asset.objects.select_for_update().filter(pk=asset_id).first()
             if locked is None or locked.status != Asset.Status.PROCESSING or locked.crop_key != made.crop:
                 return locked
+            if locked.is_video and _subtitles_key(locked) != made.subtitles:
+                return locked  # the subtitles changed meanwhile: the run queued then burns the new ones
             for field_name, (filename, path) in made.files.items():
+                if field_name == "rendition" and locked.rendition.name == locked.original.name:
+                    locked.rendition.name = ""  # before renditions, a video's was its original: never delete that
                 with path.open("rb") as handle:
                     _replace_file(getattr(locked, field_name), filename, File(handle))
-            if locked.is_video:
-                # We do not re-encode video: Instagram takes H.264/HEVC in MP4 or MOV as it was
-                # recorded, so the file to publish is the original itself (the Instagram check
-                # says when it is not fit).
-                locked.rendition.name = locked.original.name
             locked.renditions = {**(locked.renditions or {}), **made.details, "crop": made.crop}
+            locked.processing_progress = 100
             locked.instagram_check = made.check
             locked.status = Asset.Status.READY
             locked.processing_error = ""
@@ -366,6 +472,7 @@ def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
                     "instagram_check",
                     "status",
                     "processing_error",
+                    "processing_progress",
                     "updated_at",
                 ]
             )
@@ -426,8 +533,35 @@ def retry_processing(*, by: User, asset: Asset) -> Asset:
     with transaction.atomic():
         _move_asset(asset=asset, to=Asset.Status.PROCESSING)
         audit(county=asset.county, actor=by, action="asset.processing_retried", obj=asset, summary=str(asset))
-        _enqueue_processing(asset.pk)
+        _enqueue_processing(asset.pk, duration=asset.duration if asset.is_video else None)
     return asset
+
+
+def cancel_processing(*, by: User, asset: Asset) -> Asset:
+    """Stop making a video's Instagram version: the upload is kept, and the editor can try again later.
+
+    The asset fails at once with the reason; the worker sees that it is no longer processing (it asks every
+    second, `_Progress.cancelled`), kills the encoder and stores nothing.
+    """
+    if not asset.is_video:
+        raise ValidationError(_("Only the Instagram version of a video can be cancelled."))
+    with transaction.atomic():
+        _move_asset(asset=asset, to=Asset.Status.FAILED)
+        reason = _("Cancelled by %(name)s. The upload is kept; choose “Try again” to make the Instagram version.") % {
+            "name": by.get_full_name() or by.email
+        }
+        Asset.objects.filter(pk=asset.pk).update(processing_error=reason, processing_crashes=0)
+        asset.processing_error = reason
+        audit(county=asset.county, actor=by, action="asset.processing_cancelled", obj=asset, summary=str(asset))
+    return asset
+
+
+def _remake_reel(asset: Asset) -> None:
+    """The subtitles of a video changed: its Instagram version is made again (in the caller's transaction)."""
+    if asset.status != Asset.Status.PROCESSING:
+        _move_asset(asset=asset, to=Asset.Status.PROCESSING)
+    Asset.objects.filter(pk=asset.pk).update(processing_progress=0)
+    _enqueue_processing(asset.pk, duration=asset.duration)
 
 
 # --- Details, subtitles, deleting ---
@@ -494,6 +628,7 @@ def set_subtitles(*, by: User, asset: Asset, data: bytes) -> SubtitleInfo:
             format=info.format,
             cues=info.cue_count,
         )
+        _remake_reel(asset)
     return info
 
 
@@ -505,6 +640,7 @@ def remove_subtitles(*, by: User, asset: Asset) -> None:
         asset.subtitles.name = ""
         asset.save(update_fields=["subtitles", "updated_at"])
         audit(county=asset.county, actor=by, action="asset.subtitles_removed", obj=asset, summary=str(asset))
+        _remake_reel(asset)
 
 
 def delete_asset(*, by: User, asset: Asset) -> None:
@@ -512,7 +648,14 @@ def delete_asset(*, by: User, asset: Asset) -> None:
 
     The people stay in the county's register with their consents: those cover their other media too.
     """
-    names = [asset.original.name, asset.thumbnail.name, asset.rendition.name, asset.poster.name, asset.subtitles.name]
+    names = [
+        asset.original.name,
+        asset.thumbnail.name,
+        asset.rendition.name,
+        asset.poster.name,
+        asset.subtitles.name,
+        asset.cover.name,
+    ]
     storage = asset.original.storage
     try:
         with transaction.atomic():
@@ -995,3 +1138,91 @@ def media_upload_url(target: UploadTarget) -> str:
     if isinstance(target, Idea):
         return reverse("production:idea_upload_create", args=[target.pk])
     return reverse("production:recording_day_upload_create", args=[target.pk])
+
+
+# --- A reel's cover ---
+
+COVER_MAX_BYTES = 8 * 1024 * 1024  # Meta's limit for an image it fetches (GRAPH_API.md §3)
+COVER_LONG_SIDE = 1920
+
+
+def _store_cover_pictures(asset: Asset, picture: Path, workdir: Path) -> None:
+    """The chosen cover becomes the poster (shown before the video plays) and the thumbnail (in lists)."""
+    thumbnail = workdir / "thumbnail.webp"
+    made = make_thumbnail(picture, thumbnail)
+    with picture.open("rb") as handle:
+        _replace_file(asset.poster, "poster.jpg", File(handle))
+    with thumbnail.open("rb") as handle:
+        _replace_file(asset.thumbnail, "thumbnail.webp", File(handle))
+    asset.renditions = {**(asset.renditions or {}), "thumbnail": asdict(made)}
+
+
+def set_cover_frame(*, by: User, asset: Asset, offset_ms: int) -> Asset:
+    """The editor picks the moment of a reel shown as its cover (sent as thumb_offset); an uploaded image goes."""
+    if not asset.is_video or asset.status != Asset.Status.READY:
+        raise ValidationError(_("Choose a cover once the Instagram version of the video is ready."))
+    length_ms = int((asset.duration or 0) * 1000)
+    if not 0 <= offset_ms < max(length_ms, 1):
+        raise ValidationError(
+            _("Choose a moment between 0 and %(seconds)s seconds.") % {"seconds": round(length_ms / 1000, 1)}
+        )
+    field_file = asset.rendition if has_reel_rendition(asset) else asset.original
+    with tempfile.TemporaryDirectory() as workdir, _readable_path(field_file) as source:
+        frame = Path(workdir) / "poster.jpg"
+        try:
+            made = make_poster_frame(source, frame, at_seconds=offset_ms / 1000, chosen=True)
+        except MediaRejected as error:
+            raise rejection_error(error) from error
+        with transaction.atomic():
+            locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            old_cover = locked.cover.name
+            locked.cover.name = ""
+            locked.cover_offset_ms = offset_ms
+            _store_cover_pictures(locked, frame, Path(workdir))
+            locked.renditions["poster"] = asdict(made)
+            locked.save(update_fields=["cover", "cover_offset_ms", "poster", "thumbnail", "renditions", "updated_at"])
+            if old_cover:
+                _delete_files_on_commit([old_cover], locked.cover.storage)
+            audit(
+                county=locked.county,
+                actor=by,
+                action="asset.cover_chosen",
+                obj=locked,
+                summary=str(locked),
+                offset_ms=offset_ms,
+            )
+    return locked
+
+
+def set_cover_image(*, by: User, asset: Asset, upload: File) -> Asset:  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
+    """The editor uploads a reel's cover: kept as an upright sRGB JPEG (sent as cover_url, which wins)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not asset.is_video or asset.status != Asset.Status.READY:
+        raise ValidationError(_("Choose a cover once the Instagram version of the video is ready."))
+    if (upload.size or 0) > COVER_MAX_BYTES:
+        raise ValidationError(_("A cover image can be at most 8 MB."))
+    upload.seek(0)
+    head = upload.read(64)
+    upload.seek(0)
+    if detect_format(head) not in ("jpeg", "png"):
+        raise ValidationError(_("A cover image must be a JPEG or PNG picture."))
+    with tempfile.TemporaryDirectory() as workdir:
+        cover = Path(workdir) / "cover.jpg"
+        try:
+            with Image.open(upload) as opened:
+                if opened.width * opened.height > 50_000_000:
+                    raise ValidationError(_("A cover image can be at most 50 megapixels."))
+                picture = ImageOps.exif_transpose(opened).convert("RGB")
+                picture.thumbnail((COVER_LONG_SIDE, COVER_LONG_SIDE))
+                picture.save(cover, "JPEG", quality=90)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            raise ValidationError(_("This picture cannot be read; it may be damaged.")) from error
+        with transaction.atomic():
+            locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            with cover.open("rb") as handle:
+                _replace_file(locked.cover, "cover.jpg", File(handle))
+            _store_cover_pictures(locked, cover, Path(workdir))
+            locked.save(update_fields=["cover", "poster", "thumbnail", "renditions", "updated_at"])
+            audit(county=locked.county, actor=by, action="asset.cover_uploaded", obj=locked, summary=str(locked))
+    return locked

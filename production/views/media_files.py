@@ -44,8 +44,9 @@ from production import release, signed_urls
 from production.access import get_asset_for_user, get_consent_for_user
 from production.models import Asset, people_with_consents
 
-ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles")
+ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles", "cover")
 CONTENT_TYPES = {
+    "cover": "image/jpeg",
     "thumbnail": "image/webp",
     "rendition": "image/jpeg",
     "poster": "image/jpeg",
@@ -181,7 +182,10 @@ def _download_name(asset: Asset, which: str) -> str:
     return {
         "original": asset.original_name,
         "thumbnail": f"{stem}-thumbnail.webp",
-        "rendition": f"{stem}-instagram.jpg" if asset.is_image else asset.original_name,
+        "rendition": f"{stem}-instagram.{signed_urls.public_file(asset).extension}"
+        if asset.is_image or asset.rendition.name != asset.original.name
+        else asset.original_name,
+        "cover": f"{stem}-cover.jpg",
         "poster": f"{stem}-poster.jpg",
         "subtitles": f"{stem}.vtt",
     }[which]
@@ -220,9 +224,12 @@ def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpRe
         release.record_original_download(
             by=request.user, access=county_access, asset=asset, byte_range=request.headers.get("Range", "")
         )
-    content_type = (
-        asset.mime_type if which == "original" or (which == "rendition" and asset.is_video) else CONTENT_TYPES[which]
-    )
+    if which == "original":
+        content_type = asset.mime_type
+    elif which == "rendition":
+        content_type = signed_urls.public_file(asset).content_type
+    else:
+        content_type = CONTENT_TYPES[which]
     return serve_file(
         request,
         field_file,
@@ -306,5 +313,25 @@ def public_rendition(request: HttpRequest, token: str, extension: str) -> HttpRe
         content_type=signed_urls.public_file(asset).content_type,
         cache_control="no-store",
     )
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@release.serves_media
+@require_http_methods(["GET", "HEAD"])
+def public_cover(request: HttpRequest, token: str) -> HttpResponseBase:
+    """A reel's uploaded cover, fetched by Instagram (`cover_url`): the same signature and rule as the video."""
+    try:
+        uid = signed_urls.asset_uid_from_token(token)
+    except signing.SignatureExpired:
+        return _plain(410, _("This address has expired."))
+    except signing.BadSignature:
+        return _plain(403, _("This address is not valid."))
+    asset = Asset.objects.filter(uid=uid, status=Asset.Status.READY).prefetch_related(people_with_consents()).first()
+    if asset is None or not asset.cover:
+        raise Http404
+    if not release.media_release(asset, purpose=release.Purpose.PUBLISH, access=None).allowed:
+        return _plain(410, _("This file may no longer be published."))
+    response = serve_file(request, asset.cover, content_type="image/jpeg", cache_control="no-store")
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -49,6 +49,8 @@ def content_type(item: ArchiveItem, version: str) -> str:
     asset = item.asset
     if version == INSTAGRAM and asset.rendition and asset.is_image:
         return "image/jpeg"
+    if version == INSTAGRAM and asset.rendition and asset.rendition.name != asset.original.name:
+        return "video/mp4"  # the reel rendition
     return asset.mime_type or "application/octet-stream"
 
 

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from production.models import Asset
 from production.release import Purpose, media_release
-from production.signed_urls import public_rendition_url
+from production.signed_urls import public_cover_url, public_rendition_url
 from publishing.archive import filing as archive
 from publishing.instagram import channels
 from publishing.instagram.client import (
@@ -501,13 +501,19 @@ class PublishRun:
                 account, children=children, caption=caption, collaborators=collaborators
             )
         elif post.media_kind == Post.MediaKind.REEL:
+            reel = assets[0]
+            video_url = self.media_url(reel)
+            # The cover (GRAPH_API.md §2): an uploaded image as cover_url (it wins), else the chosen frame.
+            cover_url = public_cover_url(reel, expires_in=settings.PUBLISH_MEDIA_URL_SECONDS) if reel.cover else ""
             container = graph.create_video_container(
                 account,
-                video_url=self.media_url(assets[0]),
+                video_url=video_url,
                 media_type="REELS",
                 caption=caption,
                 collaborators=collaborators,
                 share_to_feed=True,
+                cover_url=cover_url,
+                thumb_offset=reel.cover_offset_ms if not cover_url else None,
             )
         else:
             container = graph.create_image_container(

@@ -55,7 +55,8 @@ def mp4(*, seconds: float = 3.5, width: int = 180, height: int = 320, codec: str
     fps = 24
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "clip.mp4"
-        with av.open(str(path), "w", format="mp4") as container:
+        # The index first, as the rendition the worker makes (and as the fake Graph API requires).
+        with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as container:
             stream = container.add_stream(codec, rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             for n in range(round(seconds * fps)):

@@ -139,11 +139,11 @@ def test_video_gets_a_poster_frame_a_thumbnail_and_a_reel_check(world: World, id
     poster = picture(read(asset.poster))
     assert (poster.format, poster.size) == ("JPEG", (320, 568))
     assert picture(read(asset.thumbnail)).size == (270, 480)
-    # We do not re-encode video: the file to publish is the original itself.
-    assert asset.rendition.name == asset.original.name
+    # The file to publish is the reel rendition the worker made (tests/production/test_reel_renditions.py).
+    assert asset.rendition.name.endswith("/rendition.mp4")
     assert asset.instagram_check["verdict"] == "ok"
     assert asset.instagram_check["carousel"]["verdict"] == "rejected"  # 9:16 is too tall for a carousel
-    assert stored_files(asset) == ["original.mp4", "poster.jpg", "thumbnail.webp"]
+    assert stored_files(asset) == ["original.mp4", "poster.jpg", "rendition.mp4", "thumbnail.webp"]
 
 
 def test_a_file_the_worker_cannot_read_fails_with_a_reason_and_can_be_retried(
@@ -393,7 +393,7 @@ def test_srt_subtitles_are_checked_and_kept_as_webvtt(
     editor_client.post(url, {"file": ContentFile(b"WEBVTT\n\n00:00.000 --> 00:01.000\nHei\n", name="ny.vtt")})
     asset.refresh_from_db()
     assert read(asset.subtitles).decode().endswith("Hei\n")
-    assert stored_files(asset) == ["original.mp4", "poster.jpg", "subtitles.vtt", "thumbnail.webp"]
+    assert stored_files(asset) == ["original.mp4", "poster.jpg", "rendition.mp4", "subtitles.vtt", "thumbnail.webp"]
 
 
 @pytest.mark.parametrize(

@@ -240,7 +240,7 @@ def test_a_forged_or_borrowed_signature_is_refused(world: World, idea: Idea, pho
 def test_a_video_public_url_ends_in_mp4_and_answers_range_requests(video: Asset) -> None:
     url = signed_urls.public_rendition_url(video, expires_in=3600)
     assert url.endswith(".mp4")
-    data = stored(video.original)
+    data = stored(video.rendition)  # the reel rendition, not the original
     response = Client().get(url, headers={"Range": "bytes=0-1023"})
     assert response.status_code == 206
     assert response["Content-Type"] == "video/mp4"

@@ -50,7 +50,7 @@ from production.access import idea_actions, recording_day_actions
 from production.models import IdeaAttachment, Person, RecordingDay
 from production.services import people as people_services
 from production.services import planning as production_services
-from production.signed_urls import public_rendition_url
+from production.signed_urls import public_cover_url, public_rendition_url
 from production.uploads import PendingUpload
 from publishing.access import post_actions
 from publishing.archive import filing as archive
@@ -58,7 +58,7 @@ from publishing.models import ArchiveItem, InstagramComment, Outcome, Post
 from tests.conftest import World, client_for, enable_mfa
 from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
-from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
+from tests.factories.publishing import ChannelFactory, jpeg, make_asset, make_post, show_person
 
 pytestmark = pytest.mark.django_db
 
@@ -319,6 +319,13 @@ MATRIX: dict[str, list[Row]] = {
     "media/<int:pk>/card/": [get(everyone(obj=True), kwargs=pk("asset")), post(not_allowed(), kwargs=pk("asset"))],
     "media/<int:pk>/status/": [get(everyone(obj=True), kwargs=pk("asset")), post(not_allowed(), kwargs=pk("asset"))],
     "media/<int:pk>/crop/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
+    # A video's rendition in the making: its progress for all who see the asset, cancel and cover for who changes it.
+    "media/<int:pk>/progress/": [
+        get(everyone(obj=True), kwargs=pk("asset")),
+        post(not_allowed(), kwargs=pk("asset")),
+    ],
+    "media/<int:pk>/cancel/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
+    "media/<int:pk>/cover/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     "media/<int:pk>/subtitles/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     "media/<int:pk>/subtitles/remove/": [
         get(not_allowed(), kwargs=pk("asset")),
@@ -437,6 +444,12 @@ MATRIX: dict[str, list[Row]] = {
             note="a forged signature",
         ),
         post(not_allowed(login_first=False), kwargs=lambda things: things.public_rendition),
+    ],
+    "public/cover/<str:token>.jpg": [
+        # A reel's uploaded cover, fetched by Instagram (cover_url): the same signature and rule.
+        get(anyone(OK), kwargs=lambda things: things.public_cover),
+        get(anyone(DENIED), kwargs=lambda things: {"token": "forged"}, note="a forged signature"),
+        post(not_allowed(login_first=False), kwargs=lambda things: things.public_cover),
     ],
     # --- Posts: editors compose, review and schedule; librarians see the plan, never drafts ---
     "posts/": [get(everyone(obj=False)), post(not_allowed())],
@@ -743,6 +756,11 @@ class Things:
     def public_rendition(self) -> dict[str, str]:
         token, extension = public_rendition_url(self.asset).rsplit("/", 1)[-1].rsplit(".", 1)
         return {"token": token, "extension": extension}
+
+    @cached_property
+    def public_cover(self) -> dict[str, str]:
+        self.asset.cover.save("cover.jpg", ContentFile(jpeg(64, 64)), save=True)
+        return {"token": public_cover_url(self.asset).rsplit("/", 1)[-1].removesuffix(".jpg")}
 
     @cached_property
     def upload_id(self) -> str:

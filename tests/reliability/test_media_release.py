@@ -34,7 +34,7 @@ from libraries.access import county_accesses
 from libraries.models import AuditEntry, User
 from production import release
 from production.models import Asset, AssetPerson
-from production.signed_urls import public_rendition_url
+from production.signed_urls import public_cover_url, public_rendition_url
 from publishing.archive import filing as archive
 from publishing.models import ArchiveItem
 from tests.conftest import World, client_for
@@ -113,6 +113,9 @@ class Walk:
     def signed(self) -> str:
         return "/" + public_rendition_url(self.asset).split("/", 3)[3]
 
+    def signed_cover(self) -> str:
+        return "/" + public_cover_url(self.asset).split("/", 3)[3]
+
 
 PATHS: dict[str, Path] = {
     "the original in the app": Path("production:asset_file", "original", lambda w: w.file("original")),
@@ -130,6 +133,10 @@ PATHS: dict[str, Path] = {
     "a zip of originals": Path("publishing:archive_zip", "original", lambda w: w.zip("original")),
     "a zip of Instagram versions": Path("publishing:archive_zip", TAKE_AWAY, lambda w: w.zip("instagram")),
     "the signed address for Instagram": Path("production:public_rendition", PUBLISH, lambda w: w.signed()),
+    # A reel's cover image (sent as cover_url when it is published).
+    "the cover shown": Path("production:asset_file", VIEW, lambda w: w.file("cover")),
+    "the cover downloaded": Path("production:asset_file", TAKE_AWAY, lambda w: w.file("cover", download="1")),
+    "the signed cover address for Instagram": Path("production:public_cover", PUBLISH, lambda w: w.signed_cover()),
 }
 
 
@@ -161,7 +168,8 @@ def walk_for(world: World, state: str) -> Walk:
     asset.thumbnail.save("thumbnail.webp", ContentFile(jpeg(64, 64)), save=False)
     asset.poster.save("poster.jpg", ContentFile(jpeg(64, 64)), save=False)
     asset.subtitles.save("subtitles.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:01.000\nHei!\n"), save=False)
-    asset.save(update_fields=["thumbnail", "poster", "subtitles"])
+    asset.cover.save("cover.jpg", ContentFile(jpeg(64, 64)), save=False)
+    asset.save(update_fields=["thumbnail", "poster", "subtitles", "cover"])
     item = archive.archive_asset(by=world.editor, asset=asset)
     STATES[state][0](asset)
     archive.refresh_for_assets([asset.pk])
