@@ -49,13 +49,11 @@ class Frame:
 
     @classmethod
     def of_ratio(cls, ratio: float) -> Frame:
-        for known, label, slug in _SHAPES:
-            if abs(ratio - known) / known <= _SAME_SHAPE:
-                ratio = known
-                break
-        else:
-            label, slug = f"{ratio:.2f}:1", "free"
-        return cls(FRAME_WIDTH, round(FRAME_WIDTH / ratio), label, slug)
+        known, label, slug = next(
+            (shape for shape in _SHAPES if abs(ratio - shape[0]) / shape[0] <= _SAME_SHAPE),
+            (ratio, f"{ratio:.2f}:1", "free"),
+        )
+        return cls(FRAME_WIDTH, round(FRAME_WIDTH / known), label, slug)
 
 
 @dataclass(frozen=True)
