@@ -250,14 +250,15 @@ def _form_preview(county_access: CountyAccess, form: PostForm) -> preview.Previe
     kind = str(form["media_kind"].value() or "")
     kind = kind if kind in Post.MediaKind.values else Post.MediaKind.IMAGE
     chosen = {str(pk) for pk in form["assets"].value() or []}
-    offered = [asset for asset in form.fields["assets"].queryset if str(asset.pk) in chosen]
+    fields: dict[str, Any] = form.fields
+    offered = [asset for asset in fields["assets"].queryset if str(asset.pk) in chosen]
     if form.is_bound:
         assets = form.in_typed_order(offered)
     else:
         order = [str(pk) for pk in form["assets"].value() or []]
         assets = sorted(offered, key=lambda asset: order.index(str(asset.pk)))
     picked = {str(pk) for pk in form["collaborators"].value() or []}
-    libraries = [library for library in form.fields["collaborators"].queryset if str(library.pk) in picked]
+    libraries = [library for library in fields["collaborators"].queryset if str(library.pk) in picked]
     draft = Post(
         county=county_access.county,
         media_kind=kind,
