@@ -110,7 +110,10 @@ class PostForm(forms.ModelForm[Post]):
         return str(self.data.get(f"position-{asset.pk}", "")) if self.is_bound else ""
 
     def clean_assets(self) -> list[Asset]:
-        chosen: list[Asset] = list(self.cleaned_data.get("assets") or [])
+        return self.in_typed_order(list(self.cleaned_data.get("assets") or []))
+
+    def in_typed_order(self, chosen: list[Asset]) -> list[Asset]:
+        """The chosen media in the order of the positions typed (unnumbered last)."""
 
         def position(asset: Asset) -> tuple[int, int]:
             raw = str(self.data.get(f"position-{asset.pk}", "")).strip()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from libraries.models import Library
 from production.models import Asset, ConsentState
 from production.release import Purpose, media_release
 from publishing.models import Channel, Post
@@ -175,6 +176,16 @@ def instagram_check(asset: Asset, media_kind: str) -> dict[str, Any]:
     return check
 
 
+def asset_gates(asset: Asset, *, today: date | None = None) -> list[Gate]:
+    """What stops one asset from being published in any post (alt text, subtitles, consent, readiness, specs).
+
+    The media picker marks each choice with these, in the gates' own words.
+    """
+    kind = Post.MediaKind.REEL if asset.is_video else Post.MediaKind.IMAGE
+    found = _media_gates(Post(media_kind=kind), [asset], today or timezone.localdate())
+    return [gate for gate in found if gate.code != "media"]
+
+
 def failing_gates(post: Post, *, channel: Channel | None, today: date | None = None) -> list[Gate]:
     """Everything that stops `post` from being scheduled; empty when it may go out."""
     today = today or timezone.localdate()
@@ -182,13 +193,22 @@ def failing_gates(post: Post, *, channel: Channel | None, today: date | None = N
     approval = post.active_approval()
     if approval is None:
         gates.append(Gate("approval", _("An editor other than the author must approve the post.")))
-    gates.extend(_media_gates(post, post.ordered_assets(), today))
-    gates.extend(_credit_gates(post, post.ordered_assets()))
+    gates.extend(content_gates(post, post.ordered_assets(), post.collaborator_libraries(), today=today))
+    if post.scheduled_at is None:
+        gates.append(Gate("time", _("Choose when to publish.")))
+    if channel is None or not channel.is_connected:
+        gates.append(Gate("channel", _("The county's Instagram account is not connected.")))
+    return gates
+
+
+def content_gates(post: Post, assets: list[Asset], collaborators: list[Library], *, today: date) -> list[Gate]:
+    """The gates on what the post says and shows (media, caption, collaborators): also for a post being composed."""
+    gates = _media_gates(post, assets, today)
+    gates.extend(_credit_gates(post, assets))
     counts = captions.count(post.full_caption)
     gates.extend(Gate("caption", problem) for problem in counts.problems)
     if not post.full_caption.strip():
         gates.append(Gate("caption", _("Write a caption.")))
-    collaborators = post.collaborator_libraries()
     if len(collaborators) > captions.MAX_COLLABORATORS:
         gates.append(
             Gate(
@@ -206,8 +226,4 @@ def failing_gates(post: Post, *, channel: Channel | None, today: date | None = N
                 % {"names": ", ".join(str(library) for library in without_username)},
             )
         )
-    if post.scheduled_at is None:
-        gates.append(Gate("time", _("Choose when to publish.")))
-    if channel is None or not channel.is_connected:
-        gates.append(Gate("channel", _("The county's Instagram account is not connected.")))
     return gates

@@ -29,7 +29,7 @@ from publishing.followup import insights, outcomes
 from publishing.forms import MoveForm, PostFilterForm, PostForm, ReturnForm, ScheduleForm
 from publishing.instagram import channels
 from publishing.models import Post
-from publishing.posts import captions, gates, plan, services
+from publishing.posts import captions, gates, plan, preview, services
 from publishing.views import collaborator_choices, library_filter_choices, visible_statuses
 
 POSTS_PER_PAGE = 50
@@ -234,15 +234,59 @@ def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, form, county_access, post)
 
 
-def _asset_rows(form: PostForm, post: Post | None) -> list[tuple[Any, Asset, str]]:
-    """Each media choice with its checkbox and the position typed (or stored) for it."""
+def _asset_rows(form: PostForm, post: Post | None) -> list[tuple[Any, Asset, str, preview.Choice]]:
+    """Each media choice with its checkbox, the position typed (or stored) for it, and what the picker marks."""
     stored = {link.asset_id: str(link.position) for link in post.post_assets.all()} if post and post.pk else {}
     rows = []
     for widget in form["assets"]:
         asset: Asset = widget.data["value"].instance
         position = form.position_of(asset) if form.is_bound else stored.get(asset.pk, "")
-        rows.append((widget, asset, position))
+        rows.append((widget, asset, position, preview.choices([asset])[0]))
     return rows
+
+
+def _form_preview(county_access: CountyAccess, form: PostForm) -> preview.Preview:
+    """The preview of what the form says now, valid or not: the chosen media in their order, caption, co-hosts."""
+    kind = str(form["media_kind"].value() or "")
+    kind = kind if kind in Post.MediaKind.values else Post.MediaKind.IMAGE
+    chosen = {str(pk) for pk in form["assets"].value() or []}
+    fields: dict[str, Any] = form.fields
+    offered = [asset for asset in fields["assets"].queryset if str(asset.pk) in chosen]
+    if form.is_bound:
+        assets = form.in_typed_order(offered)
+    else:
+        order = [str(pk) for pk in form["assets"].value() or []]
+        assets = sorted(offered, key=lambda asset: order.index(str(asset.pk)))
+    picked = {str(pk) for pk in form["collaborators"].value() or []}
+    libraries = [library for library in fields["collaborators"].queryset if str(library.pk) in picked]
+    draft = Post(
+        county=county_access.county,
+        media_kind=kind,
+        caption=captions.normalise(str(form["caption"].value() or "")),
+        credit=str(form["credit"].value() or ""),
+    )
+    channel = channels.county_channel(county_access.county)
+    return preview.build(
+        county_access,
+        media_kind=kind,
+        assets=assets,
+        caption=draft.full_caption,
+        collaborators=[preview.account_of(library) for library in libraries],
+        channel=channel,
+        failing=gates.content_gates(draft, assets, libraries, today=timezone.localdate()),
+    )
+
+
+@login_required
+@require_POST
+def post_preview(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """The compose form's preview, again for what the editor has typed and chosen (htmx, nothing is saved)."""
+    county_access = require_role(request, Role.EDITOR)
+    post = get_post_for_user(request, pk, role=Role.EDITOR) if pk is not None else Post(county=county_access.county)
+    form = _post_form(request, county_access, post)
+    return render(
+        request, "publishing/post_form.html#preview", {"post": post, "preview": _form_preview(county_access, form)}
+    )
 
 
 def _form_page(
@@ -256,6 +300,8 @@ def _form_page(
             "post": post,
             "actions": post_actions(county_access, post) if post is not None else None,
             "asset_rows": _asset_rows(form, post),
+            "media_kind": str(form["media_kind"].value() or ""),
+            "preview": _form_preview(county_access, form),
             "limits": _limits(),
             "counts": captions.count(
                 captions.full_caption(str(form["caption"].value() or ""), str(form["credit"].value() or ""))
@@ -270,6 +316,7 @@ def _limits() -> dict[str, int]:
         "characters": captions.MAX_CHARACTERS,
         "hashtags": captions.MAX_HASHTAGS,
         "mentions": captions.MAX_MENTIONS,
+        "collaborators": captions.MAX_COLLABORATORS,
     }
 
 
@@ -310,6 +357,14 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "day_over_limit": plan.day_over_limit(checked) if post.status in Post.PLANNED_STATUSES else None,
     }
     # What follows the post: the archive items it reuses, insights and comments, outcomes.
+    context["preview"] = preview.build(
+        county_access,
+        media_kind=checked.media_kind,
+        assets=context["assets"],
+        caption=checked.full_caption,
+        collaborators=[preview.account_of(link.library, link.username) for link in context["collaborators"]],
+        channel=channel,
+    )
     context |= archive.archive_panel(county_access, checked)
     context |= insights.engagement_panel(county_access, checked)
     context |= outcomes.outcomes_panel(county_access, checked)

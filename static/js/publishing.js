@@ -123,3 +123,157 @@ document.addEventListener("drop", (event) => {
   form.querySelector('[name="date"]').value = day.dataset.planDate;
   form.submit();
 });
+
+// --- The Instagram preview: step through a carousel with buttons, arrow keys or a swipe ---
+// The track scrolls sideways with snap points, so touch swipes natively; the
+// buttons and keys move it one item, and the counter follows either way.
+function carouselParts(carousel) {
+  const track = carousel.querySelector("[data-carousel-track]");
+  const slides = track ? Array.from(track.querySelectorAll("[data-slide]")) : [];
+  return { track, slides };
+}
+
+function carouselIndex(carousel) {
+  const { track, slides } = carouselParts(carousel);
+  if (!track || !slides.length || !track.clientWidth) {
+    return Number(carousel.dataset.index || 0);
+  }
+  return Math.max(0, Math.min(slides.length - 1, Math.round(track.scrollLeft / track.clientWidth)));
+}
+
+function showCarouselIndex(carousel, index) {
+  const { slides } = carouselParts(carousel);
+  carousel.dataset.index = String(index);
+  const counter = carousel.querySelector("[data-carousel-counter]");
+  if (counter) {
+    counter.textContent = `${index + 1} / ${slides.length}`;
+  }
+  const back = carousel.querySelector('[data-carousel-step="-1"]');
+  const next = carousel.querySelector('[data-carousel-step="1"]');
+  if (back) back.disabled = index === 0;
+  if (next) next.disabled = index === slides.length - 1;
+  slides.forEach((slide, n) => {
+    slide.toggleAttribute("data-current", n === index);
+    // A video out of sight stops: one plays at a time, as on Instagram.
+    const video = slide.querySelector("video");
+    if (video && n !== index && !video.paused) video.pause();
+  });
+}
+
+function stepCarousel(carousel, index, { instant = false } = {}) {
+  const { track, slides } = carouselParts(carousel);
+  if (!track || !slides.length) {
+    return;
+  }
+  const wanted = Math.max(0, Math.min(slides.length - 1, index));
+  const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  track.scrollTo({ left: wanted * track.clientWidth, behavior: instant || reduce ? "auto" : "smooth" });
+  showCarouselIndex(carousel, wanted);
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-carousel-step]");
+  const carousel = button && button.closest("[data-carousel]");
+  if (carousel) {
+    stepCarousel(carousel, Number(carousel.dataset.index || 0) + Number(button.dataset.carouselStep));
+  }
+});
+
+document.addEventListener("keydown", (event) => {
+  const carousel = event.target.closest && event.target.closest("[data-carousel]");
+  if (!carousel || event.target.closest("video, input, textarea, select")) {
+    return;
+  }
+  const now = Number(carousel.dataset.index || 0);
+  const last = carouselParts(carousel).slides.length - 1;
+  const moves = { ArrowRight: now + 1, ArrowLeft: now - 1, Home: 0, End: last };
+  if (event.key in moves) {
+    event.preventDefault();
+    stepCarousel(carousel, moves[event.key]);
+  }
+});
+
+let scrollTimer = null;
+document.addEventListener(
+  "scroll",
+  (event) => {
+    const track = event.target.closest && event.target.closest("[data-carousel-track]");
+    if (!track) {
+      return;
+    }
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(() => {
+      const carousel = track.closest("[data-carousel]");
+      showCarouselIndex(carousel, carouselIndex(carousel));
+    }, 80);
+  },
+  true,
+);
+
+// The compose form's preview is made again as the editor types: keep the item they were looking at.
+let previewIndex = 0;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const carousel = event.detail.target && event.detail.target.querySelector("[data-carousel]");
+  previewIndex = carousel ? Number(carousel.dataset.index || 0) : 0;
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  const preview = document.getElementById("post-preview");
+  const carousel = preview && preview.querySelector("[data-carousel]");
+  if (carousel && previewIndex) {
+    stepCarousel(carousel, previewIndex, { instant: true });
+  }
+});
+
+// --- The media picker: the marks for the kind of post chosen now ---
+function updatePickerMarks(form) {
+  const kind = form.querySelector('input[name="media_kind"]:checked');
+  form.querySelectorAll("[data-unfit-for]").forEach((mark) => {
+    mark.hidden = !kind || mark.dataset.unfitFor !== kind.value;
+  });
+  form.querySelectorAll("[data-media-choice]").forEach((choice) => {
+    const unfit = Array.from(choice.querySelectorAll("[data-unfit-for]")).some((mark) => !mark.hidden);
+    choice.classList.toggle("media-choice--unfit", unfit);
+  });
+}
+
+function describeChoices(form) {
+  // The checkbox names the media; its facts and marks are read after the name.
+  form.querySelectorAll("[data-media-choice]").forEach((choice) => {
+    const box = choice.querySelector('input[name="assets"]');
+    const ids = Array.from(choice.querySelectorAll(".media-choice__facts, .media-choice__marks"))
+      .map((element) => element.id)
+      .filter(Boolean);
+    if (box && ids.length) box.setAttribute("aria-describedby", ids.join(" "));
+  });
+}
+
+// --- Collaborators: at most three, refused while ticking (the server checks again) ---
+function updateCollaboratorCap(group) {
+  const max = Number(group.dataset.collaboratorCap);
+  const boxes = Array.from(group.querySelectorAll('input[type="checkbox"][name="collaborators"]'));
+  const full = boxes.filter((box) => box.checked).length >= max;
+  boxes.forEach((box) => {
+    box.disabled = full && !box.checked;
+  });
+  const note = group.querySelector("[data-cap-reached]");
+  if (note) note.hidden = !full;
+}
+
+document.addEventListener("change", (event) => {
+  const form = event.target.closest && event.target.closest("#post-form");
+  if (!form) {
+    return;
+  }
+  if (event.target.name === "media_kind") updatePickerMarks(form);
+  const group = event.target.closest("[data-collaborator-cap]");
+  if (group) updateCollaboratorCap(group);
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("post-form");
+  if (form) {
+    updatePickerMarks(form);
+    describeChoices(form);
+    form.querySelectorAll("[data-collaborator-cap]").forEach(updateCollaboratorCap);
+  }
+});

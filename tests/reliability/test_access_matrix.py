@@ -467,6 +467,11 @@ MATRIX: dict[str, list[Row]] = {
         get(editors(obj=True), kwargs=pk("draft_post")),
         post(editors(obj=True), kwargs=pk("draft_post")),
     ],
+    "posts/preview/": [get(not_allowed()), post(editors(obj=False))],
+    "posts/<int:pk>/preview/": [
+        get(not_allowed(), kwargs=pk("draft_post")),
+        post(editors(obj=True), kwargs=pk("draft_post")),
+    ],
     **{
         f"posts/<int:pk>/{action}/": [
             get(not_allowed(), kwargs=pk("draft_post")),
