@@ -28,7 +28,15 @@ document.querySelectorAll("[data-menu-toggle]").forEach((toggle) => {
 });
 
 // After a failed form the error summary takes the focus, so that it is read first and the keyboard starts there.
-const errorSummary = document.querySelector("[data-error-summary]");
+// (A form's "Please correct the fields marked below." is its summary; data-error-summary marks any other.)
+const errorSummary = document.querySelector("[data-error-summary], main form .message--error");
 if (errorSummary) {
+  errorSummary.setAttribute("tabindex", "-1");
   errorSummary.focus();
+}
+
+// Back on the plan after moving a post with the keyboard: the moved post's link takes the focus.
+const arrivedAt = window.location.hash && document.getElementById(window.location.hash.slice(1));
+if (arrivedAt && arrivedAt.matches(".plan-post__title")) {
+  arrivedAt.focus();
 }
