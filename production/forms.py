@@ -362,7 +362,22 @@ class AssetUploadForm(forms.Form):
         label=_("Photos and videos"),
         help_text=_("Photos as JPEG, PNG or HEIC (at most 50 MB each); videos as MP4 or MOV (at most 1 GB each)."),
         widget=MultipleFileInput(attrs={"accept": MEDIA_ACCEPT}),
+        required=False,
     )
+    # On a phone this opens the camera straight away (the field above offers the photo library).
+    camera = forms.FileField(
+        label=_("Take a photo or video"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/*,video/*", "capture": "environment"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        files = [*cleaned.get("uploads", []), *([cleaned["camera"]] if cleaned.get("camera") else [])]
+        if not files and not self.errors:
+            self.add_error("uploads", forms.ValidationError(_("Choose at least one photo or video."), code="required"))
+        cleaned["files"] = files
+        return cleaned
 
 
 class AssetForm(forms.ModelForm[Asset]):

@@ -153,10 +153,11 @@ def _upload_from_form(request: AuthenticatedHttpRequest, target: UploadTarget) -
     """The plain form (no JavaScript): each file is checked and added or refused on its own."""
     form = AssetUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, error_text(ValidationError(list(form.errors.get("uploads", [])))))
+        errors = [*form.errors.get("uploads", []), *form.errors.get("camera", [])]
+        messages.error(request, error_text(ValidationError(errors)))
         return redirect(target.get_absolute_url() + "#media")
     added = 0
-    for upload in form.cleaned_data["uploads"]:
+    for upload in form.cleaned_data["files"]:
         try:
             info = inspect_upload(
                 upload,

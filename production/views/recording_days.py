@@ -171,7 +171,7 @@ def _render_day(
         signed_up = {signup.person_id for signup in signups}
         candidates = memberships_user_may_sign_up(county_access).exclude(user_id__in=signed_up)
         if signup_form is not None or candidates.exists():  # everyone the user may sign up may already be signed up
-            context["signup_form"] = signup_form or SignupForm(memberships=candidates)
+            context["signup_form"] = signup_form or SignupForm(memberships=candidates, auto_id="signup-%s")
     if context["can_manage"]:
         context["slot_form"] = slot_form or _slot_form(None, day)
     context.update(asset_section_context(county_access, day))
@@ -199,6 +199,7 @@ def _slot_form(
         initial=initial,
         ideas=ideas.select_related("library").order_by("title"),
         presenters=presenters,
+        auto_id="slot-%s",  # the sign-up form on the same page has a note too: ids stay unique
     )
 
 
@@ -247,7 +248,7 @@ def recording_day_done(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     day = get_recording_day_for_user(request, pk)
     county_access = require_role(request)
-    form = SignupForm(request.POST, memberships=memberships_user_may_sign_up(county_access))
+    form = SignupForm(request.POST, memberships=memberships_user_may_sign_up(county_access), auto_id="signup-%s")
     if form.is_valid():
         membership = form.cleaned_data["membership"]
         try:

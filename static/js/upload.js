@@ -11,7 +11,6 @@
   }
   const texts = JSON.parse(document.getElementById(root.dataset.texts).textContent);
   const form = root.querySelector("form");
-  const input = form.querySelector('input[type="file"]');
   const dropzone = root.querySelector("[data-dropzone]");
   const list = root.querySelector("[data-upload-list]");
   const announcer = document.getElementById("asset-announcer");
@@ -224,14 +223,20 @@
     pump();
   }
 
-  input.addEventListener("change", () => {
-    add(input.files);
-    input.value = "";
-  });
+  // The file input and the phone's camera input both start uploads as soon as something is chosen.
+  const inputs = form.querySelectorAll('input[type="file"]');
+  for (const each of inputs) {
+    each.addEventListener("change", () => {
+      add(each.files);
+      each.value = "";
+    });
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    add(input.files);
-    input.value = "";
+    for (const each of inputs) {
+      add(each.files);
+      each.value = "";
+    }
   });
 
   // Drag and drop onto the drop zone; the file input stays for the keyboard.

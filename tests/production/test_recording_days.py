@@ -1,5 +1,7 @@
 """Recording days: planning, announcing, sign-ups, the run sheet, and reminders."""
 
+import re
+from collections import Counter
 from datetime import time, timedelta
 
 import pytest
@@ -348,3 +350,13 @@ def test_run_sheet_query_count_does_not_grow_with_slots(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = coordinator_client.get(url)
     assert len(response.context["run_sheet"].rows) == 16
+
+
+def test_the_day_page_has_no_two_elements_with_the_same_id(world: World, coordinator_client: Client) -> None:
+    """The sign-up form and the run-sheet form both have a note; their labels must point at their own field."""
+    day = RecordingDayFactory(county=world.county, host_library=world.library)
+    response = coordinator_client.get(reverse("production:recording_day_detail", args=[day.pk]))
+    ids = Counter(re.findall(r'\sid="([^"]+)"', response.content.decode()))
+    assert "signup-note" in ids
+    assert "slot-note" in ids
+    assert [name for name, count in ids.items() if count > 1] == []
