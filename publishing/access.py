@@ -122,7 +122,7 @@ def archive_items_for_user(request: HttpRequest, pks: list[int], *, role: Role =
     require_role(request, role)
     _access, items = archive_for_user(request)
     wanted = list(dict.fromkeys(pks))
-    found = {item.pk: item for item in items.filter(pk__in=wanted).select_related("county", "asset", "concept")}
+    found = {item.pk: item for item in items.filter(pk__in=wanted).select_related("county", "asset", "concept", "post")}
     if not wanted or len(found) != len(wanted):
         raise Http404
     return [found[pk] for pk in wanted]
