@@ -32,6 +32,7 @@ from libraries.services import (
     send_templated_mail_on_commit,
 )
 from production.models import Asset, Idea, RecordingDay
+from production.services import planning
 from publishing.instagram.channels import county_channel
 from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
 from publishing.posts import captions, gates
@@ -591,13 +592,26 @@ def involved_libraries(post: Post) -> list[Library]:
     return list(libraries.order_by("name"))
 
 
+def mark_idea_published(post: Post) -> bool:
+    """The idea the post came from says it went out (its page links the post and its permalink)."""
+    if post.idea is None:
+        return False
+    return planning.idea_published(idea=post.idea, post_title=post.title)
+
+
 def notify_libraries_on_commit(post: Post) -> int:
     """Tell each involved library (its contact address and its people) where the post is: one mail each,
-    sent after the commit; the audit entry names how many."""
+    sent after the commit; the audit entry names how many. The idea's library (and whoever sent the
+    idea) is told that its idea is out."""
     sent = 0
+    idea = post.idea
     for library in involved_libraries(post):
         recipients = {library.email} if library.email else set()
         recipients |= set(library.memberships.filter(user__is_active=True).values_list("user__email", flat=True))
+        sent_the_idea = idea is not None and idea.library_id == library.pk
+        if sent_the_idea and idea is not None and idea.submitted_by is not None and idea.submitted_by.email:
+            recipients.add(idea.submitted_by.email)
+        recipients.discard("")
         if not recipients:
             continue
         send_templated_mail_on_commit(
@@ -608,6 +622,8 @@ def notify_libraries_on_commit(post: Post) -> int:
                 "library": library,
                 "permalink": post.permalink,
                 "url": absolute_url(post.get_absolute_url()),
+                "idea": idea if sent_the_idea else None,
+                "idea_url": absolute_url(idea.get_absolute_url()) if sent_the_idea and idea is not None else "",
             },
         )
         sent += 1
