@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "post.failed": gettext_lazy("Publishing failed"),
     "post.libraries_notified": gettext_lazy("Libraries told"),
 }
+# The compose form's "Fill in from the idea" (a button, and htmx when the idea is chosen): nothing is saved.
+FILL_FROM_IDEA = "fill_from_idea"
 # The newest media offered when composing (besides the post's own and its idea's).
 ASSET_CHOICES = 60
 
@@ -118,39 +120,46 @@ def _post_form(
         assets=_asset_choices(county_access, post, idea or post.idea),
         libraries=collaborator_choices(county_access),
         concepts=Concept.objects.for_county(county_access.county).active(),
-        ideas=Idea.objects.for_county(county_access.county)
-        .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
-        .order_by("-created_at"),
+        ideas=_idea_choices(county_access),
         staff=User.objects.county_staff(county_access.county),
     )
+
+
+def _idea_of(county_access: CountyAccess, idea_id: str) -> Idea | None:
+    if not idea_id.isdigit():
+        return None
+    return (
+        Idea.objects.for_county(county_access.county)
+        .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
+        .select_related("concept", "library")
+        .filter(pk=int(idea_id))
+        .first()
+    )
+
+
+def _idea_values(county_access: CountyAccess, idea: Idea) -> dict[str, Any]:
+    """What a post takes from its idea: title, credit, co-hosts, concept, content type and media."""
+    return {
+        "title": idea.title,
+        "content_type": idea.content_type,
+        "concept": idea.concept_id,
+        "credit": captions.credit_line(idea.credit_name, idea.credit_url),
+        "assets": list(idea.assets.values_list("pk", flat=True)),
+        "collaborators": [
+            library.pk
+            for library in services.suggested_collaborators(
+                county=county_access.county, idea=idea, recording_day=services.recording_day_of(idea)
+            )
+        ],
+    }
 
 
 def _initial_for(request: AuthenticatedHttpRequest, county_access: CountyAccess) -> tuple[dict[str, Any], Idea | None]:
     """A new post prefilled from the plan (a concept's slot) or an idea: its credit, media and libraries."""
     initial: dict[str, Any] = {"responsible": request.user.pk, "media_kind": Post.MediaKind.IMAGE}
-    idea = None
-    if (idea_id := request.GET.get("idea", "")).isdigit():
-        idea = (
-            Idea.objects.for_county(county_access.county)
-            .select_related("concept", "library")
-            .filter(pk=int(idea_id))
-            .first()
-        )
+    idea = _idea_of(county_access, request.GET.get("idea", ""))
     if idea is not None:
-        initial |= {
-            "idea": idea.pk,
-            "title": idea.title,
-            "content_type": idea.content_type,
-            "concept": idea.concept_id,
-            "credit": captions.credit_line(idea.credit_name, idea.credit_url),
-            "assets": list(idea.assets.values_list("pk", flat=True)),
-            "collaborators": [
-                library.pk
-                for library in services.suggested_collaborators(
-                    county=county_access.county, idea=idea, recording_day=services.recording_day_of(idea)
-                )
-            ],
-        }
+        initial |= {"idea": idea.pk, **_idea_values(county_access, idea)}
     if (concept_id := request.GET.get("concept", "")).isdigit():
         concept = Concept.objects.for_county(county_access.county).filter(pk=int(concept_id)).first()
         if concept is not None:
@@ -162,12 +171,88 @@ def _initial_for(request: AuthenticatedHttpRequest, county_access: CountyAccess)
     return initial, idea
 
 
+# The fields an idea fills, in the order the compose form shows them (for "Filled from the idea: …").
+IDEA_FIELDS = ("title", "assets", "credit", "collaborators", "content_type", "concept")
+MULTIPLE_FIELDS = ("assets", "collaborators")
+
+
+@dataclass(frozen=True)
+class IdeaFill:
+    filled: list[str]  # the fields' labels that were empty and now hold the idea's
+    kept: list[str]  # the fields' labels the editor had filled in already, left as they were
+
+
+def _fill_from_idea(
+    request: AuthenticatedHttpRequest, county_access: CountyAccess, post: Post
+) -> tuple[PostForm, IdeaFill]:
+    """The compose form as the editor left it, with the chosen idea's values in the fields still empty.
+
+    Nothing is saved: the editor sees what was filled (and what was kept) and saves as usual.
+    """
+    data = request.POST
+    idea = _idea_of(county_access, data.get("idea", ""))
+    initial: dict[str, Any] = {
+        name: data.getlist(name) if name in MULTIPLE_FIELDS else data.get(name, "")
+        for name in PostForm.Meta.fields + MULTIPLE_FIELDS
+    }
+    filled: list[str] = []
+    kept: list[str] = []
+    form = _post_form_unbound(county_access, post, idea=idea, initial=initial)
+    if idea is not None:
+        for name, value in _idea_values(county_access, idea).items():
+            if not value:
+                continue
+            current = initial.get(name)
+            label = str(form.fields[name].label)
+            if name in MULTIPLE_FIELDS:
+                empty, same = not current, sorted(map(str, current or [])) == sorted(map(str, value))
+            else:
+                empty, same = not str(current or "").strip(), str(current) == str(value)
+            if empty:
+                initial[name] = value
+                filled.append(label)
+            elif not same:
+                kept.append(label)
+        form = _post_form_unbound(county_access, post, idea=idea, initial=initial)
+    order = [str(form.fields[name].label) for name in IDEA_FIELDS]
+    return form, IdeaFill(
+        filled=sorted(filled, key=order.index),
+        kept=sorted(kept, key=order.index),
+    )
+
+
+def _post_form_unbound(
+    county_access: CountyAccess, post: Post, *, idea: Idea | None, initial: dict[str, Any]
+) -> PostForm:
+    return PostForm(
+        None,
+        instance=post,
+        initial=initial,
+        assets=_asset_choices(county_access, post, idea or post.idea),
+        libraries=collaborator_choices(county_access),
+        concepts=Concept.objects.for_county(county_access.county).active(),
+        ideas=_idea_choices(county_access),
+        staff=User.objects.county_staff(county_access.county),
+    )
+
+
+def _idea_choices(county_access: CountyAccess) -> QuerySet[Idea]:
+    return (
+        Idea.objects.for_county(county_access.county)
+        .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
+        .order_by("-created_at")
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access = require_role(request, Role.EDITOR)
     initial, idea = _initial_for(request, county_access)
     post = Post(county=county_access.county)
+    if request.method == "POST" and FILL_FROM_IDEA in request.POST:
+        form, fill = _fill_from_idea(request, county_access, post)
+        return _form_page(request, form, county_access, None, fill=fill)
     form = _post_form(request, county_access, post, idea=idea, initial=initial)
     if request.method == "POST" and form.is_valid():
         chosen = form.save(commit=False)
@@ -200,6 +285,9 @@ def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect(post)
     current_assets = [link.asset_id for link in post.post_assets.order_by("position")]
     current_collaborators = list(post.post_collaborators.values_list("library_id", flat=True))
+    if request.method == "POST" and FILL_FROM_IDEA in request.POST:
+        filled_form, fill = _fill_from_idea(request, county_access, post)
+        return _form_page(request, filled_form, county_access, post, fill=fill)
     form = _post_form(
         request,
         county_access,
@@ -234,20 +322,32 @@ def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, form, county_access, post)
 
 
-def _asset_rows(form: PostForm, post: Post | None) -> list[tuple[Any, Asset, str]]:
-    """Each media choice with its checkbox and the position typed (or stored) for it."""
+def _asset_rows(form: PostForm, post: Post | None, typed: Any = None) -> list[tuple[Any, Asset, str]]:
+    """Each media choice with its checkbox and the position typed (`typed`: the request's data when the form
+    was filled from an idea), or stored, for it."""
     stored = {link.asset_id: str(link.position) for link in post.post_assets.all()} if post and post.pk else {}
     rows = []
     for widget in form["assets"]:
         asset: Asset = widget.data["value"].instance
-        position = form.position_of(asset) if form.is_bound else stored.get(asset.pk, "")
+        if form.is_bound:
+            position = form.position_of(asset)
+        elif typed is not None:
+            position = str(typed.get(f"position-{asset.pk}", ""))
+        else:
+            position = stored.get(asset.pk, "")
         rows.append((widget, asset, position))
     return rows
 
 
 def _form_page(
-    request: AuthenticatedHttpRequest, form: PostForm, county_access: CountyAccess, post: Post | None
+    request: AuthenticatedHttpRequest,
+    form: PostForm,
+    county_access: CountyAccess,
+    post: Post | None,
+    *,
+    fill: IdeaFill | None = None,
 ) -> HttpResponse:
+    failed = request.method == "POST" and fill is None
     return render(
         request,
         "publishing/post_form.html",
@@ -255,13 +355,14 @@ def _form_page(
             "form": form,
             "post": post,
             "actions": post_actions(county_access, post) if post is not None else None,
-            "asset_rows": _asset_rows(form, post),
+            "asset_rows": _asset_rows(form, post, typed=request.POST if fill is not None else None),
+            "fill": fill,
             "limits": _limits(),
             "counts": captions.count(
                 captions.full_caption(str(form["caption"].value() or ""), str(form["credit"].value() or ""))
             ),
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if failed else 200,
     )
 
 

@@ -20,7 +20,7 @@ from publishing.posts import services
 from publishing.posts.gates import failing_gates
 from tests.conftest import World, client_for
 from tests.factories.libraries import LibraryFactory
-from tests.factories.production import IdeaFactory, RecordingDayFactory, SlotFactory
+from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SlotFactory
 from tests.factories.publishing import ChannelFactory, make_asset, make_post, second_editor, show_person
 
 
@@ -111,6 +111,73 @@ def test_editor_composes_a_post_from_an_idea_with_credit_collaborators_and_media
     assert len(post.collaborator_libraries()) == 3
     # Norwegian summer time (UTC+2) that day: stored as 10:00 UTC.
     assert post.scheduled_at == timezone.datetime(2031, 3, 30, 10, 0, tzinfo=timezone.UTC)
+
+
+def test_choosing_an_idea_fills_only_the_empty_fields_and_says_what_was_filled(world: World) -> None:
+    world.library.instagram_username = "sandnesbibliotek"
+    world.library.save(update_fields=["instagram_username"])
+    concept = ConceptFactory(county=world.county, name="Ukas boktips")
+    idea = IdeaFactory(
+        library=world.library,
+        status=Idea.Status.PLANNED,
+        content_type=ContentType.LITERATURE,
+        concept=concept,
+        title="Lesesirkel",
+        credit_name="@deichman",
+    )
+    asset = make_asset(county=world.county, library=world.library)
+    asset.idea = idea
+    asset.save(update_fields=["idea"])
+    editor = client_for(world.editor)
+
+    # The editor typed a title and a caption, then chose the idea (htmx posts the form as it is).
+    response = editor.post(
+        "/posts/new/",
+        {
+            "fill_from_idea": "1",
+            "title": "Min egen tittel",
+            "media_kind": "image",
+            "caption": "Det jeg allerede har skrevet.",
+            "credit": "",
+            "idea": idea.pk,
+            "responsible": world.editor.pk,
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200  # htmx swaps it in; nothing is saved
+    assert not Post.objects.exists()
+    form = response.context["form"]
+    assert not form.is_bound
+    assert form.initial["title"] == "Min egen tittel"
+    assert form.initial["caption"] == "Det jeg allerede har skrevet."
+    assert form.initial["credit"] == "Inspired by @deichman"
+    assert form.initial["assets"] == [asset.pk]
+    assert form.initial["collaborators"] == [world.library.pk]
+    assert (form.initial["concept"], form.initial["content_type"]) == (concept.pk, ContentType.LITERATURE)
+    fill = response.context["fill"]
+    assert fill.filled == ["Media", "Inspiration credit", "Collaborators", "Content type", "Concept"]
+    assert fill.kept == ["Working title"]
+    page = response.content.decode()
+    assert "Filled in from the idea: Media, Inspiration credit, Collaborators, Content type, Concept." in page
+    assert "Kept what you had written: Working title." in page
+    assert 'value="Min egen tittel"' in page
+    assert "Det jeg allerede har skrevet." in page
+    assert re.search(rf'name="assets" value="{asset.pk}"[^>]*checked', page)
+
+
+def test_make_a_post_from_this_idea_on_the_idea_and_recording_day_pages(world: World) -> None:
+    idea = IdeaFactory(library=world.library, status=Idea.Status.PLANNED)
+    day = RecordingDayFactory(county=world.county, host_library=world.library)
+    SlotFactory(recording_day=day, idea=idea)
+    link = f"/posts/new/?idea={idea.pk}"
+    editor = client_for(world.editor)
+    assert link in editor.get(idea.get_absolute_url()).content.decode()
+    assert link in editor.get(day.get_absolute_url()).content.decode()
+    # Librarians do not compose posts; a submitted idea is not ready for one.
+    assert link not in client_for(world.librarian).get(idea.get_absolute_url()).content.decode()
+    submitted = IdeaFactory(library=world.library, status=Idea.Status.SUBMITTED)
+    assert f"/posts/new/?idea={submitted.pk}" not in editor.get(submitted.get_absolute_url()).content.decode()
 
 
 def test_form_refuses_a_fourth_collaborator_and_a_caption_over_the_limits(world: World) -> None:
