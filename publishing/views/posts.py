@@ -409,12 +409,37 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "return_form": ReturnForm(),
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
         "day_over_limit": plan.day_over_limit(checked) if post.status in Post.PLANNED_STATUSES else None,
+        **_gates_texts(post),
     }
     # What follows the post: the archive items it reuses, insights and comments, outcomes.
     context |= archive.archive_panel(county_access, checked)
     context |= insights.engagement_panel(county_access, checked)
     context |= outcomes.outcomes_panel(county_access, checked)
     return render(request, "publishing/post_detail.html", context)
+
+
+def _gates_texts(post: Post) -> dict[str, str]:
+    """The checks section's heading and its all-clear, in the post's own state (a scheduled post is not
+    waiting to be scheduled)."""
+    if post.status == Post.Status.SCHEDULED:
+        return {
+            "gates_heading": _("Before it is published"),
+            "gates_passing": _("Every check passes: the post goes out at its time."),
+        }
+    if post.status == Post.Status.FAILED:
+        return {
+            "gates_heading": _("Before it can be scheduled again"),
+            "gates_passing": _("Every check passes: the post can be scheduled again."),
+        }
+    if post.status == Post.Status.APPROVED:
+        return {
+            "gates_heading": _("Before it can be scheduled"),
+            "gates_passing": _("Every check passes: the post can be scheduled."),
+        }
+    return {
+        "gates_heading": _("Before it can be approved and scheduled"),
+        "gates_passing": _("Every check passes: once approved, the post can be scheduled."),
+    }
 
 
 def _back(request: AuthenticatedHttpRequest, post: Post) -> str:
