@@ -40,6 +40,8 @@ ACTION_LABELS = {
     "post.submitted": gettext_lazy("Sent for approval"),
     "post.returned": gettext_lazy("Sent back to the author"),
     "post.approved": gettext_lazy("Approved"),
+    "post.approved_alone": gettext_lazy("Approved by its author without a second review"),
+    "post.reviewed_afterwards": gettext_lazy("Reviewed afterwards by a second editor"),
     "post.back_to_review": gettext_lazy("Changed after approval: waits for approval again"),
     "post.pulled_back": gettext_lazy("Pulled back to review (consent)"),
     "post.scheduled": gettext_lazy("Scheduled"),
@@ -470,6 +472,34 @@ def post_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.approve_post(by=request.user, post=post),
         success=_("“%(title)s” was approved.") % {"title": post},
+        back=_back(request, post),
+    )
+
+
+@login_required
+@require_POST
+def post_approve_alone(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
+    return act(
+        request,
+        lambda: services.approve_post_alone(by=request.user, post=post),
+        success=_(
+            "“%(title)s” was approved without a second review; it is marked “not reviewed” "
+            "until another editor reviews it."
+        )
+        % {"title": post},
+        back=_back(request, post),
+    )
+
+
+@login_required
+@require_POST
+def post_mark_reviewed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
+    return act(
+        request,
+        lambda: services.mark_reviewed(by=request.user, post=post),
+        success=_("“%(title)s” is reviewed.") % {"title": post},
         back=_back(request, post),
     )
 

@@ -459,7 +459,17 @@ MATRIX: dict[str, list[Row]] = {
             get(not_allowed(), kwargs=pk("draft_post")),
             post(editors(obj=True), kwargs=pk("draft_post")),
         ]
-        for action in ("submit", "approve", "return", "schedule", "unschedule", "cancel", "move")
+        for action in (
+            "submit",
+            "approve",
+            "approve-alone",
+            "mark-reviewed",
+            "return",
+            "schedule",
+            "unschedule",
+            "cancel",
+            "move",
+        )
     },
     # --- The plan ---
     "plan/": [get(everyone(obj=False)), post(not_allowed())],
