@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -23,6 +24,8 @@ from libraries.dates import datetime_text
 from libraries.http import act, safe_next_url
 from libraries.models import AuditEntry, Role, User
 from production.models import Asset, Concept, Idea, people_with_consents
+from production.services import media as asset_services
+from production.views.assets import upload_texts
 from publishing.access import get_post_for_user, post_actions, posts_for_user
 from publishing.archive import filing as archive
 from publishing.followup import insights, outcomes
@@ -54,8 +57,16 @@ ACTION_LABELS = {
     "post.failed": gettext_lazy("Publishing failed"),
     "post.libraries_notified": gettext_lazy("Libraries told"),
 }
-# The compose form's "Fill in from the idea" (a button, and htmx when the idea is chosen): nothing is saved.
+# The compose form's "Fill in from the idea" (a button, and htmx when the idea is chosen), and its redraw
+# after an upload from the form finished (htmx, the new media among the choices): nothing is saved.
 FILL_FROM_IDEA = "fill_from_idea"
+REDRAW_MEDIA = "redraw_media"
+
+
+def _redraws(request: AuthenticatedHttpRequest) -> bool:
+    return FILL_FROM_IDEA in request.POST or REDRAW_MEDIA in request.POST
+
+
 # The newest media offered when composing (besides the post's own and its idea's).
 ASSET_CHOICES = 60
 
@@ -186,7 +197,7 @@ class IdeaFill:
 
 def _fill_from_idea(
     request: AuthenticatedHttpRequest, county_access: CountyAccess, post: Post
-) -> tuple[PostForm, IdeaFill]:
+) -> tuple[PostForm, IdeaFill | None]:
     """The compose form as the editor left it, with the chosen idea's values in the fields still empty.
 
     Nothing is saved: the editor sees what was filled (and what was kept) and saves as usual.
@@ -200,6 +211,8 @@ def _fill_from_idea(
     filled: list[str] = []
     kept: list[str] = []
     form = _post_form_unbound(county_access, post, idea=idea, initial=initial)
+    if FILL_FROM_IDEA not in data:  # only showing the media again (an upload from the form finished)
+        return form, None
     if idea is not None:
         for name, value in _idea_values(county_access, idea).items():
             if not value:
@@ -252,9 +265,9 @@ def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access = require_role(request, Role.EDITOR)
     initial, idea = _initial_for(request, county_access)
     post = Post(county=county_access.county)
-    if request.method == "POST" and FILL_FROM_IDEA in request.POST:
+    if request.method == "POST" and _redraws(request):
         form, fill = _fill_from_idea(request, county_access, post)
-        return _form_page(request, form, county_access, None, fill=fill)
+        return _form_page(request, form, county_access, None, fill=fill, redrawn=True)
     form = _post_form(request, county_access, post, idea=idea, initial=initial)
     if request.method == "POST" and form.is_valid():
         chosen = form.save(commit=False)
@@ -287,9 +300,9 @@ def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect(post)
     current_assets = [link.asset_id for link in post.post_assets.order_by("position")]
     current_collaborators = list(post.post_collaborators.values_list("library_id", flat=True))
-    if request.method == "POST" and FILL_FROM_IDEA in request.POST:
+    if request.method == "POST" and _redraws(request):
         filled_form, fill = _fill_from_idea(request, county_access, post)
-        return _form_page(request, filled_form, county_access, post, fill=fill)
+        return _form_page(request, filled_form, county_access, post, fill=fill, redrawn=True)
     form = _post_form(
         request,
         county_access,
@@ -348,8 +361,9 @@ def _form_page(
     post: Post | None,
     *,
     fill: IdeaFill | None = None,
+    redrawn: bool = False,
 ) -> HttpResponse:
-    failed = request.method == "POST" and fill is None
+    failed = request.method == "POST" and not redrawn
     return render(
         request,
         "publishing/post_form.html",
@@ -357,8 +371,9 @@ def _form_page(
             "form": form,
             "post": post,
             "actions": post_actions(county_access, post) if post is not None else None,
-            "asset_rows": _asset_rows(form, post, typed=request.POST if fill is not None else None),
+            "asset_rows": _asset_rows(form, post, typed=request.POST if redrawn else None),
             "fill": fill,
+            "upload": _compose_upload(county_access, form, post),
             "limits": _limits(),
             "counts": captions.count(
                 captions.full_caption(str(form["caption"].value() or ""), str(form["credit"].value() or ""))
@@ -366,6 +381,23 @@ def _form_page(
         },
         status=400 if failed else 200,
     )
+
+
+def _compose_upload(county_access: CountyAccess, form: PostForm, post: Post | None) -> dict[str, Any]:
+    """The compose form's uploader: filed to the chosen idea, else the post's recording day, else the county
+    (the script switches between the idea's address and the default as the idea is chosen)."""
+    idea_id = str(form["idea"].value() or "")
+    idea = _idea_of(county_access, idea_id)
+    day = post.recording_day if post is not None and post.recording_day_id else None
+    default = asset_services.media_upload_url(day if day is not None else county_access.county)
+    return {
+        "endpoint": asset_services.media_upload_url(idea) if idea is not None else default,
+        "default_endpoint": default,
+        "idea_endpoint": reverse("production:idea_upload_create", args=[0]),
+        "default_target": str(day) if day is not None else str(county_access.county),
+        "target": str(idea) if idea is not None else (str(day) if day is not None else str(county_access.county)),
+        "texts": upload_texts(),
+    }
 
 
 def _limits() -> dict[str, int]:

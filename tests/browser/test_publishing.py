@@ -11,8 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from libraries.models import County, Library
-from production.models import Idea
+from production.models import Asset, Idea
 from publishing.models import Post
+from tests.factories.media import jpeg_bytes
 from tests.factories.production import IdeaFactory
 from tests.factories.publishing import make_asset, show_person
 
@@ -164,7 +165,7 @@ def test_taking_a_post_off_the_plan_asks_first_in_a_dialog_and_keeping_it_change
 
 
 def test_choosing_an_idea_in_the_compose_form_fills_the_empty_fields_and_keeps_the_typed_ones(
-    demo: None, live_server, page: Page
+    demo: None, live_server, page: Page, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     county = County.objects.get(slug="rogaland")
     sandnes = Library.objects.get(county=county, municipality="Sandnes", kind=Library.Kind.MEMBER)
@@ -179,3 +180,15 @@ def test_choosing_an_idea_in_the_compose_form_fills_the_empty_fields_and_keeps_t
     expect(page.get_by_label("Working title")).to_have_value("Min tittel")
     expect(page.get_by_label("Caption")).to_have_value("Allerede skrevet.")
     expect(page.get_by_label("Inspiration credit")).to_have_value("Inspired by @strikkeklubben")
+
+    # Uploading from the form: filed to the chosen idea, with progress; the new photo joins the choices
+    # and what was typed stays.
+    uploads = page.get_by_role("region", name="Upload new photos or videos")
+    expect(uploads).to_contain_text("They are filed to “Strikkekafé”")
+    photo = tmp_path / "Garn.jpg"
+    photo.write_bytes(jpeg_bytes((1080, 1350)))
+    uploads.get_by_label("Photos and videos").set_input_files(str(photo))
+    expect(uploads.get_by_role("list", name="Uploads")).to_contain_text("Garn.jpg")
+    expect(page.get_by_role("checkbox", name="Garn.jpg")).to_be_visible(timeout=20_000)
+    expect(page.get_by_label("Caption")).to_have_value("Allerede skrevet.")
+    assert Asset.objects.get(original_name="Garn.jpg").idea == idea

@@ -298,6 +298,11 @@ MATRIX: dict[str, list[Row]] = {
         get(not_allowed(), kwargs=pk("day")),
         post(editors(obj=True), kwargs=pk("day")),
     ],
+    "media/uploads/county/": [
+        get(not_allowed(login_first=False)),
+        # The compose form's upload with no idea chosen: filed to the county; editors only.
+        post(editors(obj=False) | {"anonymous": DENIED}, headers=TUS),
+    ],
     "media/uploads/<str:upload_id>/": [
         # An upload is its uploader's alone: anyone else is told it does not exist.
         Row(
