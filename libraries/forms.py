@@ -43,7 +43,18 @@ class LibraryForm(forms.ModelForm[Library]):
 class CountySettingsForm(forms.ModelForm[County]):
     class Meta:
         model = County
-        fields = ("keep_original_metadata", "in_network")
+        fields = ("keep_original_metadata", "in_network", "allow_single_review", "single_review_reason")
+        widgets = {"single_review_reason": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["single_review_reason"] = (data.get("single_review_reason") or "").strip()
+        if data.get("allow_single_review") and not data["single_review_reason"]:
+            self.add_error(
+                "single_review_reason",
+                _("Write why posts may go out without a second review: the editors and the audit log see it."),
+            )
+        return data
 
 
 class InvitationForm(forms.Form):

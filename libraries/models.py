@@ -129,6 +129,23 @@ class County(models.Model):
             "what leaves the county, and the county may borrow from the shared pool. Nothing is shared by default."
         ),
     )
+    # Off: four eyes on every post. On: an editor alone may approve their own post (holidays, small
+    # counties); such posts are flagged "not reviewed" until another editor reviews them afterwards.
+    allow_single_review = models.BooleanField(
+        _("allow publishing without a second review"),
+        default=False,
+        help_text=_(
+            "Off: another editor approves every post. On: an editor who is alone on duty may approve their "
+            "own post; it is marked “not reviewed” on the post, the plan and the report until another "
+            "editor reviews it afterwards."
+        ),
+    )
+    single_review_reason = models.TextField(
+        _("why a second review may be skipped"),
+        blank=True,
+        max_length=500,
+        help_text=_("Required when publishing without a second review is allowed; editors see it."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -139,10 +139,16 @@ class IdeaActions:
     can_review: bool  # accept or decline
     can_plan: bool  # put on a recording day's run sheet
     can_mark_used: bool
+    can_make_post: bool  # "Make a post from this idea": the compose form, filled from it
+
+
+# Ideas a post can be made from: accepted and after (not submitted or declined).
+POSTABLE_IDEA_STATUSES = frozenset({Idea.Status.ACCEPTED, Idea.Status.PLANNED, Idea.Status.RECORDED, Idea.Status.USED})
 
 
 def idea_actions(access: CountyAccess, idea: Idea) -> IdeaActions:
     return IdeaActions(
+        can_make_post=access.is_editor and idea.status in POSTABLE_IDEA_STATUSES,
         can_edit=can_change_idea(access, idea),
         can_review=access.is_editor and idea.status == Idea.Status.SUBMITTED,
         can_plan=access.is_coordinator and idea.status == Idea.Status.ACCEPTED,
@@ -156,10 +162,12 @@ class RecordingDayActions:
     can_mark_recorded: bool
     can_announce: bool
     can_mark_done: bool
+    can_make_posts: bool  # "Make a post from this idea" beside each idea on the run sheet
 
 
 def recording_day_actions(access: CountyAccess, day: RecordingDay) -> RecordingDayActions:
     return RecordingDayActions(
+        can_make_posts=access.is_editor,
         can_manage=access.is_coordinator and day.status != RecordingDay.Status.DONE,
         can_mark_recorded=access.is_coordinator and day.status != RecordingDay.Status.DRAFT and day.has_begun,
         can_announce=access.is_coordinator and day.status == RecordingDay.Status.DRAFT,

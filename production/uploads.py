@@ -36,7 +36,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy
 
 from libraries.access import CountyAccess, county_accesses
-from libraries.models import User
+from libraries.models import County, User
 from production.access import can_upload_to_idea
 from production.models import Asset, Idea, RecordingDay
 from production.processing.files import MediaRejected, detect_format
@@ -55,7 +55,7 @@ UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "qt"}
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "heic", "heif"}
 
-type TargetKind = Literal["idea", "recording_day"]
+type TargetKind = Literal["idea", "recording_day", "county"]
 
 
 # --- The uploads on disk ---
@@ -213,6 +213,8 @@ def _may_still_add(accesses: list[CountyAccess], upload: PendingUpload) -> bool:
         return idea is not None and any(
             held.county.pk == idea.library.county_id and can_upload_to_idea(held, idea) for held in accesses
         )
+    if upload.target == "county":  # the county's own media (an editor uploading from the compose form)
+        return any(held.county.pk == upload.target_id and held.is_editor for held in accesses)
     day = RecordingDay.objects.filter(pk=upload.target_id).first()
     return day is not None and any(held.county.pk == day.county_id and held.is_editor for held in accesses)
 
@@ -308,7 +310,7 @@ def check_head(head: bytes, *, length: int) -> None:
 # --- Finishing ---
 
 
-def finish(pending: PendingUpload, *, by: User, target: Idea | RecordingDay) -> Asset:
+def finish(pending: PendingUpload, *, by: User, target: Idea | RecordingDay | County) -> Asset:
     """All bytes are in (the caller holds the lock): check the file and make it an asset of `target`.
 
     A refused file raises `MediaRejected`; the upload is then deleted, as it is on any other failure.

@@ -58,6 +58,7 @@ urlpatterns = [
         name="recording_day_upload_create",
     ),
     path("recording-days/<int:pk>/media/upload/", assets.recording_day_upload_form, name="recording_day_upload_form"),
+    path("media/uploads/county/", uploads.county_upload_create, name="county_upload_create"),
     path("media/uploads/<str:upload_id>/", uploads.upload, name="upload"),
     # One asset, the people shown in it and their consent.
     path("media/<int:pk>/", assets.asset_detail, name="asset_detail"),

@@ -26,7 +26,7 @@ from publishing.models import (
     Post,
     PostQuerySet,
 )
-from publishing.posts.services import CHANGE_NEEDS_APPROVAL_STATUSES, may_approve
+from publishing.posts.services import CHANGE_NEEDS_APPROVAL_STATUSES, may_approve, may_approve_alone
 
 # --- Publishing: posts, the plan and the channel (DESIGN.md §2) ---
 #
@@ -56,6 +56,8 @@ class PostActions:
     can_edit: bool
     can_submit: bool
     can_approve: bool
+    can_approve_alone: bool  # the author, where the county allows publishing without a second review
+    can_mark_reviewed: bool  # another editor, on a post its author approved alone
     is_own_post: bool  # in review, and this editor wrote or last changed it: another editor approves it
     can_schedule: bool
     can_unschedule: bool
@@ -71,6 +73,8 @@ def post_actions(access: CountyAccess, post: Post) -> PostActions:
     status = post.status
     in_review = status == Post.Status.IN_REVIEW
     approvable = in_review and may_approve(by=access.user_id, post=post)
+    alone = is_editor and in_review and may_approve_alone(by=access.user_id, post=post)
+    can_mark_reviewed = is_editor and post.awaits_second_review and may_approve(by=access.user_id, post=post)
     can_submit = is_editor and post.is_submittable
     can_schedule = is_editor and post.can_move_to(Post.Status.SCHEDULED)
     can_unschedule = is_editor and status == Post.Status.SCHEDULED
@@ -81,6 +85,8 @@ def post_actions(access: CountyAccess, post: Post) -> PostActions:
         can_edit=is_editor and post.is_editable,
         can_submit=can_submit,
         can_approve=is_editor and approvable,
+        can_approve_alone=alone,
+        can_mark_reviewed=can_mark_reviewed,
         is_own_post=in_review and not approvable,
         can_schedule=can_schedule,
         can_unschedule=can_unschedule,
@@ -88,7 +94,7 @@ def post_actions(access: CountyAccess, post: Post) -> PostActions:
         can_move=can_move,
         offers_move=can_move and status != Post.Status.FAILED and not can_schedule,
         change_needs_approval=is_editor and status in CHANGE_NEEDS_APPROVAL_STATUSES,
-        has_actions=any((*flags, can_move, can_cancel)) or status == Post.Status.PUBLISHING,
+        has_actions=any((*flags, can_move, can_cancel, alone, can_mark_reviewed)) or status == Post.Status.PUBLISHING,
     )
 
 
@@ -122,7 +128,7 @@ def archive_items_for_user(request: HttpRequest, pks: list[int], *, role: Role =
     require_role(request, role)
     _access, items = archive_for_user(request)
     wanted = list(dict.fromkeys(pks))
-    found = {item.pk: item for item in items.filter(pk__in=wanted).select_related("county", "asset", "concept")}
+    found = {item.pk: item for item in items.filter(pk__in=wanted).select_related("county", "asset", "concept", "post")}
     if not wanted or len(found) != len(wanted):
         raise Http404
     return [found[pk] for pk in wanted]

@@ -37,7 +37,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from libraries.models import County, User
+from libraries.models import County, Library, User
 from libraries.services import (
     absolute_url,
     audit,
@@ -66,6 +66,9 @@ from production.processing.video import make_poster_frame
 logger = logging.getLogger(__name__)
 
 type UploadTarget = Idea | RecordingDay
+# What an upload is filed to: an idea, a recording day, or the county itself (an editor uploading from the
+# compose form with neither chosen: the county library's media).
+type AssetTarget = Idea | RecordingDay | County
 
 # The stored file's extension comes from what the bytes are, never from the name it was uploaded with.
 ORIGINAL_EXTENSIONS: dict[str, str] = {"jpeg": "jpg", "png": "png", "heif": "heic", "mp4": "mp4", "mov": "mov"}
@@ -147,7 +150,7 @@ def _readable_path(field_file: FieldFile) -> Iterator[Path]:
 def add_asset(
     *,
     by: User,
-    target: UploadTarget,
+    target: AssetTarget,
     source: Path | File,  # type: ignore[type-arg]  # django-stubs' File is generic over the content type, which varies here
     original_name: str,
     info: MediaInfo,
@@ -164,8 +167,10 @@ def add_asset(
     """
     if isinstance(target, Idea):
         county, library = target.library.county, target.library
-    else:
+    elif isinstance(target, RecordingDay):
         county, library = target.county, target.host_library
+    else:
+        county, library = target, county_library_of(target)
     original = metadata.prepare_original(source, info=info, keep=county.keep_original_metadata)
     info = original.info
     asset = Asset(
@@ -1133,11 +1138,21 @@ def _tell_borrowers(copies: list[Asset], *, change: MediaChange, by: User | None
             )
 
 
-def media_upload_url(target: UploadTarget) -> str:
-    """Where the browser creates resumable uploads for an idea or a recording day."""
+def media_upload_url(target: AssetTarget) -> str:
+    """Where the browser creates resumable uploads for an idea, a recording day or the county."""
     if isinstance(target, Idea):
         return reverse("production:idea_upload_create", args=[target.pk])
-    return reverse("production:recording_day_upload_create", args=[target.pk])
+    if isinstance(target, RecordingDay):
+        return reverse("production:recording_day_upload_create", args=[target.pk])
+    return reverse("production:county_upload_create")
+
+
+def county_library_of(county: County) -> Library:
+    """The county library: whose media the county's own uploads are."""
+    library = Library.objects.filter(county=county, kind=Library.Kind.COUNTY).order_by("pk").first()
+    if library is None:
+        raise ValidationError(_("The county has no county library to file the media under."))
+    return library
 
 
 # --- A reel's cover ---

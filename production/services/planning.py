@@ -197,6 +197,36 @@ def mark_idea_used(*, by: User | None, idea: Idea) -> Idea:
     return idea
 
 
+# An idea may go out before anyone marked it recorded (media uploaded straight to it): publishing it says so.
+PUBLISHABLE_IDEA_STATUSES = frozenset({Idea.Status.ACCEPTED, Idea.Status.PLANNED, Idea.Status.RECORDED})
+
+
+def idea_published(*, idea: Idea, post_title: str) -> bool:
+    """A post made from the idea is on Instagram (publishing calls this once per post): the idea is used.
+
+    Unlike `mark_idea_used`, this skips the recording step: the post is the proof. Audited with no
+    actor (the worker); False when the idea was already used (a second post of the same idea).
+    """
+    with transaction.atomic():
+        current = Idea.objects.select_for_update().select_related("library__county").get(pk=idea.pk)
+        if current.status not in PUBLISHABLE_IDEA_STATUSES:
+            return False
+        old = current.status
+        Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.USED, updated_at=timezone.now())
+        idea.status = Idea.Status.USED
+        audit(
+            county=current.library.county,
+            actor=None,
+            action="idea.used",
+            obj=current,
+            summary=f"{current.title}: {old} → {Idea.Status.USED} ({post_title})",
+            old=old,
+            new=str(Idea.Status.USED),
+            post=post_title,
+        )
+    return True
+
+
 def add_comment(*, by: User, idea: Idea, body: str) -> IdeaComment:
     body = body.strip()
     if not body:

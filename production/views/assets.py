@@ -93,7 +93,7 @@ def asset_section_context(county_access: CountyAccess, target: UploadTarget) -> 
             "image": settings.UPLOAD_IMAGE_MAX_BYTES,
             "video": settings.UPLOAD_VIDEO_MAX_BYTES,
         },
-        "upload_texts": _upload_texts(),
+        "upload_texts": upload_texts(),
     }
 
 
@@ -107,7 +107,7 @@ def _viewable(county_access: CountyAccess, assets: list[Asset]) -> set[int]:
     }
 
 
-def _upload_texts() -> dict[str, str]:
+def upload_texts() -> dict[str, str]:
     """The upload script's words, translated here (the script has no catalogue of its own)."""
     return {
         "waiting": _("Waiting"),

@@ -161,6 +161,8 @@ def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int =
         "attachments": idea.attachments.all(),
         "comments": IdeaComment.objects.filter(idea=idea).select_related("author"),
         "slot": RunSheetSlot.objects.filter(idea=idea).select_related("recording_day__host_library").first(),
+        # The posts made from it that are on Instagram (publishing's posts, through the idea's reverse relation).
+        "published_posts": idea.posts.filter(published_at__isnull=False).order_by("published_at", "pk"),
         "actions": actions,
         **asdict(actions),
         "comment_form": forms.get("comment_form") or CommentForm(),

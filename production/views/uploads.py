@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from libraries.access import AuthenticatedHttpRequest, require_role
+from libraries.models import County, Role
 from production.access import get_idea_for_upload, get_recording_day_for_upload
 from production.models import Idea, RecordingDay
 from production.processing.files import MediaRejected
@@ -163,6 +164,20 @@ def recording_day_upload_create(request: AuthenticatedHttpRequest, pk: int) -> H
     except PermissionDenied:
         return _refusal(403, _("Only the county's editors add media to a recording day."), "forbidden")
     return _create(request, target="recording_day", target_id=day.pk)
+
+
+@require_http_methods(["OPTIONS", "POST"])
+def county_upload_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """tus creation: a new upload filed to the county itself (the compose form, with no idea chosen)."""
+    if request.method == "OPTIONS":
+        return _options()
+    if error := _protocol_error(request):
+        return error
+    try:
+        access = require_role(request, Role.EDITOR)
+    except PermissionDenied:
+        return _refusal(403, _("Only the county's editors add media to the county's own."), "forbidden")
+    return _create(request, target="county", target_id=access.county.pk)
 
 
 def _create(request: AuthenticatedHttpRequest, *, target: TargetKind, target_id: int) -> HttpResponse:
@@ -305,11 +320,15 @@ def _copy_body(request: HttpRequest, part: IO[bytes], *, limit: int) -> int:
 def _finish(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpResponse:
     """All bytes are in (the caller holds the lock): check the file, then make it an asset or refuse it."""
     try:
-        target: Idea | RecordingDay = (
-            get_idea_for_upload(request, pending.target_id)
-            if pending.target == "idea"
-            else get_recording_day_for_upload(request, pending.target_id)
-        )
+        target: Idea | RecordingDay | County
+        if pending.target == "idea":
+            target = get_idea_for_upload(request, pending.target_id)
+        elif pending.target == "county":
+            target = require_role(request, Role.EDITOR).county
+            if target.pk != pending.target_id:  # the person switched county since: not this one's upload
+                raise PermissionDenied
+        else:
+            target = get_recording_day_for_upload(request, pending.target_id)
     except (Http404, PermissionDenied):
         pending.discard()  # the idea or day is gone, or the person may no longer add to it
         raise

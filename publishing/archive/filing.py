@@ -402,7 +402,9 @@ def _draft_from_items(
         raise ValidationError(_("Choose one item for a post, or 2 to 10 for a carousel."))
     check_reusable(by=by, items=items, action="reuse")
     first = items[0]
-    credits = list(dict.fromkeys(item.credit_line for item in items if item.credit_line))
+    # The original posts' inspiration credits travel; the photographer's credit stays on the asset
+    # (its photo credit), never in the post's inspiration credit.
+    credits = list(dict.fromkeys(item.post.credit for item in items if item.post is not None and item.post.credit))
     concepts = {item.concept_id for item in items}
     post = Post(
         county=first.county,

@@ -245,6 +245,11 @@ class Report:
         return len(self.posts)
 
     @property
+    def posts_not_reviewed(self) -> list[Post]:
+        """Posts their author approved alone (the county allows it) that no second editor has reviewed yet."""
+        return [figures.post for figures in self.posts if figures.post.awaits_second_review]
+
+    @property
     def posts_without_insights(self) -> int:
         return sum(1 for figures in self.posts if figures.reading is None)
 

@@ -218,6 +218,9 @@ class Post(models.Model):
     scheduled_at = models.DateTimeField(_("publish at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # Approved by its author alone (the county allows it): flagged "not reviewed" on the post, the plan and
+    # the report until another editor reviews it afterwards (posts/services.py: mark_reviewed).
+    awaits_second_review = models.BooleanField(_("not reviewed"), default=False)
     failure_reason = models.TextField(_("why it failed"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     last_edited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -404,6 +407,10 @@ class Approval(models.Model):
     at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.CharField(max_length=300, blank=True)
+    # The author approved alone (the county allows it); the post is "not reviewed" until `reviewed_by`.
+    without_second_review = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("approval")

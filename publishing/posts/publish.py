@@ -685,6 +685,7 @@ class PublishRun:
             # The step is stored before the mail leaves (after the commit): at most one mail per library.
             self.save(publish_step=Post.Step.NOTIFIED)
             services.notify_libraries_on_commit(self.post)
+            services.mark_idea_published(self.post)
 
 
 def read_collaborator_invites(post: Post, graph: Client) -> None:

@@ -32,6 +32,7 @@ from libraries.services import (
     send_templated_mail_on_commit,
 )
 from production.models import Asset, Idea, RecordingDay
+from production.services import planning
 from publishing.instagram.channels import county_channel
 from publishing.models import Approval, Channel, Post, PostAsset, PostCollaborator
 from publishing.posts import captions, gates
@@ -270,6 +271,59 @@ def approve_post(*, by: User, post: Post) -> Post:
         _move(by=by, post=post, to=Post.Status.APPROVED, action="post.approved")
         _withdraw_approval(post, reason="superseded")
         Approval.objects.create(post=post, by=by)
+        _set_awaits_second_review(post, False)
+    return post
+
+
+def _set_awaits_second_review(post: Post, value: bool) -> None:
+    if post.awaits_second_review != value:
+        post.awaits_second_review = value
+        post.save(update_fields=["awaits_second_review", "updated_at"])
+
+
+def may_approve_alone(*, by: User | int, post: Post) -> bool:
+    """The county allows publishing without a second review, and this editor is the one four eyes exclude."""
+    return post.county.allow_single_review and not may_approve(by=by, post=post)
+
+
+def approve_post_alone(*, by: User, post: Post) -> Post:
+    """The author approves their own post, where the county allows it (one editor on duty): the post is
+    flagged "not reviewed" until another editor reviews it afterwards; audited with the county's reason."""
+    with transaction.atomic():
+        locked = _lock(post)
+        county = County.objects.get(pk=locked.county_id)
+        if not county.allow_single_review:
+            raise ValidationError(_("The county requires another editor to approve every post."))
+        if may_approve(by=by, post=locked):
+            raise ValidationError(_("You did not write this post: approve it the usual way."))
+        _move(
+            by=by,
+            post=post,
+            to=Post.Status.APPROVED,
+            action="post.approved_alone",
+            reason=county.single_review_reason,
+        )
+        _withdraw_approval(post, reason="superseded")
+        Approval.objects.create(post=post, by=by, without_second_review=True)
+        _set_awaits_second_review(post, True)
+    return post
+
+
+def mark_reviewed(*, by: User, post: Post) -> Post:
+    """Another editor reviews, afterwards, a post its author approved alone: the "not reviewed" flag goes."""
+    with transaction.atomic():
+        locked = Post.objects.select_for_update().get(pk=post.pk)
+        if not locked.awaits_second_review:
+            raise ValidationError(_("This post does not wait for a review."))
+        if not may_approve(by=by, post=locked):
+            raise ValidationError(_("Another editor must review this post: you wrote or last changed it."))
+        now = timezone.now()
+        Approval.objects.filter(post=post, without_second_review=True, reviewed_by__isnull=True).update(
+            reviewed_by=by, reviewed_at=now
+        )
+        post.awaits_second_review = False
+        post.save(update_fields=["awaits_second_review", "updated_at"])
+        audit(county=post.county, actor=by, action="post.reviewed_afterwards", obj=post, summary=post.title)
     return post
 
 
@@ -591,13 +645,26 @@ def involved_libraries(post: Post) -> list[Library]:
     return list(libraries.order_by("name"))
 
 
+def mark_idea_published(post: Post) -> bool:
+    """The idea the post came from says it went out (its page links the post and its permalink)."""
+    if post.idea is None:
+        return False
+    return planning.idea_published(idea=post.idea, post_title=post.title)
+
+
 def notify_libraries_on_commit(post: Post) -> int:
     """Tell each involved library (its contact address and its people) where the post is: one mail each,
-    sent after the commit; the audit entry names how many."""
+    sent after the commit; the audit entry names how many. The idea's library (and whoever sent the
+    idea) is told that its idea is out."""
     sent = 0
+    idea = post.idea
     for library in involved_libraries(post):
         recipients = {library.email} if library.email else set()
         recipients |= set(library.memberships.filter(user__is_active=True).values_list("user__email", flat=True))
+        sent_the_idea = idea is not None and idea.library_id == library.pk
+        if sent_the_idea and idea is not None and idea.submitted_by is not None and idea.submitted_by.email:
+            recipients.add(idea.submitted_by.email)
+        recipients.discard("")
         if not recipients:
             continue
         send_templated_mail_on_commit(
@@ -608,6 +675,8 @@ def notify_libraries_on_commit(post: Post) -> int:
                 "library": library,
                 "permalink": post.permalink,
                 "url": absolute_url(post.get_absolute_url()),
+                "idea": idea if sent_the_idea else None,
+                "idea_url": absolute_url(idea.get_absolute_url()) if sent_the_idea and idea is not None else "",
             },
         )
         sent += 1

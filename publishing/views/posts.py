@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -23,6 +24,8 @@ from libraries.dates import datetime_text
 from libraries.http import act, safe_next_url
 from libraries.models import AuditEntry, Role, User
 from production.models import Asset, Concept, Idea, people_with_consents
+from production.services import media as asset_services
+from production.views.assets import upload_texts
 from publishing.access import get_post_for_user, post_actions, posts_for_user
 from publishing.archive import filing as archive
 from publishing.followup import insights, outcomes
@@ -40,6 +43,8 @@ ACTION_LABELS = {
     "post.submitted": gettext_lazy("Sent for approval"),
     "post.returned": gettext_lazy("Sent back to the author"),
     "post.approved": gettext_lazy("Approved"),
+    "post.approved_alone": gettext_lazy("Approved by its author without a second review"),
+    "post.reviewed_afterwards": gettext_lazy("Reviewed afterwards by a second editor"),
     "post.back_to_review": gettext_lazy("Changed after approval: waits for approval again"),
     "post.pulled_back": gettext_lazy("Pulled back to review (consent)"),
     "post.scheduled": gettext_lazy("Scheduled"),
@@ -52,6 +57,16 @@ ACTION_LABELS = {
     "post.failed": gettext_lazy("Publishing failed"),
     "post.libraries_notified": gettext_lazy("Libraries told"),
 }
+# The compose form's "Fill in from the idea" (a button, and htmx when the idea is chosen), and its redraw
+# after an upload from the form finished (htmx, the new media among the choices): nothing is saved.
+FILL_FROM_IDEA = "fill_from_idea"
+REDRAW_MEDIA = "redraw_media"
+
+
+def _redraws(request: AuthenticatedHttpRequest) -> bool:
+    return FILL_FROM_IDEA in request.POST or REDRAW_MEDIA in request.POST
+
+
 # The newest media offered when composing (besides the post's own and its idea's).
 ASSET_CHOICES = 60
 
@@ -118,39 +133,46 @@ def _post_form(
         assets=_asset_choices(county_access, post, idea or post.idea),
         libraries=collaborator_choices(county_access),
         concepts=Concept.objects.for_county(county_access.county).active(),
-        ideas=Idea.objects.for_county(county_access.county)
-        .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
-        .order_by("-created_at"),
+        ideas=_idea_choices(county_access),
         staff=User.objects.county_staff(county_access.county),
     )
+
+
+def _idea_of(county_access: CountyAccess, idea_id: str) -> Idea | None:
+    if not idea_id.isdigit():
+        return None
+    return (
+        Idea.objects.for_county(county_access.county)
+        .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
+        .select_related("concept", "library")
+        .filter(pk=int(idea_id))
+        .first()
+    )
+
+
+def _idea_values(county_access: CountyAccess, idea: Idea) -> dict[str, Any]:
+    """What a post takes from its idea: title, credit, co-hosts, concept, content type and media."""
+    return {
+        "title": idea.title,
+        "content_type": idea.content_type,
+        "concept": idea.concept_id,
+        "credit": captions.credit_line(idea.credit_name, idea.credit_url),
+        "assets": list(idea.assets.values_list("pk", flat=True)),
+        "collaborators": [
+            library.pk
+            for library in services.suggested_collaborators(
+                county=county_access.county, idea=idea, recording_day=services.recording_day_of(idea)
+            )
+        ],
+    }
 
 
 def _initial_for(request: AuthenticatedHttpRequest, county_access: CountyAccess) -> tuple[dict[str, Any], Idea | None]:
     """A new post prefilled from the plan (a concept's slot) or an idea: its credit, media and libraries."""
     initial: dict[str, Any] = {"responsible": request.user.pk, "media_kind": Post.MediaKind.IMAGE}
-    idea = None
-    if (idea_id := request.GET.get("idea", "")).isdigit():
-        idea = (
-            Idea.objects.for_county(county_access.county)
-            .select_related("concept", "library")
-            .filter(pk=int(idea_id))
-            .first()
-        )
+    idea = _idea_of(county_access, request.GET.get("idea", ""))
     if idea is not None:
-        initial |= {
-            "idea": idea.pk,
-            "title": idea.title,
-            "content_type": idea.content_type,
-            "concept": idea.concept_id,
-            "credit": captions.credit_line(idea.credit_name, idea.credit_url),
-            "assets": list(idea.assets.values_list("pk", flat=True)),
-            "collaborators": [
-                library.pk
-                for library in services.suggested_collaborators(
-                    county=county_access.county, idea=idea, recording_day=services.recording_day_of(idea)
-                )
-            ],
-        }
+        initial |= {"idea": idea.pk, **_idea_values(county_access, idea)}
     if (concept_id := request.GET.get("concept", "")).isdigit():
         concept = Concept.objects.for_county(county_access.county).filter(pk=int(concept_id)).first()
         if concept is not None:
@@ -162,12 +184,90 @@ def _initial_for(request: AuthenticatedHttpRequest, county_access: CountyAccess)
     return initial, idea
 
 
+# The fields an idea fills, in the order the compose form shows them (for "Filled from the idea: …").
+IDEA_FIELDS = ("title", "assets", "credit", "collaborators", "content_type", "concept")
+MULTIPLE_FIELDS = ("assets", "collaborators")
+
+
+@dataclass(frozen=True)
+class IdeaFill:
+    filled: list[str]  # the fields' labels that were empty and now hold the idea's
+    kept: list[str]  # the fields' labels the editor had filled in already, left as they were
+
+
+def _fill_from_idea(
+    request: AuthenticatedHttpRequest, county_access: CountyAccess, post: Post
+) -> tuple[PostForm, IdeaFill | None]:
+    """The compose form as the editor left it, with the chosen idea's values in the fields still empty.
+
+    Nothing is saved: the editor sees what was filled (and what was kept) and saves as usual.
+    """
+    data = request.POST
+    idea = _idea_of(county_access, data.get("idea", ""))
+    initial: dict[str, Any] = {
+        name: data.getlist(name) if name in MULTIPLE_FIELDS else data.get(name, "")
+        for name in PostForm.Meta.fields + MULTIPLE_FIELDS
+    }
+    filled: list[str] = []
+    kept: list[str] = []
+    form = _post_form_unbound(county_access, post, idea=idea, initial=initial)
+    if FILL_FROM_IDEA not in data:  # only showing the media again (an upload from the form finished)
+        return form, None
+    if idea is not None:
+        for name, value in _idea_values(county_access, idea).items():
+            if not value:
+                continue
+            current = initial.get(name)
+            label = str(form.fields[name].label)
+            if name in MULTIPLE_FIELDS:
+                empty, same = not current, sorted(map(str, current or [])) == sorted(map(str, value))
+            else:
+                empty, same = not str(current or "").strip(), str(current) == str(value)
+            if empty:
+                initial[name] = value
+                filled.append(label)
+            elif not same:
+                kept.append(label)
+        form = _post_form_unbound(county_access, post, idea=idea, initial=initial)
+    order = [str(form.fields[name].label) for name in IDEA_FIELDS]
+    return form, IdeaFill(
+        filled=sorted(filled, key=order.index),
+        kept=sorted(kept, key=order.index),
+    )
+
+
+def _post_form_unbound(
+    county_access: CountyAccess, post: Post, *, idea: Idea | None, initial: dict[str, Any]
+) -> PostForm:
+    return PostForm(
+        None,
+        instance=post,
+        initial=initial,
+        assets=_asset_choices(county_access, post, idea or post.idea),
+        libraries=collaborator_choices(county_access),
+        concepts=Concept.objects.for_county(county_access.county).active(),
+        ideas=_idea_choices(county_access),
+        staff=User.objects.county_staff(county_access.county),
+    )
+
+
+def _idea_choices(county_access: CountyAccess) -> QuerySet[Idea]:
+    return (
+        Idea.objects.for_county(county_access.county)
+        .exclude(status__in=[Idea.Status.SUBMITTED, Idea.Status.DECLINED])
+        .order_by("-created_at")
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access = require_role(request, Role.EDITOR)
     initial, idea = _initial_for(request, county_access)
     post = Post(county=county_access.county)
+    if request.method == "POST" and _redraws(request):
+        form, fill = _fill_from_idea(request, county_access, post)
+        return _form_page(request, form, county_access, None, fill=fill, redrawn=True)
     form = _post_form(request, county_access, post, idea=idea, initial=initial)
     if request.method == "POST" and form.is_valid():
         chosen = form.save(commit=False)
@@ -200,6 +300,9 @@ def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect(post)
     current_assets = [link.asset_id for link in post.post_assets.order_by("position")]
     current_collaborators = list(post.post_collaborators.values_list("library_id", flat=True))
+    if request.method == "POST" and _redraws(request):
+        filled_form, fill = _fill_from_idea(request, county_access, post)
+        return _form_page(request, filled_form, county_access, post, fill=fill, redrawn=True)
     form = _post_form(
         request,
         county_access,
@@ -234,13 +337,19 @@ def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, form, county_access, post)
 
 
-def _asset_rows(form: PostForm, post: Post | None) -> list[tuple[Any, Asset, str, preview.Choice]]:
-    """Each media choice with its checkbox, the position typed (or stored) for it, and what the picker marks."""
+def _asset_rows(form: PostForm, post: Post | None, typed: Any = None) -> list[tuple[Any, Asset, str, preview.Choice]]:
+    """Each media choice with its checkbox, the position typed (`typed`: the request's data when the form
+    was filled from an idea) or stored for it, and what the picker marks."""
     stored = {link.asset_id: str(link.position) for link in post.post_assets.all()} if post and post.pk else {}
     rows = []
     for widget in form["assets"]:
         asset: Asset = widget.data["value"].instance
-        position = form.position_of(asset) if form.is_bound else stored.get(asset.pk, "")
+        if form.is_bound:
+            position = form.position_of(asset)
+        elif typed is not None:
+            position = str(typed.get(f"position-{asset.pk}", ""))
+        else:
+            position = stored.get(asset.pk, "")
         rows.append((widget, asset, position, preview.choices([asset])[0]))
     return rows
 
@@ -290,8 +399,15 @@ def post_preview(request: AuthenticatedHttpRequest, pk: int | None = None) -> Ht
 
 
 def _form_page(
-    request: AuthenticatedHttpRequest, form: PostForm, county_access: CountyAccess, post: Post | None
+    request: AuthenticatedHttpRequest,
+    form: PostForm,
+    county_access: CountyAccess,
+    post: Post | None,
+    *,
+    fill: IdeaFill | None = None,
+    redrawn: bool = False,
 ) -> HttpResponse:
+    failed = request.method == "POST" and not redrawn
     return render(
         request,
         "publishing/post_form.html",
@@ -299,16 +415,35 @@ def _form_page(
             "form": form,
             "post": post,
             "actions": post_actions(county_access, post) if post is not None else None,
-            "asset_rows": _asset_rows(form, post),
+            "asset_rows": _asset_rows(form, post, typed=request.POST if redrawn else None),
             "media_kind": str(form["media_kind"].value() or ""),
             "preview": _form_preview(county_access, form),
+            "fill": fill,
+            "upload": _compose_upload(county_access, form, post),
             "limits": _limits(),
             "counts": captions.count(
                 captions.full_caption(str(form["caption"].value() or ""), str(form["credit"].value() or ""))
             ),
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if failed else 200,
     )
+
+
+def _compose_upload(county_access: CountyAccess, form: PostForm, post: Post | None) -> dict[str, Any]:
+    """The compose form's uploader: filed to the chosen idea, else the post's recording day, else the county
+    (the script switches between the idea's address and the default as the idea is chosen)."""
+    idea_id = str(form["idea"].value() or "")
+    idea = _idea_of(county_access, idea_id)
+    day = post.recording_day if post is not None and post.recording_day_id else None
+    default = asset_services.media_upload_url(day if day is not None else county_access.county)
+    return {
+        "endpoint": asset_services.media_upload_url(idea) if idea is not None else default,
+        "default_endpoint": default,
+        "idea_endpoint": reverse("production:idea_upload_create", args=[0]),
+        "default_target": str(day) if day is not None else str(county_access.county),
+        "target": str(idea) if idea is not None else (str(day) if day is not None else str(county_access.county)),
+        "texts": upload_texts(),
+    }
 
 
 def _limits() -> dict[str, int]:
@@ -355,6 +490,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "return_form": ReturnForm(),
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
         "day_over_limit": plan.day_over_limit(checked) if post.status in Post.PLANNED_STATUSES else None,
+        **_gates_texts(post),
     }
     # What follows the post: the archive items it reuses, insights and comments, outcomes.
     context["preview"] = preview.build(
@@ -369,6 +505,30 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context |= insights.engagement_panel(county_access, checked)
     context |= outcomes.outcomes_panel(county_access, checked)
     return render(request, "publishing/post_detail.html", context)
+
+
+def _gates_texts(post: Post) -> dict[str, str]:
+    """The checks section's heading and its all-clear, in the post's own state (a scheduled post is not
+    waiting to be scheduled)."""
+    if post.status == Post.Status.SCHEDULED:
+        return {
+            "gates_heading": _("Before it is published"),
+            "gates_passing": _("Every check passes: the post goes out at its time."),
+        }
+    if post.status == Post.Status.FAILED:
+        return {
+            "gates_heading": _("Before it can be scheduled again"),
+            "gates_passing": _("Every check passes: the post can be scheduled again."),
+        }
+    if post.status == Post.Status.APPROVED:
+        return {
+            "gates_heading": _("Before it can be scheduled"),
+            "gates_passing": _("Every check passes: the post can be scheduled."),
+        }
+    return {
+        "gates_heading": _("Before it can be approved and scheduled"),
+        "gates_passing": _("Every check passes: once approved, the post can be scheduled."),
+    }
 
 
 def _back(request: AuthenticatedHttpRequest, post: Post) -> str:
@@ -399,6 +559,34 @@ def post_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.approve_post(by=request.user, post=post),
         success=_("“%(title)s” was approved.") % {"title": post},
+        back=_back(request, post),
+    )
+
+
+@login_required
+@require_POST
+def post_approve_alone(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
+    return act(
+        request,
+        lambda: services.approve_post_alone(by=request.user, post=post),
+        success=_(
+            "“%(title)s” was approved without a second review; it is marked “not reviewed” "
+            "until another editor reviews it."
+        )
+        % {"title": post},
+        back=_back(request, post),
+    )
+
+
+@login_required
+@require_POST
+def post_mark_reviewed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    post = get_post_for_user(request, pk, role=Role.EDITOR)
+    return act(
+        request,
+        lambda: services.mark_reviewed(by=request.user, post=post),
+        success=_("“%(title)s” is reviewed.") % {"title": post},
         back=_back(request, post),
     )
 

@@ -1,12 +1,42 @@
 // Small progressive enhancements; every page works without them.
 "use strict";
 
+// Forms that undo work ask first (data-confirm="…"): a <dialog> with the question, the form's own button
+// as the answer that goes ahead and "Keep it as it is" (focused first) as the one that does not. The
+// dialog's words come from the page (<template id="confirm-dialog">); without it, the browser's confirm().
 document.addEventListener("submit", (event) => {
-  // Forms that do something hard to undo ask first (data-confirm="…").
-  const question = event.target.dataset.confirm;
-  if (question && !window.confirm(question)) {
-    event.preventDefault();
+  const form = event.target;
+  const question = form.dataset.confirm;
+  if (!question || form.dataset.confirmed === "yes" || event.submitter?.hasAttribute("data-no-confirm")) {
+    return;
   }
+  event.preventDefault();
+  const template = document.getElementById("confirm-dialog");
+  if (!template) {
+    if (window.confirm(question)) {
+      form.dataset.confirmed = "yes";
+      form.requestSubmit(event.submitter);
+    }
+    return;
+  }
+  const dialog = template.content.firstElementChild.cloneNode(true);
+  dialog.querySelector("[data-confirm-question]").textContent = question;
+  const go = dialog.querySelector("[data-confirm-go]");
+  go.textContent = (event.submitter || form.querySelector("button[type=submit]") || go).textContent.trim();
+  document.body.append(dialog);
+  const opener = event.submitter || document.activeElement;
+  dialog.addEventListener("close", () => {
+    const confirmed = dialog.returnValue === "go";
+    dialog.remove();
+    if (confirmed) {
+      form.dataset.confirmed = "yes";
+      form.requestSubmit(event.submitter);
+    } else if (opener instanceof HTMLElement) {
+      opener.focus();
+    }
+  });
+  dialog.showModal();
+  dialog.querySelector("[data-confirm-keep]").focus();
 });
 
 // The menu folds behind a "Menu" button on small screens (the stylesheet hides it there while it is closed).

@@ -277,3 +277,32 @@ document.addEventListener("DOMContentLoaded", () => {
     form.querySelectorAll("[data-collaborator-cap]").forEach(updateCollaboratorCap);
   }
 });
+// --- Uploading from the compose form ---
+// Shown only where the resumable upload works; each upload goes to the idea chosen in the form at the
+// moment it starts (the idea's address), else to the post's recording day or the county (the default).
+(function () {
+  const section = document.querySelector("[data-compose-uploader]");
+  if (!section || !window.tus || !window.tus.isSupported) {
+    return;
+  }
+  section.hidden = false;
+  const link = document.querySelector("[data-compose-upload-link]");
+  if (link) {
+    link.hidden = false;
+  }
+  const uploader = section.querySelector("[data-uploader]");
+  const text = section.querySelector("[data-upload-target-text]");
+  const words = document.getElementById("upload-target-text").content.textContent.trim();
+  document.addEventListener("change", (event) => {
+    if (!(event.target instanceof HTMLSelectElement) || event.target.id !== "id_idea") {
+      return;
+    }
+    const select = event.target;
+    const chosen = select.value;
+    uploader.dataset.endpoint = chosen
+      ? uploader.dataset.ideaEndpoint.replace("/0/", `/${chosen}/`)
+      : uploader.dataset.defaultEndpoint;
+    const name = chosen ? select.options[select.selectedIndex].text : text.dataset.defaultTarget;
+    text.textContent = words.replace("{target}", name);
+  });
+})();

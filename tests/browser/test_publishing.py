@@ -11,7 +11,10 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from libraries.models import County, Library
+from production.models import Asset, Idea
 from publishing.models import Post
+from tests.factories.media import jpeg_bytes
+from tests.factories.production import IdeaFactory
 from tests.factories.publishing import make_asset, show_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,7 +70,7 @@ def test_editor_composes_second_editor_approves_and_schedules_and_the_post_is_on
     author.get_by_label("Publish at").fill(when.strftime("%Y-%m-%dT%H:%M"))
     author.get_by_role("button", name="Save draft").click()
     expect(author.get_by_role("status")).to_contain_text("The draft “Lesekroken” was saved.")
-    gates = author.get_by_role("region", name="Before it can be scheduled")
+    gates = author.get_by_role("region", name="Before it can be approved and scheduled")
     expect(gates).to_contain_text("An editor other than the author must approve the post.")
     author.get_by_role("button", name="Ask for approval").click()
     expect(author.get_by_role("status")).to_contain_text("now waits for another editor's approval")
@@ -127,3 +130,65 @@ def test_coordinator_drags_a_post_to_another_day_and_its_time_stays(demo: None, 
     post.refresh_from_db()
     moved = timezone.localtime(post.scheduled_at)
     assert (moved.date(), moved.hour, moved.minute) == (saturday, 12, 0)
+
+
+def test_taking_a_post_off_the_plan_asks_first_in_a_dialog_and_keeping_it_changes_nothing(
+    demo: None, live_server, page: Page
+) -> None:  # type: ignore[no-untyped-def]
+    post = Post.objects.get(title="Fem bøker for regnværsdager")  # scheduled by the demo
+    log_in(page, live_server.url, "redaktor@rogaland.example")
+    page.goto(f"{live_server.url}{post.get_absolute_url()}")
+    # The checks follow the post's state: it is scheduled already.
+    expect(page.get_by_role("heading", name="Before it is published")).to_be_visible()
+    expect(page.get_by_role("heading", name="Before it can be scheduled")).to_have_count(0)
+    expect(page.get_by_role("button", name="Ask for approval")).to_have_count(0)
+
+    page.get_by_role("button", name="Take off the plan").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Take the post off the plan?")
+    expect(dialog.get_by_role("button", name="Keep it as it is")).to_be_focused()
+    dialog.get_by_role("button", name="Keep it as it is").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("button", name="Take off the plan")).to_be_focused()
+    post.refresh_from_db()
+    assert post.status == Post.Status.SCHEDULED
+
+    # Escape keeps it too; going ahead takes it off.
+    page.get_by_role("button", name="Take off the plan").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    page.get_by_role("button", name="Take off the plan").click()
+    page.get_by_role("dialog").get_by_role("button", name="Take off the plan").click()
+    expect(page.get_by_role("status")).to_contain_text("is no longer scheduled; it stays approved.")
+    post.refresh_from_db()
+    assert post.status == Post.Status.APPROVED
+
+
+def test_choosing_an_idea_in_the_compose_form_fills_the_empty_fields_and_keeps_the_typed_ones(
+    demo: None, live_server, page: Page, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    county = County.objects.get(slug="rogaland")
+    sandnes = Library.objects.get(county=county, municipality="Sandnes", kind=Library.Kind.MEMBER)
+    idea = IdeaFactory(library=sandnes, status=Idea.Status.ACCEPTED, title="Strikkekafé", credit_name="@strikkeklubben")
+    log_in(page, live_server.url, "redaktor@rogaland.example")
+    page.goto(f"{live_server.url}/posts/new/")
+    page.get_by_label("Working title").fill("Min tittel")
+    page.get_by_label("Caption").fill("Allerede skrevet.")
+    page.get_by_label("Idea").select_option(str(idea.pk))
+    expect(page.locator("[data-idea-fill]")).to_contain_text("Filled in from the idea: Inspiration credit")
+    expect(page.locator("[data-idea-fill]")).to_contain_text("Kept what you had written: Working title.")
+    expect(page.get_by_label("Working title")).to_have_value("Min tittel")
+    expect(page.get_by_label("Caption")).to_have_value("Allerede skrevet.")
+    expect(page.get_by_label("Inspiration credit")).to_have_value("Inspired by @strikkeklubben")
+
+    # Uploading from the form: filed to the chosen idea, with progress; the new photo joins the choices
+    # and what was typed stays.
+    uploads = page.get_by_role("region", name="Upload new photos or videos")
+    expect(uploads).to_contain_text("They are filed to “Strikkekafé”")
+    photo = tmp_path / "Garn.jpg"
+    photo.write_bytes(jpeg_bytes((1080, 1350)))
+    uploads.get_by_label("Photos and videos").set_input_files(str(photo))
+    expect(uploads.get_by_role("list", name="Uploads")).to_contain_text("Garn.jpg")
+    expect(page.get_by_role("checkbox", name="Garn.jpg")).to_be_visible(timeout=20_000)
+    expect(page.get_by_label("Caption")).to_have_value("Allerede skrevet.")
+    assert Asset.objects.get(original_name="Garn.jpg").idea == idea

@@ -488,3 +488,55 @@ def test_chunks_are_streamed_to_disk_not_read_into_memory(editor_client: Client,
     response = upload_whole(editor_client, upload_url, data)
     assert response.status_code == 204
     assert Asset.objects.count() == 1
+
+
+# --- Uploading from the compose form: to the idea chosen, else to the county ---
+
+
+def test_an_editor_uploads_to_the_county_when_no_idea_is_chosen_and_librarians_cannot(
+    world: World, editor_client: Client, librarian_client: Client
+) -> None:
+    url = reverse("production:county_upload_create")
+    refused = create(librarian_client, url, 100)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+
+    response = upload_whole(editor_client, url, jpeg_bytes((1080, 1350)), filename="Lesekrok.jpg")
+
+    assert response.status_code == 204
+    asset = Asset.objects.get()
+    assert (asset.county, asset.library, asset.idea, asset.recording_day) == (
+        world.county,
+        world.county_library,
+        None,
+        None,
+    )
+    assert response["Asset-Location"] == asset.get_absolute_url()
+    assert AuditEntry.objects.filter(action="asset.uploaded", object_id=str(asset.pk), actor=world.editor).exists()
+
+
+def test_the_compose_form_offers_the_upload_filed_to_the_chosen_idea_or_the_county(
+    world: World, idea: Idea, editor_client: Client
+) -> None:
+    county_url = reverse("production:county_upload_create")
+    idea_url = reverse("production:idea_upload_create", args=[idea.pk])
+    blank = editor_client.get("/posts/new/")
+    assert blank.context["upload"]["endpoint"] == county_url
+    assert f'data-endpoint="{county_url}"' in blank.content.decode()
+    chosen = editor_client.get(f"/posts/new/?idea={idea.pk}")
+    assert chosen.context["upload"]["endpoint"] == idea_url
+    assert chosen.context["upload"]["default_endpoint"] == county_url
+    page = chosen.content.decode()
+    assert f"They are filed to “{idea.title}”" in page
+
+    # The upload finished: the form is drawn again as the editor left it, the new media among the choices.
+    upload_whole(editor_client, idea_url, jpeg_bytes((1080, 1080)), filename="Ny.jpg")
+    asset = Asset.objects.get()
+    redrawn = editor_client.post(
+        "/posts/new/", {"redraw_media": "1", "title": "Halvferdig", "idea": idea.pk, "media_kind": "image"}
+    )
+    assert redrawn.status_code == 200
+    assert redrawn.context["fill"] is None
+    assert redrawn.context["form"].initial["title"] == "Halvferdig"
+    assert asset in [row[1] for row in redrawn.context["asset_rows"]]
+    assert not Asset.objects.exclude(pk=asset.pk).exists()

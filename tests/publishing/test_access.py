@@ -80,6 +80,8 @@ def test_every_editor_page_refuses_librarians_and_hides_other_counties(world: Wo
         ("get", reverse("publishing:post_edit", args=[post.pk])),
         ("post", reverse("publishing:post_submit", args=[post.pk])),
         ("post", reverse("publishing:post_approve", args=[post.pk])),
+        ("post", reverse("publishing:post_approve_alone", args=[post.pk])),
+        ("post", reverse("publishing:post_mark_reviewed", args=[post.pk])),
         ("post", reverse("publishing:post_return", args=[post.pk])),
         ("post", reverse("publishing:post_schedule", args=[post.pk])),
         ("post", reverse("publishing:post_unschedule", args=[post.pk])),

@@ -273,7 +273,9 @@ def test_reusing_an_item_makes_a_draft_records_the_reuse_and_opens_the_editor(
         "Reuse: Nordisk krim",
     )
     assert post.ordered_assets() == [item.asset]
-    assert (post.concept, post.content_type, post.credit) == (concept, ContentType.LITERATURE, "Foto: Kari Nordmann")
+    # The photographer's credit is a photo credit: it stays on the asset, not in the inspiration credit.
+    assert (post.concept, post.content_type, post.credit) == (concept, ContentType.LITERATURE, "")
+    assert item.asset.credit_line == "Foto: Kari Nordmann"
     assert post.caption == "Fem krimbøker for påsken. #krim"
     assert post.collaborator_libraries() == [world.library]
     assert (post.created_by, post.responsible) == (world.editor, world.editor)
@@ -288,6 +290,20 @@ def test_reusing_an_item_makes_a_draft_records_the_reuse_and_opens_the_editor(
     post_page = editor_client.get(post.get_absolute_url()).content.decode()
     assert "Reused from the archive" in post_page
     assert item_url(item) in post_page
+
+
+def test_reuse_carries_the_original_inspiration_credit_and_keeps_the_photo_credit_apart(
+    world: World, editor_client: Client
+) -> None:
+    item = archived_item(world, title="Nordisk krim", credit_line="Foto: Kari Nordmann")
+    assert item.post is not None
+    Post.objects.filter(pk=item.post.pk).update(credit="Idé: @bokhylla")
+    editor_client.post(reverse("publishing:archive_reuse"), {"item": item.pk})
+    post = Post.objects.get(status=Post.Status.DRAFT)
+    assert post.credit == "Idé: @bokhylla"
+    assert "Kari Nordmann" not in post.full_caption
+    [asset] = post.ordered_assets()
+    assert asset.credit_line == "Foto: Kari Nordmann"
 
 
 def test_reusing_several_items_makes_a_carousel_draft_in_their_order(world: World, editor_client: Client) -> None:

@@ -20,12 +20,13 @@ from django.test import Client
 from django.utils import timezone
 
 from libraries.models import AuditEntry
-from production.models import Asset
+from production.models import Asset, Idea
 from publishing import tasks
 from publishing.models import ArchiveItem, Channel, Post, PostCollaborator
 from publishing.posts import publish, services
 from tests.conftest import World, client_for, enable_mfa
 from tests.factories.libraries import LibraryFactory, UserFactory
+from tests.factories.production import IdeaFactory
 from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
 from tests.publishing.fakegraph import IG_USER_ID, TOKEN, FakeGraph
 
@@ -112,6 +113,37 @@ def test_tick_hands_the_due_post_to_the_worker_which_publishes_archives_and_noti
     assert ArchiveItem.objects.count() == 1
     later.refresh_from_db()
     assert later.status == Post.Status.SCHEDULED
+
+
+def test_the_idea_a_published_post_came_from_says_so_links_it_and_its_library_is_told(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    sender = UserFactory(email="idea-sender@example.org")
+    idea = IdeaFactory(library=world.library, submitted_by=sender, status=Idea.Status.PLANNED, title="Lesesirkel")
+    post = due_post(world, channel, idea=idea, title="Lesesirkelen er i gang")
+
+    services.enqueue_due_posts()
+
+    post.refresh_from_db()
+    idea.refresh_from_db()
+    assert (post.status, idea.status) == (Post.Status.PUBLISHED, Idea.Status.USED)
+    assert AuditEntry.objects.filter(action="idea.used", object_id=str(idea.pk), actor=None).exists()
+    [notice] = [m for m in mail.outbox if "On Instagram now" in m.subject]
+    assert sorted(notice.to) == sorted([world.librarian.email, sender.email])
+    assert "your idea “Lesesirkel”" in notice.body
+    assert idea.get_absolute_url() in notice.body
+    # The idea's page, for the librarian who sent it: the post and its Instagram permalink.
+    page = client_for(world.librarian).get(idea.get_absolute_url()).content.decode()
+    assert "Published on Instagram" in page
+    assert post.get_absolute_url() in page
+    assert post.permalink in page
+
+    # A second post of the same idea leaves the used idea alone.
+    second = due_post(world, channel, idea=idea, title="Lesesirkelen, del 2")
+    services.enqueue_due_posts()
+    second.refresh_from_db()
+    assert second.status == Post.Status.PUBLISHED
+    assert AuditEntry.objects.filter(action="idea.used", object_id=str(idea.pk)).count() == 1
 
 
 def test_carousel_items_are_made_in_order_and_published_as_one_album(

@@ -20,7 +20,7 @@ from publishing.posts import services
 from publishing.posts.gates import failing_gates
 from tests.conftest import World, client_for
 from tests.factories.libraries import LibraryFactory
-from tests.factories.production import IdeaFactory, RecordingDayFactory, SlotFactory
+from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SlotFactory
 from tests.factories.publishing import ChannelFactory, make_asset, make_post, second_editor, show_person
 
 
@@ -113,6 +113,73 @@ def test_editor_composes_a_post_from_an_idea_with_credit_collaborators_and_media
     assert post.scheduled_at == timezone.datetime(2031, 3, 30, 10, 0, tzinfo=timezone.UTC)
 
 
+def test_choosing_an_idea_fills_only_the_empty_fields_and_says_what_was_filled(world: World) -> None:
+    world.library.instagram_username = "sandnesbibliotek"
+    world.library.save(update_fields=["instagram_username"])
+    concept = ConceptFactory(county=world.county, name="Ukas boktips")
+    idea = IdeaFactory(
+        library=world.library,
+        status=Idea.Status.PLANNED,
+        content_type=ContentType.LITERATURE,
+        concept=concept,
+        title="Lesesirkel",
+        credit_name="@deichman",
+    )
+    asset = make_asset(county=world.county, library=world.library)
+    asset.idea = idea
+    asset.save(update_fields=["idea"])
+    editor = client_for(world.editor)
+
+    # The editor typed a title and a caption, then chose the idea (htmx posts the form as it is).
+    response = editor.post(
+        "/posts/new/",
+        {
+            "fill_from_idea": "1",
+            "title": "Min egen tittel",
+            "media_kind": "image",
+            "caption": "Det jeg allerede har skrevet.",
+            "credit": "",
+            "idea": idea.pk,
+            "responsible": world.editor.pk,
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200  # htmx swaps it in; nothing is saved
+    assert not Post.objects.exists()
+    form = response.context["form"]
+    assert not form.is_bound
+    assert form.initial["title"] == "Min egen tittel"
+    assert form.initial["caption"] == "Det jeg allerede har skrevet."
+    assert form.initial["credit"] == "Inspired by @deichman"
+    assert form.initial["assets"] == [asset.pk]
+    assert form.initial["collaborators"] == [world.library.pk]
+    assert (form.initial["concept"], form.initial["content_type"]) == (concept.pk, ContentType.LITERATURE)
+    fill = response.context["fill"]
+    assert fill.filled == ["Media", "Inspiration credit", "Collaborators", "Content type", "Concept"]
+    assert fill.kept == ["Working title"]
+    page = response.content.decode()
+    assert "Filled in from the idea: Media, Inspiration credit, Collaborators, Content type, Concept." in page
+    assert "Kept what you had written: Working title." in page
+    assert 'value="Min egen tittel"' in page
+    assert "Det jeg allerede har skrevet." in page
+    assert re.search(rf'name="assets" value="{asset.pk}"[^>]*checked', page)
+
+
+def test_make_a_post_from_this_idea_on_the_idea_and_recording_day_pages(world: World) -> None:
+    idea = IdeaFactory(library=world.library, status=Idea.Status.PLANNED)
+    day = RecordingDayFactory(county=world.county, host_library=world.library)
+    SlotFactory(recording_day=day, idea=idea)
+    link = f"/posts/new/?idea={idea.pk}"
+    editor = client_for(world.editor)
+    assert link in editor.get(idea.get_absolute_url()).content.decode()
+    assert link in editor.get(day.get_absolute_url()).content.decode()
+    # Librarians do not compose posts; a submitted idea is not ready for one.
+    assert link not in client_for(world.librarian).get(idea.get_absolute_url()).content.decode()
+    submitted = IdeaFactory(library=world.library, status=Idea.Status.SUBMITTED)
+    assert f"/posts/new/?idea={submitted.pk}" not in editor.get(submitted.get_absolute_url()).content.decode()
+
+
 def test_form_refuses_a_fourth_collaborator_and_a_caption_over_the_limits(world: World) -> None:
     libraries = [LibraryFactory(county=world.county) for _ in range(4)]
     response = client_for(world.editor).post(
@@ -193,6 +260,101 @@ def test_another_editor_approves_and_it_is_audited(world: World) -> None:
     assert post.status == Post.Status.APPROVED
     assert Approval.objects.get(post=post, withdrawn_at__isnull=True).by == reviewer
     assert AuditEntry.objects.filter(action="post.approved", actor=reviewer, object_id=str(post.pk)).exists()
+
+
+# --- One editor on duty: publishing without a second review, where the county allows it ---
+
+
+def test_coordinator_allows_publishing_without_a_second_review_only_with_a_reason_and_it_is_audited(
+    world: World,
+) -> None:
+    coordinator = client_for(world.coordinator)
+    assert world.county.allow_single_review is False  # off by default
+    refused = coordinator.post("/libraries/settings/", {"allow_single_review": "on", "single_review_reason": " "})
+    assert refused.status_code == 400
+    assert "Write why posts may go out without a second review" in refused.content.decode()
+    world.county.refresh_from_db()
+    assert world.county.allow_single_review is False
+
+    coordinator.post(
+        "/libraries/settings/", {"allow_single_review": "on", "single_review_reason": "Sommerferie: én redaktør."}
+    )
+    world.county.refresh_from_db()
+    assert (world.county.allow_single_review, world.county.single_review_reason) == (
+        True,
+        "Sommerferie: én redaktør.",
+    )
+    entry = AuditEntry.objects.get(action="county.settings_changed")
+    assert entry.actor == world.coordinator
+    # Editors do not change it.
+    assert client_for(world.editor).get("/libraries/settings/").status_code == 403
+
+
+def test_the_author_approves_alone_where_allowed_and_the_post_is_not_reviewed_until_a_second_editor_says_so(
+    world: World,
+) -> None:
+    post = make_post(county=world.county, author=world.editor, status=Post.Status.IN_REVIEW, title="Sommerles")
+    author = client_for(world.editor)
+    # Off (the default): four eyes, no way round.
+    assert not author.get(post.get_absolute_url()).context["can_approve_alone"]
+    author.post(f"/posts/{post.pk}/approve-alone/")
+    post.refresh_from_db()
+    assert post.status == Post.Status.IN_REVIEW
+
+    world.county.allow_single_review = True
+    world.county.single_review_reason = "Sommerferie: én redaktør."
+    world.county.save()
+    page = author.get(post.get_absolute_url())
+    assert page.context["can_approve_alone"]
+    assert "Sommerferie: én redaktør." in page.content.decode()
+    author.post(f"/posts/{post.pk}/approve-alone/")
+
+    post.refresh_from_db()
+    assert (post.status, post.awaits_second_review) == (Post.Status.APPROVED, True)
+    approval = Approval.objects.get(post=post, withdrawn_at__isnull=True)
+    assert (approval.by, approval.without_second_review) == (world.editor, True)
+    entry = AuditEntry.objects.get(action="post.approved_alone", object_id=str(post.pk))
+    assert (entry.actor, entry.data["reason"]) == (world.editor, "Sommerferie: én redaktør.")
+    # Flagged on the post, the plan and the report.
+    assert "Not reviewed" in author.get(post.get_absolute_url()).content.decode()
+    post.scheduled_at = timezone.now() + timedelta(days=2)
+    post.status = Post.Status.SCHEDULED
+    post.save()
+    week = author.get(f"/plan/week/?week={timezone.localdate(post.scheduled_at).isoformat()}").content.decode()
+    assert "data-not-reviewed" in week
+    # The author cannot mark their own post reviewed; another editor can, once.
+    assert not author.get(post.get_absolute_url()).context["can_mark_reviewed"]
+    author.post(f"/posts/{post.pk}/mark-reviewed/")
+    post.refresh_from_db()
+    assert post.awaits_second_review
+    reviewer = second_editor(world.county_library)
+    assert client_for(reviewer).get(post.get_absolute_url()).context["can_mark_reviewed"]
+    client_for(reviewer).post(f"/posts/{post.pk}/mark-reviewed/")
+    post.refresh_from_db()
+    approval.refresh_from_db()
+    assert not post.awaits_second_review
+    assert post.status == Post.Status.SCHEDULED
+    assert approval.reviewed_by == reviewer
+    assert AuditEntry.objects.filter(action="post.reviewed_afterwards", actor=reviewer).count() == 1
+    assert "data-not-reviewed" not in author.get(post.get_absolute_url()).content.decode()
+    with pytest.raises(ValidationError):
+        services.mark_reviewed(by=reviewer, post=post)
+
+
+def test_a_published_post_not_reviewed_is_flagged_in_the_monthly_report(world: World) -> None:
+    post = make_post(
+        county=world.county,
+        author=world.editor,
+        status=Post.Status.PUBLISHED,
+        title="Sommerles",
+        published_at=timezone.now(),
+        media_id="1789",
+        awaits_second_review=True,
+    )
+    month = timezone.localdate().strftime("%Y-%m")
+    page = client_for(world.coordinator).get(f"/reports/?month={month}").content.decode()
+    assert "went out without a second review" in page
+    assert post.get_absolute_url() in page
 
 
 def test_librarian_cannot_approve(world: World) -> None:

@@ -298,6 +298,11 @@ MATRIX: dict[str, list[Row]] = {
         get(not_allowed(), kwargs=pk("day")),
         post(editors(obj=True), kwargs=pk("day")),
     ],
+    "media/uploads/county/": [
+        get(not_allowed(login_first=False)),
+        # The compose form's upload with no idea chosen: filed to the county; editors only.
+        post(editors(obj=False) | {"anonymous": DENIED}, headers=TUS),
+    ],
     "media/uploads/<str:upload_id>/": [
         # An upload is its uploader's alone: anyone else is told it does not exist.
         Row(
@@ -477,7 +482,17 @@ MATRIX: dict[str, list[Row]] = {
             get(not_allowed(), kwargs=pk("draft_post")),
             post(editors(obj=True), kwargs=pk("draft_post")),
         ]
-        for action in ("submit", "approve", "return", "schedule", "unschedule", "cancel", "move")
+        for action in (
+            "submit",
+            "approve",
+            "approve-alone",
+            "mark-reviewed",
+            "return",
+            "schedule",
+            "unschedule",
+            "cancel",
+            "move",
+        )
     },
     # --- The plan ---
     "plan/": [get(everyone(obj=False)), post(not_allowed())],
