@@ -68,14 +68,14 @@ def test_a_carousel_steps_with_the_keyboard_and_collaborators_stop_at_three(
     expect(group.get_by_label("Samarbeid 3")).to_be_disabled()
     expect(page.locator("[data-cap-reached]")).to_be_visible()
     # The preview follows the choice without a reload: the county account and two others.
-    expect(preview.locator("[data-collab-header]")).to_contain_text("and 3 others")
+    expect(preview.locator("[data-collab-header]")).to_contain_text("and 3 others", timeout=20_000)
     group.get_by_label("Samarbeid 0").uncheck()
     expect(group.get_by_label("Samarbeid 3")).to_be_enabled()
-    expect(preview.locator("[data-collab-header]")).to_contain_text("and 2 others")
+    expect(preview.locator("[data-collab-header]")).to_contain_text("and 2 others", timeout=20_000)
 
     # The caption is cut where Instagram shows "… more", as it is typed.
     page.get_by_label("Caption").fill("Kort.")
-    expect(preview.locator("[data-caption-preview]")).to_have_text("fake_library Kort.", use_inner_text=True)
+    expect(preview.locator("[data-caption-preview]")).to_have_text("fake_library Kort.", use_inner_text=True, timeout=20_000)
     expect(preview.locator("[data-caption-more]")).to_have_count(0)
 
     if SHOTS:
