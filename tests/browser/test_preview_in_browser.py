@@ -75,7 +75,9 @@ def test_a_carousel_steps_with_the_keyboard_and_collaborators_stop_at_three(
 
     # The caption is cut where Instagram shows "… more", as it is typed.
     page.get_by_label("Caption").fill("Kort.")
-    expect(preview.locator("[data-caption-preview]")).to_have_text("fake_library Kort.", use_inner_text=True, timeout=20_000)
+    expect(preview.locator("[data-caption-preview]")).to_have_text(
+        "fake_library Kort.", use_inner_text=True, timeout=20_000
+    )
     expect(preview.locator("[data-caption-more]")).to_have_count(0)
 
     if SHOTS:
