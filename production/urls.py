@@ -67,6 +67,7 @@ urlpatterns = [
     path("media/<int:pk>/people/search/", people.asset_people_search, name="asset_people_search"),
     path("media/<int:pk>/people/tag/", people.asset_person_tag, name="asset_person_tag"),
     path("media/<int:pk>/people/new/", people.asset_person_register, name="asset_person_register"),
+    path("media/people/<int:pk>/confirm/", people.asset_person_confirm, name="asset_person_confirm"),
     # The register of people (editors and coordinators).
     path("people/", people.person_list, name="person_list"),
     path("people/new/", people.person_create, name="person_create"),

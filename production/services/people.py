@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,7 +25,16 @@ from django.utils.translation import gettext as _
 
 from libraries.models import AuditEntry, County, User
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
-from production.models import Asset, AssetPerson, Consent, ConsentLink, ConsentState, Person, people_with_consents
+from production.models import (
+    Asset,
+    AssetPerson,
+    Consent,
+    ConsentLink,
+    ConsentState,
+    Person,
+    PresenterSignup,
+    people_with_consents,
+)
 from production.services import media as asset_services
 
 SEARCH_LIMIT = 10
@@ -234,6 +243,86 @@ def withdraw_through_link(*, token: str, ip: str, note: str = "") -> list[Consen
     note = note.strip() or _("Withdrawn by the person through their consent link.")
     withdrawn = asset_services.withdraw_consent(by=None, consent=consent, note=f"{note} ({ip})")
     return withdrawn
+
+
+# --- Presenters on recording days ---
+
+
+def register_presenter(*, by: User | None, county: County, user: User) -> Person:
+    """The presenter as someone in the county's register, registered as staff when they are not yet.
+
+    Found as the entry an earlier sign-up of theirs in the county has, else an adult entry with their
+    e-mail as its contact address (the oldest); migration 0010 linked existing sign-ups the same way.
+    """
+    earlier = (
+        PresenterSignup.objects.filter(recording_day__county=county, person=user, register_person__isnull=False)
+        .select_related("register_person")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if earlier is not None and earlier.register_person is not None:
+        return earlier.register_person
+    if user.email:
+        same_address = (
+            Person.objects.for_county(county)
+            .filter(contact_email__iexact=user.email)
+            .exclude(category=Person.Category.CHILD)  # a child's contact address is their guardian's
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if same_address is not None:
+            return same_address
+    return asset_services.create_person(
+        by=by,
+        county=county,
+        name=user.name or user.email,
+        category=Person.Category.STAFF,
+        contact_email=user.email,
+        language=user.language or settings.LANGUAGE_CODE,
+    )
+
+
+@dataclass(frozen=True)
+class PresenterConsent:
+    """Where a presenter's consent stands: in force, asked for through a link that is out and unanswered, or missing."""
+
+    IN_FORCE: ClassVar[str] = "in_force"
+    ASKED: ClassVar[str] = "asked"
+    MISSING: ClassVar[str] = "missing"
+
+    status: str
+    consent: Consent | None = None
+    link: ConsentLink | None = None
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == self.IN_FORCE
+
+
+def presenter_consent(person: Person, *, today: date | None = None) -> PresenterConsent:
+    """Whether the person's consent to publishing is in force, or a link asking for it is out and unanswered.
+
+    Reads `consents` and `consent_links` (prefetch them for a list of sign-ups)."""
+    today = today or timezone.localdate()
+    if person.allows(publishing=True, today=today):
+        return PresenterConsent(PresenterConsent.IN_FORCE, consent=person.current_consent())
+    now = timezone.now()
+    pending = [link for link in person.consent_links.all() if not link.is_answered and not link.is_expired(now)]
+    if pending:
+        return PresenterConsent(PresenterConsent.ASKED, link=max(pending, key=lambda link: link.created_at))
+    return PresenterConsent(PresenterConsent.MISSING)
+
+
+def ask_presenter_consent(*, by: User, person: Person) -> PresenterConsent:
+    """On sign-up: a presenter without consent in force gets a consent link at their contact address,
+    unless one is already out and unanswered (it is not sent twice)."""
+    status = presenter_consent(person)
+    if status.status != PresenterConsent.MISSING or not person.contact_email:
+        return status
+    if person.is_child and not person.guardian:
+        return status
+    link, _token = send_consent_link(by=by, person=person, email=person.contact_email, language=person.language)
+    return PresenterConsent(PresenterConsent.ASKED, link=link)
 
 
 # --- The person's rights: export and erase ---
@@ -477,6 +566,7 @@ def merge_people(*, by: User, keep: Person, other: Person) -> Person:
         AssetPerson.objects.filter(person=other).update(person=keep)
         Consent.objects.filter(person=other).update(person=keep)
         ConsentLink.objects.filter(person=other).update(person=keep)
+        PresenterSignup.objects.filter(register_person=other).update(register_person=keep)
         for field in ("contact_email", "guardian"):
             if not getattr(keep, field) and getattr(other, field):
                 setattr(keep, field, getattr(other, field))

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest, require_role
 from libraries.models import Role
-from production.access import get_asset_for_user, get_person_for_user, people_for_user
+from production.access import get_asset_for_user, get_asset_person_for_user, get_person_for_user, people_for_user
 from production.forms import ConsentForm, ConsentLinkForm, MergeForm, PersonForm
 from production.models import Asset, AssetPerson, ConsentLink, Person, people_with_consents
 from production.services import media as asset_services
@@ -274,6 +274,20 @@ def asset_person_tag(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     else:
         messages.success(request, _("%(name)s is tagged.") % {"name": person.name})
     return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#people")
+
+
+@login_required
+@require_POST
+def asset_person_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Confirm a suggested tag (a recording day's presenter): they are indeed shown."""
+    tag = get_asset_person_for_user(request, pk)
+    try:
+        asset_services.confirm_suggested_person(by=request.user, tag=tag)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("%(name)s is confirmed as shown.") % {"name": tag.name})
+    return redirect(reverse("production:asset_detail", args=[tag.asset_id]) + "#people")
 
 
 @login_required

@@ -333,6 +333,11 @@ MATRIX: dict[str, list[Row]] = {
         get(not_allowed(), kwargs=pk("person")),
         post(own_library(), kwargs=pk("person")),
     ],
+    # A suggested tag (a recording day's presenter) is confirmed by whoever may change who is shown.
+    "media/people/<int:pk>/confirm/": [
+        get(not_allowed(), kwargs=pk("person")),
+        post(own_library(), kwargs=pk("person")),
+    ],
     "media/people/<int:pk>/consent/": [
         get(own_library(), kwargs=pk("person")),
         post(own_library(), kwargs=pk("person")),
@@ -530,6 +535,7 @@ MATRIX: dict[str, list[Row]] = {
     "channel/choose/": [get(coordinators(obj=False)), post(coordinators(obj=False))],
     "channel/disconnect/": [get(not_allowed()), post(coordinators(obj=False))],
     "channel/refresh/": [get(not_allowed()), post(coordinators(obj=False))],
+    "channel/settings/": [get(not_allowed()), post(coordinators(obj=False))],
     # --- Accounts (invitations, allauth) and the rest ---
     "invitation/<str:token>/": [
         get(anyone(OK), kwargs=lambda things: {"token": things.invitation_token}),
@@ -730,7 +736,8 @@ class Things:
 
     @cached_property
     def consent(self) -> Any:
-        consent = self.person.consents.get()
+        # The consent recorded with the person shown (a used consent link, if made first, adds a later one).
+        consent = self.person.consents.order_by("pk").first()
         consent.evidence.save("skjema.pdf", ContentFile(b"%PDF-1.4 signed form"), save=True)
         return consent
 
