@@ -74,6 +74,7 @@ urlpatterns = [
     path("people/merge/", people.merge_proposals, name="merge_proposals"),
     path("people/merge/confirm/", people.person_merge, name="person_merge"),
     path("people/<int:pk>/", people.person_detail, name="person_detail"),
+    path("people/<int:pk>/edit/", people.person_edit, name="person_edit"),
     path("people/<int:pk>/consent/", people.person_consent, name="person_consent"),
     path("people/<int:pk>/link/", people.person_send_link, name="person_send_link"),
     path("people/<int:pk>/export/", people.person_export, name="person_export"),

@@ -245,6 +245,72 @@ def withdraw_through_link(*, token: str, ip: str, note: str = "") -> list[Consen
     return withdrawn
 
 
+# --- Correcting a register entry ---
+
+EDITABLE_FIELDS = ("name", "category", "contact_email", "guardian", "language")
+
+
+def update_person(*, by: User, person: Person, **values: str) -> list[str]:
+    """Correct a register entry (name, category, contact address, guardian, language); audited with the fields
+    changed, not their values. Returns the names of the fields that changed.
+
+    What the person's consent allows can change with it (a child's consent counts only when a guardian gave
+    it): approved and scheduled posts showing them that are no longer allowed go back to review, and the
+    archive's copies are refreshed either way.
+    """
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    with transaction.atomic():
+        person = Person.objects.select_for_update().with_consents().get(pk=person.pk)
+        cleaned = {
+            "name": asset_services._clean_name(values.get("name", person.name)),
+            "category": values.get("category", person.category),
+            "contact_email": values.get("contact_email", person.contact_email).strip(),
+            "guardian": " ".join(values.get("guardian", person.guardian).split()),
+            "language": values.get("language") or person.language or settings.LANGUAGE_CODE,
+        }
+        changed = [field for field, value in cleaned.items() if getattr(person, field) != value]
+        if not changed:
+            return []
+        asset_ids = list(AssetPerson.objects.filter(person=person).values_list("asset_id", flat=True))
+        allowed_before = _publishable(asset_ids)
+        for field, value in cleaned.items():
+            setattr(person, field, value)
+        person.full_clean(exclude=["county", "created_by"])
+        person.save(update_fields=changed)
+        audit(
+            county=person.county,
+            actor=by,
+            action="person.changed",
+            obj=person,
+            summary=person.name,
+            person=person.pk,
+            fields=changed,
+        )
+        if asset_ids:
+            narrowed = sorted(allowed_before - _publishable(asset_ids))
+            if narrowed:
+                asset_services._media_changed(
+                    asset_services.MediaChange(
+                        asset_ids=narrowed,
+                        by=by,
+                        lapsed_reason=_(
+                            "The register entry of someone shown was corrected, and their consent no longer "
+                            "covers publishing (a child's consent must be given by a guardian)."
+                        ),
+                    )
+                )
+            if rest := [pk for pk in asset_ids if pk not in narrowed]:
+                asset_services._media_changed(asset_services.MediaChange(asset_ids=rest, by=by))
+    return changed
+
+
+def _publishable(asset_ids: list[int]) -> set[int]:
+    assets = Asset.objects.filter(pk__in=asset_ids).prefetch_related(people_with_consents())
+    return {asset.pk for asset in assets if asset.allows_publishing()}
+
+
 # --- Presenters on recording days ---
 
 

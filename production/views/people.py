@@ -107,6 +107,36 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def person_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Correct a register entry: name, category, contact address, guardian, language (audited)."""
+    person = get_person_for_user(request, pk)
+    form = PersonForm(request.POST or None, instance=Person.objects.get(pk=person.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = people_services.update_person(
+                by=request.user,
+                person=person,
+                **{field: form.cleaned_data[field] for field in people_services.EDITABLE_FIELDS},
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if changed:
+                person.refresh_from_db()
+                messages.success(request, _("The register entry of %(name)s was saved.") % {"name": person.name})
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect(person)
+    return render(
+        request,
+        "production/person_form.html",
+        {"form": form, "person": person},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def person_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record a consent on the register entry (a signed form or a note): it covers every asset they are in."""
     person = get_person_for_user(request, pk)

@@ -375,6 +375,14 @@ MATRIX: dict[str, list[Row]] = {
         get(editors(obj=True), kwargs=pk("register_person")),
         post(not_allowed(), kwargs=pk("register_person")),
     ],
+    "people/<int:pk>/edit/": [
+        get(editors(obj=True), kwargs=pk("register_person")),
+        post(
+            editors(obj=True),
+            kwargs=pk("register_person"),
+            data=lambda things: {"name": "Kari N.", "category": "patron"},
+        ),
+    ],
     "people/<int:pk>/consent/": [
         get(editors(obj=True), kwargs=pk("register_person")),
         post(editors(obj=True), kwargs=pk("register_person")),
