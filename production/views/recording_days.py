@@ -161,7 +161,7 @@ def _render_day(
         .prefetch_related("register_person__consents", "register_person__consent_links")
         .order_by("library__name", "person__name")
     )
-    for signup in signups:  # where each presenter's consent stands, for the coordinators and their own library
+    for signup in signups:  # where each presenter's consent stands, for editors and their own library
         signup.consent_status = (  # type: ignore[attr-defined]  # shown by the template only
             people.presenter_consent(signup.register_person) if signup.register_person is not None else None
         )

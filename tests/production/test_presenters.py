@@ -124,13 +124,16 @@ def test_a_withdrawn_consent_is_asked_for_again_on_a_new_sign_up(world: World, d
     assert ConsentLink.objects.get().person == kari
 
 
-def test_other_libraries_do_not_see_a_presenters_consent(world: World, day: RecordingDay) -> None:
+def test_other_libraries_do_not_see_a_presenters_consent_and_editors_do(world: World, day: RecordingDay) -> None:
     sign_up(world, day)
     other = Client()
     other.force_login(world.other_librarian)
     page = other.get(day.get_absolute_url()).text
     assert world.librarian.name in page
     assert "not answered" not in page
+    editor = Client()
+    editor.force_login(world.editor)  # editors see it: consent is theirs to sort out
+    assert "not answered" in editor.get(day.get_absolute_url()).text
 
 
 # --- Media of the day, pre-tagged with its presenters ---
