@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -59,20 +59,28 @@ def search_register(county: County, query: str, *, limit: int = SEARCH_LIMIT) ->
 
 
 def expiring_consents(county: County, *, today: date | None = None) -> list[tuple[Person, Consent]]:
-    """People whose current consent ends within 30 days (and has not ended), soonest first (the coordinator's home)."""
+    """People whose current consent ends within 30 days (and has not ended), soonest first (the coordinator's home).
+
+    One query however many: the consents ending soon that are their person's latest, with the person.
+    """
     today = today or timezone.localdate()
-    soon = today + Consent.EXPIRING_WITHIN
-    candidates = (
-        Person.objects.for_county(county)
-        .filter(consents__valid_until__gte=today, consents__valid_until__lte=soon, consents__withdrawn_at__isnull=True)
-        .distinct()
-        .with_consents()
+    latest = Consent.objects.filter(person=OuterRef("person_id")).order_by("-given_at", "-pk").values("pk")[:1]
+    ending = (
+        Consent.objects.filter(
+            person__county=county,
+            valid_until__gte=today,
+            valid_until__lte=today + Consent.EXPIRING_WITHIN,
+            withdrawn_at__isnull=True,
+        )
+        .annotate(latest_pk=Subquery(latest))
+        .filter(pk=F("latest_pk"))
+        .select_related("person")
     )
-    rows = []
-    for person in candidates:
-        consent = person.current_consent()
-        if consent is not None and consent.state(today=today, child=person.is_child) == ConsentState.EXPIRING:
-            rows.append((person, consent))
+    rows = [
+        (consent.person, consent)
+        for consent in ending
+        if consent.state(today=today, child=consent.person.is_child) == ConsentState.EXPIRING
+    ]
     return sorted(rows, key=lambda row: (row[1].valid_until, row[0].name))
 
 

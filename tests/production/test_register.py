@@ -229,6 +229,15 @@ def test_consents_expiring_within_30_days_are_listed(world: World) -> None:
     assert [person.name for person, _c in people_services.expiring_consents(world.county)] == ["Snart"]
 
 
+def test_the_expiring_consents_cost_one_query_however_many(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    for n in range(3):
+        consent(register_person(world.county, f"Snart {n}"), valid_until=today + timedelta(days=10 + n))
+    with django_assert_num_queries(1):
+        rows = people_services.expiring_consents(world.county)
+        assert [person.name for person, _c in rows] == ["Snart 0", "Snart 1", "Snart 2"]
+
+
 # --- The person's rights ---
 
 
