@@ -459,6 +459,13 @@ class PresenterSignup(models.Model):
     recording_day = models.ForeignKey(RecordingDay, on_delete=models.CASCADE, related_name="signups")
     library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="+", verbose_name=_("library"))
     person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="presenter_signups")
+    # The presenter as someone in the county's register, whose consent covers the day's media
+    # (found or registered on sign-up, production.services.people.register_presenter). Empty once
+    # they were erased from the register at their request.
+    register_person = models.ForeignKey(
+        "production.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="presenter_signups",
+        verbose_name=_("in the register"),
+    )  # fmt: skip
     note = models.CharField(_("note"), max_length=300, blank=True)
     signed_up_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -53,6 +53,7 @@ from production.models import (
     Idea,
     Person,
     RecordingDay,
+    RunSheetSlot,
     people_with_consents,
 )
 from production.processing import metadata, transcode
@@ -207,6 +208,7 @@ def add_asset(
                 kind=asset.kind,
                 target=f"{target._meta.model_name}:{target.pk}",
             )
+            suggest_presenters(by=by, asset=asset, target=target)
             if enqueue:
                 _enqueue_processing(asset.pk, duration=asset.duration if asset.is_video else None)
     except BaseException:
@@ -746,6 +748,66 @@ def tag_person(*, by: User | None, asset: Asset, person: Person, suggested: bool
         )
         _mark_lapsed_if_blocked([asset.pk])
         _refresh_archive([asset.pk])
+    return tag
+
+
+def presenters_of(target: UploadTarget) -> list[Person]:
+    """The register entries of who presents what was recorded: a recording day's presenters, or for an idea
+    on a run sheet, its slot's presenters (DESIGN.md §3)."""
+    if isinstance(target, RecordingDay):
+        signups = Person.objects.filter(presenter_signups__recording_day=target)
+    else:
+        slot = RunSheetSlot.objects.filter(idea=target).first()
+        if slot is None:
+            return []
+        signups = Person.objects.filter(
+            presenter_signups__recording_day_id=slot.recording_day_id,
+            presenter_signups__person__in=slot.presenters.all(),
+        )
+    return list(signups.distinct().order_by("name", "pk"))
+
+
+def suggest_presenters(*, by: User | None, asset: Asset, target: AssetTarget) -> list[AssetPerson]:
+    """Media uploaded for a recording day or a slot's idea are tagged with its presenters, as suggestions for an
+    editor to confirm (or remove). A suggested tag counts as shown: the asset's consent comes from them. The
+    county's own uploads have no presenters."""
+    if not isinstance(target, (Idea, RecordingDay)):
+        return []
+    people = [person for person in presenters_of(target) if person.county_id == asset.county_id]
+    if not people:
+        return []
+    tags = AssetPerson.objects.bulk_create(
+        [AssetPerson(asset=asset, person=person, suggested=True) for person in people]
+    )
+    for person in people:  # one entry per person, so erasing one of them finds theirs (`people.erase_person`)
+        audit(
+            county=asset.county,
+            actor=by,
+            action="asset.person_suggested",
+            obj=asset,
+            summary=f"{person.name} ({person.category}) in {asset}",
+            person=person.pk,
+        )
+    _mark_lapsed_if_blocked([asset.pk])
+    return tags
+
+
+def confirm_suggested_person(*, by: User, tag: AssetPerson) -> AssetPerson:
+    """An editor confirms that a suggested person (a presenter) is indeed shown. Confirming twice changes nothing."""
+    if tag.person is None:
+        raise ValidationError(_("This person was erased from the register; the tag stays and keeps the media blocked."))
+    with transaction.atomic():
+        confirmed = AssetPerson.objects.filter(pk=tag.pk, suggested=True).update(suggested=False)
+        tag.suggested = False
+        if confirmed:
+            audit(
+                county=tag.asset.county,
+                actor=by,
+                action="asset.person_confirmed",
+                obj=tag.asset,
+                summary=f"{tag.person.name} in {tag.asset}",
+                person=tag.person_id,
+            )
     return tag
 
 

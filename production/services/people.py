@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,7 +25,16 @@ from django.utils.translation import gettext as _
 
 from libraries.models import AuditEntry, County, User
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
-from production.models import Asset, AssetPerson, Consent, ConsentLink, ConsentState, Person, people_with_consents
+from production.models import (
+    Asset,
+    AssetPerson,
+    Consent,
+    ConsentLink,
+    ConsentState,
+    Person,
+    PresenterSignup,
+    people_with_consents,
+)
 from production.services import media as asset_services
 
 SEARCH_LIMIT = 10
@@ -50,20 +59,28 @@ def search_register(county: County, query: str, *, limit: int = SEARCH_LIMIT) ->
 
 
 def expiring_consents(county: County, *, today: date | None = None) -> list[tuple[Person, Consent]]:
-    """People whose current consent ends within 30 days (and has not ended), soonest first (the coordinator's home)."""
+    """People whose current consent ends within 30 days (and has not ended), soonest first (the coordinator's home).
+
+    One query however many: the consents ending soon that are their person's latest, with the person.
+    """
     today = today or timezone.localdate()
-    soon = today + Consent.EXPIRING_WITHIN
-    candidates = (
-        Person.objects.for_county(county)
-        .filter(consents__valid_until__gte=today, consents__valid_until__lte=soon, consents__withdrawn_at__isnull=True)
-        .distinct()
-        .with_consents()
+    latest = Consent.objects.filter(person=OuterRef("person_id")).order_by("-given_at", "-pk").values("pk")[:1]
+    ending = (
+        Consent.objects.filter(
+            person__county=county,
+            valid_until__gte=today,
+            valid_until__lte=today + Consent.EXPIRING_WITHIN,
+            withdrawn_at__isnull=True,
+        )
+        .annotate(latest_pk=Subquery(latest))
+        .filter(pk=F("latest_pk"))
+        .select_related("person")
     )
-    rows = []
-    for person in candidates:
-        consent = person.current_consent()
-        if consent is not None and consent.state(today=today, child=person.is_child) == ConsentState.EXPIRING:
-            rows.append((person, consent))
+    rows = [
+        (consent.person, consent)
+        for consent in ending
+        if consent.state(today=today, child=consent.person.is_child) == ConsentState.EXPIRING
+    ]
     return sorted(rows, key=lambda row: (row[1].valid_until, row[0].name))
 
 
@@ -234,6 +251,152 @@ def withdraw_through_link(*, token: str, ip: str, note: str = "") -> list[Consen
     note = note.strip() or _("Withdrawn by the person through their consent link.")
     withdrawn = asset_services.withdraw_consent(by=None, consent=consent, note=f"{note} ({ip})")
     return withdrawn
+
+
+# --- Correcting a register entry ---
+
+EDITABLE_FIELDS = ("name", "category", "contact_email", "guardian", "language")
+
+
+def update_person(*, by: User, person: Person, **values: str) -> list[str]:
+    """Correct a register entry (name, category, contact address, guardian, language); audited with the fields
+    changed, not their values. Returns the names of the fields that changed.
+
+    What the person's consent allows can change with it (a child's consent counts only when a guardian gave
+    it): approved and scheduled posts showing them that are no longer allowed go back to review, and the
+    archive's copies are refreshed either way.
+    """
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    with transaction.atomic():
+        person = Person.objects.select_for_update().with_consents().get(pk=person.pk)
+        cleaned = {
+            "name": asset_services._clean_name(values.get("name", person.name)),
+            "category": values.get("category", person.category),
+            "contact_email": values.get("contact_email", person.contact_email).strip(),
+            "guardian": " ".join(values.get("guardian", person.guardian).split()),
+            "language": values.get("language") or person.language or settings.LANGUAGE_CODE,
+        }
+        changed = [field for field, value in cleaned.items() if getattr(person, field) != value]
+        if not changed:
+            return []
+        asset_ids = list(AssetPerson.objects.filter(person=person).values_list("asset_id", flat=True))
+        allowed_before = _publishable(asset_ids)
+        for field, value in cleaned.items():
+            setattr(person, field, value)
+        person.full_clean(exclude=["county", "created_by"])
+        person.save(update_fields=changed)
+        audit(
+            county=person.county,
+            actor=by,
+            action="person.changed",
+            obj=person,
+            summary=person.name,
+            person=person.pk,
+            fields=changed,
+        )
+        if asset_ids:
+            narrowed = sorted(allowed_before - _publishable(asset_ids))
+            if narrowed:
+                asset_services._media_changed(
+                    asset_services.MediaChange(
+                        asset_ids=narrowed,
+                        by=by,
+                        lapsed_reason=_(
+                            "The register entry of someone shown was corrected, and their consent no longer "
+                            "covers publishing (a child's consent must be given by a guardian)."
+                        ),
+                    )
+                )
+            if rest := [pk for pk in asset_ids if pk not in narrowed]:
+                asset_services._media_changed(asset_services.MediaChange(asset_ids=rest, by=by))
+    return changed
+
+
+def _publishable(asset_ids: list[int]) -> set[int]:
+    assets = Asset.objects.filter(pk__in=asset_ids).prefetch_related(people_with_consents())
+    return {asset.pk for asset in assets if asset.allows_publishing()}
+
+
+# --- Presenters on recording days ---
+
+
+def register_presenter(*, by: User | None, county: County, user: User) -> Person:
+    """The presenter as someone in the county's register, registered as staff when they are not yet.
+
+    Found as the entry an earlier sign-up of theirs in the county has, else an adult entry with their
+    e-mail as its contact address (the oldest); migration 0010 linked existing sign-ups the same way.
+    """
+    earlier = (
+        PresenterSignup.objects.filter(recording_day__county=county, person=user, register_person__isnull=False)
+        .select_related("register_person")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if earlier is not None and earlier.register_person is not None:
+        return earlier.register_person
+    if user.email:
+        same_address = (
+            Person.objects.for_county(county)
+            .filter(contact_email__iexact=user.email)
+            .exclude(category=Person.Category.CHILD)  # a child's contact address is their guardian's
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if same_address is not None:
+            return same_address
+    return asset_services.create_person(
+        by=by,
+        county=county,
+        name=user.name or user.email,
+        category=Person.Category.STAFF,
+        contact_email=user.email,
+        language=user.language or settings.LANGUAGE_CODE,
+    )
+
+
+@dataclass(frozen=True)
+class PresenterConsent:
+    """Where a presenter's consent stands: in force, asked for through a link that is out and unanswered, or missing."""
+
+    IN_FORCE: ClassVar[str] = "in_force"
+    ASKED: ClassVar[str] = "asked"
+    MISSING: ClassVar[str] = "missing"
+
+    status: str
+    consent: Consent | None = None
+    link: ConsentLink | None = None
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == self.IN_FORCE
+
+
+def presenter_consent(person: Person, *, today: date | None = None) -> PresenterConsent:
+    """Whether the person's consent to publishing is in force, or a link asking for it is out and unanswered.
+
+    Reads `consents` and `consent_links` (prefetch them for a list of sign-ups)."""
+    today = today or timezone.localdate()
+    if person.allows(publishing=True, today=today):
+        return PresenterConsent(PresenterConsent.IN_FORCE, consent=person.current_consent())
+    now = timezone.now()
+    pending = [link for link in person.consent_links.all() if not link.is_answered and not link.is_expired(now)]
+    if pending:
+        return PresenterConsent(PresenterConsent.ASKED, link=max(pending, key=lambda link: link.created_at))
+    return PresenterConsent(PresenterConsent.MISSING)
+
+
+def ask_presenter_consent(*, by: User, person: Person) -> PresenterConsent:
+    """On sign-up: a presenter without consent in force gets a consent link at their contact address,
+    unless one is already out and unanswered (it is not sent twice)."""
+    status = presenter_consent(person)
+    if status.status != PresenterConsent.MISSING or not person.contact_email:
+        return status
+    if person.is_child and not person.guardian:
+        return status
+    link, _token = send_consent_link(by=by, person=person, email=person.contact_email, language=person.language)
+    return PresenterConsent(PresenterConsent.ASKED, link=link)
 
 
 # --- The person's rights: export and erase ---
@@ -477,6 +640,7 @@ def merge_people(*, by: User, keep: Person, other: Person) -> Person:
         AssetPerson.objects.filter(person=other).update(person=keep)
         Consent.objects.filter(person=other).update(person=keep)
         ConsentLink.objects.filter(person=other).update(person=keep)
+        PresenterSignup.objects.filter(register_person=other).update(register_person=keep)
         for field in ("contact_email", "guardian"):
             if not getattr(keep, field) and getattr(other, field):
                 setattr(keep, field, getattr(other, field))

@@ -41,6 +41,7 @@ from production.models import (
     RecordingDay,
     RunSheetSlot,
 )
+from production.services import people
 
 logger = logging.getLogger(__name__)
 
@@ -416,7 +417,11 @@ def send_due_reminders(*, today: date | None = None) -> int:
 
 
 def sign_up_presenter(*, by: User, day: RecordingDay, membership: Membership, note: str = "") -> PresenterSignup:
-    """Put a person forward to present for their library; the library then takes part in the day."""
+    """Put a person forward to present for their library; the library then takes part in the day.
+
+    The presenter is found in (or added to) the county's register, and asked for their consent by a link
+    unless it is in force (`people.presenter_consent` says where it stands).
+    """
     if not day.accepts_signups:
         raise ValidationError(_("Sign-ups are open only for announced recording days that have not passed."))
     if membership.library.county_id != day.county_id:
@@ -424,8 +429,14 @@ def sign_up_presenter(*, by: User, day: RecordingDay, membership: Membership, no
     if PresenterSignup.objects.filter(recording_day=day, person=membership.user).exists():
         raise ValidationError(_("%(person)s is already signed up for this day.") % {"person": membership.user})
     with transaction.atomic():
+        register_person = people.register_presenter(by=by, county=day.county, user=membership.user)
         signup = PresenterSignup.objects.create(
-            recording_day=day, library=membership.library, person=membership.user, note=note.strip(), signed_up_by=by
+            recording_day=day,
+            library=membership.library,
+            person=membership.user,
+            register_person=register_person,
+            note=note.strip(),
+            signed_up_by=by,
         )
         day.participating_libraries.add(membership.library)
         audit(
@@ -436,6 +447,8 @@ def sign_up_presenter(*, by: User, day: RecordingDay, membership: Membership, no
             summary=f"{membership.user} ({membership.library.name})",
             person=membership.user_id,
         )
+        # Their consent covers what is recorded of them: asked for now, unless it is in force or already asked.
+        people.ask_presenter_consent(by=by, person=register_person)
     return signup
 
 

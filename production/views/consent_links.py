@@ -28,9 +28,11 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # A consent page (often about a child) stays out of every cache, and its address out of Referer headers.
+    # A consent page (often about a child) stays out of every cache, and its address out of Referer headers
+    # to other sites. Not "no-referrer": Chromium then sends its own form's POST with "Origin: null", which
+    # Django's CSRF check refuses, so nobody could answer (tests/browser/test_consent_on_phone.py).
     patch_cache_control(response, private=True, no_store=True)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest, require_role
 from libraries.models import Role
-from production.access import get_asset_for_user, get_person_for_user, people_for_user
+from production.access import get_asset_for_user, get_asset_person_for_user, get_person_for_user, people_for_user
 from production.forms import ConsentForm, ConsentLinkForm, MergeForm, PersonForm
 from production.models import Asset, AssetPerson, ConsentLink, Person, people_with_consents
 from production.services import media as asset_services
@@ -103,6 +103,36 @@ def _person_context(person: Person, **extra: object) -> dict[str, object]:
 def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = get_person_for_user(request, pk)
     return render(request, "production/person_detail.html", _person_context(person))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Correct a register entry: name, category, contact address, guardian, language (audited)."""
+    person = get_person_for_user(request, pk)
+    form = PersonForm(request.POST or None, instance=Person.objects.get(pk=person.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = people_services.update_person(
+                by=request.user,
+                person=person,
+                **{field: form.cleaned_data[field] for field in people_services.EDITABLE_FIELDS},
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if changed:
+                person.refresh_from_db()
+                messages.success(request, _("The register entry of %(name)s was saved.") % {"name": person.name})
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect(person)
+    return render(
+        request,
+        "production/person_form.html",
+        {"form": form, "person": person},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -274,6 +304,20 @@ def asset_person_tag(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     else:
         messages.success(request, _("%(name)s is tagged.") % {"name": person.name})
     return redirect(reverse("production:asset_detail", args=[asset.pk]) + "#people")
+
+
+@login_required
+@require_POST
+def asset_person_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Confirm a suggested tag (a recording day's presenter): they are indeed shown."""
+    tag = get_asset_person_for_user(request, pk)
+    try:
+        asset_services.confirm_suggested_person(by=request.user, tag=tag)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("%(name)s is confirmed as shown.") % {"name": tag.name})
+    return redirect(reverse("production:asset_detail", args=[tag.asset_id]) + "#people")
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,6 +36,7 @@ from production.forms import (
     SlotForm,
 )
 from production.models import Idea, PresenterSignup, RecordingDay, RunSheetSlot
+from production.services import people
 from production.services import planning as services
 from production.views import error_text, is_htmx, safe_next_url
 from production.views.assets import asset_section_context
@@ -156,14 +158,20 @@ def _render_day(
     day = context["day"]
     signups = list(
         PresenterSignup.objects.filter(recording_day=day)
-        .select_related("person", "library")
+        .select_related("person", "library", "register_person")
+        .prefetch_related("register_person__consents", "register_person__consent_links")
         .order_by("library__name", "person__name")
     )
+    for signup in signups:  # where each presenter's consent stands, for editors and their own library
+        signup.consent_status = (  # type: ignore[attr-defined]  # shown by the template only
+            people.presenter_consent(signup.register_person) if signup.register_person is not None else None
+        )
     context.update(
         signups=signups,
         signup_rows=[(signup, can_withdraw_signup(county_access, day, signup)) for signup in signups],
         my_library_ids=county_access.library_ids,
         is_coordinator=county_access.is_coordinator,
+        is_editor=county_access.is_editor,
         participating_libraries=day.participating_libraries.order_by("name"),
         responsible=day.responsible.order_by("name"),
     )
@@ -252,7 +260,9 @@ def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         membership = form.cleaned_data["membership"]
         try:
-            services.sign_up_presenter(by=request.user, day=day, membership=membership, note=form.cleaned_data["note"])
+            signup = services.sign_up_presenter(
+                by=request.user, day=day, membership=membership, note=form.cleaned_data["note"]
+            )
         except ValidationError as exc:
             form.add_error("membership", exc)
         else:
@@ -261,8 +271,38 @@ def signup_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 _("%(person)s is signed up to present for %(library)s.")
                 % {"person": membership.user, "library": membership.library},
             )
+            if signup.register_person is not None:
+                _say_where_consent_stands(request, people.presenter_consent(signup.register_person))
             return redirect(safe_next_url(request) or reverse("production:recording_day_detail", args=[day.pk]))
     return _render_day(request, day, status=400, signup_form=form)
+
+
+def _say_where_consent_stands(request: AuthenticatedHttpRequest, status: people.PresenterConsent) -> None:
+    if status.in_force and status.consent is not None:
+        if status.consent.valid_until:
+            text = _("Their consent to be shown in the day's media is in force until %(date)s.") % {
+                "date": date_format(status.consent.valid_until, "SHORT_DATE_FORMAT")
+            }
+        else:
+            text = _("Their consent to be shown in the day's media is in force until they withdraw it.")
+        messages.info(request, text)
+    elif status.link is not None:
+        messages.info(
+            request,
+            _(
+                "They are asked for their consent to be shown in the day's media: a link was e-mailed to %(email)s. "
+                "Until they answer, media of them cannot be published."
+            )
+            % {"email": status.link.email},
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "Their consent is not on record, and there is no address to ask for it: "
+                "an editor records it in the register."
+            ),
+        )
 
 
 @login_required

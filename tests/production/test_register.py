@@ -229,6 +229,15 @@ def test_consents_expiring_within_30_days_are_listed(world: World) -> None:
     assert [person.name for person, _c in people_services.expiring_consents(world.county)] == ["Snart"]
 
 
+def test_the_expiring_consents_cost_one_query_however_many(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    for n in range(3):
+        consent(register_person(world.county, f"Snart {n}"), valid_until=today + timedelta(days=10 + n))
+    with django_assert_num_queries(1):
+        rows = people_services.expiring_consents(world.county)
+        assert [person.name for person, _c in rows] == ["Snart 0", "Snart 1", "Snart 2"]
+
+
 # --- The person's rights ---
 
 
@@ -318,3 +327,82 @@ def test_the_coordinators_home_lists_expiring_consents_with_a_renewal_link(world
     page = client_for(world.coordinator).get(reverse("home")).text
     assert "Snart Utløper" in page
     assert f"{reverse('production:person_detail', args=[soon.pk])}#link-heading" in page
+
+
+# --- Correcting a register entry ---
+
+
+def test_an_editor_corrects_a_register_entry_and_the_audit_keeps_which_fields(
+    world: World, editor_client: Client
+) -> None:
+    kari = register_person(world.county, "Kari Nordman", contact_email="kari@example.org")
+    consent(kari)
+    url = reverse("production:person_edit", args=[kari.pk])
+    page = editor_client.get(url).text
+    assert 'value="Kari Nordman"' in page
+    response = editor_client.post(
+        url,
+        {
+            "name": "  Kari   Nordmann ",
+            "category": Person.Category.STAFF,
+            "contact_email": "kari.nordmann@example.org",
+            "guardian": "",
+            "language": "en",
+        },
+        follow=True,
+    )
+    assert "The register entry of Kari Nordmann was saved." in response.text
+    kari.refresh_from_db()
+    assert (kari.name, kari.category, kari.contact_email, kari.language) == (
+        "Kari Nordmann",
+        Person.Category.STAFF,
+        "kari.nordmann@example.org",
+        "en",
+    )
+    entry = AuditEntry.objects.get(action="person.changed")
+    assert (entry.actor, entry.data["fields"]) == (world.editor, ["name", "category", "contact_email", "language"])
+    assert "kari.nordmann@example.org" not in str(entry.data)  # which fields, not what they hold
+    assert kari.consents.count() == 1  # the consent on record stays as it is
+
+    # Saving without a change writes nothing.
+    editor_client.post(
+        url,
+        {"name": kari.name, "category": kari.category, "contact_email": kari.contact_email, "language": "en"},
+    )
+    assert AuditEntry.objects.filter(action="person.changed").count() == 1
+
+
+def test_a_correction_to_child_blocks_media_whose_consent_no_guardian_gave(
+    world: World, asset: Asset, editor_client: Client
+) -> None:
+    ola = register_person(world.county, "Ola")
+    consent(ola)
+    asset_services.tag_person(by=world.editor, asset=asset, person=ola)
+    assert fresh(asset).allows_publishing()
+    response = editor_client.post(
+        reverse("production:person_edit", args=[ola.pk]), {"name": "Ola (9)", "category": Person.Category.CHILD}
+    )
+    assert response.status_code == 302
+    assert not fresh(asset).allows_publishing()  # a child's consent counts only from a guardian
+    assert fresh(asset).consent_state() == ConsentState.MISSING
+
+
+def test_a_correction_is_checked_like_a_new_entry(world: World, editor_client: Client) -> None:
+    kari = register_person(world.county, "Kari")
+    response = editor_client.post(
+        reverse("production:person_edit", args=[kari.pk]),
+        {"name": "  ", "category": "robot", "contact_email": "not an address"},
+    )
+    assert response.status_code == 400
+    kari.refresh_from_db()
+    assert kari.name == "Kari"
+    assert not AuditEntry.objects.filter(action="person.changed").exists()
+
+
+def test_only_editors_of_the_county_correct_the_register(world: World, librarian_client: Client) -> None:
+    kari = register_person(world.county, "Kari")
+    away = register_person(world.other_county, "Ola")
+    assert librarian_client.post(reverse("production:person_edit", args=[kari.pk]), {"name": "X"}).status_code == 403
+    editor = Client()
+    editor.force_login(world.editor)
+    assert editor.get(reverse("production:person_edit", args=[away.pk])).status_code == 404

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from libraries.models import County, Library
+from libraries.models import County, Library, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,6 +62,47 @@ def test_each_recorded_person_becomes_a_register_entry_with_their_consents() -> 
     kari_0 = Tag.objects.get(asset_id=assets[0].pk).person_id
     assert NewConsent.objects.get(person_id=kari_0).withdrawn_at is None  # the withdrawal stayed with its photo
     assert NewConsent.objects.filter(withdrawn_at__isnull=False).get().person.tags.get().asset_id == assets[1].pk
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_existing_presenter_sign_ups_are_linked_to_the_register() -> None:
+    before, after = [("production", "0009_consent_links")], [("production", "0010_presenters_in_the_register")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Person, Day = old.get_model("production", "Person"), old.get_model("production", "RecordingDay")
+    Signup = old.get_model("production", "PresenterSignup")
+    county = County.objects.create(name="Presentert fylke", slug="presentert")
+    library = Library.objects.create(county=county, name="Presentert bibliotek", kind=Library.Kind.COUNTY)
+    kari = User.objects.create(email="kari@presentert.example", name="Kari Bibliotekar")
+    per = User.objects.create(email="per@presentert.example", name="Per Formidler", language="en")
+    known = Person.objects.create(
+        county_id=county.pk, name="Per F.", category="staff", contact_email="PER@presentert.example"
+    )
+    guardian_of = Person.objects.create(
+        county_id=county.pk, name="Barn", category="child", guardian="Kari", contact_email=kari.email
+    )
+    today = timezone.localdate()
+    days = [
+        Day.objects.create(county_id=county.pk, host_library_id=library.pk, date=today + timedelta(days=n))
+        for n in (1, 8)
+    ]
+    for day in days:
+        Signup.objects.create(recording_day=day, library_id=library.pk, person_id=kari.pk)
+    Signup.objects.create(recording_day=days[0], library_id=library.pk, person_id=per.pk)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    NewSignup, NewPerson = new.get_model("production", "PresenterSignup"), new.get_model("production", "Person")
+    karis = set(NewSignup.objects.filter(person_id=kari.pk).values_list("register_person_id", flat=True))
+    assert len(karis) == 1  # one entry for both her days
+    entry = NewPerson.objects.get(pk=karis.pop())
+    assert (entry.name, entry.category, entry.contact_email) == ("Kari Bibliotekar", "staff", kari.email)
+    assert entry.pk != guardian_of.pk  # a child's entry with her address is the guardian's, not hers
+    assert NewSignup.objects.get(person_id=per.pk).register_person_id == known.pk  # found by address
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())

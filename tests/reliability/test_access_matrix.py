@@ -348,6 +348,11 @@ MATRIX: dict[str, list[Row]] = {
         get(not_allowed(), kwargs=pk("person")),
         post(own_library(), kwargs=pk("person")),
     ],
+    # A suggested tag (a recording day's presenter) is confirmed by whoever may change who is shown.
+    "media/people/<int:pk>/confirm/": [
+        get(not_allowed(), kwargs=pk("person")),
+        post(own_library(), kwargs=pk("person")),
+    ],
     "media/people/<int:pk>/consent/": [
         get(own_library(), kwargs=pk("person")),
         post(own_library(), kwargs=pk("person")),
@@ -384,6 +389,14 @@ MATRIX: dict[str, list[Row]] = {
     "people/<int:pk>/": [
         get(editors(obj=True), kwargs=pk("register_person")),
         post(not_allowed(), kwargs=pk("register_person")),
+    ],
+    "people/<int:pk>/edit/": [
+        get(editors(obj=True), kwargs=pk("register_person")),
+        post(
+            editors(obj=True),
+            kwargs=pk("register_person"),
+            data=lambda things: {"name": "Kari N.", "category": "patron"},
+        ),
     ],
     "people/<int:pk>/consent/": [
         get(editors(obj=True), kwargs=pk("register_person")),
