@@ -7,7 +7,7 @@ test, queue faults, move its clock, and read its state.
 
 from __future__ import annotations
 
-import select
+import selectors
 import subprocess
 import sys
 import tempfile
@@ -49,7 +49,10 @@ def run_fake_graph(*args: str, state_file: Path | None = None) -> Iterator[FakeG
         try:
             assert process.stdout is not None
             # The fake prints its address once it listens; wait for that line, not for a fixed time.
-            ready, _, _ = select.select([process.stdout], [], [], 30)
+            # A selector, not select(): a long test run may have more than 1,024 files open.
+            with selectors.DefaultSelector() as selector:
+                selector.register(process.stdout, selectors.EVENT_READ)
+                ready = selector.select(30)
             line = process.stdout.readline() if ready else ""
             if not line.startswith("fake_graph listening on "):
                 stderr.seek(0)

@@ -372,6 +372,8 @@ class Command(BaseCommand):
         )
         if not video.subtitles:
             asset_services.set_subtitles(by=editor, asset=video, data=DEMO_SUBTITLES)
+            # The subtitles are burned into the reel's rendition: made again here, as the worker would.
+            video = asset_services.process_asset(asset_id=video.pk) or video
         self._consent(video, "Nils Pedersen", AssetPerson.Category.STAFF, by=editor)
         # No alt text yet, and nobody registered or confirmed: the page asks for the alt text and a review.
         self._asset(rainy_books, nils, "regnvaer.png", _photo((1200, 1200), "Regnvær", (60, 110, 90), png=True))
