@@ -163,16 +163,23 @@ class RecordingDayActions:
     can_announce: bool
     can_mark_done: bool
     can_make_posts: bool  # "Make a post from this idea" beside each idea on the run sheet
+    can_open_register: bool  # presenters link to their entry in the register (editors and coordinators)
 
 
 def recording_day_actions(access: CountyAccess, day: RecordingDay) -> RecordingDayActions:
     return RecordingDayActions(
         can_make_posts=access.is_editor,
+        can_open_register=access.is_editor,
         can_manage=access.is_coordinator and day.status != RecordingDay.Status.DONE,
         can_mark_recorded=access.is_coordinator and day.status != RecordingDay.Status.DRAFT and day.has_begun,
         can_announce=access.is_coordinator and day.status == RecordingDay.Status.DRAFT,
         can_mark_done=access.is_coordinator and day.status == RecordingDay.Status.ANNOUNCED and day.has_begun,
     )
+
+
+def can_see_presenter_consent(access: CountyAccess, signup: PresenterSignup) -> bool:
+    """Whether a presenter's consent is in force: for editors, and for the presenter's own library."""
+    return access.is_editor or signup.library_id in access.library_ids
 
 
 def can_withdraw_signup(access: CountyAccess, day: RecordingDay, signup: PresenterSignup) -> bool:

@@ -22,6 +22,7 @@ from libraries.dates import time_text
 from libraries.http import act
 from libraries.models import Library, Role, User
 from production.access import (
+    can_see_presenter_consent,
     can_withdraw_signup,
     get_recording_day_for_user,
     get_signup_for_user,
@@ -168,7 +169,14 @@ def _render_day(
         )
     context.update(
         signups=signups,
-        signup_rows=[(signup, can_withdraw_signup(county_access, day, signup)) for signup in signups],
+        signup_rows=[
+            (
+                signup,
+                can_withdraw_signup(county_access, day, signup),
+                can_see_presenter_consent(county_access, signup),
+            )
+            for signup in signups
+        ],
         my_library_ids=county_access.library_ids,
         is_coordinator=county_access.is_coordinator,
         is_editor=county_access.is_editor,
