@@ -152,7 +152,9 @@ def forms_on(response: HttpResponse, page: str) -> list[Form]:
         return []
     parser = FormParser(page)
     parser.feed(text_of(response))
-    return parser.forms
+    # A <form method="dialog"> (the confirmation asked before undoing work) closes a dialog in the
+    # browser and is never sent to the server.
+    return [form for form in parser.forms if form.method != "dialog"]
 
 
 def view_name(url: str) -> str | None:
