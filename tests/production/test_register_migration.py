@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,16 @@ from django.utils import timezone
 from libraries.models import County, Library, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema() -> Iterator[None]:
+    """Whatever a test here does to the schema, the next test finds every migration applied."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
 
 BEFORE = [("production", "0007_asset_no_people_confirmed")]
 AFTER = [("production", "0008_register_of_people")]
@@ -68,7 +79,8 @@ def test_each_recorded_person_becomes_a_register_entry_with_their_consents() -> 
 
 
 def test_existing_presenter_sign_ups_are_linked_to_the_register() -> None:
-    before, after = [("production", "0009_consent_links")], [("production", "0010_presenters_in_the_register")]
+    before = [("production", "0011_asset_reel_progress_and_cover")]
+    after = [("production", "0012_presenters_in_the_register")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
