@@ -403,8 +403,14 @@ def _draft_from_items(
     check_reusable(by=by, items=items, action="reuse")
     first = items[0]
     # The original posts' inspiration credits travel; the photographer's credit stays on the asset
-    # (its photo credit), never in the post's inspiration credit.
-    credits = list(dict.fromkeys(item.post.credit for item in items if item.post is not None and item.post.credit))
+    # (its photo credit), never in the post's inspiration credit. A copy borrowed from another county
+    # carries its origin's credit ("Idé og foto: …", publishing/archive/network.py) into the caption.
+    credits = list(
+        dict.fromkeys(
+            [item.post.credit for item in items if item.post is not None and item.post.credit]
+            + [item.credit_line for item in items if item.source == ArchiveItem.Source.BORROWED and item.credit_line]
+        )
+    )
     concepts = {item.concept_id for item in items}
     post = Post(
         county=first.county,
