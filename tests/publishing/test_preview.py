@@ -123,7 +123,7 @@ def test_the_compose_preview_follows_what_is_typed_and_chosen_without_saving(wor
 
     assert response.status_code == 200
     html = response.text
-    assert html.lstrip().startswith('<section class="ig-preview" id="post-preview"')
+    assert html.lstrip().startswith('<div class="ig-preview-live"')
     assert "<html" not in html  # only the partial
     assert "ig-frame--4x5" in html  # the first item (by position) sets the shape
     assert f"<strong>{IG_USERNAME}</strong>\n        and <strong>sandnes_bibliotek</strong>" in html
