@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q, Window
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,15 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+
+def first_rows_and_count[M: models.Model](queryset: models.QuerySet[M], limit: int) -> tuple[list[M], int]:
+    """The first `limit` rows of `queryset` and how many rows it has in all, in one query (COUNT(*) OVER ()).
+
+    For a panel that lists the oldest few of something and says how many there are.
+    """
+    rows = list(queryset.annotate(rows_in_all=Window(Count("pk")))[:limit])
+    return rows, (rows[0].rows_in_all if rows else 0)  # type: ignore[attr-defined]  # the annotation above
 
 
 class UserManager(BaseUserManager["User"]):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from libraries.access import CountyAccess
 from libraries.dates import duration_text
-from libraries.models import Invitation, Library, Membership
+from libraries.models import Invitation, Library, Membership, first_rows_and_count
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Idea, RecordingDay
@@ -36,9 +36,9 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
     ideas = Idea.objects.for_county(county)
 
     if access.is_editor:
-        waiting = ideas.waiting_for_review()
-        context["ideas_waiting"] = waiting.for_list().order_by("created_at")[:10]
-        context["ideas_waiting_count"] = waiting.count()
+        context["ideas_waiting"], context["ideas_waiting_count"] = first_rows_and_count(
+            ideas.waiting_for_review().for_list().order_by("created_at"), 10
+        )
 
     if access.is_coordinator:
         context["days_with_open_slots"] = (
@@ -88,11 +88,9 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
     posts = Post.objects.for_county(county)
     context: dict[str, Any] = {}
     if access.is_editor:
-        waiting = posts.awaiting_approval()
-        context["posts_awaiting_approval"] = waiting.select_related("created_by").order_by("status_changed_at", "pk")[
-            :HOME_LIST_LENGTH
-        ]
-        context["posts_awaiting_approval_count"] = waiting.count()
+        context["posts_awaiting_approval"], context["posts_awaiting_approval_count"] = first_rows_and_count(
+            posts.awaiting_approval().select_related("created_by").order_by("status_changed_at", "pk"), HOME_LIST_LENGTH
+        )
         context["failed_posts"] = posts.filter(status=Post.Status.FAILED).order_by("-status_changed_at")[
             :HOME_LIST_LENGTH
         ]
@@ -103,8 +101,9 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
         context["unanswered_comments_count"] = unanswered.count() if len(oldest) == UNANSWERED_ON_HOME else len(oldest)
         # Posts the worker holds, with why (the daily limit, the connection, Instagram's processing).
         held = posts.filter(status=Post.Status.PUBLISHING, media_id="").exclude(waiting_for=Post.Waiting.NOTHING)
-        context["waiting_posts"] = held.order_by("scheduled_at", "pk")[:HOME_LIST_LENGTH]
-        context["waiting_posts_count"] = held.count()
+        context["waiting_posts"], context["waiting_posts_count"] = first_rows_and_count(
+            held.order_by("scheduled_at", "pk"), HOME_LIST_LENGTH
+        )
     if access.is_coordinator:
         context["channel"] = channels.county_channel(county)
         if context["channel"] is not None and not context["channel"].is_connected:

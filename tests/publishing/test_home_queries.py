@@ -1,0 +1,85 @@
+"""The home and the asset page cost a fixed number of queries, however much there is to show.
+
+bench/pages.py measures the same pages at scale 1 and 5; these tests keep the counts from creeping up
+between benchmark runs (issue 19: the register may not make the home or the asset page cost more).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from production.models import Asset, Consent, Idea
+from publishing.models import Post
+from tests.conftest import World, client_for
+from tests.factories.production import IdeaFactory
+from tests.factories.publishing import ChannelFactory, make_asset, make_post, show_person
+
+pytestmark = pytest.mark.django_db
+
+# session, user, memberships, MFA; libraries, invitations, the user's memberships; ideas waiting (with
+# their count), days with open slots, concept slots and their posts, expiring consents; posts awaiting
+# approval, failed and held (each with its count), comments waiting for an answer, the channel, posts
+# held by the stopped channel. The benchmark's figure before the register was 16.
+HOME_QUERIES = 16
+
+
+def more_of_everything(world: World, channel: object) -> None:
+    today = timezone.localdate()
+    IdeaFactory(library=world.library, status=Idea.Status.SUBMITTED)
+    photo = make_asset(county=world.county, library=world.library, no_people_confirmed=False)
+    tag = show_person(photo, name="Kari")
+    Consent.objects.filter(person=tag.person).update(valid_until=today + timedelta(days=10))
+    for status in (Post.Status.IN_REVIEW, Post.Status.FAILED):
+        make_post(county=world.county, author=world.editor, assets=[photo], status=status, channel=channel)
+    make_post(
+        county=world.county,
+        author=world.editor,
+        assets=[photo],
+        status=Post.Status.PUBLISHING,
+        channel=channel,
+        scheduled_at=timezone.now(),
+        waiting_for=Post.Waiting.QUOTA,
+    )
+
+
+def test_the_coordinators_home_costs_the_same_few_queries_however_much_waits(
+    world: World,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    channel = ChannelFactory(county=world.county)
+    client = client_for(world.coordinator)
+    more_of_everything(world, channel)
+    with django_assert_max_num_queries(HOME_QUERIES) as one:
+        page = client.get(reverse("home"))
+    assert "Kari" in page.text  # an expiring consent is listed
+    for _ in range(6):
+        more_of_everything(world, channel)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(reverse("home"))
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("role", ["editor", "coordinator"])
+def test_the_asset_page_costs_the_same_queries_for_one_or_many_people_tagged(
+    world: World,
+    role: str,
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    client = client_for(getattr(world, role))
+    photo: Asset = make_asset(county=world.county, library=world.library, no_people_confirmed=False)
+    show_person(photo, name="Person 0")
+    url = reverse("production:asset_detail", args=[photo.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for n in range(1, 7):
+        show_person(photo, name=f"Person {n}", minor=n % 2 == 0, guardian="Forelder")
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = client.get(url)
+    assert "Person 6" in page.text
