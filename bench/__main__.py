@@ -49,6 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--posts", type=positive, default=40, help="posts through the publishing pipeline")
     parser.add_argument("--clip-seconds", type=_numbers, default=[10, 60], help="video clip lengths in seconds")
     parser.add_argument("--only", type=_measures, default=MEASURES, help=f"some of {','.join(MEASURES)}")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the figures of the measures not run now from bench/results/latest.json (with their date)",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,6 +70,21 @@ def _run(measure: str, options: list[str]) -> dict[str, Any]:
         figures: dict[str, Any] = json.loads(output.read_text())
         figures["seconds"] = round(time.monotonic() - started, 1)
         return figures
+
+
+def kept_from_last_run(results: dict[str, Any]) -> dict[str, Any]:
+    """`results` with the last run's figures for every measure not run now, each noted with its run's date."""
+    if not report.RESULTS.exists():
+        return results
+    last: dict[str, Any] = json.loads(report.RESULTS.read_text())
+    kept_dates: dict[str, str] = last.get("kept", {})
+    kept = {}
+    for measure in [*MEASURES, "queries_stable"]:
+        if measure not in results and measure in last:
+            results[measure] = last[measure]
+            kept[measure] = kept_dates.get(measure, last["date"])
+    results["kept"] = {name: date for name, date in kept.items() if name != "queries_stable"}
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         results["publishing"] = _run("publishing", [*common, "--posts", str(args.posts)])
     if "video" in args.only:
         results["video"] = _run("video", ["--clip-seconds", ",".join(map(str, args.clip_seconds))])
+    if args.keep:
+        results = kept_from_last_run(results)
     markdown = report.write_markdown(results, findings=findings.explain(results))
     print(f"\nWrote {report.write_json(results)} and {markdown}")
     return 0

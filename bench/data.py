@@ -47,6 +47,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -172,6 +173,20 @@ def bench_county_slug() -> str:
 def bench_user() -> User:
     """The user every page is requested as: the coordinator of county 1."""
     return User.objects.get(email=coordinator_email(1))
+
+
+def asset_with_most_people_path() -> str:
+    """The page of county 1's asset that shows the most people from the register (the asset page's worst case)."""
+    most = (
+        AssetPerson.objects.filter(asset__county__slug=bench_county_slug())
+        .values("asset_id")
+        .annotate(tagged=models.Count("pk"))
+        .order_by("-tagged", "asset_id")
+        .first()
+    )
+    if most is None:
+        raise RuntimeError("The bench data tags no people; load it first.")
+    return reverse("production:asset_detail", args=[most["asset_id"]])
 
 
 def _ascii(text_: str) -> str:

@@ -411,6 +411,7 @@ def markdown(results: dict[str, Any], *, findings: list[str] | None = None) -> s
         f"- Python {m['python']}, PostgreSQL {m['postgresql']}, {m['wrk'] or 'no wrk (Python load generator)'}",
         f"- Scales {', '.join(str(x) for x in s['scales'])}; {s['duration_s']} s per page; "
         f"{s['connections']} connections; {s['workers']} gunicorn workers",
+        *_kept(results),
         "",
         "## Targets",
         "",
@@ -427,6 +428,12 @@ def markdown(results: dict[str, Any], *, findings: list[str] | None = None) -> s
     if findings:
         lines += ["## What limits it", "", *findings, ""]
     return "\n".join(lines)
+
+
+def _kept(results: dict[str, Any]) -> list[str]:
+    """Measures not run this time (`--keep`): their figures come from an earlier run, on its machine and load."""
+    kept: dict[str, str] = results.get("kept") or {}
+    return [f"- Kept from the run of {date}: {measure}" for measure, date in sorted(kept.items())]
 
 
 def _data(results: dict[str, Any]) -> list[str]:
