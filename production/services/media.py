@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, ProtectedError
+from django.db.models import F, ProtectedError, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -561,6 +561,20 @@ def cancel_processing(*, by: User, asset: Asset) -> Asset:
         asset.processing_error = reason
         audit(county=asset.county, actor=by, action="asset.processing_cancelled", obj=asset, summary=str(asset))
     return asset
+
+
+def videos_without_reel_rendition() -> QuerySet[Asset]:
+    """Ready videos whose Instagram version is still their original: stored before the worker made renditions."""
+    return Asset.objects.filter(kind=Asset.Kind.VIDEO, status=Asset.Status.READY, rendition=F("original"))
+
+
+def make_missing_reel_rendition(*, asset: Asset) -> None:
+    """Have the worker make the Instagram version of a video stored before renditions (audited, no actor)."""
+    if not asset.is_video or has_reel_rendition(asset):
+        raise ValidationError(_("This video already has its Instagram version."))
+    with transaction.atomic():
+        _remake_reel(asset)
+        audit(county=asset.county, actor=None, action="asset.reel_rendition_queued", obj=asset, summary=str(asset))
 
 
 def _remake_reel(asset: Asset) -> None:

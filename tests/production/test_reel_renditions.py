@@ -15,19 +15,23 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from PIL import Image
 
+from libraries.models import AuditEntry
 from production import tasks
 from production.models import Asset, Idea
 from production.services import media as asset_services
 from production.signed_urls import public_file, public_rendition_url
+from publishing.models import Post
 from tests.conftest import World
 from tests.factories.clips import assert_meets_spec, h264_mp4, hevc_mov, require_media_tools
 from tests.factories.media import make_asset
 from tests.factories.production import IdeaFactory
+from tests.factories.publishing import make_post
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +266,49 @@ def test_the_editor_picks_a_frame_or_uploads_a_picture_as_the_cover(
     editor_client.post(url, {"seconds": "99"})  # past the end: refused with the reason
     asset.refresh_from_db()
     assert asset.cover_offset_ms == 2500
+
+
+# --- Videos stored before renditions ---
+
+
+def as_before_renditions(asset: Asset) -> Asset:
+    """A video as stored before the worker made reel renditions: its Instagram version was its original."""
+    Asset.objects.filter(pk=asset.pk).update(rendition=asset.original.name, renditions={})
+    asset.refresh_from_db()
+    return asset
+
+
+def test_videos_stored_before_renditions_get_theirs_from_a_command_and_keep_their_original(
+    world: World, idea: Idea, videos: Videos, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    old = as_before_renditions(make_asset(idea, by=world.editor, data=videos.hevc_mov, name="IMG_0003.MOV"))
+    stored = read(old.original)
+    in_a_scheduled_post = as_before_renditions(make_asset(idea, by=world.editor, data=videos.h264, name="b.mp4"))
+    make_post(county=world.county, author=world.editor, assets=[in_a_scheduled_post], status=Post.Status.SCHEDULED)
+    done = make_asset(idea, by=world.editor, data=videos.h264, name="new.mp4")  # made since: left alone
+
+    output = io.StringIO()
+    call_command("make_reel_renditions", "--dry-run", stdout=output)
+    assert "1 video(s) would be queued" in output.getvalue()
+    assert Asset.objects.get(pk=old.pk).status == Asset.Status.READY
+
+    output = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        call_command("make_reel_renditions", stdout=output)
+    assert queued_processing(queued) == 1
+    assert "1 in posts on their way out left for a later run" in output.getvalue()
+    assert f"#{in_a_scheduled_post.pk}" in output.getvalue()
+    assert Asset.objects.get(pk=in_a_scheduled_post.pk).status == Asset.Status.READY
+    assert AuditEntry.objects.filter(action="asset.reel_rendition_queued", object_id=str(old.pk)).exists()
+
+    assert tasks.process_asset(old.pk) == "ready"
+    old.refresh_from_db()
+    assert old.rendition.name.endswith("/rendition.mp4")
+    assert_meets_spec(local(old.rendition))
+    assert read(old.original) == stored  # the archive's copy is never touched
+    assert public_file(old).extension == "mp4"
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        call_command("make_reel_renditions", "--all", stdout=io.StringIO())
+    assert queued_processing(queued) == 1  # only the scheduled post's video was left
+    assert Asset.objects.get(pk=done.pk).status == Asset.Status.READY
