@@ -141,11 +141,6 @@ class ConceptDate:
     def moved(self) -> bool:
         return self.date != self.original
 
-    @property
-    def on_holiday(self) -> bool:
-        """Expected on the holiday itself (the concept publishes anyway)."""
-        return bool(self.holiday) and not self.moved and not self.skipped
-
 
 def concept_dates(
     rule: str, *, anchor: date, start: date, end: date, country: str, holiday_rule: str
