@@ -43,7 +43,7 @@ class LibraryForm(forms.ModelForm[Library]):
 class CountySettingsForm(forms.ModelForm[County]):
     class Meta:
         model = County
-        fields = ("keep_original_metadata", "in_network", "allow_single_review", "single_review_reason")
+        fields = ("country", "keep_original_metadata", "in_network", "allow_single_review", "single_review_reason")
         widgets = {"single_review_reason": forms.Textarea(attrs={"rows": 3})}
 
     def clean(self) -> dict[str, Any]:

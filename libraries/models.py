@@ -117,8 +117,21 @@ class Role(models.TextChoices):
 
 
 class County(models.Model):
+    class Country(models.TextChoices):
+        """The country whose public holidays the county's plan follows (libraries/holidays.py)."""
+
+        NORWAY = "NO", _("Norway")
+        DENMARK = "DK", _("Denmark")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("short name"), unique=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=Country.choices,
+        default=Country.NORWAY,
+        help_text=_("Its public holidays are marked in the publishing plan and on recording days."),
+    )
     # Off: location and personal metadata leave every original at upload (production/metadata/).
     keep_original_metadata = models.BooleanField(
         _("keep location and camera details in originals"),

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from libraries import holidays
 
 # RFC 5545 weekday codes, Monday first (as datetime.weekday() counts).
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -103,10 +105,63 @@ def occurrence_times(rule: str, *, anchor: date, at: time, zone: ZoneInfo, start
     12:00 in March and in November); only the UTC offset moves. A time that does
     not exist on a spring-forward night is moved forward by the gap.
     """
-    moments = []
-    for day in occurrences(rule, anchor=anchor, start=start, end=end):
-        # fold=0 whatever `at` carries: a time in the gap then moves forward, an ambiguous one is the first.
-        local = datetime.combine(day, at.replace(fold=0), tzinfo=zone)
-        # A round trip through UTC resolves a wall-clock time inside the DST gap.
-        moments.append(local.astimezone(UTC).astimezone(zone))
-    return moments
+    return [local_time(day, at, zone) for day in occurrences(rule, anchor=anchor, start=start, end=end)]
+
+
+def local_time(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """`day` at the wall-clock time `at` in `zone`, as an aware datetime (see `occurrence_times`)."""
+    # fold=0 whatever `at` carries: a time in the gap then moves forward, an ambiguous one is the first.
+    local = datetime.combine(day, at.replace(fold=0), tzinfo=zone)
+    # A round trip through UTC resolves a wall-clock time inside the DST gap.
+    return local.astimezone(UTC).astimezone(zone)
+
+
+# --- Public holidays: what a concept does with a date that falls on one ---
+
+PUBLISH_ANYWAY = "publish"
+SKIP = "skip"
+MOVE = "move"
+
+
+@dataclass(frozen=True)
+class ConceptDate:
+    """One date of a concept's cadence after its holiday rule.
+
+    `original` is the cadence's date; `date` the day a post is expected (the
+    next working day when the rule moved it). `holiday` names the holiday the
+    cadence's date falls on ("" on an ordinary day).
+    """
+
+    original: date
+    date: date
+    holiday: str = ""
+    skipped: bool = False
+
+    @property
+    def moved(self) -> bool:
+        return self.date != self.original
+
+
+def concept_dates(
+    rule: str, *, anchor: date, start: date, end: date, country: str, holiday_rule: str
+) -> list[ConceptDate]:
+    """The cadence's dates from `start` to `end` after the holiday rule, skipped ones included (flagged).
+
+    A moved date counts where it lands: a holiday just before `start` may move into
+    the window, and one near `end` may move out of it (into the next window).
+    """
+    lookback = holidays.LONGEST_BREAK_DAYS if holiday_rule == MOVE else 0
+    found = holidays.holidays_between(country, start - timedelta(days=lookback), end)
+    dates: dict[date, ConceptDate] = {}
+    for day in occurrences(rule, anchor=anchor, start=start - timedelta(days=lookback), end=end):
+        holiday = found.get(day, "")
+        if holiday and holiday_rule == SKIP:
+            entry = ConceptDate(day, day, holiday, skipped=True)
+        elif holiday and holiday_rule == MOVE:
+            entry = ConceptDate(day, holidays.next_working_day(country, day), holiday)
+        else:
+            entry = ConceptDate(day, day, holiday)
+        # A moved date never doubles one the cadence has anyway (the first one stays).
+        if start <= entry.date <= end and entry.date not in dates:
+            dates[entry.date] = entry
+    return sorted(dates.values(), key=lambda entry: entry.date)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from libraries import ical
+from libraries import holidays, ical
 from libraries.models import User
 from production.models import CalendarFeed, RecordingDay, RunSheetSlot
 
@@ -28,17 +28,27 @@ class CalendarDay:
     in_month: bool
     is_today: bool
     recording_days: list[RecordingDay] = field(default_factory=list)
+    holiday: str = ""  # the public holiday's name, when the day is one
 
 
-def month_grid(year: int, month: int, days: list[RecordingDay], today: date) -> list[list[CalendarDay]]:
-    """Weeks (Monday first) covering the month, each day with the recording days on it."""
+def month_grid(
+    year: int, month: int, days: list[RecordingDay], today: date, *, country: str
+) -> list[list[CalendarDay]]:
+    """Weeks (Monday first) covering the month, each day with the recording days on it and its holiday."""
     by_date: dict[date, list[RecordingDay]] = {}
     for day in days:
         by_date.setdefault(day.date, []).append(day)
     weeks = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month)
+    named = holidays.holidays_between(country, weeks[0][0], weeks[-1][-1])
     return [
         [
-            CalendarDay(date=d, in_month=d.month == month, is_today=d == today, recording_days=by_date.get(d, []))
+            CalendarDay(
+                date=d,
+                in_month=d.month == month,
+                is_today=d == today,
+                recording_days=by_date.get(d, []),
+                holiday=named.get(d, ""),
+            )
             for d in week
         ]
         for week in weeks

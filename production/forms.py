@@ -68,11 +68,13 @@ class ConceptForm(forms.ModelForm[Concept]):
             "ordinal",
             "starts_on",
             "time_of_day",
+            "holiday_rule",
             "owner",
             "is_active",
             "reposts_from_archive",
         )
         widgets = {
+            "holiday_rule": forms.RadioSelect,
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "time_of_day": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from libraries import holidays
 from libraries.models import County, Library, User
 from production import cadence
 
@@ -63,6 +64,13 @@ class ConceptQuerySet(models.QuerySet["Concept"]):
 class Concept(models.Model):
     """A fixed, recurring format such as "a staff book tip every Friday"."""
 
+    class HolidayRule(models.TextChoices):
+        """What the concept does with a date of its cadence that is a public holiday in the county's country."""
+
+        PUBLISH_ANYWAY = cadence.PUBLISH_ANYWAY, _("Publish anyway")
+        SKIP = cadence.SKIP, _("Skip the date")
+        MOVE = cadence.MOVE, _("Move to the next working day")
+
     county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="concepts", verbose_name=_("county"))
     name = models.CharField(_("name"), max_length=150)
     description = models.TextField(_("description"), blank=True)
@@ -90,6 +98,16 @@ class Concept(models.Model):
             "in the archive, for review."
         ),
     )
+    holiday_rule = models.CharField(
+        _("on public holidays"),
+        max_length=10,
+        choices=HolidayRule.choices,
+        default=HolidayRule.PUBLISH_ANYWAY,
+        help_text=_(
+            "When a date of the cadence is a public holiday: publish anyway, skip it (no post is expected), "
+            "or move it to the next day that is neither a weekend nor a holiday."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ConceptQuerySet.as_manager()
@@ -114,24 +132,31 @@ class Concept(models.Model):
     def is_recurring(self) -> bool:
         return bool(self.cadence_rule)
 
-    def occurrences(self, start: date, end: date) -> list[date]:
-        """The dates from `start` to `end` (both included) this concept falls on; none when ad hoc or inactive."""
-        if not self.is_active:
+    def dates(self, start: date, end: date, *, country: str | None = None) -> list[cadence.ConceptDate]:
+        """The concept's dates from `start` to `end` (both included) after its holiday rule, skipped ones
+        flagged; none when ad hoc or inactive. `country`: the county's (read from it when not given)."""
+        if not self.is_active or not self.is_recurring:
             return []
-        return cadence.occurrences(self.cadence_rule, anchor=self.starts_on, start=start, end=end)
-
-    def occurrence_times(self, start: date, end: date) -> list[datetime]:
-        """The same, as aware datetimes at the concept's time of day (the publishing plan's slots)."""
-        if not self.is_active:
-            return []
-        return cadence.occurrence_times(
+        return cadence.concept_dates(
             self.cadence_rule,
             anchor=self.starts_on,
-            at=self.time_of_day,
-            zone=ZoneInfo(settings.TIME_ZONE),
             start=start,
             end=end,
+            country=country or self.county.country,
+            holiday_rule=self.holiday_rule,
         )
+
+    def occurrences(self, start: date, end: date, *, country: str | None = None) -> list[date]:
+        """The days from `start` to `end` a post of this concept is expected (holidays skipped or moved)."""
+        return [entry.date for entry in self.dates(start, end, country=country) if not entry.skipped]
+
+    def time_on(self, day: date) -> datetime:
+        """`day` at the concept's time of day, local time (a slot on the publishing plan)."""
+        return cadence.local_time(day, self.time_of_day, ZoneInfo(settings.TIME_ZONE))
+
+    def occurrence_times(self, start: date, end: date, *, country: str | None = None) -> list[datetime]:
+        """The same, as aware datetimes at the concept's time of day (the publishing plan's slots)."""
+        return [self.time_on(day) for day in self.occurrences(start, end, country=country)]
 
 
 # --- Ideas ---
@@ -413,6 +438,11 @@ class RecordingDay(models.Model):
     @property
     def place(self) -> str:
         return self.address or self.host_library.address
+
+    @property
+    def holiday(self) -> str:
+        """The public holiday in the county's country the day falls on ("" on an ordinary day)."""
+        return holidays.holiday_name(self.county.country, self.date)
 
     def local_datetime(self, at: time) -> datetime:
         return datetime.combine(self.date, at, tzinfo=ZoneInfo(settings.TIME_ZONE))

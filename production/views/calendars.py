@@ -38,7 +38,7 @@ def _month_from(request: HttpRequest, today: date) -> tuple[int, int]:
 @login_required
 @require_GET
 def calendar_month(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _county_access, days = recording_days_for_user(request)
+    county_access, days = recording_days_for_user(request)
     today = timezone.localdate()
     year, month = _month_from(request, today)
     first, last = calendars.month_bounds(year, month)
@@ -49,7 +49,7 @@ def calendar_month(request: AuthenticatedHttpRequest) -> HttpResponse:
         "production/calendar_month.html",
         {
             "month": first,
-            "weeks": calendars.month_grid(year, month, month_days, today),
+            "weeks": calendars.month_grid(year, month, month_days, today, country=county_access.county.country),
             "previous": previous,
             "following": following,
             "this_month": today.replace(day=1),

@@ -278,7 +278,7 @@ def idea_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 def concept_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, concepts = concepts_for_user(request)
     today = timezone.localdate()
-    concepts = concepts.select_related("owner").order_by("-is_active", "name")
+    concepts = concepts.select_related("owner", "county").order_by("-is_active", "name")
     rows = [(concept, concept.occurrences(today, today + timedelta(days=365))[:3]) for concept in concepts]
     return render(
         request,
@@ -298,7 +298,7 @@ def concept_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "production/concept_detail.html",
         {
             "concept": concept,
-            "occurrences": concept.occurrences(today, today + timedelta(days=365))[:12],
+            "dates": concept.dates(today, today + timedelta(days=365))[:12],
             "ideas": concept.ideas.for_list().order_by("-created_at")[:50],
             "can_manage": county_access.is_coordinator,
         },

@@ -50,7 +50,7 @@ from production.views.assets import asset_section_context
 def recording_day_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, days = recording_days_for_user(request)
     today = timezone.localdate()
-    days = days.select_related("host_library").with_slot_counts().with_signup_of(county_access.library_ids)
+    days = days.select_related("host_library", "county").with_slot_counts().with_signup_of(county_access.library_ids)
     past = request.GET.get("past") == "1"
     # Explicit ordering: Meta.ordering does not apply once the counts add a GROUP BY.
     days = days.filter(date__lt=today).order_by("-date") if past else days.upcoming(today)
@@ -88,6 +88,7 @@ def recording_day_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             request,
             _("The recording day was created as a draft. Announce it when the libraries may sign up."),
         )
+        _warn_if_holiday(request, day)
         return redirect(day)
     return render(
         request,
@@ -116,6 +117,8 @@ def recording_day_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             messages.error(request, error_text(exc))
         else:
             messages.success(request, _("The changes to the recording day were saved."))
+            if "date" in form.changed_data:
+                _warn_if_holiday(request, day)
         return redirect(day)
     return render(
         request,
@@ -123,6 +126,19 @@ def recording_day_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         {"form": form, "day": day},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _warn_if_holiday(request: AuthenticatedHttpRequest, day: RecordingDay) -> None:
+    """A day put on a public holiday is allowed (some counties record then), but said out loud."""
+    if holiday := day.holiday:
+        messages.warning(
+            request,
+            _(
+                "%(date)s is a public holiday (%(holiday)s). Make sure the host library is open and the "
+                "presenters are free, or choose another date."
+            )
+            % {"date": date_format(day.date, "DATE_FORMAT"), "holiday": holiday},
+        )
 
 
 def _day_with_run_sheet(day: RecordingDay) -> RecordingDay:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from libraries import ical
+from libraries import holidays, ical
 from libraries.dates import day_start, local_zone
 from libraries.models import County, User
 from production.models import CalendarFeed, Concept, Idea
@@ -37,6 +37,10 @@ class Gap:
 
     concept: Concept
     at: datetime  # aware, in the local time zone
+    # The public holiday the cadence's date falls on: the slot is on it (the concept publishes
+    # anyway), or was moved from it (`moved_from`, the concept moves to the next working day).
+    holiday: str = ""
+    moved_from: Day | None = None
 
     @property
     def date(self) -> Day:
@@ -83,6 +87,7 @@ class PlanDay:
     gaps: list[Gap] = field(default_factory=list)
     # (posts that day, Instagram's daily limit) when the day holds more than the limit.
     over_limit: tuple[int, int] | None = None
+    holiday: str = ""  # the public holiday's name in the county's country, when the day is one
 
     @property
     def posts(self) -> list[Post]:
@@ -131,14 +136,23 @@ def uncovered_concept_gaps(county: County, start: date, end: date) -> list[Gap]:
 def _open_slots(
     county: County, start: date, end: date, concepts: Iterable[Concept], covered: Callable[[Concept], int]
 ) -> list[Gap]:
-    """Each concept's occurrences with no post that day, less the first `covered(concept)` of them."""
-    taken = posted_concept_days(county, start, end)
+    """Each concept's dates (after its holiday rule) with no post that day, less the first `covered(concept)`
+    of them. A slot moved off a holiday is filled by a post on either day."""
+    # From further back: a slot moved into the window may have a post on the holiday it left.
+    taken = posted_concept_days(county, start - timedelta(days=holidays.LONGEST_BREAK_DAYS), end)
     gaps: list[Gap] = []
     for concept in concepts:
         open_slots = [
-            moment for moment in concept.occurrence_times(start, end) if (concept.pk, moment.date()) not in taken
+            Gap(
+                concept,
+                concept.time_on(entry.date),
+                holiday=entry.holiday,
+                moved_from=entry.original if entry.moved else None,
+            )
+            for entry in concept.dates(start, end, country=county.country)
+            if not entry.skipped and (concept.pk, entry.date) not in taken and (concept.pk, entry.original) not in taken
         ]
-        gaps += [Gap(concept, moment) for moment in open_slots[covered(concept) :]]
+        gaps += open_slots[covered(concept) :]
     return sorted(gaps, key=lambda gap: (gap.at, gap.concept.name))
 
 
@@ -192,6 +206,7 @@ def days(
     posts: list[Post],
     gaps: list[Gap],
     over_limit: dict[date, tuple[int, int]] | None = None,
+    holidays_in_view: dict[date, str] | None = None,
 ) -> list[PlanDay]:
     today = timezone.localdate()
     by_day: dict[date, PlanDay] = {}
@@ -202,6 +217,7 @@ def days(
             in_range=in_range[0] <= current <= in_range[1],
             is_today=current == today,
             over_limit=(over_limit or {}).get(current),
+            holiday=(holidays_in_view or {}).get(current, ""),
         )
         current += timedelta(days=1)
     zone = local_zone()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from libraries import ical
+from libraries import holidays, ical
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.services import absolute_url
 from production.calendars import month_bounds, neighbour_months
@@ -88,6 +88,7 @@ def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
         posts=plan.plan_posts(posts, grid_start, grid_end),
         gaps=_gaps(county_access, filters, max(grid_start, today), grid_end),
         over_limit=plan.days_over_limit(county_access.county, grid_start, grid_end, limit=plan.daily_limit(channel)),
+        holidays_in_view=holidays.holidays_between(county_access.county.country, grid_start, grid_end),
     )
     previous, following = neighbour_months(first.year, first.month)
     return render(
@@ -127,6 +128,7 @@ def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
         posts=plan.plan_posts(posts, start, end),
         gaps=_gaps(county_access, filters, max(start, today), end),
         over_limit=plan.days_over_limit(county_access.county, start, end, limit=plan.daily_limit(channel)),
+        holidays_in_view=holidays.holidays_between(county_access.county.country, start, end),
     )
     return render(
         request,

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
+from libraries.models import County
 from production import cadence
 from production.models import Concept
 
@@ -129,7 +130,12 @@ def test_cadence_is_described_in_words(language: str, rule: str, text: str) -> N
 
 
 def test_concept_occurrences_use_its_start_and_stop_when_inactive() -> None:
-    concept = Concept(cadence_rule=LAST_TUESDAY, starts_on=date(2026, 1, 1), time_of_day=time(18, 0))
+    concept = Concept(
+        county=County(country=County.Country.NORWAY),
+        cadence_rule=LAST_TUESDAY,
+        starts_on=date(2026, 1, 1),
+        time_of_day=time(18, 0),
+    )
     assert concept.occurrences(date(2025, 12, 1), date(2026, 1, 31)) == [date(2026, 1, 27)]
     assert concept.occurrence_times(date(2026, 1, 1), date(2026, 1, 31)) == [datetime(2026, 1, 27, 18, 0, tzinfo=OSLO)]
     concept.is_active = False

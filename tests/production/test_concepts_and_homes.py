@@ -26,6 +26,7 @@ def concept_data(**overrides: object) -> dict:
         "ordinal": "-1",
         "starts_on": "2026-01-01",
         "time_of_day": "18:00",
+        "holiday_rule": "publish",
         "is_active": "on",
     }
     data.update(overrides)

@@ -505,7 +505,7 @@ def test_the_concept_form_offers_reposts_and_needs_an_owner_and_a_cadence(
         url,
         {"name": "Pappatreff", "content_type": ContentType.OFFERS, "cadence_kind": "monthly", "weekday": "TU",
          "ordinal": "-1", "starts_on": "2026-01-01", "time_of_day": "18:00", "owner": world.editor.pk,
-         "is_active": "on", "reposts_from_archive": "on"},
+         "holiday_rule": "publish", "is_active": "on", "reposts_from_archive": "on"},
     )  # fmt: skip
     concept = Concept.objects.get(name="Pappatreff")
     assert response.status_code == 302

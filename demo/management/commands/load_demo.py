@@ -228,6 +228,7 @@ class Command(BaseCommand):
             "FREQ=WEEKLY;BYDAY=FR",
             editor,
             "En ansatt anbefaler en bok hver fredag: kort video, boka i hånda, tre setninger.",
+            holiday_rule=Concept.HolidayRule.MOVE,  # Good Friday and Christmas Day: the tip comes on Monday
         )
         dads = self._concept(
             county,
@@ -446,6 +447,7 @@ class Command(BaseCommand):
         owner: User,
         description: str,
         at: time = time(12, 0),
+        holiday_rule: str = Concept.HolidayRule.PUBLISH_ANYWAY,
     ) -> Concept:
         concept, _ = Concept.objects.get_or_create(
             county=county,
@@ -457,6 +459,7 @@ class Command(BaseCommand):
                 "description": description,
                 "starts_on": date(2025, 1, 1),
                 "time_of_day": at,
+                "holiday_rule": holiday_rule,
             },
         )
         return concept
