@@ -19,9 +19,10 @@ fetching the photo from the live server's signed address.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery.result import allow_join_result
@@ -55,6 +56,9 @@ def _celery_join_flag_restored() -> Iterator[None]:
 
 
 class People:
+    """One county with its county library and a member library, the four people of the walk, and its
+    Instagram channel (the fake's account)."""
+
     def __init__(self) -> None:
         county = CountyFactory(name="Rogaland", slug="rogaland")
         self.county_library = LibraryFactory(county=county, kind=Library.Kind.COUNTY, name="Rogaland fylkesbibliotek")
@@ -83,6 +87,20 @@ def people(settings, publishing_setup: FakeGraph) -> People:  # type: ignore[no-
     return People()
 
 
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """New browser contexts (one per person and device), closed when the test ends."""
+    opened: list[BrowserContext] = []
+
+    def new(**options: Any) -> BrowserContext:
+        opened.append(browser.new_context(locale="en-GB", **options))
+        return opened[-1]
+
+    yield new
+    for context in opened:
+        context.close()
+
+
 def said(page: Page) -> Locator:
     """The messages a page shows after a form (a page may have other live regions too)."""
     return page.locator(".messages")
@@ -106,14 +124,14 @@ def test_idea_to_published_post_as_the_three_roles_with_no_accessibility_violati
     people: People,
     fake_graph: FakeGraph,  # noqa: F811
     live_server,  # type: ignore[no-untyped-def]
-    browser: Browser,
+    contexts: Callable[..., BrowserContext],
     tmp_path: Path,
 ) -> None:
     base = live_server.url
     axe = AxeWalk()
 
     def desktop() -> BrowserContext:
-        return browser.new_context(locale="en-GB", viewport=DESKTOP)
+        return contexts(viewport=DESKTOP)
 
     # --- The librarian sends an idea (at her desk). ---
     librarian = log_in(desktop(), base, people.librarian, axe, "librarian")
@@ -168,7 +186,7 @@ def test_idea_to_published_post_as_the_three_roles_with_no_accessibility_violati
     axe.check(coordinator, "coordinator")
 
     # --- At the recording day: the librarian uploads a photo from her phone and describes it. ---
-    phone = browser.new_context(locale="en-GB", viewport=PHONE, has_touch=True, is_mobile=True)
+    phone = contexts(viewport=PHONE, has_touch=True, is_mobile=True)
     on_phone = log_in(phone, base, people.librarian, axe, "librarian on a phone")
     on_phone.get_by_role("region", name="Your library's ideas").get_by_role("link", name="Lesekroken i Sandnes").click()
     axe.check(on_phone, "librarian on a phone")
