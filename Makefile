@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test sync lint audit soak browser media-tools messages bench wrk key manage clean
+.PHONY: run test sync lint audit soak browser media-tools messages bench wrk key manage screenshots clean
 
 run: sync media-tools
 	$(UV) run --no-sync python -m config.embedded run
@@ -95,6 +95,11 @@ wrk:
 # A management command on the data of `make run`, e.g. make manage ARGS=createsuperuser
 manage: sync
 	$(UV) run --no-sync python -m config.embedded manage $(ARGS)
+
+# The README's screenshots (docs/screenshots/) from the demo data on a throwaway database, in Chromium
+# (demo/management/commands/screenshots.py).
+screenshots: sync browser media-tools
+	$(UV) run --no-sync python -m config.embedded manage screenshots
 
 # A new Fernet key for ENCRYPTION_KEYS.
 key: sync

@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from PIL import ExifTags, Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw, ImageFont
 
 from libraries.models import County, Library, Membership, Role, User
 from production.models import (
@@ -32,6 +32,7 @@ from production.models import (
     RecordingDay,
     RunSheetSlot,
 )
+from production.processing import burn_subtitles
 from production.processing.inspection import inspect_upload
 from production.services import media as asset_services
 
@@ -71,7 +72,7 @@ def _photo(
         radius = min(width, height) // (8 + index)
         draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(240, 200 - index * 25, 90 + index * 30))
     draw.rectangle((0, height - height // 6, width, height), fill=(250, 248, 240))
-    draw.text((width // 20, height - height // 8), label, fill=(30, 30, 30), font_size=max(24, height // 14))
+    draw.text((width // 20, height - height // 8), label, fill=(30, 30, 30), font=_label_font(max(24, height // 14)))
     buffer = io.BytesIO()
     if png:
         image.save(buffer, "PNG")
@@ -84,6 +85,12 @@ def _photo(
         location[ExifTags.GPS.GPSLongitudeRef], location[ExifTags.GPS.GPSLongitude] = "E", (5.0, 44.0, 9.0)
     image.save(buffer, "JPEG", quality=88, exif=exif)
     return buffer.getvalue()
+
+
+def _label_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Noto Sans (Debian's fonts-noto-core, as for the subtitles) when installed: Pillow's own font has no æ, ø, å."""
+    noto = burn_subtitles.FONTS_DIR / "NotoSans-Regular.ttf"
+    return ImageFont.truetype(str(noto), size) if noto.exists() else ImageFont.load_default(size)
 
 
 def _video(*, seconds: float, size: tuple[int, int] = (360, 640), fps: int = 30) -> bytes:
