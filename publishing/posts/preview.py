@@ -61,7 +61,7 @@ class Slide:
     asset: Asset
     src: str = ""  # the Instagram version (or its poster frame while it is being made)
     poster: str = ""
-    subtitles: str = ""  # the WebVTT file, for a <track>
+    subtitles: str = ""  # the WebVTT file, for a <track> (only while the Instagram version does not carry them)
     playable: bool = False
     hidden_reason: str = ""  # why the reader may not see it (the release rule's words)
 
@@ -130,6 +130,10 @@ def frame_for(media_kind: str, assets: list[Asset]) -> Frame:
     return Frame.of_ratio(min(max(ratio, IG_FEED_MIN_ASPECT), IG_FEED_MAX_ASPECT))
 
 
+def _captions_burned_into_rendition(asset: Asset) -> bool:
+    return bool(((asset.renditions or {}).get("reel") or {}).get("captions"))
+
+
 def _slide(access: CountyAccess, asset: Asset, today: date) -> Slide:
     seen = media_release(asset, purpose=Purpose.VIEW, access=access, today=today)
     if not seen.allowed:
@@ -139,7 +143,8 @@ def _slide(access: CountyAccess, asset: Asset, today: date) -> Slide:
             asset,
             src=asset.rendition_url if asset.status == Asset.Status.READY else "",
             poster=asset.poster_url or asset.thumbnail_url,
-            subtitles=asset.subtitles_url,
+            # The worker burns the subtitle file into the Instagram version; a track as well would show them twice.
+            subtitles="" if _captions_burned_into_rendition(asset) else asset.subtitles_url,
             playable=asset.status == Asset.Status.READY and bool(asset.rendition),
         )
     return Slide(asset, src=asset.rendition_url or asset.thumbnail_url)

@@ -92,6 +92,20 @@ def test_a_reel_plays_its_instagram_version_with_subtitles_in_a_9_16_frame(world
     assert html.count("ig-safe--") == 3  # the reel's buttons and caption cover these
 
 
+def test_a_reel_whose_instagram_version_has_the_subtitles_burned_in_shows_them_once(world: World) -> None:
+    ChannelFactory(county=world.county)
+    video = make_asset(county=world.county, library=world.library, kind=Asset.Kind.VIDEO, subtitles_burned_in=False)
+    video.subtitles.save("subtitles.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:02.000\nHei\n"), save=False)
+    video.renditions = {"reel": {"captions": 1, "subtitles": "x"}}  # as the worker leaves it
+    video.save()
+    post = make_post(county=world.county, author=world.editor, assets=[video])
+
+    html = preview_of(client_for(world.editor).get(post.get_absolute_url()).text)
+
+    assert f'src="{video.rendition_url.replace("&", "&amp;")}"' in html  # the video carries them
+    assert "<track" not in html
+
+
 def test_media_the_reader_may_not_see_are_named_with_the_reason_not_shown(world: World) -> None:
     photo = make_asset(county=world.county, library=world.library, title="Lesestund")
     show_person(photo, consent=False)
