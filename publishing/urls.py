@@ -8,6 +8,7 @@ urlpatterns = [
     path("posts/", posts.post_list, name="post_list"),
     path("posts/new/", posts.post_create, name="post_create"),
     path("posts/<int:pk>/", posts.post_detail, name="post_detail"),
+    path("posts/<int:pk>/status/", posts.post_status, name="post_status"),
     path("posts/<int:pk>/edit/", posts.post_edit, name="post_edit"),
     path("posts/preview/", posts.post_preview, name="post_preview"),
     path("posts/<int:pk>/preview/", posts.post_preview, name="post_preview_of"),
