@@ -219,6 +219,15 @@ def test_a_card_stops_polling_and_announces_when_ready(world: World, idea: Idea,
     assert "is ready" in ready
 
 
+def test_a_photo_being_made_is_asked_about_by_one_loop_on_its_page(
+    world: World, idea: Idea, editor_client: Client
+) -> None:
+    asset = make_asset(idea, by=world.editor, processed=False)
+    page = editor_client.get(asset.get_absolute_url()).text
+    assert page.count('hx-trigger="every') == 1
+    assert f'hx-get="{reverse("production:asset_status", args=[asset.pk])}" hx-trigger="every 2s"' in page
+
+
 def test_the_media_list_partial_refreshes_after_an_upload(world: World, idea: Idea, librarian_client: Client) -> None:
     make_asset(idea, by=world.editor, name="ny.jpg")
     url = reverse("production:idea_assets", args=[idea.pk])
