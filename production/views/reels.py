@@ -21,9 +21,7 @@ from production.access import can_change_asset, get_asset_for_user
 from production.models import Asset
 from production.services import media as asset_services
 from production.views import error_text, is_htmx
-
-# The event the asset page's status part waits for (templates/production/asset_detail.html).
-ASSET_PROCESSED = "asset-processed"
+from production.views.assets import ASSET_PROCESSED
 
 
 def _progress(request: AuthenticatedHttpRequest, asset: Asset, *, status: int = 200) -> HttpResponse:

@@ -323,6 +323,10 @@ MATRIX: dict[str, list[Row]] = {
     "media/<int:pk>/": [get(everyone(obj=True), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     "media/<int:pk>/card/": [get(everyone(obj=True), kwargs=pk("asset")), post(not_allowed(), kwargs=pk("asset"))],
     "media/<int:pk>/status/": [get(everyone(obj=True), kwargs=pk("asset")), post(not_allowed(), kwargs=pk("asset"))],
+    "media/<int:pk>/upload-state/": [
+        get(everyone(obj=True), kwargs=pk("asset")),
+        post(not_allowed(), kwargs=pk("asset")),
+    ],
     "media/<int:pk>/crop/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     # A video's rendition in the making: its progress for all who see the asset, cancel and cover for who changes it.
     "media/<int:pk>/progress/": [
@@ -473,6 +477,16 @@ MATRIX: dict[str, list[Row]] = {
     "posts/": [get(everyone(obj=False)), post(not_allowed())],
     "posts/new/": [get(editors(obj=False)), post(editors(obj=False))],
     "posts/<int:pk>/": [
+        get(everyone(obj=True), kwargs=pk("scheduled_post")),
+        get(
+            editors(obj=True) | {"librarian": MISSING, "other_librarian": MISSING},
+            kwargs=pk("draft_post"),
+            note="a draft does not exist for librarians",
+        ),
+        post(not_allowed(), kwargs=pk("scheduled_post")),
+    ],
+    # The post page's status part, asked for again while the worker may move the post: the page's own gate.
+    "posts/<int:pk>/status/": [
         get(everyone(obj=True), kwargs=pk("scheduled_post")),
         get(
             editors(obj=True) | {"librarian": MISSING, "other_librarian": MISSING},
