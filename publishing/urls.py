@@ -43,6 +43,7 @@ urlpatterns = [
     path("archive/media/<int:pk>/", archive.archive_asset, name="archive_asset"),
     # After publishing: the comments inbox, the Instagram webhook, insights.
     path("inbox/", engagement.inbox, name="inbox"),
+    path("inbox/count/", engagement.inbox_count, name="inbox_count"),
     path("inbox/<int:pk>/reply/", engagement.comment_reply, name="comment_reply"),
     path("inbox/<int:pk>/handled/", engagement.comment_handled, name="comment_handled"),
     path("inbox/<int:pk>/reopen/", engagement.comment_reopen, name="comment_reopen"),

@@ -558,6 +558,7 @@ MATRIX: dict[str, list[Row]] = {
     "archive/media/<int:pk>/": [get(not_allowed(), kwargs=pk("asset")), post(editors(obj=True), kwargs=pk("asset"))],
     # --- After publishing: the comments inbox is the editors'; everyone logs outcomes and reads the report ---
     "inbox/": [get(editors(obj=False)), post(not_allowed())],
+    "inbox/count/": [get(editors(obj=False)), post(not_allowed())],
     **{
         f"inbox/<int:pk>/{action}/": [
             get(not_allowed(), kwargs=pk("comment")),
