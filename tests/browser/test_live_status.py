@@ -13,6 +13,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
@@ -43,7 +44,7 @@ def _asks(page: Page, path: str) -> list[str]:
     seen: list[str] = []
 
     def record(request: Request) -> None:
-        if path in request.url:
+        if urlparse(request.url).path.startswith(path):
             seen.append(request.url)
 
     page.on("request", record)
@@ -170,3 +171,27 @@ def test_the_asset_page_of_a_video_being_made_asks_with_one_loop(world: World, l
     so_far = len(asked)
     page.wait_for_timeout(3_000)
     assert len(asked) == so_far
+
+
+def test_a_page_that_asks_stops_when_the_session_has_ended(world: World, live_server, page: Page) -> None:  # type: ignore[no-untyped-def]
+    post = make_post(
+        county=world.county,
+        author=world.editor,
+        approved_by=second_editor(world.county_library),
+        status=Post.Status.SCHEDULED,
+        scheduled_at=timezone.now() + timedelta(hours=1),
+        channel=ChannelFactory(county=world.county),
+    )
+    log_in(page, live_server.url, world.librarian.email)
+    page.goto(f"{live_server.url}{post.get_absolute_url()}")
+    asked = _asks(page, f"/posts/{post.pk}/status/")
+    expect(page.locator("#post-status")).to_have_attribute("hx-trigger", "every 3s")
+    page.context.clear_cookies()  # the session ends (logged out elsewhere, or expired)
+
+    # The next answer is the login page: it is not put into the post page, and the asking stops.
+    expect(page.locator("#post-status")).not_to_have_attribute("hx-trigger", re.compile("."), timeout=8_000)
+    expect(page.locator("#post-status [data-post-status]")).to_have_text("Scheduled")
+    expect(page.get_by_label("Password")).to_have_count(0)
+    so_far = len(asked)
+    page.wait_for_timeout(4_000)
+    assert len(asked) == so_far >= 1
