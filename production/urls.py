@@ -64,6 +64,7 @@ urlpatterns = [
     path("media/<int:pk>/", assets.asset_detail, name="asset_detail"),
     path("media/<int:pk>/card/", assets.asset_card, name="asset_card"),
     path("media/<int:pk>/status/", assets.asset_status, name="asset_status"),
+    path("media/<int:pk>/upload-state/", assets.asset_upload_state, name="asset_upload_state"),
     path("media/<int:pk>/crop/", assets.asset_crop, name="asset_crop"),
     path("media/<int:pk>/subtitles/", assets.asset_subtitles, name="asset_subtitles"),
     path("media/<int:pk>/subtitles/remove/", assets.asset_subtitles_remove, name="asset_subtitles_remove"),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("posts/", posts.post_list, name="post_list"),
     path("posts/new/", posts.post_create, name="post_create"),
     path("posts/<int:pk>/", posts.post_detail, name="post_detail"),
+    path("posts/<int:pk>/status/", posts.post_status, name="post_status"),
     path("posts/<int:pk>/edit/", posts.post_edit, name="post_edit"),
     path("posts/preview/", posts.post_preview, name="post_preview"),
     path("posts/<int:pk>/preview/", posts.post_preview, name="post_preview_of"),
@@ -42,6 +43,7 @@ urlpatterns = [
     path("archive/media/<int:pk>/", archive.archive_asset, name="archive_asset"),
     # After publishing: the comments inbox, the Instagram webhook, insights.
     path("inbox/", engagement.inbox, name="inbox"),
+    path("inbox/count/", engagement.inbox_count, name="inbox_count"),
     path("inbox/<int:pk>/reply/", engagement.comment_reply, name="comment_reply"),
     path("inbox/<int:pk>/handled/", engagement.comment_handled, name="comment_handled"),
     path("inbox/<int:pk>/reopen/", engagement.comment_reopen, name="comment_reopen"),

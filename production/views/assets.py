@@ -54,6 +54,8 @@ from production.services.media import UploadTarget
 from production.views import error_text, is_htmx
 
 SECTION = "production/_asset_section.html"
+# What a finished file's last answer says (HX-Trigger), for the parts of a page that wait for it.
+ASSET_PROCESSED = "asset-processed"
 
 
 # --- The assets of an idea or a recording day ---
@@ -318,6 +320,19 @@ def asset_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         f"{SECTION}#asset-card",
         {"asset": asset, "announce": not asset.is_processing, "viewable": _viewable(county_access, [asset])},
     )
+
+
+@login_required
+@require_GET
+def asset_upload_state(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """What the worker does with a just-uploaded file, in its upload's row; polled every 3 s while it is
+    being made. Its last answer also says "asset-processed", so a list of media to choose from (the compose
+    form) shows the file ready."""
+    asset = get_asset_for_user(request, pk)
+    response = render(request, f"{SECTION}#upload-state", {"asset": asset})
+    if not asset.is_processing:
+        response["HX-Trigger"] = ASSET_PROCESSED
+    return response
 
 
 @login_required

@@ -21,18 +21,24 @@ from production.access import can_change_asset, get_asset_for_user
 from production.models import Asset
 from production.services import media as asset_services
 from production.views import error_text, is_htmx
+from production.views.assets import ASSET_PROCESSED
 
 
 def _progress(request: AuthenticatedHttpRequest, asset: Asset, *, status: int = 200) -> HttpResponse:
     county_access = require_role(request)
     context = {"asset": asset, "can_change": can_change_asset(county_access, asset)}
-    return render(request, "production/_asset_progress.html", context, status=status)
+    response = render(request, "production/_asset_progress.html", context, status=status)
+    if not asset.is_processing:
+        # The progress bar is the page's only loop while a video is made; once it is done the status
+        # part (the preview and the Instagram check, asset_detail.html) is asked for once, by this event.
+        response["HX-Trigger"] = ASSET_PROCESSED
+    return response
 
 
 @login_required
 @require_GET
 def asset_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """How far the Instagram version of a video has come; polled every second while it is being made."""
+    """How far the Instagram version of a video has come; polled every 2 s while it is being made."""
     return _progress(request, get_asset_for_user(request, pk))
 
 

@@ -336,4 +336,10 @@ def _finish(request: AuthenticatedHttpRequest, pending: PendingUpload) -> HttpRe
         asset = finish(pending, by=request.user, target=target)
     except MediaRejected as error:
         return _rejected(error)
-    return _tus(204, Upload_Offset=str(pending.length), Asset_Location=asset.get_absolute_url())
+    # The row in the browser follows what the worker does with the file at Asset-State-Location.
+    return _tus(
+        204,
+        Upload_Offset=str(pending.length),
+        Asset_Location=asset.get_absolute_url(),
+        Asset_State_Location=reverse("production:asset_upload_state", args=[asset.pk]),
+    )

@@ -320,6 +320,14 @@ class Post(models.Model):
         return bool(self.media_id)
 
     @property
+    def may_change_by_itself(self) -> bool:
+        """The worker may still move it: scheduled, being published (or waiting), or published without its
+        link yet. The post page asks for its status again only while this is true (views/posts.py: post_status)."""
+        if self.status in (Post.Status.SCHEDULED, Post.Status.PUBLISHING):
+            return True
+        return self.status == Post.Status.PUBLISHED and not self.permalink and self.publish_step != Post.Step.NOTIFIED
+
+    @property
     def waiting_note(self) -> str:
         """The reason a post the worker holds (or a due one) is not published yet; empty when there is none.
 

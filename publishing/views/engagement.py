@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -19,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -76,14 +81,64 @@ def _commented_posts(county_access: CountyAccess) -> PostQuerySet:
     return Post.objects.for_county(county_access.county).filter(Exists(commented)).order_by("-published_at", "-pk")
 
 
+# How often the inbox asks how many comments its list has (new ones arrive by the webhook and the worker);
+# a reply, "handled" or "undo" on the page asks at once (the event COMMENTS_CHANGED, sent with the row).
+COUNT_POLL_SECONDS = 5
+COMMENTS_CHANGED = "comments-changed"
+# The count's own query parameters, besides the filters': when the page was opened (comments stored later
+# are new to it), and a digest of what the count shows (the same digest: "204 No Content", nothing to redraw).
+AFTER, SEEN = "after", "seen"
+
+
+@dataclass(frozen=True)
+class InboxCount:
+    """The inbox's count of the comments its filters list, as it is now, and whether new ones came in."""
+
+    count: int
+    newer: bool  # comments came in that the list on the page does not have yet
+    state: str
+    url: str  # where the count asks again
+    list_url: str  # the list with the same filters, from its first page
+    seconds: int
+
+
+def _filter_query(filters: InboxFilterForm) -> dict[str, str]:
+    if not filters.is_valid():
+        return {}
+    chosen = {"show": filters.cleaned_data["show"] or ""}
+    if filters.cleaned_data["post"] is not None:
+        chosen["post"] = str(filters.cleaned_data["post"].pk)
+    return {key: value for key, value in chosen.items() if value}
+
+
+def _inbox_count(
+    filters: InboxFilterForm, listed: InstagramCommentQuerySet, *, after: datetime, count: int | None = None
+) -> InboxCount:
+    """The count line of the inbox: two queries (the count, whether comments were stored `after` the page
+    was opened), none when the page itself has just counted its list."""
+    newer = False if count is not None else listed.filter(created_at__gt=after).exists()
+    count = listed.count() if count is None else count
+    state = hashlib.blake2b(repr((count, newer)).encode(), digest_size=8).hexdigest()
+    query = _filter_query(filters)
+    inbox_url = reverse("publishing:inbox")
+    return InboxCount(
+        count=count,
+        newer=newer,
+        state=state,
+        url=f"{reverse('publishing:inbox_count')}?{urlencode({**query, AFTER: after.isoformat(), SEEN: state})}",
+        list_url=f"{inbox_url}?{urlencode(query)}" if query else inbox_url,
+        seconds=COUNT_POLL_SECONDS,
+    )
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, county_comments = comments_for_user(request)
     filters = InboxFilterForm(request.GET or None, posts=_commented_posts(county_access))
     listed = filters.apply(county_comments.from_followers())
+    now = timezone.now()  # before the list is read: a comment stored meanwhile is offered as new, never lost
     page = Paginator(comments.with_inbox_details(listed), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    now = timezone.now()
     return render(
         request,
         "publishing/inbox.html",
@@ -91,12 +146,35 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filters": filters,
             "shows_all": filters.shows_all,
             "page": page,
+            "count_poll": _inbox_count(filters, listed, after=now, count=page.paginator.count),
             "rows": comments.inbox_rows(page.object_list, now=now),
             "median": comments.inbox_median(county_comments, now=now),
             "median_days": comments.INBOX_MEDIAN_DAYS,
             "max_reply_chars": comments.MAX_REPLY_CHARS,
             "next": request.get_full_path(),
         },
+    )
+
+
+@login_required
+@require_GET
+def inbox_count(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The inbox's count line, asked for every few seconds and after each reply on the page: "204 No
+    Content" while it is the same, else the line as it is now (with a link when new comments came in)."""
+    county_access, county_comments = comments_for_user(request)
+    filters = InboxFilterForm(request.GET, posts=_commented_posts(county_access))
+    listed = filters.apply(county_comments.from_followers())
+    try:
+        after = parse_datetime(request.GET.get(AFTER, "")) or timezone.now()
+    except ValueError:  # a date that looks right but is not one (month 13)
+        after = timezone.now()
+    if timezone.is_naive(after):
+        after = timezone.make_aware(after)
+    count_poll = _inbox_count(filters, listed, after=after)
+    if request.GET.get(SEEN) == count_poll.state:
+        return HttpResponse(status=204)
+    return render(
+        request, "publishing/inbox.html#inbox-count", {"count_poll": count_poll, "shows_all": filters.shows_all}
     )
 
 
@@ -114,7 +192,7 @@ def _row(
     row alone for htmx, or `template` around it."""
     fresh = comments.with_inbox_details(InstagramComment.objects.filter(pk=comment.pk)).get()
     row = comments.inbox_row(fresh, reply_text=reply_text, error=error, notice=notice)
-    return render(
+    response = render(
         request,
         template,
         {
@@ -124,6 +202,9 @@ def _row(
         },
         status=status,
     )
+    if is_htmx(request) and not error:
+        response["HX-Trigger"] = COMMENTS_CHANGED  # the count above the list asks again at once
+    return response
 
 
 def _back(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -491,6 +493,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
         "day_over_limit": plan.day_over_limit(checked) if post.status in Post.PLANNED_STATUSES else None,
         **_gates_texts(post),
+        "status_poll": status_poll(checked, shown=post.status),
     }
     # What follows the post: the archive items it reuses, insights and comments, outcomes.
     context["preview"] = preview.build(
@@ -505,6 +508,69 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context |= insights.engagement_panel(county_access, checked)
     context |= outcomes.outcomes_panel(county_access, checked)
     return render(request, "publishing/post_detail.html", context)
+
+
+# How often the post page asks for its status while the worker may move the post.
+STATUS_POLL_SECONDS = 3
+
+
+@dataclass(frozen=True)
+class StatusPoll:
+    """The post page's status part: what it shows, whether and where it asks again, what changed."""
+
+    note: str  # why the worker holds the post, if it does
+    state: str  # a short digest of everything the part shows: the same digest, nothing to redraw
+    url: str  # where the part asks for itself again; empty once the post cannot move by itself
+    seconds: int
+    moved: bool  # the status is no longer the one the page was opened with: its actions are stale
+    announce: bool  # read the new status out (a redraw after a change, not the page itself)
+
+
+def status_poll(post: Post, *, shown: str, announce: bool = False) -> StatusPoll:
+    """The status part of a post page opened when the post was `shown` (a status)."""
+    note = post.waiting_note
+    shown_parts = (
+        post.status,
+        note,
+        post.permalink,
+        post.scheduled_at,
+        post.awaits_second_review,
+        post.failure_reason,
+    )
+    state = hashlib.blake2b(repr(shown_parts).encode(), digest_size=8).hexdigest()
+    url = ""
+    if post.may_change_by_itself:
+        query = urlencode({"shown": shown, "seen": state})
+        url = f"{reverse('publishing:post_status', args=[post.pk])}?{query}"
+    return StatusPoll(
+        note=note,
+        state=state,
+        url=url,
+        seconds=STATUS_POLL_SECONDS,
+        moved=post.status != shown,
+        announce=announce,
+    )
+
+
+@login_required
+@require_GET
+def post_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The post page's status part, asked for every few seconds while the worker may move the post
+    (scheduled, publishing or waiting): "204 No Content" while nothing it shows changed, else the part
+    as it is now, which stops asking once the post cannot move by itself. The same gate as the page."""
+    post = get_post_for_user(request, pk)
+    county_access = require_role(request)
+    shown = request.GET.get("shown", "")
+    poll = status_poll(post, shown=shown if shown in Post.Status.values else post.status, announce=True)
+    if request.GET.get("seen") == poll.state:
+        return HttpResponse(status=204)
+    context = {
+        "post": post,
+        "is_editor": county_access.is_editor,
+        "approval": post.active_approval() if post.awaits_second_review else None,
+        "status_poll": poll,
+    }
+    return render(request, "publishing/post_detail.html#post-status", context)
 
 
 def _gates_texts(post: Post) -> dict[str, str]:

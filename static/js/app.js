@@ -70,3 +70,25 @@ const arrivedAt = window.location.hash && document.getElementById(window.locatio
 if (arrivedAt && arrivedAt.matches(".plan-post__title")) {
   arrivedAt.focus();
 }
+
+// A part of a page that asks for itself every few seconds (htmx polling: the post's status, an upload's
+// state, the inbox's count) stops asking when the answer is not for it: the login page after the session
+// ended (a redirect), or a refusal (the person may no longer see it). What it showed stays, nothing else
+// is put in its place, and no request follows every few seconds for nothing.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const { elt, xhr, pathInfo } = event.detail;
+  if (!/\bevery\b/.test(elt.getAttribute("hx-trigger") || "")) {
+    return;
+  }
+  const asked = new URL(pathInfo.requestPath, window.location.href).pathname;
+  const answered = xhr.responseURL ? new URL(xhr.responseURL).pathname : asked;
+  if (answered === asked && xhr.status < 400) {
+    return;
+  }
+  event.detail.shouldSwap = false;
+  const quiet = elt.cloneNode(true); // a copy htmx has not seen: it asks nothing
+  for (const name of ["hx-get", "hx-trigger", "hx-swap"]) {
+    quiet.removeAttribute(name);
+  }
+  elt.replaceWith(quiet);
+});

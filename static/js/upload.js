@@ -165,6 +165,7 @@
             setActions(item);
           }
           announce(format(texts.doneAnnouncement, { name: item.file.name }));
+          followAsset(item, payload && payload.lastResponse && payload.lastResponse.getHeader("Asset-State-Location"));
           // The list of media reloads itself (htmx: hx-trigger="assets-changed from:body").
           if (window.htmx) {
             window.htmx.trigger(document.body, "assets-changed");
@@ -209,6 +210,38 @@
       item.upload.start();
     }
   }
+
+  // After the last byte the row follows what the worker does with the file: the server's words for its
+  // state replace "Making the Instagram version…" every 3 s (htmx polling, the same as the media cards)
+  // until it is ready or could not be made; then the asking stops (the answer has no hx-trigger).
+  function followAsset(item, url) {
+    if (!url || !window.htmx) {
+      return;
+    }
+    const asking = document.createElement("span");
+    asking.className = "upload__asset-state";
+    asking.dataset.assetState = "processing";
+    asking.textContent = texts.done;
+    asking.setAttribute("hx-get", url);
+    asking.setAttribute("hx-trigger", "every 3s");
+    asking.setAttribute("hx-swap", "outerHTML");
+    item.state.replaceChildren(asking);
+    window.htmx.process(asking);
+  }
+
+  // htmx:load fires on each answer put in place (the asking element itself is gone by then).
+  list.addEventListener("htmx:load", (event) => {
+    const answer = event.target;
+    const row = answer.closest && answer.closest(".upload");
+    if (!row || !answer.dataset.assetState || answer.dataset.assetState === "processing") {
+      return;
+    }
+    row.dataset.state = answer.dataset.assetState === "failed" ? "failed" : "done";
+    // A page with the media list hears it from the list's own card; elsewhere (the compose form) from here.
+    if (!document.getElementById("asset-list")) {
+      announce(`${row.querySelector(".upload__name").textContent}: ${answer.textContent}`);
+    }
+  });
 
   function pump() {
     while (running < PARALLEL && queue.length) {

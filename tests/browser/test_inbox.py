@@ -59,6 +59,12 @@ def test_an_editor_answers_one_comment_and_marks_another_handled_without_leaving
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Comments").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Comments")
     expect(page.locator(question_row)).to_contain_text("Når åpner dere på lørdag?")
+    count = page.locator("#inbox-count")
+    expect(count).to_contain_text("comments are not answered yet")
+    waiting = int(re.search(r"(\d+) comments", count.inner_text()).group(1))  # the demo's comments too
+
+    def not_answered(n: int) -> str:
+        return f"{n} comment is not answered yet" if n == 1 else f"{n} comments are not answered yet"
 
     page.get_by_label("Reply to @lesehesten").fill("Klokka 10 til 15!")
     page.locator(question_row).get_by_role("button", name="Reply on Instagram").click()
@@ -66,13 +72,24 @@ def test_an_editor_answers_one_comment_and_marks_another_handled_without_leaving
     expect(page.locator(question_row)).to_contain_text("Your reply is on Instagram.")
     expect(page.locator(question_row)).to_contain_text("Klokka 10 til 15!")
     expect(page.locator(question_row)).to_contain_text("Answered in Innspill by")
+    # The count above the list follows the reply at once, without a reload.
+    expect(count).to_contain_text(not_answered(waiting - 1))
     assert [c["text"] for c in fake_graph.state()["comments"] if c["parent_id"] == question] == ["Klokka 10 til 15!"]
 
     page.locator(heart_row).get_by_role("button", name=re.compile("Mark handled")).click()
     expect(page.locator(heart_row)).to_contain_text("Marked handled.")
+    expect(count).to_contain_text(not_answered(waiting - 2))
     page.locator(heart_row).get_by_role("button", name=re.compile("Undo: not answered yet")).click()
     expect(page.locator(heart_row)).to_contain_text("Marked as not answered again.")
+    expect(count).to_contain_text(not_answered(waiting - 1))
     expect(page).to_have_url(re.compile(r"/inbox/$"))  # all of it in place, no page loads
 
     assert InstagramComment.objects.get(comment_id=question).status == "replied"
     assert InstagramComment.objects.get(comment_id=heart).status == "unanswered"
+
+    # A new comment arrives (the worker pulls it) while the inbox is open: the count asks again by itself.
+    fake_graph.add_comments(post.media_id, text="Har dere lydbøker?", username="nysgjerrig")
+    comments.pull_post_comments(post_id=post.pk)
+    expect(count).to_contain_text(not_answered(waiting), timeout=10_000)  # the next ask, at most 5 s away
+    count.get_by_role("link", name="New comments came in: show them").click()
+    expect(page.get_by_text("Har dere lydbøker?")).to_be_visible()

@@ -219,6 +219,59 @@ def test_a_card_stops_polling_and_announces_when_ready(world: World, idea: Idea,
     assert "is ready" in ready
 
 
+def test_a_photo_being_made_is_asked_about_by_one_loop_on_its_page(
+    world: World, idea: Idea, editor_client: Client
+) -> None:
+    asset = make_asset(idea, by=world.editor, processed=False)
+    page = editor_client.get(asset.get_absolute_url()).text
+    assert page.count('hx-trigger="every') == 1
+    assert f'hx-get="{reverse("production:asset_status", args=[asset.pk])}" hx-trigger="every 2s"' in page
+
+
+def test_an_upload_row_follows_its_file_until_it_is_ready_then_stops_asking(
+    world: World, idea: Idea, librarian_client: Client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    asset = make_asset(idea, by=world.librarian, processed=False)
+    url = reverse("production:asset_upload_state", args=[asset.pk])
+    # The session and its user, the memberships (the county access), the asset.
+    with django_assert_max_num_queries(4):
+        processing = librarian_client.get(url, headers={"HX-Request": "true"})
+    assert "Making the Instagram version" in processing.text
+    assert f'hx-get="{url}" hx-trigger="every 3s" hx-swap="outerHTML"' in processing.text
+    assert 'data-asset-state="processing"' in processing.text
+    assert "HX-Trigger" not in processing.headers
+
+    asset_services.process_asset(asset_id=asset.pk)
+    ready = librarian_client.get(url, headers={"HX-Request": "true"})
+    assert "The Instagram version is ready." in ready.text
+    assert 'data-asset-state="ready"' in ready.text
+    assert "hx-trigger" not in ready.text
+    # The compose form's list of media to choose from is redrawn with the file ready.
+    assert ready.headers["HX-Trigger"] == "asset-processed"
+
+
+def test_an_upload_row_says_why_its_file_could_not_be_made(world: World, idea: Idea, editor_client: Client) -> None:
+    asset = make_asset(idea, by=world.editor, processed=False)
+    Asset.objects.filter(pk=asset.pk).update(
+        status=Asset.Status.FAILED, processing_error="The video has no picture track."
+    )
+    failed = editor_client.get(reverse("production:asset_upload_state", args=[asset.pk])).text
+    assert 'data-asset-state="failed"' in failed
+    assert "could not be made: The video has no picture track." in failed
+    assert "hx-trigger" not in failed
+
+
+def test_an_upload_rows_state_keeps_the_assets_gate(
+    world: World, idea: Idea, outsider_client: Client, client: Client
+) -> None:
+    asset = make_asset(idea, by=world.librarian, processed=False)
+    url = reverse("production:asset_upload_state", args=[asset.pk])
+    assert outsider_client.get(url, headers={"HX-Request": "true"}).status_code == 404
+    anonymous = client.get(url, headers={"HX-Request": "true"})
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("account_login"))
+
+
 def test_the_media_list_partial_refreshes_after_an_upload(world: World, idea: Idea, librarian_client: Client) -> None:
     make_asset(idea, by=world.editor, name="ny.jpg")
     url = reverse("production:idea_assets", args=[idea.pk])

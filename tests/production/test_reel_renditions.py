@@ -206,11 +206,34 @@ def test_the_page_shows_percent_done_live_and_a_cancel_button(
     Asset.objects.filter(pk=asset.pk).update(processing_progress=42)
     progress_url = reverse("production:asset_progress", args=[asset.pk])
     page = editor_client.get(asset.get_absolute_url(), headers={"Accept-Language": "en"}).text
-    assert f'hx-get="{progress_url}" hx-trigger="every 1s"' in page
+    assert f'hx-get="{progress_url}" hx-trigger="every 2s"' in page
     partial = editor_client.get(progress_url).text
     assert 'value="42"' in partial
     assert "42 % done" in partial
     assert reverse("production:asset_cancel", args=[asset.pk]) in partial
+
+
+def test_a_video_being_made_is_asked_about_by_one_loop_only(
+    world: World, idea: Idea, videos: Videos, editor_client: Client
+) -> None:
+    asset = make_asset(idea, by=world.editor, data=videos.h264, name="film.mp4", processed=False)
+    page = editor_client.get(asset.get_absolute_url()).text
+    # The progress bar asks; the status part around it (preview, Instagram check) waits for its last answer.
+    assert page.count('hx-trigger="every') == 1
+    status_url = reverse("production:asset_status", args=[asset.pk])
+    assert f'hx-get="{status_url}" hx-trigger="asset-processed from:body"' in page
+    # Redrawn while the video is still being made, the status part adds no second loop either.
+    redrawn = editor_client.get(status_url, headers={"HX-Request": "true"}).text
+    assert redrawn.count('hx-trigger="every') == 1
+
+    progress_url = reverse("production:asset_progress", args=[asset.pk])
+    assert "HX-Trigger" not in editor_client.get(progress_url).headers
+    Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.READY)
+    done = editor_client.get(progress_url)
+    assert done.headers["HX-Trigger"] == "asset-processed"
+    assert "hx-trigger" not in done.text
+    final = editor_client.get(status_url, headers={"HX-Request": "true"}).text
+    assert "hx-trigger" not in final
 
 
 def test_cancelling_stops_the_worker_keeps_the_upload_and_can_be_tried_again(

@@ -118,6 +118,8 @@ def test_interrupted_upload_resumes_where_it_stopped_and_becomes_an_asset(
 
     asset = Asset.objects.get()
     assert response["Asset-Location"] == asset.get_absolute_url()
+    # The row in the browser follows the file's state from here (production/views/assets.py).
+    assert response["Asset-State-Location"] == reverse("production:asset_upload_state", args=[asset.pk])
     assert (asset.idea, asset.library, asset.county, asset.uploaded_by) == (
         idea,
         world.library,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -412,3 +413,61 @@ def test_the_home_of_editors_shows_the_comments_waiting_longest(
     assert "Spørsmål 2" not in home  # the oldest five
     assert 'href="/inbox/"' in home
     assert "Comments waiting for an answer" not in librarian_client.get("/").content.decode()
+
+
+# --- The count above the inbox's list, kept right without a reload ---
+
+
+def _count_url(html: str) -> str:
+    found = re.search(r'<p id="inbox-count"[^>]*hx-get="([^"]+)" hx-trigger="every (\d)s, comments-changed', html)
+    assert found is not None
+    assert 2 <= int(found.group(2)) <= 5
+    return found.group(1).replace("&amp;", "&")
+
+
+@pytest.mark.django_db
+def test_the_inbox_count_follows_a_reply_and_new_comments(
+    world: World, channel: Channel, editor_client: DjangoClient, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    post = published_post(world, channel, title="Lesetips")
+    first = comment_on(post, text="Når åpner dere?", ago=timedelta(hours=2))
+    comment_on(post, text="Har dere lydbøker?", ago=timedelta(hours=1))
+    page = editor_client.get("/inbox/?show=unanswered").content.decode()
+    assert "2 comments are not answered yet" in page
+    url = _count_url(page)
+    assert "show=unanswered" in url
+    # The session and its user, the memberships, the count, whether newer comments exist.
+    with django_assert_max_num_queries(6):
+        assert editor_client.get(url, headers={"HX-Request": "true"}).status_code == 204  # nothing changed
+
+    # A reply from the inbox (htmx) has the count ask again at once.
+    replied = editor_client.post(f"/inbox/{first.pk}/handled/", {"next": "/inbox/"}, HTTP_HX_REQUEST="true")
+    assert replied["HX-Trigger"] == "comments-changed"
+    after_reply = editor_client.get(url, headers={"HX-Request": "true"})
+    assert after_reply.status_code == 200
+    assert "1 comment is not answered yet" in after_reply.text
+    assert "New comments came in" not in after_reply.text
+
+    # A comment that arrived after the page was opened: counted, and offered as new.
+    comment_on(post, text="Hei!", ago=timedelta(seconds=5))
+    arrived = editor_client.get(_count_url(after_reply.text), headers={"HX-Request": "true"}).text
+    assert "2 comments are not answered yet" in arrived
+    assert 'href="/inbox/?show=unanswered" data-new-comments' in arrived
+
+
+@pytest.mark.django_db
+def test_the_inbox_count_keeps_the_inboxs_gate(
+    world: World,
+    channel: Channel,
+    librarian_client: DjangoClient,
+    outsider_client: DjangoClient,
+    client: DjangoClient,
+) -> None:
+    comment_on(published_post(world, channel), text="Når åpner dere?", ago=timedelta(hours=1))
+    assert librarian_client.get("/inbox/count/").status_code == 403
+    anonymous = client.get("/inbox/count/")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
+    # Another county's coordinator counts their own county's comments: none of ours.
+    theirs = outsider_client.get("/inbox/count/", headers={"HX-Request": "true"}).text
+    assert "0 comments are not answered yet" in theirs

@@ -323,6 +323,10 @@ MATRIX: dict[str, list[Row]] = {
     "media/<int:pk>/": [get(everyone(obj=True), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     "media/<int:pk>/card/": [get(everyone(obj=True), kwargs=pk("asset")), post(not_allowed(), kwargs=pk("asset"))],
     "media/<int:pk>/status/": [get(everyone(obj=True), kwargs=pk("asset")), post(not_allowed(), kwargs=pk("asset"))],
+    "media/<int:pk>/upload-state/": [
+        get(everyone(obj=True), kwargs=pk("asset")),
+        post(not_allowed(), kwargs=pk("asset")),
+    ],
     "media/<int:pk>/crop/": [get(not_allowed(), kwargs=pk("asset")), post(own_library(), kwargs=pk("asset"))],
     # A video's rendition in the making: its progress for all who see the asset, cancel and cover for who changes it.
     "media/<int:pk>/progress/": [
@@ -481,6 +485,16 @@ MATRIX: dict[str, list[Row]] = {
         ),
         post(not_allowed(), kwargs=pk("scheduled_post")),
     ],
+    # The post page's status part, asked for again while the worker may move the post: the page's own gate.
+    "posts/<int:pk>/status/": [
+        get(everyone(obj=True), kwargs=pk("scheduled_post")),
+        get(
+            editors(obj=True) | {"librarian": MISSING, "other_librarian": MISSING},
+            kwargs=pk("draft_post"),
+            note="a draft does not exist for librarians",
+        ),
+        post(not_allowed(), kwargs=pk("scheduled_post")),
+    ],
     "posts/<int:pk>/edit/": [
         get(editors(obj=True), kwargs=pk("draft_post")),
         post(editors(obj=True), kwargs=pk("draft_post")),
@@ -544,6 +558,7 @@ MATRIX: dict[str, list[Row]] = {
     "archive/media/<int:pk>/": [get(not_allowed(), kwargs=pk("asset")), post(editors(obj=True), kwargs=pk("asset"))],
     # --- After publishing: the comments inbox is the editors'; everyone logs outcomes and reads the report ---
     "inbox/": [get(editors(obj=False)), post(not_allowed())],
+    "inbox/count/": [get(editors(obj=False)), post(not_allowed())],
     **{
         f"inbox/<int:pk>/{action}/": [
             get(not_allowed(), kwargs=pk("comment")),
