@@ -92,3 +92,13 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
   elt.replaceWith(quiet);
 });
+
+// On a phone, filters no one has set are folded away so the page's own content comes first
+// (<details data-fold-when-narrow open>: open without JavaScript and on wide screens).
+for (const details of document.querySelectorAll("details[data-fold-when-narrow]")) {
+  const fields = details.querySelectorAll("select, input:not([type=hidden])");
+  const inUse = [...fields].some((field) => field.value !== "");
+  if (!inUse && window.matchMedia("(max-width: 40rem)").matches) {
+    details.open = false;
+  }
+}
