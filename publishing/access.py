@@ -25,6 +25,7 @@ from publishing.models import (
     Outcome,
     Post,
     PostQuerySet,
+    SharedItem,
 )
 from publishing.posts.services import CHANGE_NEEDS_APPROVAL_STATUSES, may_approve, may_approve_alone
 
@@ -132,6 +133,41 @@ def archive_items_for_user(request: HttpRequest, pks: list[int], *, role: Role =
     if not wanted or len(found) != len(wanted):
         raise Http404
     return [found[pk] for pk in wanted]
+
+
+@dataclass(frozen=True)
+class SharingActions:
+    """What a person may do about an archive item and the network of counties (DESIGN.md §8): the item
+    page and the access-matrix test read these. Consent is the service's question (it says why not)."""
+
+    shows_sharing: bool  # the item page's "The network" section: an item of the county, not a borrowed copy
+    can_offer: bool  # an editor offers it (again, after an un-share) while the county takes part
+    can_approve: bool  # the coordinator lets an offered item leave the county
+    can_unshare: bool  # an editor withdraws an offer or takes a shared item out of the pool
+
+
+def sharing_actions(access: CountyAccess, item: ArchiveItem, shared: SharedItem | None) -> SharingActions:
+    """`shared` is the item's `SharedItem` (None: never offered)."""
+    own = item.county_id == access.county.pk and item.source != ArchiveItem.Source.BORROWED
+    status = shared.status if shared is not None else None
+    in_network = access.county.in_network
+    return SharingActions(
+        shows_sharing=own and (in_network or shared is not None),
+        can_offer=own and access.is_editor and in_network and status in (None, SharedItem.Status.UNSHARED),
+        can_approve=own and access.is_coordinator and in_network and status == SharedItem.Status.OFFERED,
+        can_unshare=own and access.is_editor and status in (SharedItem.Status.OFFERED, SharedItem.Status.SHARED),
+    )
+
+
+def get_archive_item_for_sharing(
+    request: HttpRequest, pk: int, *, role: Role = Role.EDITOR
+) -> tuple[CountyAccess, ArchiveItem, SharedItem | None]:
+    """An item of the county's archive and its place in the network (None: never offered), for the
+    offer, approve and un-share views; `role` for what the view does."""
+    access = require_role(request, role)
+    item = get_archive_item_for_user(request, pk, role=role)
+    shared = SharedItem.objects.filter(item=item).select_related("county").first()
+    return access, item, shared
 
 
 def can_reuse_from_archive(access: CountyAccess) -> bool:

@@ -40,6 +40,10 @@ urlpatterns = [
     path("archive/selection/download/", archive.archive_zip, name="archive_zip"),
     path("archive/reuse/", archive.archive_reuse, name="archive_reuse"),
     path("archive/media/<int:pk>/", archive.archive_asset, name="archive_asset"),
+    # The network of counties: the item's county offers, approves and un-shares it.
+    path("archive/<int:pk>/share/", archive.archive_share, name="archive_share"),
+    path("archive/<int:pk>/share/approve/", archive.archive_share_approve, name="archive_share_approve"),
+    path("archive/<int:pk>/share/stop/", archive.archive_unshare, name="archive_unshare"),
     # After publishing: the comments inbox, the Instagram webhook, insights.
     path("inbox/", engagement.inbox, name="inbox"),
     path("inbox/<int:pk>/reply/", engagement.comment_reply, name="comment_reply"),

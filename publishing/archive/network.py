@@ -74,8 +74,19 @@ def offer(*, by: User, access: CountyAccess, item: ArchiveItem, credit: str = ""
                 )
             shared.status = SharedItem.Status.OFFERED
             shared.offered_by, shared.offered_at = by, timezone.now()
-            shared.credit = credit
-            shared.save()
+            shared.credit = credit.strip() or credit_for(item, language=by.language)
+            shared.approved_by, shared.approved_at, shared.unshared_at = None, None, None
+            shared.save(
+                update_fields=[
+                    "status",
+                    "offered_by",
+                    "offered_at",
+                    "credit",
+                    "approved_by",
+                    "approved_at",
+                    "unshared_at",
+                ]
+            )
         audit(county=item.county, actor=by, action="network.offered", obj=shared, summary=str(item), item=item.pk)
     return shared
 
@@ -102,6 +113,8 @@ def unshare(*, by: User, access: CountyAccess, shared: SharedItem) -> list[Count
     """No new borrows; the copies already borrowed stay usable (unless consent lapses). Returns who has one."""
     if not access.is_editor or shared.county_id != access.county.pk:
         raise PermissionDenied
+    if shared.status not in (SharedItem.Status.OFFERED, SharedItem.Status.SHARED):
+        raise ValidationError(_("This item is not shared."))
     with transaction.atomic():
         shared.status = SharedItem.Status.UNSHARED
         shared.unshared_at = timezone.now()

@@ -52,9 +52,10 @@ from production.services import people as people_services
 from production.services import planning as production_services
 from production.signed_urls import public_cover_url, public_rendition_url
 from production.uploads import PendingUpload
-from publishing.access import post_actions
+from publishing.access import post_actions, sharing_actions
 from publishing.archive import filing as archive
-from publishing.models import ArchiveItem, InstagramComment, Outcome, Post
+from publishing.archive import network
+from publishing.models import ArchiveItem, InstagramComment, Outcome, Post, SharedItem
 from tests.conftest import World, client_for, enable_mfa
 from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
@@ -542,6 +543,19 @@ MATRIX: dict[str, list[Row]] = {
         post(editors(obj=True), data=lambda things: {"item": [things.archive_item.pk]}),
     ],
     "archive/media/<int:pk>/": [get(not_allowed(), kwargs=pk("asset")), post(editors(obj=True), kwargs=pk("asset"))],
+    # The network of counties (DESIGN.md §8): editors offer and un-share, the coordinator approves what leaves.
+    "archive/<int:pk>/share/": [
+        get(not_allowed(), kwargs=pk("network_item")),
+        post(editors(obj=True), kwargs=pk("network_item"), data=lambda things: {"credit": "Foto: Sandnes bibliotek"}),
+    ],
+    "archive/<int:pk>/share/approve/": [
+        get(not_allowed(), kwargs=pk("offered_item")),
+        post(coordinators(obj=True), kwargs=pk("offered_item")),
+    ],
+    "archive/<int:pk>/share/stop/": [
+        get(not_allowed(), kwargs=pk("offered_item")),
+        post(editors(obj=True), kwargs=pk("offered_item")),
+    ],
     # --- After publishing: the comments inbox is the editors'; everyone logs outcomes and reads the report ---
     "inbox/": [get(editors(obj=False)), post(not_allowed())],
     **{
@@ -831,6 +845,29 @@ class Things:
         [item] = archive.file_published_post(post=self.published_post, assets=[self.asset], libraries=[self.library])
         return item
 
+    def join_network(self) -> None:
+        County.objects.filter(pk=self.county.pk).update(in_network=True)
+        self.county.in_network = True
+
+    @cached_property
+    def network_item(self) -> ArchiveItem:
+        """An item of the county, which takes part in the network, whose people all consent to sharing."""
+        self.join_network()
+        asset = make_asset(county=self.county, library=self.library, uploaded_by=self.librarian)
+        show_person(asset, name="Ola Nordmann", covers_sharing=True)
+        return archive.archive_asset(by=self.editor, asset=asset)
+
+    @cached_property
+    def offered_item(self) -> ArchiveItem:
+        """An item an editor offered to the network, waiting for the coordinator."""
+        asset = make_asset(county=self.county, library=self.library, uploaded_by=self.librarian)
+        show_person(asset, name="Per Nordmann", covers_sharing=True)
+        self.join_network()
+        item = archive.archive_asset(by=self.editor, asset=asset)
+        access = next(access for access in county_accesses(self.editor) if access.county.pk == self.county.pk)
+        network.offer(by=self.editor, access=access, item=item)
+        return item
+
     @cached_property
     def comment(self) -> InstagramComment:
         return InstagramComment.objects.create(
@@ -1091,6 +1128,21 @@ ACTIONS: list[tuple[str, str, Callable[[CountyAccess, Any], bool]]] = [
         lambda a, day: recording_day_actions(a, day).can_announce,
     ),
     ("posts/<int:pk>/edit/", "draft_post", lambda access, post: post_actions(access, post).can_edit),
+    (
+        "archive/<int:pk>/share/",
+        "network_item",
+        lambda a, item: sharing_actions(a, item, SharedItem.objects.filter(item=item).first()).can_offer,
+    ),
+    (
+        "archive/<int:pk>/share/approve/",
+        "offered_item",
+        lambda a, item: sharing_actions(a, item, SharedItem.objects.filter(item=item).first()).can_approve,
+    ),
+    (
+        "archive/<int:pk>/share/stop/",
+        "offered_item",
+        lambda a, item: sharing_actions(a, item, SharedItem.objects.filter(item=item).first()).can_unshare,
+    ),
     (
         "libraries/invitations/<int:pk>/resend/",
         "invitation",
