@@ -16,6 +16,7 @@ from libraries.access import CountyAccess, require_role
 from libraries.models import Library, LibraryQuerySet, Role
 from production.access import get_asset_for_user
 from production.models import Asset
+from publishing.archive import network
 from publishing.models import (
     ArchiveItem,
     ArchiveItemQuerySet,
@@ -168,6 +169,46 @@ def get_archive_item_for_sharing(
     item = get_archive_item_for_user(request, pk, role=role)
     shared = SharedItem.objects.filter(item=item).select_related("county").first()
     return access, item, shared
+
+
+# --- The network's shared pool (DESIGN.md §8) ---
+#
+# Everyone in a county that takes part searches the pool of the other counties' shared items;
+# editors and coordinators borrow; a network moderator (set in the admin) hides an item.
+
+
+def pool_for_user(request: HttpRequest) -> CountyAccess:
+    """The shared pool is searched from the user's current county (empty when it does not take part)."""
+    return require_role(request, Role.LIBRARIAN)
+
+
+def get_shared_item_for_user(
+    request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN
+) -> tuple[CountyAccess, SharedItem]:
+    """An item another county shares, while the user's county sees it in the pool; 404 otherwise
+    (never offered, waiting for approval, un-shared, hidden, consent lapsed, or either county outside)."""
+    access = require_role(request, role)
+    shared = network.visible_shared(access.county, pk)
+    if shared is None:
+        raise Http404
+    return access, shared
+
+
+@dataclass(frozen=True)
+class PoolActions:
+    """What a person may do with an item in the shared pool: the pool's pages and the matrix test read these."""
+
+    can_borrow: bool  # editors and coordinators, until the county has a copy
+    has_copy: bool  # the county borrowed it already: its copy is in the archive
+    can_hide: bool  # a network moderator
+
+
+def pool_actions(access: CountyAccess, *, has_copy: bool, moderator: bool) -> PoolActions:
+    return PoolActions(
+        can_borrow=access.is_editor and access.county.in_network and not has_copy,
+        has_copy=has_copy,
+        can_hide=moderator,
+    )
 
 
 def can_reuse_from_archive(access: CountyAccess) -> bool:

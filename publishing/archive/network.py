@@ -148,21 +148,26 @@ def pool_for(county: County, today: date | None = None) -> list[int]:
     return list(SharedItem.objects.in_pool(today).exclude(county=county).values_list("item_id", flat=True))
 
 
-def visible_shared(county: County, shared_id: int) -> SharedItem:
-    """A shared item as another county may see it: only while it is in the pool (404 otherwise)."""
-    from django.http import Http404
-
+def visible_shared(county: County, shared_id: int) -> SharedItem | None:
+    """A shared item as another county may see it: only while it is in the pool (None otherwise)."""
     if not county.in_network:
-        raise Http404
-    try:
-        return (
-            SharedItem.objects.in_pool()
-            .exclude(county=county)
-            .select_related("item__asset__library", "county")
-            .get(pk=shared_id)
-        )
-    except SharedItem.DoesNotExist as error:
-        raise Http404 from error
+        return None
+    return (
+        SharedItem.objects.in_pool()
+        .exclude(county=county)
+        .select_related("item__asset__library", "item__concept", "county")
+        .filter(pk=shared_id)
+        .first()
+    )
+
+
+def pool_asset(*, county: County, asset_id: int) -> Asset | None:
+    """The asset of an item in the pool that `county` sees (settings.SHARED_ASSET_LOOKUP: production's media
+    view serves its pictures through it, under release.py's sharing rule), or None."""
+    if not county.in_network:
+        return None
+    in_pool = SharedItem.objects.in_pool().exclude(county=county).filter(item__asset_id=asset_id)
+    return Asset.objects.filter(pk=asset_id, archive_item__shared__in=in_pool).select_related("library").first()
 
 
 def search_pool(

@@ -40,6 +40,9 @@ from publishing.models import ArchiveItem, Borrow, InsightSnapshot, Post, Shared
 
 # The filters the facet links set; a new search keeps them (hidden fields in the search form).
 FACET_PARAMETERS = ("content_type", "concept", "library", "media_kind", "orientation", "year", "consent")
+# The shared pool's (publishing/views/network.py): a county facet, and no consent facet (the pool holds
+# only what everyone shown lets travel).
+POOL_FACET_PARAMETERS = ("content_type", "concept", "county", "library", "media_kind", "orientation", "year")
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,24 @@ def _group(
     return FacetGroup(name, heading, links)
 
 
-def _facet_groups(request: AuthenticatedHttpRequest, filters: ArchiveFilters, facets: Facets) -> list[FacetGroup]:
-    """Each facet as links that set (or clear) its filter, with the counts; values with none are left out."""
+def facet_groups(
+    request: AuthenticatedHttpRequest, filters: ArchiveFilters, facets: Facets, *, pool: bool = False
+) -> list[FacetGroup]:
+    """Each facet as links that set (or clear) its filter, with the counts; values with none are left out.
+    `pool`: the shared pool's, with its county facet and without consent."""
     every = _("All")
+    if pool:
+        return [
+            _group(request, "county", _("County"), facets.county, str(filters.county_id or ""), all_label=every),
+            _group(request, "library", _("Library"), facets.library, str(filters.library_id or ""), all_label=every),
+            _group(
+                request, "content_type", _("Content type"), facets.content_type, filters.content_type, all_label=every
+            ),
+            _group(request, "media_kind", _("Kind"), facets.media_kind, filters.media_kind, all_label=every),
+            _group(request, "concept", _("Concept"), facets.concept, str(filters.concept_id or ""), all_label=every),
+            _group(request, "year", _("Year"), facets.year, str(filters.year or ""), all_label=every),
+            _group(request, "orientation", _("Orientation"), facets.orientation, filters.orientation, all_label=every),
+        ]
     consent_active = filters.consent if filters.consent != CONSENT_REUSABLE else ""
     consent_values = [
         FacetValue("", facets.consent[0].label, facets.consent[0].count),
@@ -132,17 +150,18 @@ def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "facets": facets,
-            "facet_groups": _facet_groups(request, filters, facets),
+            "facet_groups": facet_groups(request, filters, facets),
             "page": page,
-            "cards": [(item, _library_names(item, facets.library_names)) for item in found.items],
+            "cards": [(item, library_names(item, facets.library_names)) for item in found.items],
             "hidden_filters": hidden,
+            "search_url": reverse("publishing:archive"),
             "corrections": search.text.corrections if search.text else {},
             "can_reuse": can_reuse_from_archive(county_access),
         },
     )
 
 
-def _library_names(item: ArchiveItem, names: dict[int, str]) -> list[str]:
+def library_names(item: ArchiveItem, names: dict[int, str]) -> list[str]:
     # The library facet already holds every name the page's items show.
     return [names[pk] for pk in item.library_ids if pk in names]
 

@@ -52,12 +52,12 @@ from production.services import people as people_services
 from production.services import planning as production_services
 from production.signed_urls import public_cover_url, public_rendition_url
 from production.uploads import PendingUpload
-from publishing.access import post_actions, sharing_actions
+from publishing.access import pool_actions, post_actions, sharing_actions
 from publishing.archive import filing as archive
 from publishing.archive import network
 from publishing.models import ArchiveItem, InstagramComment, Outcome, Post, SharedItem
 from tests.conftest import World, client_for, enable_mfa
-from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.libraries import CountyFactory, InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
 from tests.factories.publishing import ChannelFactory, jpeg, make_asset, make_post, show_person
 
@@ -556,6 +556,23 @@ MATRIX: dict[str, list[Row]] = {
         get(not_allowed(), kwargs=pk("offered_item")),
         post(editors(obj=True), kwargs=pk("offered_item")),
     ],
+    # The shared pool (DESIGN.md §8): other counties' shared items, for everyone of a county that takes part
+    # (Agder's coordinator, outside the network, gets their own empty pool, and none of these items);
+    # editors borrow; only a network moderator (set in the admin; none of these six) hides.
+    "network/": [get(everyone(obj=False)), post(not_allowed())],
+    "network/<int:pk>/": [get(everyone(obj=True), kwargs=pk("pool_item")), post(not_allowed(), kwargs=pk("pool_item"))],
+    "network/<int:pk>/borrow/": [
+        get(not_allowed(), kwargs=pk("pool_item")),
+        post(editors(obj=True), kwargs=pk("pool_item")),
+    ],
+    "network/<int:pk>/hide/": [
+        get(not_allowed(), kwargs=pk("pool_item")),
+        post(
+            everyone(obj=True) | dict.fromkeys(("librarian", "other_librarian", "editor", "coordinator"), DENIED),
+            kwargs=pk("pool_item"),
+            data=lambda things: {"reason": "Feil bilde"},
+        ),
+    ],
     # --- After publishing: the comments inbox is the editors'; everyone logs outcomes and reads the report ---
     "inbox/": [get(editors(obj=False)), post(not_allowed())],
     **{
@@ -869,6 +886,21 @@ class Things:
         return item
 
     @cached_property
+    def pool_item(self) -> SharedItem:
+        """An item a third county (Vestland) shares with the network, seen from this county, which takes part."""
+        self.join_network()
+        third = CountyFactory(name=f"Vestland {self.county.slug}", slug=f"vestland-{self.county.slug}", in_network=True)
+        library = LibraryFactory(county=third, kind=Library.Kind.COUNTY, name=f"Vestland fylkesbibliotek {third.pk}")
+        coordinator = MembershipFactory(library=library, role=Role.COORDINATOR).user
+        asset = make_asset(county=third, library=library, uploaded_by=coordinator)
+        show_person(asset, name="Siri Nordmann", covers_sharing=True)
+        item = archive.archive_asset(by=coordinator, asset=asset)
+        [access] = county_accesses(coordinator)
+        # A credit of their own words: a translated default would be another language on some pages.
+        shared = network.offer(by=coordinator, access=access, item=item, credit="@vestlandbibliotek")
+        return network.approve(by=coordinator, access=access, shared=shared)
+
+    @cached_property
     def comment(self) -> InstagramComment:
         return InstagramComment.objects.create(
             county=self.county,
@@ -1142,6 +1174,11 @@ ACTIONS: list[tuple[str, str, Callable[[CountyAccess, Any], bool]]] = [
         "archive/<int:pk>/share/stop/",
         "offered_item",
         lambda a, item: sharing_actions(a, item, SharedItem.objects.filter(item=item).first()).can_unshare,
+    ),
+    (
+        "network/<int:pk>/borrow/",
+        "pool_item",
+        lambda a, shared: pool_actions(a, has_copy=False, moderator=False).can_borrow,
     ),
     (
         "libraries/invitations/<int:pk>/resend/",
