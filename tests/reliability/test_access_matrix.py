@@ -1209,3 +1209,88 @@ def test_the_actions_a_page_offers_are_what_the_gate_lets_through(
     for role, user in people.items():
         access = next(access for access in county_accesses(user) if access.county == things.county)
         assert flag(access, obj) == (row.expect[role] == OK), f"{route} as {role}"
+
+
+# --- The network of counties: a county sees another's item only while it is shared (DESIGN.md §8) ---
+
+
+def _thumbnailed(item: ArchiveItem) -> ArchiveItem:
+    item.asset.thumbnail.save("thumbnail.webp", ContentFile(jpeg(32, 32)), save=True)
+    return item
+
+
+def _network_items(things: Things) -> dict[str, ArchiveItem]:
+    """Items of `things.county` (in the network) in every state of sharing: approved, offered, un-shared, hidden."""
+    things.join_network()
+    coordinator = next(access for access in county_accesses(things.coordinator) if access.county == things.county)
+    items = {}
+    for state in ("shared", "offered", "unshared", "hidden"):
+        asset = make_asset(county=things.county, library=things.library, uploaded_by=things.librarian)
+        show_person(asset, name=f"Ola {state}", covers_sharing=True)
+        item = _thumbnailed(archive.archive_asset(by=things.coordinator, asset=asset))
+        shared = network.offer(by=things.coordinator, access=coordinator, item=item)
+        if state != "offered":
+            network.approve(by=things.coordinator, access=coordinator, shared=shared)
+        if state == "unshared":
+            network.unshare(by=things.coordinator, access=coordinator, shared=shared)
+        if state == "hidden":
+            network.hide(by=UserFactory(is_network_moderator=True), shared=shared, reason="Feil bilde")
+        items[state] = item
+    return items
+
+
+def test_the_pool_shows_only_what_other_participating_counties_shared_and_nothing_else_of_theirs(
+    world: World, clients: dict[str, Client]
+) -> None:
+    """Rogaland (in the network) looks at Agder (in the network) and Vestland (shared an item, then left):
+    only Agder's approved, not hidden item is in the pool and its picture served; Agder's other items, its
+    drafts, people, consent forms and reports, and everything of Vestland's, stay 404."""
+    home = home_things(world)
+    home.join_network()
+    agder = away_things(world)
+    agder_items = _network_items(agder)
+    third = CountyFactory(name="Vestland", slug="vestland")
+    vestland = Things(
+        third,
+        LibraryFactory(county=third, name="Bergen bibliotek"),
+        *(MembershipFactory(library__county=third, role=role).user for role in (Role.LIBRARIAN, Role.EDITOR)),
+        MembershipFactory(library=LibraryFactory(county=third, kind=Library.Kind.COUNTY), role=Role.COORDINATOR).user,
+    )
+    vestland_items = _network_items(vestland)
+    County.objects.filter(pk=third.pk).update(in_network=False)  # left the network: nothing of it is shared now
+
+    visible = agder_items["shared"]
+    missing = [item for state, item in agder_items.items() if state != "shared"] + list(vestland_items.values())
+    for role in ("librarian", "other_librarian", "editor", "coordinator"):
+        client = clients[role]
+        pool = client.get(reverse("publishing:pool"))
+        assert [item.pk for item, *_rest in pool.context["cards"]] == [visible.pk], role
+        assert client.get(reverse("publishing:pool_item", args=[visible.shared.pk])).status_code == 200, role
+        assert client.get(visible.asset.thumbnail_url).status_code == 200, role
+        wrong = []
+        urls = [
+            visible.get_absolute_url(),  # their archive's page of it: the pool's page is the one to see
+            visible.asset.get_absolute_url(),
+            visible.asset.file_url("original"),
+            f"{visible.asset.thumbnail_url}&download=1",  # the address carries its version (?v=)
+            reverse("production:person_detail", args=[agder.register_person.pk]),
+            reverse("production:consent_evidence", args=[agder.consent.pk]),
+            reverse("publishing:post_detail", args=[agder.draft_post.pk]),
+            f"{reverse('publishing:report')}?library={agder.library.pk}",
+        ]
+        for item in missing:
+            urls += [
+                reverse("publishing:pool_item", args=[item.shared.pk]),
+                item.get_absolute_url(),
+                item.asset.thumbnail_url,
+            ]
+        for url in urls:
+            got = outcome_of(client.get(url))
+            # A role too low for the page may be told so (403) before the object is looked up.
+            if got not in (MISSING, DENIED) or (got == DENIED and role in ("editor", "coordinator")):
+                wrong.append(f"GET {url} as {role}: {got}")
+        for item in missing:
+            got = outcome_of(client.post(reverse("publishing:pool_borrow", args=[item.shared.pk])))
+            if got not in (MISSING, DENIED):
+                wrong.append(f"borrow {item} as {role}: {got}")
+        assert not wrong, "\n".join(wrong)
