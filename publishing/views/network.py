@@ -18,7 +18,7 @@ from libraries.models import Role
 from publishing.access import get_shared_item_for_user, pool_actions, pool_for_user
 from publishing.archive import network
 from publishing.forms import ArchiveFilterForm, HideSharedItemForm
-from publishing.models import Borrow
+from publishing.models import Borrow, SharedItem
 from publishing.views.archive import POOL_FACET_PARAMETERS, facet_groups, library_names
 
 
@@ -61,6 +61,15 @@ def pool(request: AuthenticatedHttpRequest) -> HttpResponse:
             "hidden_filters": [(name, request.GET[name]) for name in POOL_FACET_PARAMETERS if request.GET.get(name)],
             "search_url": reverse("publishing:pool"),
             "in_network": county_access.county.in_network,
+            # The coordinator's queue: what the county's editors offered, waiting to leave the county.
+            "awaiting": list(
+                SharedItem.objects.for_county(county_access.county)
+                .awaiting_approval()
+                .select_related("item", "offered_by")
+                .order_by("offered_at")[:50]
+            )
+            if county_access.is_coordinator
+            else [],
         },
     )
 

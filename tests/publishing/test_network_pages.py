@@ -68,6 +68,8 @@ def test_an_editor_offers_an_item_with_its_credit_and_the_coordinator_approves_i
     page = editor.get(url).text
     assert "Offer to the network" in page
     assert "Idé og foto: Stavanger bibliotek @stavangerbibliotek" in page  # the credit to start from
+    assert "Ola" in page  # who is shown,
+    assert "sharing with other counties" in page  # and that they allow it
     assert "Offer to the network" not in librarian.get(url).text
 
     response = editor.post(reverse("publishing:archive_share", args=[item.pk]), {"credit": "Foto: Stavanger bibliotek"})
@@ -80,6 +82,8 @@ def test_an_editor_offers_an_item_with_its_credit_and_the_coordinator_approves_i
     assert "Withdraw the offer" in page
     assert english(w.editor).post(reverse("publishing:archive_share_approve", args=[item.pk])).status_code == 403
 
+    # The coordinator finds what waits for them on the pool page.
+    assert [shared.item] == [s.item for s in coordinator.get(reverse("publishing:pool")).context["awaiting"]]
     assert "Approve: share with the network" in coordinator.get(url).text
     assert coordinator.post(reverse("publishing:archive_share_approve", args=[item.pk])).status_code == 302
     shared.refresh_from_db()
@@ -248,8 +252,9 @@ def test_the_pool_pages_like_the_archive_and_takes_the_same_queries_for_any_page
     with CaptureQueriesContext(connection) as queries:
         assert agder.get(POOL).status_code == 200
     # The user, their memberships (the county), their second factor, the page of items, the page's
-    # assets, and which of them the county borrowed already: 6 (the facets come from the cache).
-    assert len(queries) == 6
+    # assets, which of them the county borrowed already, and (a coordinator) what waits for their
+    # approval: 7 (the facets come from the cache).
+    assert len(queries) == 7
 
 
 # --- Moderation ---
