@@ -305,6 +305,10 @@ MEMBERSHIP_REMOVED_HOOKS = ["production.uploads.discard_uploads_of_removed_membe
 # production: each is called with a production.services.media.MediaChange in the same
 # transaction. Publishing refreshes the archive and pulls back posts whose consent lapsed.
 MEDIA_CHANGED_HOOKS = ["publishing.media_changes.media_changed"]
+# Which asset of another county a county sees in the network's shared pool (publishing decides; production's
+# media view serves its thumbnail and picture through it, under production/release.py's sharing rule):
+# called with county and asset_id, it returns the asset or None.
+SHARED_ASSET_LOOKUP = "publishing.archive.network.pool_asset"
 # Behind nginx: an internal location that maps this prefix onto MEDIA_ROOT
 # (`location /protected-media/ { internal; alias /srv/media/; }`), so Django
 # checks access and nginx sends the bytes (and answers Range requests).

@@ -13,11 +13,12 @@ class MembershipInline(admin.TabularInline[Membership, User]):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin[User]):
     ordering = ("email",)
-    list_display = ("email", "name", "is_active", "is_superuser", "last_login")
+    list_display = ("email", "name", "is_active", "is_superuser", "is_network_moderator", "last_login")
+    list_filter = ("is_network_moderator", "is_staff", "is_superuser", "is_active")
     search_fields = ("email", "name")
     fieldsets = (
         (None, {"fields": ("email", "name", "password")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "is_network_moderator")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)

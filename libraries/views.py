@@ -119,9 +119,10 @@ def library_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def county_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The county's own settings (what happens to the location and camera details in uploads)."""
+    """The county's own settings: location and camera details in uploads, the network, review of posts."""
     county_access = require_role(request, Role.COORDINATOR)
-    form = CountySettingsForm(request.POST or None, instance=county_access.county)
+    # Every box unticked sends no field at all (an empty POST), still a submission.
+    form = CountySettingsForm(request.POST if request.method == "POST" else None, instance=county_access.county)
     if request.method == "POST" and form.is_valid():
         services.change_county_settings(by=request.user, county=form.save(commit=False), changed=form.changed_data)
         messages.success(request, _("The county's settings were saved."))

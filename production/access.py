@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.module_loading import import_string
 
 from libraries.access import CountyAccess, require_role
 from libraries.models import Library, LibraryQuerySet, Membership, MembershipQuerySet, Role
@@ -243,6 +245,20 @@ def get_asset_for_user(request: HttpRequest, pk: int, *, for_change: bool = Fals
     )
     if for_change and not can_change_asset(access, asset):
         raise PermissionDenied("Only editors and the asset's own library change it.")
+    return asset
+
+
+def get_shared_asset_for_user(request: HttpRequest, pk: int) -> Asset:
+    """Another county's asset that the user's county sees in the network's shared pool, or 404.
+
+    What is in the pool is publishing's to say (shared, approved, not hidden, its county and the
+    user's in the network): the callable in settings.SHARED_ASSET_LOOKUP, given the user's county and
+    the asset's id. Whether its bytes may travel is production/release.py's `Purpose.SHARE`.
+    """
+    access = require_role(request, Role.LIBRARIAN)
+    asset: Asset | None = import_string(settings.SHARED_ASSET_LOOKUP)(county=access.county, asset_id=pk)
+    if asset is None:
+        raise Http404
     return asset
 
 

@@ -16,6 +16,7 @@ from libraries.access import CountyAccess, require_role
 from libraries.models import Library, LibraryQuerySet, Role
 from production.access import get_asset_for_user
 from production.models import Asset
+from publishing.archive import network
 from publishing.models import (
     ArchiveItem,
     ArchiveItemQuerySet,
@@ -25,6 +26,7 @@ from publishing.models import (
     Outcome,
     Post,
     PostQuerySet,
+    SharedItem,
 )
 from publishing.posts.services import CHANGE_NEEDS_APPROVAL_STATUSES, may_approve, may_approve_alone
 
@@ -132,6 +134,81 @@ def archive_items_for_user(request: HttpRequest, pks: list[int], *, role: Role =
     if not wanted or len(found) != len(wanted):
         raise Http404
     return [found[pk] for pk in wanted]
+
+
+@dataclass(frozen=True)
+class SharingActions:
+    """What a person may do about an archive item and the network of counties (DESIGN.md §8): the item
+    page and the access-matrix test read these. Consent is the service's question (it says why not)."""
+
+    shows_sharing: bool  # the item page's "The network" section: an item of the county, not a borrowed copy
+    can_offer: bool  # an editor offers it (again, after an un-share) while the county takes part
+    can_approve: bool  # the coordinator lets an offered item leave the county
+    can_unshare: bool  # an editor withdraws an offer or takes a shared item out of the pool
+
+
+def sharing_actions(access: CountyAccess, item: ArchiveItem, shared: SharedItem | None) -> SharingActions:
+    """`shared` is the item's `SharedItem` (None: never offered)."""
+    own = item.county_id == access.county.pk and item.source != ArchiveItem.Source.BORROWED
+    status = shared.status if shared is not None else None
+    in_network = access.county.in_network
+    return SharingActions(
+        shows_sharing=own and (in_network or shared is not None),
+        can_offer=own and access.is_editor and in_network and status in (None, SharedItem.Status.UNSHARED),
+        can_approve=own and access.is_coordinator and in_network and status == SharedItem.Status.OFFERED,
+        can_unshare=own and access.is_editor and status in (SharedItem.Status.OFFERED, SharedItem.Status.SHARED),
+    )
+
+
+def get_archive_item_for_sharing(
+    request: HttpRequest, pk: int, *, role: Role = Role.EDITOR
+) -> tuple[CountyAccess, ArchiveItem, SharedItem | None]:
+    """An item of the county's archive and its place in the network (None: never offered), for the
+    offer, approve and un-share views; `role` for what the view does."""
+    access = require_role(request, role)
+    item = get_archive_item_for_user(request, pk, role=role)
+    shared = SharedItem.objects.filter(item=item).select_related("county").first()
+    return access, item, shared
+
+
+# --- The network's shared pool (DESIGN.md §8) ---
+#
+# Everyone in a county that takes part searches the pool of the other counties' shared items;
+# editors and coordinators borrow; a network moderator (set in the admin) hides an item.
+
+
+def pool_for_user(request: HttpRequest) -> CountyAccess:
+    """The shared pool is searched from the user's current county (empty when it does not take part)."""
+    return require_role(request, Role.LIBRARIAN)
+
+
+def get_shared_item_for_user(
+    request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN
+) -> tuple[CountyAccess, SharedItem]:
+    """An item another county shares, while the user's county sees it in the pool; 404 otherwise
+    (never offered, waiting for approval, un-shared, hidden, consent lapsed, or either county outside)."""
+    access = require_role(request, role)
+    shared = network.visible_shared(access.county, pk)
+    if shared is None:
+        raise Http404
+    return access, shared
+
+
+@dataclass(frozen=True)
+class PoolActions:
+    """What a person may do with an item in the shared pool: the pool's pages and the matrix test read these."""
+
+    can_borrow: bool  # editors and coordinators, until the county has a copy
+    has_copy: bool  # the county borrowed it already: its copy is in the archive
+    can_hide: bool  # a network moderator
+
+
+def pool_actions(access: CountyAccess, *, has_copy: bool, moderator: bool) -> PoolActions:
+    return PoolActions(
+        can_borrow=access.is_editor and access.county.in_network and not has_copy,
+        has_copy=has_copy,
+        can_hide=moderator,
+    )
 
 
 def can_reuse_from_archive(access: CountyAccess) -> bool:

@@ -301,6 +301,8 @@ class ArchiveFilterForm(forms.Form):
     orientation = forms.ChoiceField(label=_("Orientation"), required=False)
     consent = forms.ChoiceField(label=_("Consent"), required=False)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=1900, max_value=2200, widget=forms.HiddenInput)
+    # The shared pool's own facet (publishing/archive/network.py); the archive leaves it out.
+    county = forms.IntegerField(label=_("County"), required=False, min_value=1, widget=forms.HiddenInput)
     date_from = forms.DateField(
         label=_("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -308,9 +310,16 @@ class ArchiveFilterForm(forms.Form):
         label=_("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, pool: bool = False, **kwargs: Any) -> None:
+        """`pool`: the network's shared pool, searched from another county: its own county filter, and the
+        search box says what it searches."""
         super().__init__(*args, **kwargs)
+        self.pool = pool
         fields: dict[str, Any] = self.fields
+        if pool:
+            fields["q"].label = _("Search the shared pool")
+        else:
+            del fields["county"]
         fields["content_type"].choices = [("", _("All")), *ContentType.choices]
         fields["media_kind"].choices = [("", _("All")), *Asset.Kind.choices]
         fields["orientation"].choices = [("", _("All")), *ArchiveItem.Orientation.choices]
@@ -339,6 +348,7 @@ class ArchiveFilterForm(forms.Form):
             content_type=data.get("content_type") or "",
             concept_id=data.get("concept"),
             library_id=data.get("library"),
+            county_id=data.get("county") if self.pool else None,
             media_kind=data.get("media_kind") or "",
             orientation=data.get("orientation") or "",
             consent=data.get("consent") or CONSENT_REUSABLE,
@@ -346,6 +356,31 @@ class ArchiveFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+
+
+class ShareOfferForm(forms.Form):
+    """An editor offers an archive item to the network, with the credit every borrowed copy carries."""
+
+    credit = forms.CharField(
+        label=_("Credit"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "Put in the caption of every post another county makes from it. Empty: the library's name and "
+            "Instagram account."
+        ),
+    )
+
+
+class HideSharedItemForm(forms.Form):
+    """A network moderator hides a shared item from the pool; its county reads the reason."""
+
+    reason = forms.CharField(
+        label=_("Why is it hidden?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The county that shared it sees this on the item's page."),
+    )
 
 
 class ArchiveSelectionForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from publishing.views import archive, channel, engagement, plan, posts, reports
+from publishing.views import archive, channel, engagement, network, plan, posts, reports
 
 app_name = "publishing"
 
@@ -41,6 +41,15 @@ urlpatterns = [
     path("archive/selection/download/", archive.archive_zip, name="archive_zip"),
     path("archive/reuse/", archive.archive_reuse, name="archive_reuse"),
     path("archive/media/<int:pk>/", archive.archive_asset, name="archive_asset"),
+    # The network of counties: the item's county offers, approves and un-shares it.
+    path("archive/<int:pk>/share/", archive.archive_share, name="archive_share"),
+    path("archive/<int:pk>/share/approve/", archive.archive_share_approve, name="archive_share_approve"),
+    path("archive/<int:pk>/share/stop/", archive.archive_unshare, name="archive_unshare"),
+    # The shared pool: other counties' shared items, borrowed into the county's archive, hidden by a moderator.
+    path("network/", network.pool, name="pool"),
+    path("network/<int:pk>/", network.pool_item, name="pool_item"),
+    path("network/<int:pk>/borrow/", network.pool_borrow, name="pool_borrow"),
+    path("network/<int:pk>/hide/", network.pool_hide, name="pool_hide"),
     # After publishing: the comments inbox, the Instagram webhook, insights.
     path("inbox/", engagement.inbox, name="inbox"),
     path("inbox/count/", engagement.inbox_count, name="inbox_count"),

@@ -41,10 +41,12 @@ from django.views.decorators.http import require_http_methods
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from production import release, signed_urls
-from production.access import get_asset_for_user, get_consent_for_user
+from production.access import get_asset_for_user, get_consent_for_user, get_shared_asset_for_user
 from production.models import Asset, people_with_consents
 
 ASSET_FILES = ("original", "thumbnail", "rendition", "poster", "subtitles", "cover")
+# What another county sees of an asset in the network's shared pool: the pictures, never taken away.
+SHARED_FILES = ("thumbnail", "rendition", "poster")
 CONTENT_TYPES = {
     "cover": "image/jpeg",
     "thumbnail": "image/webp",
@@ -201,7 +203,8 @@ def _purpose(which: str, *, download: bool) -> release.Purpose:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpResponseBase:
-    """One of an asset's files, for people of its county (another county's: 404), as the consent allows.
+    """One of an asset's files, for people of its county, as the consent allows; another county's is 404,
+    but for the pictures of an asset in the network's shared pool, while everyone shown lets them travel.
 
     The original is always a download (for editors and coordinators, audited);
     the other files show inside the app, or are taken away with `?download=1`
@@ -210,10 +213,17 @@ def asset_file(request: AuthenticatedHttpRequest, pk: int, which: str) -> HttpRe
     if which not in ASSET_FILES:
         raise Http404
     county_access = require_role(request)
-    asset = get_asset_for_user(request, pk)
-    prefetch_related_objects([asset], people_with_consents())
     download = which == "original" or request.GET.get("download") == "1"
     purpose = _purpose(which, download=download)
+    try:
+        asset = get_asset_for_user(request, pk)
+    except Http404:
+        # Another county's asset: only its pictures, and only while it is in the shared pool for this county.
+        if which not in SHARED_FILES or download:
+            raise
+        asset = get_shared_asset_for_user(request, pk)
+        purpose = release.Purpose.SHARE
+    prefetch_related_objects([asset], people_with_consents())
     answer = release.media_release(asset, purpose=purpose, access=county_access)
     if not answer.allowed:
         return _refused(request, county_access, asset, answer, purpose=purpose, which=which)
@@ -252,7 +262,7 @@ def _refused(
     back to the asset's page with the reason (it still shows there, to sort the consent out), audited."""
     if answer.for_role:
         raise PermissionDenied(answer.reason)
-    if purpose == release.Purpose.VIEW:
+    if purpose in (release.Purpose.VIEW, release.Purpose.SHARE):
         return _plain(403, _("This file is not shown: %(reason)s.") % {"reason": answer.reason})
     release.record_refused_download(
         by=request.user, access=county_access, asset=asset, reason=answer.reason, file=which

@@ -347,7 +347,7 @@ def consent_scope(item: ArchiveItem) -> list[tuple[AssetPerson, str]]:
         if consent is None:
             scope.append((person, _("No consent on record")))
             continue
-        words = consent.scope_display
+        words = consent.full_scope_display  # with sharing beyond the county: the network asks for it
         if consent.withdrawn_at is not None:
             words = _("%(scope)s; withdrawn") % {"scope": words}
         elif consent.valid_until is not None:

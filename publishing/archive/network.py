@@ -74,8 +74,19 @@ def offer(*, by: User, access: CountyAccess, item: ArchiveItem, credit: str = ""
                 )
             shared.status = SharedItem.Status.OFFERED
             shared.offered_by, shared.offered_at = by, timezone.now()
-            shared.credit = credit
-            shared.save()
+            shared.credit = credit.strip() or credit_for(item, language=by.language)
+            shared.approved_by, shared.approved_at, shared.unshared_at = None, None, None
+            shared.save(
+                update_fields=[
+                    "status",
+                    "offered_by",
+                    "offered_at",
+                    "credit",
+                    "approved_by",
+                    "approved_at",
+                    "unshared_at",
+                ]
+            )
         audit(county=item.county, actor=by, action="network.offered", obj=shared, summary=str(item), item=item.pk)
     return shared
 
@@ -102,6 +113,8 @@ def unshare(*, by: User, access: CountyAccess, shared: SharedItem) -> list[Count
     """No new borrows; the copies already borrowed stay usable (unless consent lapses). Returns who has one."""
     if not access.is_editor or shared.county_id != access.county.pk:
         raise PermissionDenied
+    if shared.status not in (SharedItem.Status.OFFERED, SharedItem.Status.SHARED):
+        raise ValidationError(_("This item is not shared."))
     with transaction.atomic():
         shared.status = SharedItem.Status.UNSHARED
         shared.unshared_at = timezone.now()
@@ -135,21 +148,26 @@ def pool_for(county: County, today: date | None = None) -> list[int]:
     return list(SharedItem.objects.in_pool(today).exclude(county=county).values_list("item_id", flat=True))
 
 
-def visible_shared(county: County, shared_id: int) -> SharedItem:
-    """A shared item as another county may see it: only while it is in the pool (404 otherwise)."""
-    from django.http import Http404
-
+def visible_shared(county: County, shared_id: int) -> SharedItem | None:
+    """A shared item as another county may see it: only while it is in the pool (None otherwise)."""
     if not county.in_network:
-        raise Http404
-    try:
-        return (
-            SharedItem.objects.in_pool()
-            .exclude(county=county)
-            .select_related("item__asset__library", "county")
-            .get(pk=shared_id)
-        )
-    except SharedItem.DoesNotExist as error:
-        raise Http404 from error
+        return None
+    return (
+        SharedItem.objects.in_pool()
+        .exclude(county=county)
+        .select_related("item__asset__library", "item__concept", "county")
+        .filter(pk=shared_id)
+        .first()
+    )
+
+
+def pool_asset(*, county: County, asset_id: int) -> Asset | None:
+    """The asset of an item in the pool that `county` sees (settings.SHARED_ASSET_LOOKUP: production's media
+    view serves its pictures through it, under release.py's sharing rule), or None."""
+    if not county.in_network:
+        return None
+    in_pool = SharedItem.objects.in_pool().exclude(county=county).filter(item__asset_id=asset_id)
+    return Asset.objects.filter(pk=asset_id, archive_item__shared__in=in_pool).select_related("library").first()
 
 
 def search_pool(

@@ -46,6 +46,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Q, Value
@@ -451,7 +452,10 @@ class ArchiveSearch:
     def _library_facet(self) -> list[FacetValue]:
         # The copied ids, unnested: no join through the many-to-many table for each match.
         inner = self.base.filter(_all_but(self.conditions, "library")).values("library_ids")
-        sql, params = inner.query.sql_with_params()
+        try:
+            sql, params = inner.query.sql_with_params()
+        except EmptyResultSet:  # a search that matches nothing by construction (`.none()`) has no SQL
+            return []
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT library.id, library.name, count(*) "  # noqa: S608 - the ORM's own SQL, values are parameters

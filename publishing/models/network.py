@@ -33,6 +33,10 @@ class SharedItemQuerySet(models.QuerySet["SharedItem"]):
     def for_county(self, county: County) -> SharedItemQuerySet:
         return self.filter(county=county)
 
+    def awaiting_approval(self) -> SharedItemQuerySet:
+        """Offered by an editor, waiting for a coordinator to let it leave the county."""
+        return self.filter(status=SharedItem.Status.OFFERED)
+
 
 class SharedItem(models.Model):
     """An archive item offered to the network: offered by an editor, approved by the coordinator.

@@ -17,6 +17,7 @@ from PIL import Image
 from publishing.instagram.client import Client
 from publishing.models import Channel
 from tests.conftest import World
+from tests.factories.network import Network, make_network
 from tests.factories.publishing import ChannelFactory, jpeg, mp4
 from tests.publishing.fakegraph import FakeGraph, FakeGraphProcess, run_fake_graph
 from tests.publishing.workers import broker, ready_to_compose, redis_server, workers  # noqa: F401 - fixtures
@@ -140,3 +141,9 @@ def channel(world: World, settings: LazySettings, fake_graph: FakeGraph) -> Chan
     settings.GRAPH_API_URL = fake_graph.url
     settings.GRAPH_API_TIMEOUT = 15
     return ChannelFactory(county=world.county)
+
+
+@pytest.fixture
+def net(world: World) -> Network:
+    """Rogaland, Agder and Vestland in the network of counties (tests/factories/network.py)."""
+    return make_network(world)

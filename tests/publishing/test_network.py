@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -10,80 +9,20 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from libraries.access import CountyAccess
-from libraries.models import AuditEntry, County, Library, Role, User
+from libraries.models import AuditEntry
 from production.models import Consent
 from production.release import Purpose, media_release
 from production.services.media import expire_consents, withdraw_consent
 from publishing.archive import network
 from publishing.archive.search import ArchiveFilters
-from publishing.models import ArchiveItem, Post, SharedItem
+from publishing.models import ArchiveItem, Post
 from publishing.posts.gates import failing_gates
-from tests.conftest import World
 from tests.factories.archive import archived_item
-from tests.factories.libraries import CountyFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.libraries import UserFactory
+from tests.factories.network import Network, county_access, shared_item
 from tests.factories.publishing import make_post, show_person
 
-
-def access(user: User, county: County) -> CountyAccess:
-    from libraries.access import county_accesses
-
-    return next(a for a in county_accesses(user) if a.county.pk == county.pk)
-
-
-@dataclass
-class Network:
-    world: World
-    stavanger: Library  # the origin library, in Rogaland
-    third: County
-    third_coordinator: User
-    third_editor: User
-    agder_editor: User
-
-
-@pytest.fixture
-def net(world: World) -> Network:
-    third = CountyFactory(name="Vestland", slug="vestland")
-    third_library = LibraryFactory(county=third, kind=Library.Kind.COUNTY, name="Vestland fylkesbibliotek")
-    world.editor.language = "nb"  # the credit is written in the offering editor's language
-    world.editor.save(update_fields=["language"])
-    world.outsider.language = "nb"  # Agder's coordinator reads Norwegian, Vestland's English
-    world.outsider.save(update_fields=["language"])
-    for county in (world.county, world.other_county, third):
-        county.in_network = True
-        county.save(update_fields=["in_network"])
-    stavanger = LibraryFactory(
-        county=world.county,
-        name="Stavanger bibliotek",
-        municipality="Stavanger",
-        instagram_username="stavangerbibliotek",
-    )
-
-    def person(email: str, library: Library, role: Role, language: str = "nb") -> User:
-        return MembershipFactory(user=UserFactory(email=email, language=language), library=library, role=role).user
-
-    return Network(
-        world=world,
-        stavanger=stavanger,
-        third=third,
-        third_coordinator=person("koordinator@vestland.example", third_library, Role.COORDINATOR, "en"),
-        third_editor=person("redaktor@vestland.example", third_library, Role.EDITOR),
-        agder_editor=person("redaktor@agder.example", world.other_county_library, Role.EDITOR),
-    )
-
-
-def shared_item(net: Network, *, sharing: bool = True, minor: bool = False, guardian: str = "") -> SharedItem:
-    w = net.world
-    item = archived_item(
-        w, title="Lesesirkel for pappaer", caption="Pappatreff i biblioteket", library=net.stavanger, consent=None
-    )
-    show_person(item.asset, name="Ola", covers_sharing=sharing, minor=minor, guardian=guardian)
-    from publishing.archive.filing import refresh_items
-
-    refresh_items([item.pk])
-    item.refresh_from_db()
-    shared = network.offer(by=w.editor, access=access(w.editor, w.county), item=item)
-    return network.approve(by=w.coordinator, access=access(w.coordinator, w.county), shared=shared)
+access = county_access
 
 
 # --- Consent to sharing: the one rule ---

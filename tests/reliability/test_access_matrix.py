@@ -52,11 +52,12 @@ from production.services import people as people_services
 from production.services import planning as production_services
 from production.signed_urls import public_cover_url, public_rendition_url
 from production.uploads import PendingUpload
-from publishing.access import post_actions
+from publishing.access import pool_actions, post_actions, sharing_actions
 from publishing.archive import filing as archive
-from publishing.models import ArchiveItem, InstagramComment, Outcome, Post
+from publishing.archive import network
+from publishing.models import ArchiveItem, InstagramComment, Outcome, Post, SharedItem
 from tests.conftest import World, client_for, enable_mfa
-from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.libraries import CountyFactory, InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SignupFactory, SlotFactory
 from tests.factories.publishing import ChannelFactory, jpeg, make_asset, make_post, show_person
 
@@ -556,6 +557,36 @@ MATRIX: dict[str, list[Row]] = {
         post(editors(obj=True), data=lambda things: {"item": [things.archive_item.pk]}),
     ],
     "archive/media/<int:pk>/": [get(not_allowed(), kwargs=pk("asset")), post(editors(obj=True), kwargs=pk("asset"))],
+    # The network of counties (DESIGN.md §8): editors offer and un-share, the coordinator approves what leaves.
+    "archive/<int:pk>/share/": [
+        get(not_allowed(), kwargs=pk("network_item")),
+        post(editors(obj=True), kwargs=pk("network_item"), data=lambda things: {"credit": "Foto: Sandnes bibliotek"}),
+    ],
+    "archive/<int:pk>/share/approve/": [
+        get(not_allowed(), kwargs=pk("offered_item")),
+        post(coordinators(obj=True), kwargs=pk("offered_item")),
+    ],
+    "archive/<int:pk>/share/stop/": [
+        get(not_allowed(), kwargs=pk("offered_item")),
+        post(editors(obj=True), kwargs=pk("offered_item")),
+    ],
+    # The shared pool (DESIGN.md §8): other counties' shared items, for everyone of a county that takes part
+    # (Agder's coordinator, outside the network, gets their own empty pool, and none of these items);
+    # editors borrow; only a network moderator (set in the admin; none of these six) hides.
+    "network/": [get(everyone(obj=False)), post(not_allowed())],
+    "network/<int:pk>/": [get(everyone(obj=True), kwargs=pk("pool_item")), post(not_allowed(), kwargs=pk("pool_item"))],
+    "network/<int:pk>/borrow/": [
+        get(not_allowed(), kwargs=pk("pool_item")),
+        post(editors(obj=True), kwargs=pk("pool_item")),
+    ],
+    "network/<int:pk>/hide/": [
+        get(not_allowed(), kwargs=pk("pool_item")),
+        post(
+            everyone(obj=True) | dict.fromkeys(("librarian", "other_librarian", "editor", "coordinator"), DENIED),
+            kwargs=pk("pool_item"),
+            data=lambda things: {"reason": "Feil bilde"},
+        ),
+    ],
     # --- After publishing: the comments inbox is the editors'; everyone logs outcomes and reads the report ---
     "inbox/": [get(editors(obj=False)), post(not_allowed())],
     "inbox/count/": [get(editors(obj=False)), post(not_allowed())],
@@ -846,6 +877,44 @@ class Things:
         [item] = archive.file_published_post(post=self.published_post, assets=[self.asset], libraries=[self.library])
         return item
 
+    def join_network(self) -> None:
+        County.objects.filter(pk=self.county.pk).update(in_network=True)
+        self.county.in_network = True
+
+    @cached_property
+    def network_item(self) -> ArchiveItem:
+        """An item of the county, which takes part in the network, whose people all consent to sharing."""
+        self.join_network()
+        asset = make_asset(county=self.county, library=self.library, uploaded_by=self.librarian)
+        show_person(asset, name="Ola Nordmann", covers_sharing=True)
+        return archive.archive_asset(by=self.editor, asset=asset)
+
+    @cached_property
+    def offered_item(self) -> ArchiveItem:
+        """An item an editor offered to the network, waiting for the coordinator."""
+        asset = make_asset(county=self.county, library=self.library, uploaded_by=self.librarian)
+        show_person(asset, name="Per Nordmann", covers_sharing=True)
+        self.join_network()
+        item = archive.archive_asset(by=self.editor, asset=asset)
+        access = next(access for access in county_accesses(self.editor) if access.county.pk == self.county.pk)
+        network.offer(by=self.editor, access=access, item=item)
+        return item
+
+    @cached_property
+    def pool_item(self) -> SharedItem:
+        """An item a third county (Vestland) shares with the network, seen from this county, which takes part."""
+        self.join_network()
+        third = CountyFactory(name=f"Vestland {self.county.slug}", slug=f"vestland-{self.county.slug}", in_network=True)
+        library = LibraryFactory(county=third, kind=Library.Kind.COUNTY, name=f"Vestland fylkesbibliotek {third.pk}")
+        coordinator = MembershipFactory(library=library, role=Role.COORDINATOR).user
+        asset = make_asset(county=third, library=library, uploaded_by=coordinator)
+        show_person(asset, name="Siri Nordmann", covers_sharing=True)
+        item = archive.archive_asset(by=coordinator, asset=asset)
+        [access] = county_accesses(coordinator)
+        # A credit of their own words: a translated default would be another language on some pages.
+        shared = network.offer(by=coordinator, access=access, item=item, credit="@vestlandbibliotek")
+        return network.approve(by=coordinator, access=access, shared=shared)
+
     @cached_property
     def comment(self) -> InstagramComment:
         return InstagramComment.objects.create(
@@ -1107,6 +1176,26 @@ ACTIONS: list[tuple[str, str, Callable[[CountyAccess, Any], bool]]] = [
     ),
     ("posts/<int:pk>/edit/", "draft_post", lambda access, post: post_actions(access, post).can_edit),
     (
+        "archive/<int:pk>/share/",
+        "network_item",
+        lambda a, item: sharing_actions(a, item, SharedItem.objects.filter(item=item).first()).can_offer,
+    ),
+    (
+        "archive/<int:pk>/share/approve/",
+        "offered_item",
+        lambda a, item: sharing_actions(a, item, SharedItem.objects.filter(item=item).first()).can_approve,
+    ),
+    (
+        "archive/<int:pk>/share/stop/",
+        "offered_item",
+        lambda a, item: sharing_actions(a, item, SharedItem.objects.filter(item=item).first()).can_unshare,
+    ),
+    (
+        "network/<int:pk>/borrow/",
+        "pool_item",
+        lambda a, shared: pool_actions(a, has_copy=False, moderator=False).can_borrow,
+    ),
+    (
         "libraries/invitations/<int:pk>/resend/",
         "invitation",
         lambda a, inv: invitation_actions(a, inv).can_resend,
@@ -1135,3 +1224,88 @@ def test_the_actions_a_page_offers_are_what_the_gate_lets_through(
     for role, user in people.items():
         access = next(access for access in county_accesses(user) if access.county == things.county)
         assert flag(access, obj) == (row.expect[role] == OK), f"{route} as {role}"
+
+
+# --- The network of counties: a county sees another's item only while it is shared (DESIGN.md §8) ---
+
+
+def _thumbnailed(item: ArchiveItem) -> ArchiveItem:
+    item.asset.thumbnail.save("thumbnail.webp", ContentFile(jpeg(32, 32)), save=True)
+    return item
+
+
+def _network_items(things: Things) -> dict[str, ArchiveItem]:
+    """Items of `things.county` (in the network) in every state of sharing: approved, offered, un-shared, hidden."""
+    things.join_network()
+    coordinator = next(access for access in county_accesses(things.coordinator) if access.county == things.county)
+    items = {}
+    for state in ("shared", "offered", "unshared", "hidden"):
+        asset = make_asset(county=things.county, library=things.library, uploaded_by=things.librarian)
+        show_person(asset, name=f"Ola {state}", covers_sharing=True)
+        item = _thumbnailed(archive.archive_asset(by=things.coordinator, asset=asset))
+        shared = network.offer(by=things.coordinator, access=coordinator, item=item)
+        if state != "offered":
+            network.approve(by=things.coordinator, access=coordinator, shared=shared)
+        if state == "unshared":
+            network.unshare(by=things.coordinator, access=coordinator, shared=shared)
+        if state == "hidden":
+            network.hide(by=UserFactory(is_network_moderator=True), shared=shared, reason="Feil bilde")
+        items[state] = item
+    return items
+
+
+def test_the_pool_shows_only_what_other_participating_counties_shared_and_nothing_else_of_theirs(
+    world: World, clients: dict[str, Client]
+) -> None:
+    """Rogaland (in the network) looks at Agder (in the network) and Vestland (shared an item, then left):
+    only Agder's approved, not hidden item is in the pool and its picture served; Agder's other items, its
+    drafts, people, consent forms and reports, and everything of Vestland's, stay 404."""
+    home = home_things(world)
+    home.join_network()
+    agder = away_things(world)
+    agder_items = _network_items(agder)
+    third = CountyFactory(name="Vestland", slug="vestland")
+    vestland = Things(
+        third,
+        LibraryFactory(county=third, name="Bergen bibliotek"),
+        *(MembershipFactory(library__county=third, role=role).user for role in (Role.LIBRARIAN, Role.EDITOR)),
+        MembershipFactory(library=LibraryFactory(county=third, kind=Library.Kind.COUNTY), role=Role.COORDINATOR).user,
+    )
+    vestland_items = _network_items(vestland)
+    County.objects.filter(pk=third.pk).update(in_network=False)  # left the network: nothing of it is shared now
+
+    visible = agder_items["shared"]
+    missing = [item for state, item in agder_items.items() if state != "shared"] + list(vestland_items.values())
+    for role in ("librarian", "other_librarian", "editor", "coordinator"):
+        client = clients[role]
+        pool = client.get(reverse("publishing:pool"))
+        assert [item.pk for item, *_rest in pool.context["cards"]] == [visible.pk], role
+        assert client.get(reverse("publishing:pool_item", args=[visible.shared.pk])).status_code == 200, role
+        assert client.get(visible.asset.thumbnail_url).status_code == 200, role
+        wrong = []
+        urls = [
+            visible.get_absolute_url(),  # their archive's page of it: the pool's page is the one to see
+            visible.asset.get_absolute_url(),
+            visible.asset.file_url("original"),
+            f"{visible.asset.thumbnail_url}&download=1",  # the address carries its version (?v=)
+            reverse("production:person_detail", args=[agder.register_person.pk]),
+            reverse("production:consent_evidence", args=[agder.consent.pk]),
+            reverse("publishing:post_detail", args=[agder.draft_post.pk]),
+            f"{reverse('publishing:report')}?library={agder.library.pk}",
+        ]
+        for item in missing:
+            urls += [
+                reverse("publishing:pool_item", args=[item.shared.pk]),
+                item.get_absolute_url(),
+                item.asset.thumbnail_url,
+            ]
+        for url in urls:
+            got = outcome_of(client.get(url))
+            # A role too low for the page may be told so (403) before the object is looked up.
+            if got not in (MISSING, DENIED) or (got == DENIED and role in ("editor", "coordinator")):
+                wrong.append(f"GET {url} as {role}: {got}")
+        for item in missing:
+            got = outcome_of(client.post(reverse("publishing:pool_borrow", args=[item.shared.pk])))
+            if got not in (MISSING, DENIED):
+                wrong.append(f"borrow {item} as {role}: {got}")
+        assert not wrong, "\n".join(wrong)

@@ -1,0 +1,281 @@
+"""The network's pages: participation, offering and approving on the item page, the shared pool, borrowing, hiding."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from libraries.models import AuditEntry, County, Role, User
+from production.models import Consent
+from production.services.media import withdraw_consent
+from publishing.archive import network
+from publishing.archive.filing import refresh_items
+from publishing.models import ArchiveItem, SharedItem
+from tests.conftest import World, client_for, enable_mfa
+from tests.factories.archive import archived_item
+from tests.factories.libraries import MembershipFactory
+from tests.factories.network import Network, county_access, shared_item
+from tests.factories.publishing import jpeg, show_person
+
+# --- Participation ---
+
+
+def test_the_coordinator_turns_the_countys_participation_on_and_off_and_it_is_audited(
+    world: World, coordinator_client: Client
+) -> None:
+    url = reverse("libraries:county_settings")
+    page = coordinator_client.get(url)
+    assert "Take part in the network of counties" in page.text
+    assert client_for(world.editor).post(url, {"in_network": "on"}).status_code == 403
+
+    assert coordinator_client.post(url, {"in_network": "on"}).status_code == 302
+    assert County.objects.get(pk=world.county.pk).in_network
+    assert not County.objects.get(pk=world.other_county.pk).in_network
+    entry = AuditEntry.objects.get(action="county.settings_changed")
+    assert (entry.actor, entry.data) == (world.coordinator, {"in_network": True})
+
+    assert coordinator_client.post(url, {}).status_code == 302
+    assert not County.objects.get(pk=world.county.pk).in_network
+    assert AuditEntry.objects.filter(action="county.settings_changed").latest("pk").data == {"in_network": False}
+
+
+# --- Offering, approving and un-sharing on the item's page ---
+
+
+def english(user: User) -> Client:
+    """A browser that chose English (the cookie wins over the person's own language, which writes the credit)."""
+    client = client_for(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def shareable(net: Network, title: str = "Bokprat med pappaer") -> ArchiveItem:
+    item = archived_item(net.world, title=title, library=net.stavanger, consent=None)
+    show_person(item.asset, name="Ola", covers_sharing=True)
+    refresh_items([item.pk])
+    return item
+
+
+def test_an_editor_offers_an_item_with_its_credit_and_the_coordinator_approves_it(net: Network) -> None:
+    w = net.world
+    item = shareable(net)
+    url = item.get_absolute_url()
+    editor, coordinator, librarian = english(w.editor), english(w.coordinator), english(w.librarian)
+    page = editor.get(url).text
+    assert "Offer to the network" in page
+    assert "Idé og foto: Stavanger bibliotek @stavangerbibliotek" in page  # the credit to start from
+    assert "Ola" in page  # who is shown,
+    assert "sharing with other counties" in page  # and that they allow it
+    assert "Offer to the network" not in librarian.get(url).text
+
+    response = editor.post(reverse("publishing:archive_share", args=[item.pk]), {"credit": "Foto: Stavanger bibliotek"})
+    assert response.status_code == 302
+    shared = SharedItem.objects.get(item=item)
+    assert (shared.status, shared.credit) == (SharedItem.Status.OFFERED, "Foto: Stavanger bibliotek")
+    assert item.pk not in network.pool_for(w.other_county)
+    page = editor.get(url).text
+    assert "Approve: share with the network" not in page  # the coordinator approves what leaves the county
+    assert "Withdraw the offer" in page
+    assert english(w.editor).post(reverse("publishing:archive_share_approve", args=[item.pk])).status_code == 403
+
+    # The coordinator finds what waits for them on the pool page.
+    assert [shared.item] == [s.item for s in coordinator.get(reverse("publishing:pool")).context["awaiting"]]
+    assert "Approve: share with the network" in coordinator.get(url).text
+    assert coordinator.post(reverse("publishing:archive_share_approve", args=[item.pk])).status_code == 302
+    shared.refresh_from_db()
+    assert shared.status == SharedItem.Status.SHARED
+    assert item.pk in network.pool_for(w.other_county)
+    assert {"network.offered", "network.approved"} <= set(
+        AuditEntry.objects.filter(county=w.county).values_list("action", flat=True)
+    )
+    # Everyone in the county sees that it is shared; nobody but editors changes it.
+    page = librarian.get(url).text
+    assert "Shared" in page
+    assert "Stop sharing" not in page
+
+
+def test_an_item_whose_people_did_not_consent_to_sharing_says_why_it_cannot_be_offered(net: Network) -> None:
+    w = net.world
+    item = archived_item(w, title="Uten deling", library=net.stavanger, consent=None)
+    show_person(item.asset, name="Kari", covers_sharing=False)
+    page = english(w.editor).get(item.get_absolute_url()).text
+    assert "It cannot be shared: the consent of someone shown does not cover sharing with other counties." in page
+    assert "Offer to the network" not in page
+    response = english(w.editor).post(reverse("publishing:archive_share", args=[item.pk]), {"credit": ""})
+    assert response.status_code == 302
+    assert not SharedItem.objects.filter(item=item).exists()
+
+
+def test_a_county_outside_the_network_offers_nothing(world: World) -> None:
+    item = archived_item(world, title="Stengt")
+    page = english(world.editor).get(item.get_absolute_url()).text
+    assert "The network of counties" not in page
+    english(world.editor).post(reverse("publishing:archive_share", args=[item.pk]), {"credit": ""})
+    assert not SharedItem.objects.filter(item=item).exists()
+
+
+def test_the_origin_sees_who_borrowed_and_unsharing_names_them_and_keeps_their_copies(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    copy = network.borrow(by=net.agder_editor, access=county_access(net.agder_editor, w.other_county), shared=shared)
+    network.borrow(by=net.third_editor, access=county_access(net.third_editor, net.third), shared=shared)
+    editor = english(w.editor)
+    page = editor.get(shared.item.get_absolute_url()).text
+    assert "Borrowed by" in page
+    assert "Agder" in page
+    assert "Vestland" in page
+
+    response = editor.post(reverse("publishing:archive_unshare", args=[shared.item.pk]), follow=True)
+    assert "These counties borrowed it and keep their copies: Agder, Vestland." in response.text
+    shared.refresh_from_db()
+    assert shared.status == SharedItem.Status.UNSHARED
+    assert shared.item_id not in network.pool_for(w.other_county)
+    copy.refresh_from_db()
+    assert copy.is_reusable()
+    # Offered again, it waits for the coordinator once more.
+    editor.post(reverse("publishing:archive_share", args=[shared.item.pk]), {"credit": ""})
+    shared.refresh_from_db()
+    assert (shared.status, shared.approved_at) == (SharedItem.Status.OFFERED, None)
+    assert shared.credit == "Idé og foto: Stavanger bibliotek @stavangerbibliotek"
+
+
+def test_a_borrowed_copy_shows_its_origin_and_offers_no_sharing(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    copy = network.borrow(by=net.agder_editor, access=county_access(net.agder_editor, w.other_county), shared=shared)
+    page = english(w.outsider).get(copy.get_absolute_url()).text
+    assert "Borrowed from Stavanger bibliotek (Rogaland)" in page
+    assert "Idé og foto: Stavanger bibliotek @stavangerbibliotek" in page
+    assert "Offer to the network" not in page
+    assert "Ola" not in page  # the origin's people stay with the origin
+
+
+# --- The shared pool ---
+
+
+POOL = reverse("publishing:pool")
+
+
+def with_thumbnail(shared: SharedItem) -> SharedItem:
+    shared.item.asset.thumbnail.save("thumbnail.webp", ContentFile(jpeg(32, 32)), save=True)
+    return shared
+
+
+def test_the_pool_shows_other_countys_shared_items_with_thumbnail_credit_and_origin(net: Network) -> None:
+    w = net.world
+    shared = with_thumbnail(shared_item(net))
+    shared_item(net, title="Venter på godkjenning", approve=False)
+    agder = english(w.outsider)
+    page = agder.get(POOL, {"q": "lesesirkel"})
+    assert page.status_code == 200
+    assert [item.title for item, *_rest in page.context["cards"]] == ["Lesesirkel for pappaer"]
+    assert "Idé og foto: Stavanger bibliotek @stavangerbibliotek" in page.text
+    assert "Rogaland" in [link.label for group in page.context["facet_groups"] for link in group.links]
+    thumbnail = shared.item.asset.thumbnail_url
+    assert thumbnail in page.text
+    # The thumbnail comes through the media view, under the sharing rule; never the original or a download.
+    response = agder.get(thumbnail)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    assert agder.get(shared.item.asset.file_url("original")).status_code == 404
+    assert agder.get(thumbnail, {"download": "1"}).status_code == 404
+    # A county's own items are not in its pool; nor anything for a county outside the network.
+    assert english(w.editor).get(POOL).context["cards"] == []
+    County.objects.filter(pk=w.other_county.pk).update(in_network=False)
+    page = agder.get(POOL)
+    assert "Your county does not take part in the network" in page.text
+    assert agder.get(thumbnail).status_code == 404
+
+
+def test_a_thumbnail_is_served_only_while_shared_and_consent_allows_sharing(net: Network) -> None:
+    w = net.world
+    shared = with_thumbnail(shared_item(net))
+    agder = english(w.outsider)
+    thumbnail = shared.item.asset.thumbnail_url
+    assert agder.get(thumbnail).status_code == 200
+    network.unshare(by=w.editor, access=county_access(w.editor, w.county), shared=shared)
+    assert agder.get(thumbnail).status_code == 404
+    assert agder.get(reverse("publishing:pool_item", args=[shared.pk])).status_code == 404
+
+    other = with_thumbnail(shared_item(net, title="Samtykke trukket"))
+    assert agder.get(other.item.asset.thumbnail_url).status_code == 200
+    consent = Consent.objects.get(person__tags__asset=other.item.asset)
+    withdraw_consent(by=w.coordinator, consent=consent)
+    assert agder.get(other.item.asset.thumbnail_url).status_code in (403, 404)
+    assert agder.get(POOL).context["cards"] == []
+
+
+def test_an_editor_borrows_from_the_pool_into_the_countys_archive(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    # Librarians search the pool but do not borrow.
+    librarian = english(MembershipFactory(library=w.other_county_library, role=Role.LIBRARIAN).user)
+    page = librarian.get(reverse("publishing:pool_item", args=[shared.pk]))
+    assert not page.context["actions"].can_borrow
+    assert "Editors and coordinators borrow items into the county" in page.text
+    assert librarian.post(reverse("publishing:pool_borrow", args=[shared.pk])).status_code == 403
+    enable_mfa(net.agder_editor)
+    editor = english(net.agder_editor)
+    page = editor.get(reverse("publishing:pool_item", args=[shared.pk]))
+    assert "Borrow" in page.text
+    assert "Pappatreff i biblioteket" in page.text
+    response = editor.post(reverse("publishing:pool_borrow", args=[shared.pk]))
+    copy = ArchiveItem.objects.get(county=w.other_county, source=ArchiveItem.Source.BORROWED)
+    assert response["Location"] == copy.get_absolute_url()
+    page = editor.get(copy.get_absolute_url()).text
+    assert "Borrowed from Stavanger bibliotek (Rogaland)" in page
+    # Borrowed once: the pool links to the copy instead.
+    assert "Borrowed: open your copy" in editor.get(POOL).text
+    editor.post(reverse("publishing:pool_borrow", args=[shared.pk]))
+    assert ArchiveItem.objects.filter(county=w.other_county).count() == 1
+
+
+def test_the_pool_pages_like_the_archive_and_takes_the_same_queries_for_any_page_size(
+    net: Network, settings: object
+) -> None:
+    w = net.world
+    settings.ARCHIVE_PAGE_SIZE = 2  # type: ignore[attr-defined]
+    for n in range(3):
+        shared_item(net, title=f"Boktips {n}")
+    agder = english(w.outsider)
+    first = agder.get(POOL, {"q": "boktips"})
+    assert len(first.context["cards"]) == 2
+    assert 'rel="next"' in first.text
+    second = agder.get(POOL, {"q": "boktips", "page": "2"})
+    assert len(second.context["cards"]) == 1
+
+    agder.get(POOL)  # the facets cached
+    with CaptureQueriesContext(connection) as queries:
+        assert agder.get(POOL).status_code == 200
+    # The user, their memberships (the county), their second factor, the page of items, the page's
+    # assets, which of them the county borrowed already, and (a coordinator) what waits for their
+    # approval: 7 (the facets come from the cache).
+    assert len(queries) == 7
+
+
+# --- Moderation ---
+
+
+def test_a_network_moderator_hides_an_item_and_its_county_sees_why(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    url = reverse("publishing:pool_hide", args=[shared.pk])
+    assert english(w.outsider).post(url, {"reason": "Feil bilde"}).status_code == 403
+    User.objects.filter(pk=w.outsider.pk).update(is_network_moderator=True)
+    moderator = english(w.outsider)
+    page = moderator.get(reverse("publishing:pool_item", args=[shared.pk])).text
+    assert "Hide from the pool" in page
+    assert moderator.post(url, {"reason": ""}).status_code == 302  # refused: the reason is needed
+    assert SharedItem.objects.get(pk=shared.pk).status == SharedItem.Status.SHARED
+    assert moderator.post(url, {"reason": "Feil bilde: en annen kommunes logo"}).status_code == 302
+    assert SharedItem.objects.get(pk=shared.pk).status == SharedItem.Status.HIDDEN
+    assert moderator.get(POOL).context["cards"] == []
+    assert AuditEntry.objects.get(county=w.county, action="network.hidden").data["reason"].startswith("Feil bilde")
+    page = english(w.editor).get(shared.item.get_absolute_url()).text
+    assert "A network moderator hid this item from the shared pool." in page
+    assert "Feil bilde: en annen kommunes logo" in page
+    assert "Stop sharing" not in page  # un-sharing would let it be offered past the moderator
