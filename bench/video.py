@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -193,13 +194,12 @@ def _worker(source: Path, subtitle_file: Path, dest: Path, env: dict[str, str]) 
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[str, Any]:
-    import os
-
     import django
 
     os.environ.update(env)
     django.setup()
     lengths: list[int] = args.clip_seconds
+    load_at_start = [round(value, 2) for value in os.getloadavg()]
     runs = []
     with tempfile.TemporaryDirectory(prefix="innspill-bench-video-") as directory:
         workdir = Path(directory)
@@ -224,4 +224,10 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
                         "rendition": worker["rendition"],
                     }
                 )
-    return {"clip_seconds": lengths, "runs": runs}
+    return {
+        "clip_seconds": lengths,
+        "runs": runs,
+        # Both ways run in turn on the same machine; the load says how much else was running meanwhile.
+        "load_average_start": load_at_start,
+        "load_average_end": [round(value, 2) for value in os.getloadavg()],
+    }
