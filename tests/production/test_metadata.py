@@ -316,7 +316,9 @@ def test_a_phone_video_loses_its_location_and_camera_boxes_in_place_and_plays_th
 def test_with_the_county_keeping_them_originals_are_stored_byte_for_byte(
     world: World, coordinator_client: Client, librarian_client: Client, upload_url: str, tmp_path: Path
 ) -> None:
-    response = coordinator_client.post(reverse("libraries:county_settings"), {"keep_original_metadata": "on"})
+    response = coordinator_client.post(
+        reverse("libraries:county_settings"), {"country": "NO", "keep_original_metadata": "on"}
+    )
     assert response.status_code == 302
     photo, video = phone_jpeg(), phone_video(tmp_path / "clip.mov", "mov").read_bytes()
 
@@ -517,8 +519,8 @@ def test_only_the_coordinator_changes_the_setting_and_it_is_audited(world: World
     page = coordinator_client.get(url)
     assert "Keep location and camera details in originals" in page.text
 
-    assert client_for(world.editor).post(url, {"keep_original_metadata": "on"}).status_code == 403
-    assert coordinator_client.post(url, {"keep_original_metadata": "on"}).status_code == 302
+    assert client_for(world.editor).post(url, {"country": "NO", "keep_original_metadata": "on"}).status_code == 403
+    assert coordinator_client.post(url, {"country": "NO", "keep_original_metadata": "on"}).status_code == 302
 
     world.county.refresh_from_db()
     assert world.county.keep_original_metadata

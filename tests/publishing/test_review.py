@@ -270,14 +270,17 @@ def test_coordinator_allows_publishing_without_a_second_review_only_with_a_reaso
 ) -> None:
     coordinator = client_for(world.coordinator)
     assert world.county.allow_single_review is False  # off by default
-    refused = coordinator.post("/libraries/settings/", {"allow_single_review": "on", "single_review_reason": " "})
+    refused = coordinator.post(
+        "/libraries/settings/", {"country": "NO", "allow_single_review": "on", "single_review_reason": " "}
+    )
     assert refused.status_code == 400
     assert "Write why posts may go out without a second review" in refused.content.decode()
     world.county.refresh_from_db()
     assert world.county.allow_single_review is False
 
     coordinator.post(
-        "/libraries/settings/", {"allow_single_review": "on", "single_review_reason": "Sommerferie: én redaktør."}
+        "/libraries/settings/",
+        {"country": "NO", "allow_single_review": "on", "single_review_reason": "Sommerferie: én redaktør."},
     )
     world.county.refresh_from_db()
     assert (world.county.allow_single_review, world.county.single_review_reason) == (
