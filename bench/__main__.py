@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         results = kept_from_last_run(results)
     markdown = report.write_markdown(results, findings=findings.explain(results))
     print(f"\nWrote {report.write_json(results)} and {markdown}")
+    report.print_goals(results)
     return 0
 
 

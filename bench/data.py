@@ -189,6 +189,20 @@ def asset_with_most_people_path() -> str:
     return reverse("production:asset_detail", args=[most["asset_id"]])
 
 
+def busiest_planned_post_path() -> str:
+    """The page of county 1's planned post with the most media and collaborators (the post page's worst case)."""
+    most = (
+        Post.objects.filter(county__slug=bench_county_slug(), published_at__isnull=True)
+        .annotate(media=models.Count("assets", distinct=True), libraries=models.Count("collaborators", distinct=True))
+        .order_by("-media", "-libraries", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if most is None:
+        raise RuntimeError("The bench data plans no posts; load it first.")
+    return reverse("publishing:post_detail", args=[most])
+
+
 def _ascii(text_: str) -> str:
     table = str.maketrans({"å": "aa", "ø": "o", "æ": "ae", " ": ""})
     return text_.lower().translate(table)

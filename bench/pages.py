@@ -29,8 +29,11 @@ PAGES = {
     "empty layout": LAYOUT,
     "coordinator home": "/",
     "plan, month": "/plan/",
+    "plan, week": "/plan/week/",
     "ideas list": "/ideas/",
     "archive search": "/archive/?q=lesetips",
+    "comment inbox": "/inbox/",
+    "monthly report": "/reports/",
 }
 
 
@@ -63,8 +66,9 @@ def available(paths: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
 def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[str, Any]:
     print(f"== Pages at scale {args.scale}", flush=True)
     counts = data.load(args.scale)
-    # The asset showing the most people from the register: its page may cost no more queries for them.
-    pages, not_measured = available(PAGES | {"asset page": data.asset_with_most_people_path()})
+    # The asset showing the most people and the planned post with the most media: their pages' worst cases.
+    worst_cases = {"asset page": data.asset_with_most_people_path(), "post page": data.busiest_planned_post_path()}
+    pages, not_measured = available(PAGES | worst_cases)
     for note in not_measured.values():
         print(f"   skipped: {note}", flush=True)
     ceiling = frozenset({TRIVIAL})  # requested without the session, as below

@@ -20,18 +20,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS = BASE_DIR / "bench" / "results" / "latest.json"
 MARKDOWN = BASE_DIR / "BENCHMARKS.md"
 
-# The issue's targets.
-PAGE_SHARE_TARGET = 0.5
-PAGE_P99_TARGET_MS = 100.0
+# The goals (issue #18 "Speed"; figures are ratios measured in one run, so they hold on any machine).
+LAYOUT_SHARE_GOAL = 0.20  # the empty layout's requests/s over the trivial view's
+PAGE_LAYOUT_MULTIPLE_GOAL = 2.0  # a page's in-process time over the empty layout's
+PAGE_SHARE_GOAL = 0.05  # a page's requests/s over the trivial view's
+PAGE_QUERIES_GOAL = 8
+GOAL_SCALE = 5  # the page goals hold at this scale (the largest measured when it is not run)
 SEARCH_P50_TARGET_MS = 20.0
-INGEST_RATIO_TARGET = 1.3
-PUBLISHING_RATIO_TARGET = 2.0
+SEARCH_COMMON_WORD_P50_TARGET_MS = 40.0
+INGEST_RATIO_TARGET = 1.2
+PUBLISHING_RATIO_TARGET = 1.5
 # Flat upload memory: the largest upload's peak within two chunks (16 MiB) of the smallest one's.
 UPLOAD_FLAT_MIB = 16.0
 VIDEO_RATIO_TARGET = 1.15
 VIDEO_PEAK_TARGET_MIB = 300.0
 # Flat video memory: the longest clip's peak growth within this of the shortest one's.
 VIDEO_FLAT_MIB = 16.0
+REFERENCE_PAGES = ("trivial view", "empty layout")
 
 
 def _proc(name: str) -> str:
@@ -113,84 +118,165 @@ def _failed(section: Any) -> str | None:
     return None
 
 
-def _summary(results: dict[str, Any]) -> list[str]:
-    rows = ["| Measure | Target | Result | |", "|---|---|---|---|"]
-    for run in [r for r in results.get("pages") or [] if not _failed(r)]:
-        for name, page in run["pages"].items():
-            if name in ("trivial view", "empty layout"):
-                continue
-            met = page["ratio_to_trivial"] >= PAGE_SHARE_TARGET and page["p99_ms"] < PAGE_P99_TARGET_MS
+def goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """Each goal as (measure, goal, result, met): BENCHMARKS.md's table and what `make bench` prints."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    runs = [r for r in results.get("pages") or [] if not _failed(r)]
+    goal_run = next((r for r in runs if r["scale"] == GOAL_SCALE), runs[-1] if runs else None)
+    if goal_run is not None:
+        scale, pages = goal_run["scale"], goal_run["pages"]
+        layout = pages.get("empty layout")
+        if layout:
             rows.append(
-                f"| {name}, scale {run['scale']} | ≥ {PAGE_SHARE_TARGET:.0%} of trivial, p99 < "
-                f"{PAGE_P99_TARGET_MS:.0f} ms | {page['ratio_to_trivial']:.1%}, p99 {page['p99_ms']:.0f} ms | "
-                f"{_ok(met)} |"
+                (
+                    f"empty layout, logged in, scale {scale}",
+                    f"≥ {LAYOUT_SHARE_GOAL:.0%} of the trivial view's requests/s",
+                    f"{layout['ratio_to_trivial']:.1%}",
+                    layout["ratio_to_trivial"] >= LAYOUT_SHARE_GOAL,
+                )
+            )
+        for name, page in pages.items():
+            if name in REFERENCE_PAGES or not layout:
+                continue
+            multiple = page["in_process_ms"] / layout["in_process_ms"]
+            rows.append(
+                (
+                    f"{name}, scale {scale}",
+                    f"in-process ≤ {PAGE_LAYOUT_MULTIPLE_GOAL:.0f}x the empty layout; under load ≥ "
+                    f"{PAGE_SHARE_GOAL:.0%} of trivial",
+                    f"{multiple:.1f}x ({page['in_process_ms']:.1f} ms); {page['ratio_to_trivial']:.1%}",
+                    multiple <= PAGE_LAYOUT_MULTIPLE_GOAL and page["ratio_to_trivial"] >= PAGE_SHARE_GOAL,
+                )
             )
     stable = results.get("queries_stable")
-    if stable:
+    if stable and runs:
         same = all(stable.values())
+        most = max(page["queries"] for run in runs for page in run["pages"].values())
+        over = sorted({name for run in runs for name, p in run["pages"].items() if p["queries"] > PAGE_QUERIES_GOAL})
         rows.append(
-            f"| SQL queries per page | equal at every scale | "
-            f"{'equal on every page' if same else 'differ: ' + ', '.join(p for p, s in stable.items() if not s)} "
-            f"| {_ok(same)} |"
+            (
+                "SQL queries per page",
+                f"equal at every scale, ≤ {PAGE_QUERIES_GOAL} on every page",
+                ("equal on every page" if same else "differ: " + ", ".join(p for p, s in stable.items() if not s))
+                + f"; at most {most}"
+                + (f" ({', '.join(over)} over)" if over else ""),
+                same and most <= PAGE_QUERIES_GOAL,
+            )
         )
     search = results.get("search")
     if not _failed(search):
-        worst = max(q["function_p50_ms"] for q in search["queries"] if q["kind"] != "very common word")
-        page = max(q["page_p50_ms"] for q in search["queries"] if q["kind"] != "very common word")
+        typical = [q for q in search["queries"] if q["kind"] != "very common word"]
+        common = [q for q in search["queries"] if q["kind"] == "very common word"]
+        worst = max(q["function_p50_ms"] for q in typical)
+        page = max(q["page_p50_ms"] for q in typical)
         rows.append(
-            f"| Archive search, {search['archive_items']:,} items | p50 < {SEARCH_P50_TARGET_MS:.0f} ms | "
-            f"slowest typical query p50 {worst:.1f} ms (function), {page:.1f} ms (page) | "
-            f"{_ok(worst < SEARCH_P50_TARGET_MS)} |"
+            (
+                f"Archive search, {search['archive_items']:,} items, typical queries",
+                f"function p50 < {SEARCH_P50_TARGET_MS:.0f} ms",
+                f"slowest p50 {worst:.1f} ms (function), {page:.1f} ms (page)",
+                worst < SEARCH_P50_TARGET_MS,
+            )
         )
+        if common:
+            slowest = max(q["function_p50_ms"] for q in common)
+            rows.append(
+                (
+                    f"Archive search, a word in most items (“{common[0]['query']}”)",
+                    f"function p50 < {SEARCH_COMMON_WORD_P50_TARGET_MS:.0f} ms",
+                    f"p50 {slowest:.1f} ms",
+                    slowest < SEARCH_COMMON_WORD_P50_TARGET_MS,
+                )
+            )
     ingest = results.get("ingest")
     if not _failed(ingest):
         ratio = ingest["variants"]["process_asset"]["ratio_to_pillow"]
         rows.append(
-            f"| Media ingest, 12 MP JPEG | ≤ {INGEST_RATIO_TARGET}x Pillow's draft resize | {ratio:.2f}x | "
-            f"{_ok(ratio <= INGEST_RATIO_TARGET)} |"
+            (
+                "Media ingest, 12 MP JPEG",
+                f"≤ {INGEST_RATIO_TARGET}x Pillow's draft resize",
+                f"{ratio:.2f}x",
+                ratio <= INGEST_RATIO_TARGET,
+            )
         )
     upload = results.get("upload")
     if not _failed(upload):
         rows.append(
-            f"| Upload memory, {upload['uploads'][0]['size_mb']}-{upload['uploads'][-1]['size_mb']} MB | flat "
-            f"(within {UPLOAD_FLAT_MIB:.0f} MiB) | peak grows {upload['growth_mib']:+.1f} MiB | "
-            f"{_ok(abs(upload['growth_mib']) <= UPLOAD_FLAT_MIB)} |"
+            (
+                f"Upload memory, {upload['uploads'][0]['size_mb']}-{upload['uploads'][-1]['size_mb']} MB",
+                f"flat (within {UPLOAD_FLAT_MIB:.0f} MiB)",
+                f"peak grows {upload['growth_mib']:+.1f} MiB",
+                abs(upload["growth_mib"]) <= UPLOAD_FLAT_MIB,
+            )
         )
         if png := upload.get("png"):
             web, worker = png["web"]["peak_mib"], png["worker"]["peak_mib"]
             rows.append(
-                f"| Memory for a {png['width'] * png['height'] / 1e6:.0f} MP PNG | ≤ {png['goal_mib']} MiB growth, "
-                f"web and worker | web {web:+.1f} MiB, worker {worker:+.1f} MiB | "
-                f"{_ok(max(web, worker) <= png['goal_mib'])} |"
+                (
+                    f"Memory for a {png['width'] * png['height'] / 1e6:.0f} MP PNG",
+                    f"≤ {png['goal_mib']} MiB growth, web and worker",
+                    f"web {web:+.1f} MiB, worker {worker:+.1f} MiB",
+                    max(web, worker) <= png["goal_mib"],
+                )
             )
+        else:
+            rows.append(("Memory for a 100 MP PNG", "≤ 256 MiB growth, web and worker", "not measured", None))
     publishing = results.get("publishing")
     if not _failed(publishing):
         ratio = publishing["ratio_to_bare"]
         rows.append(
-            f"| Publishing, {publishing['posts']} posts | ≤ {PUBLISHING_RATIO_TARGET:.0f}x the bare client's time | "
-            f"{ratio:.2f}x | {_ok(ratio <= PUBLISHING_RATIO_TARGET)} |"
+            (
+                f"Publishing, {publishing['posts']} posts",
+                f"≤ {PUBLISHING_RATIO_TARGET}x the bare client's time",
+                f"{ratio:.2f}x",
+                ratio <= PUBLISHING_RATIO_TARGET,
+            )
         )
     video = results.get("video")
     if not _failed(video):
-        runs = video["runs"]
-        worst = max(run["ratio_to_ffmpeg"] for run in runs)
-        peak = max(run["peak_growth_mib"] for run in runs)
+        video_runs = video["runs"]
+        worst = max(run["ratio_to_ffmpeg"] for run in video_runs)
+        peak = max(run["peak_growth_mib"] for run in video_runs)
         rows.append(
-            f"| Reel rendition with subtitles | ≤ {VIDEO_RATIO_TARGET}x the ffmpeg command | worst {worst:.2f}x | "
-            f"{_ok(worst <= VIDEO_RATIO_TARGET)} |"
+            (
+                "Reel rendition with subtitles",
+                f"≤ {VIDEO_RATIO_TARGET}x the ffmpeg command",
+                f"worst {worst:.2f}x",
+                worst <= VIDEO_RATIO_TARGET,
+            )
         )
         spread = max(
-            max(r["peak_growth_mib"] for r in runs if r["source"] == source)
-            - min(r["peak_growth_mib"] for r in runs if r["source"] == source)
-            for source in {r["source"] for r in runs}
+            max(r["peak_growth_mib"] for r in video_runs if r["source"] == source)
+            - min(r["peak_growth_mib"] for r in video_runs if r["source"] == source)
+            for source in {r["source"] for r in video_runs}
         )
         lengths = video["clip_seconds"]
         rows.append(
-            f"| Worker memory, {min(lengths)}-{max(lengths)} s clips | ≤ {VIDEO_PEAK_TARGET_MIB:.0f} MiB growth, flat "
-            f"(within {VIDEO_FLAT_MIB:.0f} MiB) | at most {peak:+.1f} MiB, spread {spread:.1f} MiB | "
-            f"{_ok(peak <= VIDEO_PEAK_TARGET_MIB and spread <= VIDEO_FLAT_MIB)} |"
+            (
+                f"Worker memory, {min(lengths)}-{max(lengths)} s clips",
+                f"≤ {VIDEO_PEAK_TARGET_MIB:.0f} MiB growth, flat (within {VIDEO_FLAT_MIB:.0f} MiB)",
+                f"at most {peak:+.1f} MiB, spread {spread:.1f} MiB",
+                peak <= VIDEO_PEAK_TARGET_MIB and spread <= VIDEO_FLAT_MIB,
+            )
         )
     return rows
+
+
+def _summary(results: dict[str, Any]) -> list[str]:
+    rows = ["| Measure | Goal | Result | |", "|---|---|---|---|"]
+    rows += [f"| {measure} | {goal} | {result} | {_ok(met)} |" for measure, goal, result, met in goals(results)]
+    return rows
+
+
+def print_goals(results: dict[str, Any]) -> None:
+    """The goals with met / missed, for the terminal at the end of `make bench`."""
+    table = goals(results)
+    width = max((len(row[0]) for row in table), default=0)
+    print("\nGoals:")
+    for measure, goal, result, met in table:
+        verdict = "—" if met is None else ("met" if met else "MISSED")
+        print(f"  {verdict:<7} {measure:<{width}}  {result}  (goal: {goal})")
+    missed = sum(1 for *_rest, met in table if met is False)
+    print(f"  {len(table) - missed} of {len(table)} goals met" if table else "  nothing measured")
 
 
 def _pages(results: dict[str, Any]) -> list[str]:
