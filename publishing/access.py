@@ -44,10 +44,13 @@ def posts_for_user(request: HttpRequest) -> tuple[CountyAccess, PostQuerySet]:
     return access, posts if access.is_editor else posts.visible_to_librarians()
 
 
-def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN) -> Post:
-    """A post of the user's county that their role lets them see; `role` for what the view does with it."""
+def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN, for_gates: bool = False) -> Post:
+    """A post of the user's county that their role lets them see; `role` for what the view does with it,
+    `for_gates` with everything the gates and the post page read (`PostQuerySet.for_gates`)."""
     require_role(request, role)
     _access, posts = posts_for_user(request)
+    if for_gates:
+        return get_object_or_404(posts.for_gates(), pk=pk)
     return get_object_or_404(posts.select_related("county", "created_by", "responsible", "concept", "idea"), pk=pk)
 
 

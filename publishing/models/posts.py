@@ -98,7 +98,9 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.select_related("county", "responsible", "created_by", "concept", "idea").prefetch_related(
             Prefetch(
                 "post_assets",
-                queryset=PostAsset.objects.select_related("asset__borrowed_from__library").prefetch_related(
+                queryset=PostAsset.objects.select_related(
+                    "asset__library", "asset__borrowed_from__library"
+                ).prefetch_related(
                     Prefetch(
                         "asset__people",
                         queryset=AssetPerson.objects.select_related("person").prefetch_related(

@@ -460,9 +460,8 @@ def _limits() -> dict[str, int]:
 @login_required
 @require_GET
 def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    post = get_post_for_user(request, pk)
+    post = checked = get_post_for_user(request, pk, for_gates=True)
     county_access = require_role(request)
-    checked = Post.objects.for_gates().get(pk=post.pk)
     channel = channels.county_channel(county_access.county)
     failing = gates.failing_gates(checked, channel=channel) if post.is_editable else []
     is_editor = county_access.is_editor
