@@ -51,7 +51,9 @@ class CountyAccess:
 def county_accesses(user: User) -> list[CountyAccess]:
     """Every county the user belongs to, with their highest role there."""
     by_county: dict[int, tuple[County, Role, set[int]]] = {}
-    for membership in Membership.objects.filter(user=user).select_related("library__county"):
+    # Unordered: the accesses are sorted below, and Membership's ordering would cost every page a join on the
+    # user and its compilation (this query runs on every logged-in request).
+    for membership in Membership.objects.filter(user=user).select_related("library__county").order_by():
         county = membership.library.county
         role = Role(membership.role)
         _county, best, library_ids = by_county.get(county.pk, (county, role, set()))
