@@ -129,6 +129,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only for partials repeated hundreds of times on a page (config/jinja2.py says which and why).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
 ]
 
 # --- Database: PostgreSQL only (the embedded default runs a real one too). ---

@@ -1,10 +1,56 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from libraries.models import County, Invitation, Library, Membership, Role, User, instagram_username_validator
+
+
+class PlainSelect(forms.Select):
+    """Django's <select>, written in Python: the same markup without rendering a template for every
+    <option> (a filter form lists every library and concept of a county on every page load)."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"] if option["value"] is not None else "", flatatt(option["attrs"]), option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+
+
+class ObjectChoiceField(forms.TypedChoiceField):
+    """A choice among objects already in hand (a list the page has read once), cleaned to the object.
+
+    ModelChoiceField reads its queryset again on every render and validation;
+    an unknown id is refused like any invalid choice.
+    """
+
+    widget = PlainSelect
+
+    def __init__(self, *, empty_label: StrOrPromise, **kwargs: Any) -> None:
+        super().__init__(coerce=int, empty_value=None, **kwargs)
+        self.empty_label = empty_label
+        self.objects: dict[int, Any] = {}
+
+    def set_objects(self, objects: Iterable[Any]) -> None:
+        self.objects = {obj.pk: obj for obj in objects}
+        self.choices = [("", self.empty_label), *((pk, str(obj)) for pk, obj in self.objects.items())]
+
+    def clean(self, value: Any) -> Any:
+        pk = super().clean(value)
+        return None if pk is None else self.objects[pk]
 
 
 class LibraryForm(forms.ModelForm[Library]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from libraries.forms import ObjectChoiceField, PlainSelect
 from libraries.models import Library, LibraryQuerySet, User
 from production.models import Asset, Concept, ContentType, Idea
 from publishing.archive.downloads import VERSIONS
@@ -190,29 +192,27 @@ class ReturnForm(forms.Form):
 
 
 class PostFilterForm(forms.Form):
-    """The post list's and the plan's filters (GET); every field is optional."""
+    """The post list's and the plan's filters (GET); every field is optional. Its options are the county's
+    libraries and concepts, read once by the page and written without a template per option."""
 
-    library = forms.ModelChoiceField(
-        label=_("Library"), required=False, queryset=Library.objects.none(), empty_label=_("All")
-    )
-    content_type = forms.ChoiceField(label=_("Content type"), required=False)
-    concept = forms.ModelChoiceField(
-        label=_("Concept"), required=False, queryset=Concept.objects.none(), empty_label=_("All")
-    )
-    status = forms.ChoiceField(label=_("Status"), required=False)
+    library = ObjectChoiceField(label=_("Library"), required=False, empty_label=_("All"))
+    content_type = forms.ChoiceField(label=_("Content type"), required=False, widget=PlainSelect)
+    concept = ObjectChoiceField(label=_("Concept"), required=False, empty_label=_("All"))
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=PlainSelect)
 
     def __init__(
         self,
         *args: Any,
-        libraries: LibraryQuerySet,
-        concepts: QuerySet[Concept],
+        libraries: Iterable[Library],
+        concepts: Iterable[Concept],
         statuses: list[tuple[str, str]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.concepts = list(concepts)  # every concept of the county, for the plan's open slots too
         fields: dict[str, Any] = self.fields
-        fields["library"].queryset = libraries
-        fields["concept"].queryset = concepts
+        fields["library"].set_objects(libraries)
+        fields["concept"].set_objects(self.concepts)
         fields["content_type"].choices = [("", _("All")), *ContentType.choices]
         fields["status"].choices = [("", _("All")), *statuses]
 

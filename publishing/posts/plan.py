@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from libraries import holidays, ical
 from libraries.dates import day_start, local_zone
 from libraries.models import County, User
 from production.models import CalendarFeed, Concept, Idea
-from publishing.models import Channel, Post, PostQuerySet
+from publishing.models import Channel, Post, PostCollaborator, PostQuerySet
 
 FEED_PAST_DAYS = 180
 # Instagram's daily publishing limit until the channel has read its own (content_publishing_limit).
@@ -112,14 +112,20 @@ def posted_concept_days(county: County, start: date, end: date) -> set[tuple[int
     }
 
 
-def concept_gaps(county: County, start: date, end: date) -> list[Gap]:
+def concept_gaps(county: County, start: date, end: date, concepts: Iterable[Concept] | None = None) -> list[Gap]:
     """The plan's gaps: occurrences of the county's active concepts from `start` to `end` with no post of
     that concept that day (cancelled posts do not count).
 
     Two queries whatever the window: the concepts, and the (concept, time)
-    pairs of the posts in it.
+    pairs of the posts in it; one when the page has read the county's
+    concepts already (`concepts`, every one of the county: the inactive and
+    the one-off are left out here).
     """
-    return _open_slots(county, start, end, Concept.objects.for_county(county).active().recurring(), lambda _c: 0)
+    if concepts is None:
+        concepts = Concept.objects.for_county(county).active().recurring()
+    else:
+        concepts = [concept for concept in concepts if concept.is_active and concept.cadence_rule]
+    return _open_slots(county, start, end, concepts, lambda _c: 0)
 
 
 def uncovered_concept_gaps(county: County, start: date, end: date) -> list[Gap]:
@@ -161,8 +167,10 @@ def plan_posts(posts: PostQuerySet, start: date, end: date) -> list[Post]:
     since, until = window(start, end)
     return list(
         posts.scheduled_between(since, until)
+        # What a chip never shows, and the worker's JSON: a month holds hundreds of posts.
+        .defer("caption", "failure_reason", "last_error", "child_container_ids", "publish_attempts", "insights")
         .select_related("concept")
-        .prefetch_related("post_collaborators__library")
+        .prefetch_related(Prefetch("post_collaborators", queryset=PostCollaborator.objects.select_related("library")))
         .order_by("scheduled_at", "pk")
     )
 

@@ -63,7 +63,7 @@ def _gaps(county_access: CountyAccess, filters: PostFilterForm, start: date, end
     """Open concept slots: shown unless the filters ask for something a slot cannot be (a status, a library)."""
     if filters.is_valid() and (filters.cleaned_data["status"] or filters.cleaned_data["library"]):
         return []
-    gaps = plan.concept_gaps(county_access.county, start, end)
+    gaps = plan.concept_gaps(county_access.county, start, end, filters.concepts)
     if filters.is_valid() and filters.cleaned_data["concept"]:
         gaps = [gap for gap in gaps if gap.concept == filters.cleaned_data["concept"]]
     if filters.is_valid() and filters.cleaned_data["content_type"]:
