@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -35,6 +37,9 @@ class CountyAccess:
     role: Role
     library_ids: frozenset[int]
     user_id: int  # whose access it is (the four-eyes rule asks who wrote a post)
+    # Whether the user has set up a second factor, read with the memberships (RequireMFAMiddleware asks on
+    # every request; libraries.middleware).
+    has_second_factor: bool = False
 
     def has_role(self, role: Role) -> bool:
         return self.role.rank >= role.rank
@@ -51,16 +56,27 @@ class CountyAccess:
 def county_accesses(user: User) -> list[CountyAccess]:
     """Every county the user belongs to, with their highest role there."""
     by_county: dict[int, tuple[County, Role, set[int]]] = {}
+    has_second_factor = False
     # Unordered: the accesses are sorted below, and Membership's ordering would cost every page a join on the
-    # user and its compilation (this query runs on every logged-in request).
-    for membership in Membership.objects.filter(user=user).select_related("library__county").order_by():
+    # user and its compilation (this query runs on every logged-in request, and answers the MFA check too).
+    memberships = (
+        Membership.objects.filter(user=user)
+        .select_related("library__county")
+        .annotate(has_second_factor=Exists(Authenticator.objects.filter(user_id=OuterRef("user_id"))))
+        .order_by()
+    )
+    for membership in memberships:
+        has_second_factor = membership.has_second_factor  # type: ignore[attr-defined]  # the annotation above
         county = membership.library.county
         role = Role(membership.role)
         _county, best, library_ids = by_county.get(county.pk, (county, role, set()))
         library_ids.add(membership.library_id)
         by_county[county.pk] = (county, role if role.rank > best.rank else best, library_ids)
     return sorted(
-        (CountyAccess(county, role, frozenset(ids), user.pk) for county, role, ids in by_county.values()),
+        (
+            CountyAccess(county, role, frozenset(ids), user.pk, has_second_factor)
+            for county, role, ids in by_county.values()
+        ),
         key=lambda access: access.county.name,
     )
 

@@ -53,6 +53,13 @@ def needs_second_factor(request: HttpRequest) -> bool:
     return any(access.is_editor for access in all_accesses(request))
 
 
+def has_second_factor(request: HttpRequest) -> bool:
+    """Whether the person has set up a second factor: read with their memberships (libraries.access), asked of
+    allauth only for an account in no county (staff)."""
+    accesses = all_accesses(request)
+    return accesses[0].has_second_factor if accesses else is_mfa_enabled(request.user)
+
+
 class RequireMFAMiddleware:
     """Powerful accounts set up two-factor authentication before anything else.
 
@@ -71,7 +78,7 @@ class RequireMFAMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in MFA_SETUP_VIEW_NAMES:
             return None
-        if not needs_second_factor(request) or is_mfa_enabled(request.user):
+        if not needs_second_factor(request) or has_second_factor(request):
             return None
         if request.user.is_staff or request.user.is_superuser:
             warning = _(

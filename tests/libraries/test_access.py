@@ -129,7 +129,7 @@ def test_get_library_for_user_scopes_by_county(world: World, rf) -> None:  # typ
 def test_library_list_query_count_does_not_grow_with_libraries(
     world: World, coordinator_client: Client, django_assert_max_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
-    # session, user, memberships (county access), MFA check, libraries with counts; +1 margin
+    # session, user, memberships (county access) with the MFA check, libraries with counts; +1 margin
     with django_assert_max_num_queries(6) as few:
         coordinator_client.get(reverse("libraries:list"))
     for _ in range(20):

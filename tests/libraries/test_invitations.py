@@ -180,7 +180,7 @@ def test_invitation_list_is_paginated_and_queries_stay_constant(
     from tests.factories.libraries import InvitationFactory
 
     InvitationFactory.create_batch(3, library=world.library)
-    # session, user, memberships (county access), MFA check, libraries for the form, count, page
+    # session, user, memberships (county access) with the MFA check, libraries for the form, count, page
     with django_assert_max_num_queries(8) as few:
         coordinator_client.get(reverse("libraries:invitations"))
     InvitationFactory.create_batch(60, library=world.other_library)
