@@ -46,29 +46,45 @@ def _pages(results: dict[str, Any]) -> list[str]:
 
 _CAUSES = {
     "coordinator home": (
-        "The home is assembled in publishing/home.py from every app: its cost is its 16 queries "
-        "(each card's own) and their rendering. Profiling found the concept gaps the largest single piece of "
-        "Python: production/cadence.py started each concept's recurrence rule at the concept's first day, so "
-        "dateutil walked every Friday since then (five years: some 800 dates a request) to find the next four "
-        "weeks. The rule now starts at the window (the supported rules have no INTERVAL or COUNT, so their days "
-        "do not depend on where they start), which took 4.7 ms off the home's 24 ms of Python at scale 5."
+        "The home is assembled in publishing/home.py from every app: one query per card (15 with the layout's "
+        "two), and each query costs about as much Python to compile and turn into objects as PostgreSQL spends "
+        "on it. Earlier: the concept gaps' recurrence walk (production/cadence.py now starts at the window). What "
+        "is left is the issue's remedy, not yet built: the cards' lists and counts cached per county, language "
+        "and role, invalidated by the services that write them (the product has some sixty QuerySet.update() "
+        "calls, which no model signal sees; each must bump the county's cache, so this is a change of its own)."
     ),
     "plan, month": (
-        "Cost grows with the posts shown (not with queries: the count is the same at every scale). Each post's "
-        "card carries its own Move form for keyboard users; the cards now get their times and addresses from "
-        "Python (publishing.posts.plan.PlanPost) instead of four date filters and two URL tags each, which took the "
-        "card from about 0.32 to 0.19 ms. The filter form costs about 3 ms: Django renders each of its 48 "
-        "<option>s through the widget templates. The concept gaps no longer pay the recurrence walk (about 5 ms at "
-        "scale 5 before)."
+        "Cost grows with the posts shown (not with queries: 9 at every scale). A post's card with its Move form "
+        "was Django's template language at work, hundreds of times a month: the day (its posts, open slots, "
+        "holiday and daily-limit notes) is now a Jinja2 partial (jinja2/publishing/_plan_day.html, "
+        "config/jinja2.py) with its strings looked up once per language, which took the month at scale 5 (175 "
+        "posts) from 135 to 98 ms in-process in one comparison. The filters' libraries and concepts are read once "
+        "(the open slots reuse the concepts) and written without a template per <option> "
+        "(libraries.forms.PlainSelect). What is left: turning 175 posts into model instances, and the day cells' "
+        "date filters."
     ),
+    "plan, week": "The same day partial as the month, for seven days.",
     "ideas list": (
-        "The list query used to count each idea's comments with a GROUP BY over every idea of the county before "
-        "the page's 50 were cut, and the paginator counted over the same grouping (88 and 14 ms in PostgreSQL at "
-        "scale 5). The comments are now counted in a subquery per row and the newest page is read from an index "
-        "on (created_at DESC, id DESC), so PostgreSQL stops at 50 (`IdeaQuerySet.for_list`): what is left is "
-        "Python, mostly rendering 50 rows and the filter form."
+        "The newest page is read from an index on (created_at DESC, id DESC) with comments counted per row "
+        "(`IdeaQuerySet.for_list`), so PostgreSQL stops at 50: what is left is Python, rendering 50 rows and the "
+        "filter form."
     ),
     "archive search": "See the archive search section.",
+    "comment inbox": (
+        "Closest to the goal: a page of comments with their posts, two prefetches and the median reply time."
+    ),
+    "monthly report": (
+        "Grows with the month's posts: every published post of the month with its latest insights reading, who "
+        "took part (three queries), outcomes, reuse, followers and replies; rendering the per-post table is more "
+        "than half of its time. Candidates: the post list read without the worker's JSON fields, the table from "
+        "precomputed rows."
+    ),
+    "asset page": "Its queries do not grow with the people shown (tests/publishing/test_home_queries.py).",
+    "post page": (
+        "A carousel of ten used to read each medium's library on its own (25 queries) and the post twice; now 13 "
+        "at any size (tests/publishing/test_home_queries.py). What is left is the page's many parts: gates, "
+        "preview, approvals, history, archive, insights and outcomes, each a query."
+    ),
 }
 
 
