@@ -251,10 +251,10 @@ def test_the_pool_pages_like_the_archive_and_takes_the_same_queries_for_any_page
     agder.get(POOL)  # the facets cached
     with CaptureQueriesContext(connection) as queries:
         assert agder.get(POOL).status_code == 200
-    # The user, their memberships (the county), their second factor, the page of items, the page's
+    # The user, their memberships (the county) with their second factor, the page of items, the page's
     # assets, which of them the county borrowed already, and (a coordinator) what waits for their
-    # approval: 7 (the facets come from the cache).
-    assert len(queries) == 7
+    # approval: 6 (the facets come from the cache).
+    assert len(queries) == 6
 
 
 # --- Moderation ---
@@ -279,3 +279,42 @@ def test_a_network_moderator_hides_an_item_and_its_county_sees_why(net: Network)
     assert "A network moderator hid this item from the shared pool." in page
     assert "Feil bilde: en annen kommunes logo" in page
     assert "Stop sharing" not in page  # un-sharing would let it be offered past the moderator
+
+
+def test_a_shared_video_plays_in_the_pool_and_from_the_borrowed_copy_until_consent_is_withdrawn(net: Network) -> None:
+    """What the borrowing county receives: the video itself (its rendition and poster), not only a thumbnail."""
+    w = net.world
+    video = archived_item(w, title="Lesestund på video", library=net.stavanger, consent=None, kind="video")
+    show_person(video.asset, name="Ola", covers_sharing=True)
+    clip = b"\x00\x00\x00\x18ftypmp42" + b"video-bytes" * 100
+    video.asset.rendition.save("reel.mp4", ContentFile(clip), save=False)
+    video.asset.poster.save("poster.jpg", ContentFile(jpeg(32, 32)), save=False)
+    video.asset.save()
+    refresh_items([video.pk])
+    shared = network.offer(by=w.editor, access=county_access(w.editor, w.county), item=video)
+    network.approve(by=w.coordinator, access=county_access(w.coordinator, w.county), shared=shared)
+
+    enable_mfa(net.agder_editor)
+    agder = english(net.agder_editor)
+    # In the pool, before borrowing: the preview plays.
+    in_pool = agder.get(video.asset.file_url("rendition"))
+    assert in_pool.status_code == 200
+    assert b"".join(in_pool.streaming_content) == clip
+    # Borrowed: the county's own copy plays from its own archive page, with the same bytes.
+    agder.post(reverse("publishing:pool_borrow", args=[shared.pk]))
+    copy = ArchiveItem.objects.get(county=w.other_county, source=ArchiveItem.Source.BORROWED)
+    page = agder.get(copy.get_absolute_url()).text
+    assert copy.asset.file_url("rendition").split("?")[0] in page
+    assert "<dd>Stavanger bibliotek (Rogaland)</dd>" in page  # whose it is, not "—"
+    played = agder.get(copy.asset.file_url("rendition"))
+    assert played.status_code == 200
+    assert b"".join(played.streaming_content) == clip
+    assert agder.get(copy.asset.file_url("poster")).status_code == 200
+    # A third county sees neither the copy's file nor, once un-shared, the origin's.
+    enable_mfa(net.third_editor)
+    vestland = english(net.third_editor)
+    assert vestland.get(copy.asset.file_url("rendition")).status_code == 404
+    # Ola withdraws: the borrowed copy stops playing in Agder.
+    withdraw_consent(by=w.coordinator, consent=Consent.objects.get(person__tags__asset=video.asset))
+    assert agder.get(copy.asset.file_url("rendition")).status_code in (403, 404)
+    assert agder.get(video.asset.file_url("rendition")).status_code == 404
