@@ -123,9 +123,10 @@ def unshare(*, by: User, access: CountyAccess, shared: SharedItem) -> list[Count
     return borrowers(shared)
 
 
-def hide(*, by: User, shared: SharedItem, reason: str) -> SharedItem:
-    """A network moderator takes an item out of the pool, with a reason its origin sees."""
-    if not by.is_network_moderator:
+def hide(*, by: User, access: CountyAccess, shared: SharedItem, reason: str) -> SharedItem:
+    """A network moderator takes an item out of the pool, with a reason its origin sees: from a county that
+    takes part in the network, and never an item of their own county (moderation comes from outside it)."""
+    if not by.is_network_moderator or not access.county.in_network or shared.county_id == access.county.pk:
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError(_("Say why the item is hidden: its county sees the reason."))

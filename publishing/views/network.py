@@ -119,14 +119,15 @@ def pool_borrow(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def pool_hide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A network moderator takes an item out of the pool, with a reason its county reads on the item's page."""
-    _county_access, shared = get_shared_item_for_user(request, pk)
+    # Only an item in the pool of the moderator's county: never their own county's, none outside the network.
+    county_access, shared = get_shared_item_for_user(request, pk)
     if not request.user.is_network_moderator:
         raise PermissionDenied("Network moderators hide shared items.")
     form = HideSharedItemForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return act(
         request,
-        lambda: network.hide(by=request.user, shared=shared, reason=reason),
+        lambda: network.hide(by=request.user, access=county_access, shared=shared, reason=reason),
         success=_("“%(title)s” is hidden from the shared pool; %(county)s sees why.")
         % {"title": shared.item, "county": shared.county},
         back=reverse("publishing:pool"),

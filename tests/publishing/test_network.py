@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from libraries.models import AuditEntry
+from libraries.models import AuditEntry, County, Role
 from production.models import Consent
 from production.release import Purpose, media_release
 from production.services.media import expire_consents, withdraw_consent
@@ -18,7 +18,7 @@ from publishing.archive.search import ArchiveFilters
 from publishing.models import ArchiveItem, Post
 from publishing.posts.gates import failing_gates
 from tests.factories.archive import archived_item
-from tests.factories.libraries import UserFactory
+from tests.factories.libraries import MembershipFactory, UserFactory
 from tests.factories.network import Network, county_access, shared_item
 from tests.factories.publishing import make_post, show_person
 
@@ -136,7 +136,17 @@ def test_a_moderator_hides_an_item_with_a_reason(net: Network) -> None:
     w = net.world
     shared = shared_item(net)
     moderator = UserFactory(email="moderator@nettverk.example", is_network_moderator=True)
-    network.hide(by=moderator, shared=shared, reason="Feil bilde")
+    MembershipFactory(user=moderator, library=w.other_county_library, role=Role.LIBRARIAN)
+    # Not an item of the moderator's own county, and not from a county outside the network.
+    own = UserFactory(email="moderator@rogaland.example", is_network_moderator=True)
+    MembershipFactory(user=own, library=w.library, role=Role.LIBRARIAN)
+    with pytest.raises(PermissionDenied):
+        network.hide(by=own, access=county_access(own, w.county), shared=shared, reason="Feil bilde")
+    County.objects.filter(pk=w.other_county.pk).update(in_network=False)
+    with pytest.raises(PermissionDenied):
+        network.hide(by=moderator, access=county_access(moderator, w.other_county), shared=shared, reason="Feil bilde")
+    County.objects.filter(pk=w.other_county.pk).update(in_network=True)
+    network.hide(by=moderator, access=county_access(moderator, w.other_county), shared=shared, reason="Feil bilde")
     assert shared.item_id not in network.pool_for(w.other_county)
     entry = AuditEntry.objects.get(county=w.county, action="network.hidden")
     assert entry.data["reason"] == "Feil bilde"

@@ -1238,6 +1238,12 @@ def _network_items(things: Things) -> dict[str, ArchiveItem]:
     """Items of `things.county` (in the network) in every state of sharing: approved, offered, un-shared, hidden."""
     things.join_network()
     coordinator = next(access for access in county_accesses(things.coordinator) if access.county == things.county)
+    # A moderator from another county in the network (moderation comes from outside the item's county).
+    moderator = UserFactory(is_network_moderator=True)
+    elsewhere = CountyFactory(
+        name=f"Nordland {things.county.slug}", slug=f"nordland-{things.county.slug}", in_network=True
+    )
+    moderator_access = CountyAccess(elsewhere, Role.LIBRARIAN, frozenset(), moderator.pk)
     items = {}
     for state in ("shared", "offered", "unshared", "hidden"):
         asset = make_asset(county=things.county, library=things.library, uploaded_by=things.librarian)
@@ -1249,7 +1255,7 @@ def _network_items(things: Things) -> dict[str, ArchiveItem]:
         if state == "unshared":
             network.unshare(by=things.coordinator, access=coordinator, shared=shared)
         if state == "hidden":
-            network.hide(by=UserFactory(is_network_moderator=True), shared=shared, reason="Feil bilde")
+            network.hide(by=moderator, access=moderator_access, shared=shared, reason="Feil bilde")
         items[state] = item
     return items
 
