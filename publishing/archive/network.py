@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from libraries.access import CountyAccess
 from libraries.models import County, Library, User
-from libraries.services import audit
+from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
 from production.models import Asset
 from production.release import consent_reason
 from publishing.archive.filing import refresh_items
@@ -88,7 +88,24 @@ def offer(*, by: User, access: CountyAccess, item: ArchiveItem, credit: str = ""
                 ]
             )
         audit(county=item.county, actor=by, action="network.offered", obj=shared, summary=str(item), item=item.pk)
+        _tell_coordinators_of_offer(shared, by=by)
     return shared
+
+
+def _tell_coordinators_of_offer(shared: SharedItem, *, by: User) -> None:
+    """The county's coordinators (but the one offering) learn that an item waits for their approval."""
+    to = [email for email in coordinator_emails(shared.county) if email != by.email]
+    if to:
+        send_templated_mail_on_commit(
+            to=to,
+            template="network_offered",
+            context={
+                "title": str(shared.item),
+                "by": by,
+                "credit": shared.credit,
+                "url": absolute_url(shared.item.get_absolute_url()),
+            },
+        )
 
 
 def approve(*, by: User, access: CountyAccess, shared: SharedItem) -> SharedItem:
@@ -120,6 +137,18 @@ def unshare(*, by: User, access: CountyAccess, shared: SharedItem) -> list[Count
         shared.unshared_at = timezone.now()
         shared.save(update_fields=["status", "unshared_at"])
         audit(county=shared.county, actor=by, action="network.unshared", obj=shared, summary=str(shared))
+        for borrow in shared.borrows.select_related("county", "item"):
+            to = coordinator_emails(borrow.county)
+            if to:  # each borrowing county's coordinators, in each one's language
+                send_templated_mail_on_commit(
+                    to=to,
+                    template="network_unshared",
+                    context={
+                        "title": str(borrow.item),
+                        "origin": shared.county,
+                        "url": absolute_url(borrow.item.get_absolute_url()),
+                    },
+                )
     return borrowers(shared)
 
 

@@ -201,3 +201,49 @@ def test_consent_lapse_blocks_every_borrowed_copy_in_every_county(net: Network, 
     assert "Ola" not in to_vestland[0].body
     assert agder_post.title in to_agder[0].body
     assert AuditEntry.objects.filter(county=net.third, action="network.copy_blocked").exists()
+
+
+# --- Who is told ---
+
+
+def test_the_coordinators_are_told_in_their_language_when_an_item_is_offered(
+    net: Network, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    w = net.world
+    w.coordinator.language = "en"
+    w.coordinator.save(update_fields=["language"])
+    item = archived_item(w, title="Bokbad i parken", library=net.stavanger, consent=None)
+    show_person(item.asset, name="Ola", covers_sharing=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        network.offer(by=w.editor, access=access(w.editor, w.county), item=item)
+    [message] = mail.outbox
+    assert message.to == [w.coordinator.email]
+    assert message.subject == "“Bokbad i parken” is offered to the network: approve it to share it"
+    assert item.get_absolute_url() in message.body
+    assert "Idé og foto: Stavanger bibliotek @stavangerbibliotek" in message.body  # the credit, as offered
+    # Offered again while it waits: nobody is told twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        network.offer(by=w.editor, access=access(w.editor, w.county), item=item)
+    assert len(mail.outbox) == 1
+
+
+def test_each_borrowing_county_is_told_in_its_language_that_its_copy_stays_when_sharing_stops(
+    net: Network, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    w = net.world
+    shared = shared_item(net)
+    agder_copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    network.borrow(by=net.third_editor, access=access(net.third_editor, net.third), shared=shared)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        network.unshare(by=w.editor, access=access(w.editor, w.county), shared=shared)
+    by_address = {address: message for message in mail.outbox for address in message.to}
+    assert set(by_address) == {w.outsider.email, net.third_coordinator.email}
+    english = by_address[net.third_coordinator.email]
+    assert english.subject == "Rogaland no longer shares “Lesesirkel for pappaer”"
+    assert "your copy stays in your archive and can still be used" in english.body
+    norwegian = by_address[w.outsider.email]
+    assert "Lesesirkel for pappaer" in norwegian.subject
+    assert agder_copy.get_absolute_url() in norwegian.body
+    assert "your copy" not in norwegian.body  # Agder's coordinator reads Norwegian
