@@ -34,6 +34,7 @@ from libraries.services import absolute_url, audit, send_templated_mail_on_commi
 from publishing.followup.comments import median_reply_seconds
 from publishing.models import (
     AccountSnapshot,
+    ArchiveItem,
     ArchiveReuse,
     Channel,
     InsightSnapshot,
@@ -43,6 +44,7 @@ from publishing.models import (
     PostAsset,
     PostCollaborator,
     PostQuerySet,
+    posts_elsewhere,
 )
 
 TOP_POSTS = 5
@@ -129,6 +131,15 @@ class Total:
         values = list(values)
         known = [value for value in values if value is not None]
         return cls(value=sum(known) if known else None, missing=len(values) - len(known))
+
+
+@dataclass(frozen=True)
+class SharedReach:
+    """The month's posts other counties published from the county's shared items, and their reach."""
+
+    posts: int
+    counties: int
+    reach: Total
 
 
 @dataclass(frozen=True)
@@ -238,6 +249,8 @@ class Report:
     reuses: int
     items_reused: int
     most_reused: list[ReusedItem]
+    # What the county's shared items did in other counties this month (the county's report, in the network).
+    shared: SharedReach | None = None
     generated_at: datetime = field(default_factory=timezone.now)
 
     @property
@@ -325,7 +338,8 @@ def involvement(posts: PostQuerySet) -> tuple[dict[int, set[int]], dict[int, set
 
 
 def build_report(*, county: County, month: Month, library: Library | None = None) -> Report:
-    """The month's figures for the county, or for one of its member libraries (12 queries, or 11 for a library)."""
+    """The month's figures for the county, or for one of its member libraries (14 queries for a county in the
+    network, 11 for a library)."""
     posts = published_in(county, month, library)
     # Query: the month's posts.
     post_list = list(posts.order_by("-published_at", "-pk"))
@@ -362,6 +376,7 @@ def build_report(*, county: County, month: Month, library: Library | None = None
         )
     reuses, items_reused, most_reused = _reuse(county, month, library)
     return Report(
+        shared=_shared_reach(county, month) if library is None else None,
         county=county,
         library=library,
         month=month,
@@ -373,6 +388,20 @@ def build_report(*, county: County, month: Month, library: Library | None = None
         reuses=reuses,
         items_reused=items_reused,
         most_reused=most_reused,
+    )
+
+
+def _shared_reach(county: County, month: Month) -> SharedReach | None:
+    """Queries (two, for a county in the network or that ever shared): the posts other counties published this
+    month from their copies of the county's shared items, with their latest reach."""
+    shared_items = ArchiveItem.objects.filter(shared__county=county)
+    if not county.in_network and not shared_items.exists():
+        return None
+    travelled = {made.post.pk: made for made in posts_elsewhere(shared_items, since=month.start, until=month.end)}
+    return SharedReach(
+        posts=len(travelled),
+        counties=len({made.county.pk for made in travelled.values()}),
+        reach=Total.of(made.reach for made in travelled.values()),
     )
 
 

@@ -21,8 +21,10 @@ from publishing.models.instagram import (
 )
 from publishing.models.network import (
     Borrow,
+    PostElsewhere,
     SharedItem,
     SharedItemQuerySet,
+    posts_elsewhere,
     shareable_condition,
 )
 from publishing.models.posts import (
@@ -51,9 +53,11 @@ __all__ = [
     "Post",
     "PostAsset",
     "PostCollaborator",
+    "PostElsewhere",
     "PostQuerySet",
     "SharedItem",
     "SharedItemQuerySet",
+    "posts_elsewhere",
     "reusable_condition",
     "shareable_condition",
 ]

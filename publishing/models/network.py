@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import models
 from django.db.models import Q
@@ -11,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from libraries.models import County, User
 from publishing.models.archive import ArchiveItem
+from publishing.models.followup import InsightSnapshot
+from publishing.models.posts import Post, PostAsset
 
 
 def shareable_condition(today: date, prefix: str = "") -> Q:
@@ -96,3 +99,43 @@ class Borrow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shared} → {self.county}"
+
+
+@dataclass(frozen=True)
+class PostElsewhere:
+    """A post another county published from its borrowed copy of one of our shared items, with its reach as
+    last read from Instagram by that county (None: not read yet)."""
+
+    post: Post
+    county: County
+    origin_item_id: int
+    reach: int | None
+
+
+def posts_elsewhere(
+    items: models.QuerySet[ArchiveItem], *, since: datetime | None = None, until: datetime | None = None
+) -> list[PostElsewhere]:
+    """What travelled: the published posts other counties made from their borrowed copies of `items`
+    (published from `since` to `until` when given), oldest first. Two queries, however many."""
+    links = PostAsset.objects.filter(
+        asset__archive_item__borrowed__shared__item__in=items, post__status=Post.Status.PUBLISHED
+    ).annotate(origin_item_id=models.F("asset__archive_item__borrowed__shared__item_id"))
+    if since is not None:
+        links = links.filter(post__published_at__gte=since)
+    if until is not None:
+        links = links.filter(post__published_at__lt=until)
+    rows = list(links.select_related("post__county").order_by("post__published_at", "post_id", "pk"))
+    reach = dict(
+        InsightSnapshot.objects.filter(post_id__in={row.post_id for row in rows})
+        .order_by("post_id", "-taken_at", "-pk")
+        .distinct("post_id")
+        .values_list("post_id", "reach")
+    )
+    seen: set[tuple[int, int]] = set()
+    found = []
+    for row in rows:
+        key = (row.post_id, row.origin_item_id)  # type: ignore[attr-defined]  # the annotation above
+        if key not in seen:
+            seen.add(key)
+            found.append(PostElsewhere(row.post, row.post.county, key[1], reach.get(row.post_id)))
+    return found

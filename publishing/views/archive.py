@@ -36,7 +36,7 @@ from publishing.archive import filing as archive
 from publishing.archive import network
 from publishing.archive.search import CONSENT_ALL, CONSENT_REUSABLE, ArchiveFilters, ArchiveSearch, Facets, FacetValue
 from publishing.forms import ArchiveFilterForm, ArchiveSelectionForm, ShareOfferForm
-from publishing.models import ArchiveItem, Borrow, InsightSnapshot, Post, SharedItem
+from publishing.models import ArchiveItem, Borrow, InsightSnapshot, Post, PostElsewhere, SharedItem, posts_elsewhere
 
 # The filters the facet links set; a new search keeps them (hidden fields in the search form).
 FACET_PARAMETERS = ("content_type", "concept", "library", "media_kind", "orientation", "year", "consent")
@@ -223,7 +223,7 @@ def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "versions": archive.versions_for(county_access),
             "shared": shared,
             "sharing": sharing,
-            "borrows": list(shared.borrows.select_related("county").order_by("county__name")) if shared else [],
+            "borrows": _borrows_with_posts(shared) if shared else [],
             "sharing_blocked_reason": release.consent_reason(item.asset, scope="sharing") if sharing.can_offer else "",
             "offer_form": ShareOfferForm(initial={"credit": network.credit_for(item, language=request.user.language)})
             if sharing.can_offer
@@ -231,6 +231,14 @@ def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "origin": _origin(item),
         },
     )
+
+
+def _borrows_with_posts(shared: SharedItem) -> list[tuple[Borrow, list[PostElsewhere]]]:
+    """Who borrowed the item, each county with the posts it published from its copy and their reach (what the
+    origin may see of another county: the post's date, its reach and its public link, nothing else)."""
+    borrows = list(shared.borrows.select_related("county").order_by("county__name"))
+    posts = posts_elsewhere(ArchiveItem.objects.filter(pk=shared.item_id)) if borrows else []
+    return [(borrow, [post for post in posts if post.county.pk == borrow.county_id]) for borrow in borrows]
 
 
 def _origin(item: ArchiveItem) -> Borrow | None:

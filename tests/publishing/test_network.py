@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -15,12 +16,15 @@ from production.release import Purpose, media_release
 from production.services.media import expire_consents, withdraw_consent
 from publishing.archive import network
 from publishing.archive.search import ArchiveFilters
-from publishing.models import ArchiveItem, Post
+from publishing.followup import reports
+from publishing.models import ArchiveItem, InsightSnapshot, Post
 from publishing.posts.gates import failing_gates
+from tests.conftest import client_for
 from tests.factories.archive import archived_item
 from tests.factories.libraries import MembershipFactory, UserFactory
 from tests.factories.network import Network, county_access, shared_item
 from tests.factories.publishing import make_post, show_person
+from tests.factories.reports import oslo, published_post, reading
 
 access = county_access
 
@@ -247,3 +251,45 @@ def test_each_borrowing_county_is_told_in_its_language_that_its_copy_stays_when_
     assert "Lesesirkel for pappaer" in norwegian.subject
     assert agder_copy.get_absolute_url() in norwegian.body
     assert "your copy" not in norwegian.body  # Agder's coordinator reads Norwegian
+
+
+# --- What travelled ---
+
+
+def test_the_origin_sees_the_posts_made_from_its_item_and_their_reach_in_the_report(net: Network) -> None:
+    """Rogaland sees what Agder and Vestland published from its item, with the reach each of them read from
+    Instagram, on the item's page and as "shared reach" in the month's report; never their drafts."""
+    w = net.world
+    shared = shared_item(net)
+    agder_copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    vestland_copy = network.borrow(by=net.third_editor, access=access(net.third_editor, net.third), shared=shared)
+    in_march = oslo(2026, 3, 10)
+    agder_post = published_post(
+        county=w.other_county, author=net.agder_editor, title="Agders pappatreff", at=in_march,
+        assets=[agder_copy.asset],
+    )  # fmt: skip
+    reading(agder_post, at=in_march + timedelta(days=1), reach=80, round=InsightSnapshot.Round.DAY)
+    reading(agder_post, at=in_march + timedelta(days=7), reach=120)  # the latest counts
+    vestland_post = published_post(
+        county=net.third, author=net.third_editor, title="Vestlands pappatreff", at=oslo(2026, 3, 20),
+        assets=[vestland_copy.asset],
+    )  # fmt: skip
+    reading(vestland_post, at=oslo(2026, 3, 27), reach=30)
+    published_post(  # April: not March's figure
+        county=net.third, author=net.third_editor, title="April", at=oslo(2026, 4, 2), assets=[vestland_copy.asset]
+    )
+    make_post(county=w.other_county, author=net.agder_editor, assets=[agder_copy.asset], title="Utkast i Agder")
+
+    report = reports.build_report(county=w.county, month=reports.Month(date(2026, 3, 1)))
+    assert report.shared is not None
+    assert (report.shared.posts, report.shared.counties, report.shared.reach.value) == (2, 2, 150)
+    assert reports.build_report(county=w.other_county, month=reports.Month(date(2026, 3, 1))).shared.posts == 0
+
+    editor = client_for(w.editor)
+    editor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = editor.get(shared.item.get_absolute_url()).text
+    assert "reached 120 people" in page
+    assert "reached 30 people" in page
+    assert agder_post.permalink in page
+    assert "Utkast i Agder" not in page  # nothing of theirs but the date, the reach and the public link
+    assert "Agders pappatreff" not in page
