@@ -134,7 +134,7 @@ def posts_elsewhere(
     seen: set[tuple[int, int]] = set()
     found = []
     for row in rows:
-        key = (row.post_id, row.origin_item_id)  # type: ignore[attr-defined]  # the annotation above
+        key = (row.post_id, row.origin_item_id)
         if key not in seen:
             seen.add(key)
             found.append(PostElsewhere(row.post, row.post.county, key[1], reach.get(row.post_id)))
