@@ -293,3 +293,11 @@ def test_the_origin_sees_the_posts_made_from_its_item_and_their_reach_in_the_rep
     assert agder_post.permalink in page
     assert "Utkast i Agder" not in page  # nothing of theirs but the date, the reach and the public link
     assert "Agders pappatreff" not in page
+
+    coordinator = client_for(w.coordinator)
+    coordinator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    march = coordinator.get("/reports/", {"month": "2026-03"}).text
+    assert "Shared reach" in march
+    assert "2 posts in 2 other counties from your shared items" in march
+    february = coordinator.get("/reports/", {"month": "2026-02"}).text
+    assert "No post in other counties from your shared items this month" in february
