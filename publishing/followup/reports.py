@@ -338,8 +338,9 @@ def involvement(posts: PostQuerySet) -> tuple[dict[int, set[int]], dict[int, set
 
 
 def build_report(*, county: County, month: Month, library: Library | None = None) -> Report:
-    """The month's figures for the county, or for one of its member libraries (14 queries for a county in the
-    network, 11 for a library)."""
+    """The month's figures for the county, or for one of its member libraries (11 queries for a library; 12
+    for the county, and one or two for its shared reach: whether a county outside the network ever shared,
+    the posts made from its items elsewhere and their readings)."""
     posts = published_in(county, month, library)
     # Query: the month's posts.
     post_list = list(posts.order_by("-published_at", "-pk"))
