@@ -316,9 +316,9 @@ def test_a_search_page_takes_the_same_queries_for_one_result_as_for_a_full_page(
     # the library facet, the page of items, and the page's assets: 10, however many items the page shows.
     assert one == full == 10
     # The next page: the facets come from the cache (the archive has not changed).
-    assert count({"q": "boktips", "page": "2"}) == 9
+    assert count({"q": "boktips", "page": "2"}) == 8
     # Without words: no typo look-up, nothing to plan through the index, no transaction of its own.
-    assert count({}) == 7
+    assert count({}) == 6
 
 
 def test_cached_facets_count_a_new_item_at_once(world: World, coordinator_client: Client) -> None:
