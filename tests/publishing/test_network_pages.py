@@ -307,6 +307,7 @@ def test_a_shared_video_plays_in_the_pool_and_from_the_borrowed_copy_until_conse
     in_pool = agder.get(video.asset.file_url("rendition"))
     assert in_pool.status_code == 200
     assert b"".join(in_pool.streaming_content) == clip
+    assert agder.get(video.asset.file_url("poster")).status_code == 200
     # Borrowed: the county's own copy plays from its own archive page, with the same bytes.
     agder.post(reverse("publishing:pool_borrow", args=[shared.pk]))
     copy = ArchiveItem.objects.get(county=w.other_county, source=ArchiveItem.Source.BORROWED)
