@@ -314,7 +314,7 @@ def test_the_shared_reach_is_on_the_report_page_and_in_the_report_email(
     coordinator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = coordinator.get(reverse("publishing:report"), {"month": "2026-03"}).text
     assert "Shared reach" in page
-    assert "1 post in other counties from your shared items" in page
+    assert "1 post in one other county from your shared items" in page
     assert "1,234" in page
 
     Library.objects.filter(pk=w.library.pk).update(email="leder@sandnes.example")
@@ -322,7 +322,7 @@ def test_the_shared_reach_is_on_the_report_page_and_in_the_report_email(
         reports.send_report(by=w.coordinator, county=w.county, month=reports.Month(date(2026, 3, 1)),
                             confirmed_last_sent_id=0)  # fmt: skip
     (message,) = mail.outbox
-    assert "Shared reach: 1,234 (1 post in other counties)" in message.body
+    assert "Shared reach: 1,234 (1 post in one other county)" in message.body
 
 
 def test_the_shared_reach_line_is_there_only_while_the_county_takes_part_or_has_shared(net: Network) -> None:
