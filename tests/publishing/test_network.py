@@ -8,9 +8,12 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from libraries.models import AuditEntry, County, Role
+from libraries.models import AuditEntry, County, Library, Role
 from production.models import Consent
 from production.release import Purpose, media_release
 from production.services.media import expire_consents, withdraw_consent
@@ -301,3 +304,68 @@ def test_the_origin_sees_the_posts_made_from_its_item_and_their_reach_in_the_rep
     assert "2 posts in 2 other counties from your shared items" in march
     february = coordinator.get("/reports/", {"month": "2026-02"}).text
     assert "No post in other counties from your shared items this month" in february
+
+
+def test_the_shared_reach_is_on_the_report_page_and_in_the_report_email(
+    net: Network, django_capture_on_commit_callbacks
+) -> None:
+    w = net.world
+    shared = shared_item(net)
+    agder_copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    post = published_post(
+        county=w.other_county, author=net.agder_editor, title="Agders pappatreff", at=oslo(2026, 3, 10),
+        assets=[agder_copy.asset],
+    )  # fmt: skip
+    reading(post, at=oslo(2026, 3, 17), reach=1234)
+
+    coordinator = client_for(w.coordinator)
+    coordinator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = coordinator.get(reverse("publishing:report"), {"month": "2026-03"}).text
+    assert "Shared reach" in page
+    assert "1 post in one other county from your shared items" in page
+    assert "1,234" in page
+
+    Library.objects.filter(pk=w.library.pk).update(email="leder@sandnes.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        reports.send_report(by=w.coordinator, county=w.county, month=reports.Month(date(2026, 3, 1)),
+                            confirmed_last_sent_id=0)  # fmt: skip
+    (message,) = mail.outbox
+    assert "Shared reach: 1,234 (1 post in one other county)" in message.body
+
+
+def test_the_shared_reach_line_is_there_only_while_the_county_takes_part_or_has_shared(net: Network) -> None:
+    march = reports.Month(date(2026, 3, 1))
+    County.objects.filter(pk=net.third.pk).update(in_network=False)
+    net.third.refresh_from_db()
+    assert reports.build_report(county=net.third, month=march).shared is None  # never took part
+    shared_item(net)  # Rogaland shared, then leaves the network: what it shared still travels
+    County.objects.filter(pk=net.world.county.pk).update(in_network=False)
+    net.world.county.refresh_from_db()
+    assert reports.build_report(county=net.world.county, month=march).shared is not None
+
+
+def test_the_origins_item_page_reads_what_travelled_in_the_same_queries_however_much_travelled(net: Network) -> None:
+    w = net.world
+    shared = shared_item(net)
+    editor = client_for(w.editor)
+
+    def queries() -> int:
+        editor.get(shared.item.get_absolute_url())  # caches warm
+        with CaptureQueriesContext(connection) as read:
+            assert editor.get(shared.item.get_absolute_url()).status_code == 200
+        return len(read)
+
+    agder_copy = network.borrow(by=net.agder_editor, access=access(net.agder_editor, w.other_county), shared=shared)
+    post = published_post(
+        county=w.other_county, author=net.agder_editor, title="En", at=oslo(2026, 3, 10), assets=[agder_copy.asset]
+    )
+    reading(post, at=oslo(2026, 3, 11), reach=10)
+    one = queries()
+    vestland_copy = network.borrow(by=net.third_editor, access=access(net.third_editor, net.third), shared=shared)
+    for day in (12, 13, 14):
+        more = published_post(
+            county=net.third, author=net.third_editor, title=f"Post {day}", at=oslo(2026, 3, day),
+            assets=[vestland_copy.asset],
+        )  # fmt: skip
+        reading(more, at=oslo(2026, 3, day + 1), reach=day)
+    assert queries() == one

@@ -296,14 +296,24 @@ def test_a_shared_video_plays_in_the_pool_and_from_the_borrowed_copy_until_conse
 
     enable_mfa(net.agder_editor)
     agder = english(net.agder_editor)
+    # In the pool, before borrowing: the item's page shows the video and poster (the archive item page's media
+    # block, one template for both pages), and the preview plays.
+    pool_page = agder.get(reverse("publishing:pool_item", args=[shared.pk]))
+    assert "publishing/_archive_media.html" in [t.name for t in pool_page.templates]
+    assert '<video class="asset-preview__video"' in pool_page.text
+    assert video.asset.file_url("rendition").split("?")[0] in pool_page.text
+    assert video.asset.file_url("poster").split("?")[0] in pool_page.text
     # In the pool, before borrowing: the preview plays.
     in_pool = agder.get(video.asset.file_url("rendition"))
     assert in_pool.status_code == 200
     assert b"".join(in_pool.streaming_content) == clip
+    assert agder.get(video.asset.file_url("poster")).status_code == 200
     # Borrowed: the county's own copy plays from its own archive page, with the same bytes.
     agder.post(reverse("publishing:pool_borrow", args=[shared.pk]))
     copy = ArchiveItem.objects.get(county=w.other_county, source=ArchiveItem.Source.BORROWED)
-    page = agder.get(copy.get_absolute_url()).text
+    copy_page = agder.get(copy.get_absolute_url())
+    assert "publishing/_archive_media.html" in [t.name for t in copy_page.templates]
+    page = copy_page.text
     assert copy.asset.file_url("rendition").split("?")[0] in page
     assert "<dd>Stavanger bibliotek (Rogaland)</dd>" in page  # whose it is, not "—"
     played = agder.get(copy.asset.file_url("rendition"))
