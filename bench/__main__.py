@@ -3,7 +3,8 @@
     python -m config.embedded exec -- python -m bench [--scale 1,5] [--duration 10] [--only pages,search]
 
 Measures (bench/run.py runs one): pages at each scale, archive search at the
-largest scale, media ingest, the upload's memory, and the publishing
+largest scale, the network of eleven counties (pool search, borrowing, a
+withdrawal across counties), media ingest, the upload's memory, and the publishing
 pipeline, and reel renditions of video. The secrets are made once here and shared by every process of the
 run, so sessions made by one process are valid in the servers it starts.
 """
@@ -26,7 +27,7 @@ from bench import findings, report
 from bench.environment import BASE_DIR, production_like_defaults
 from bench.run import _numbers, positive
 
-MEASURES = ["pages", "search", "ingest", "upload", "publishing", "video"]
+MEASURES = ["pages", "search", "network", "ingest", "upload", "publishing", "video"]
 
 
 def _measures(text: str) -> list[str]:
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         }
     if "search" in args.only:
         results["search"] = _run("search", [*common, "--scale", str(max(args.scale)), "--searches", str(args.searches)])
+    if "network" in args.only:
+        results["network"] = _run("network", ["--searches", str(args.searches)])
     if "ingest" in args.only:
         results["ingest"] = _run("ingest", ["--repeat", str(args.repeat)])
     if "upload" in args.only:

@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet
 BASE_DIR = Path(__file__).resolve().parent.parent
 BENCH_VAR = BASE_DIR / "var" / "bench"
 WORK_DATABASE = "innspill_bench_work"
+NETWORK_DATABASE = "innspill_bench_network"  # the network of counties (bench/network.py)
 BENCH_REDIS_DB = 8
 SETTINGS_MODULE = "bench.settings"
 

@@ -11,6 +11,7 @@ working on it, through the embedded services:
     python -m config.embedded exec -- python -m bench.run upload --sizes 50,100
     python -m config.embedded exec -- python -m bench.run publishing --posts 20
     python -m config.embedded exec -- python -m bench.run video --clip-seconds 10,60
+    python -m config.embedded exec -- python -m bench.run network --pool-items 10000 --searches 50
     python -m config.embedded exec -- python -m bench.run data --scale 5
     python -m config.embedded exec -- python -m bench.run profile --scale 1 --path /plan/ --repeat 30
 
@@ -26,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.environment import WORK_DATABASE, free_port, scale_database, setup
+from bench.environment import NETWORK_DATABASE, WORK_DATABASE, free_port, scale_database, setup
 
 # measure → (module, its database, whether gunicorn serves static files in it)
 MEASURES: dict[str, tuple[str, str | None, bool]] = {
@@ -38,6 +39,7 @@ MEASURES: dict[str, tuple[str, str | None, bool]] = {
     "publishing": ("bench.pipeline", WORK_DATABASE, True),
     "profile": ("bench.profile", None, True),
     "video": ("bench.video", WORK_DATABASE, False),
+    "network": ("bench.network", NETWORK_DATABASE, False),
 }
 
 
@@ -71,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", type=_numbers, default=[50, 125, 250, 500], help="upload sizes in MB")
     p.add_argument("--posts", type=positive, default=40, help="posts through the publishing pipeline (default 40)")
     p.add_argument("--clip-seconds", type=_numbers, default=[10, 60], help="video clip lengths (video)")
+    p.add_argument("--pool-items", type=positive, default=10_000, help="items each county shares (network)")
+    p.add_argument("--borrows", type=positive, default=30, help="items borrowed, timed (network)")
     p.add_argument("--path", default="/", help="the page to profile (profile)")
     return p
 
