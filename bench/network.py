@@ -52,7 +52,7 @@ from publishing.archive.filing import orientation_of, refresh_items
 from publishing.archive.search import ArchiveFilters
 from publishing.models import ArchiveItem, Post, PostAsset, SharedItem
 
-DATA_VERSION = 1
+DATA_VERSION = 2  # 2: the items carry in_pool
 NETWORK_COUNTIES = 11
 ITEMS_PER_COUNTY = 10_000
 SHOWING_PEOPLE = 0.2  # the share of items showing someone (consent covering sharing)
@@ -262,6 +262,8 @@ class _NetworkGenerator(data._Generator):
             ],
             batch_size=data.BATCH,
         )
+        # As network.approve leaves it: the item's own copy of being in the pool.
+        ArchiveItem.objects.filter(pk__in=[item.pk for item in items]).update(in_pool=True)
 
 
 # --- Measuring ---

@@ -28,8 +28,8 @@ from libraries.services import absolute_url, audit, coordinator_emails, send_tem
 from production.models import Asset
 from production.release import consent_reason
 from publishing.archive.filing import refresh_items
-from publishing.archive.search import ArchiveFilters, ArchiveSearch, SearchResults
-from publishing.models import ArchiveItem, Borrow, SharedItem
+from publishing.archive.search import ArchiveFilters, ArchiveSearch, SearchResults, archive_changed
+from publishing.models import ArchiveItem, Borrow, SharedItem, shareable_condition
 
 
 def credit_for(item: ArchiveItem, *, language: str = "") -> str:
@@ -39,6 +39,13 @@ def credit_for(item: ArchiveItem, *, language: str = "") -> str:
     handle = f" @{library.instagram_username}" if library.instagram_username else ""
     with translation.override(language or settings.LANGUAGE_CODE):
         return _("Idea and photo: %(library)s%(handle)s") % {"library": library.name, "handle": handle}
+
+
+def _copy_status(shared: SharedItem) -> None:
+    """The item's copy of whether it is in the pool (`ArchiveItem.in_pool`, what the pool's search filters on),
+    and the pool's cached facet counts moved on (`archive_changed` bumps the network's version too)."""
+    ArchiveItem.objects.filter(pk=shared.item_id).update(in_pool=shared.status == SharedItem.Status.SHARED)
+    archive_changed([shared.county_id])
 
 
 def _require_network(county: County) -> None:
@@ -87,6 +94,7 @@ def offer(*, by: User, access: CountyAccess, item: ArchiveItem, credit: str = ""
                     "unshared_at",
                 ]
             )
+        _copy_status(shared)
         audit(county=item.county, actor=by, action="network.offered", obj=shared, summary=str(item), item=item.pk)
         _tell_coordinators_of_offer(shared, by=by)
     return shared
@@ -122,6 +130,7 @@ def approve(*, by: User, access: CountyAccess, shared: SharedItem) -> SharedItem
         shared.status = SharedItem.Status.SHARED
         shared.approved_by, shared.approved_at = by, timezone.now()
         shared.save(update_fields=["status", "approved_by", "approved_at"])
+        _copy_status(shared)
         audit(county=shared.county, actor=by, action="network.approved", obj=shared, summary=str(shared))
     return shared
 
@@ -136,6 +145,7 @@ def unshare(*, by: User, access: CountyAccess, shared: SharedItem) -> list[Count
         shared.status = SharedItem.Status.UNSHARED
         shared.unshared_at = timezone.now()
         shared.save(update_fields=["status", "unshared_at"])
+        _copy_status(shared)
         audit(county=shared.county, actor=by, action="network.unshared", obj=shared, summary=str(shared))
         for borrow in shared.borrows.select_related("county", "item"):
             to = coordinator_emails(borrow.county)
@@ -163,6 +173,7 @@ def hide(*, by: User, access: CountyAccess, shared: SharedItem, reason: str) -> 
         shared.status = SharedItem.Status.HIDDEN
         shared.hidden_reason, shared.hidden_by, shared.hidden_at = reason.strip(), by, timezone.now()
         shared.save(update_fields=["status", "hidden_reason", "hidden_by", "hidden_at"])
+        _copy_status(shared)
         audit(county=shared.county, actor=by, action="network.hidden", obj=shared, summary=str(shared), reason=reason)
     return shared
 
@@ -205,8 +216,12 @@ def search_pool(
 ) -> SearchResults:
     """The shared pool, searched like the archive, with county and library facets. The consent filter is
     the pool's own (only items everyone shown let travel are in it), so the archive's is switched off."""
-    items = ArchiveItem.objects.filter(shared__in=SharedItem.objects.in_pool().exclude(county=county)).select_related(
-        "county", "shared"
+    # The pool's own rule (SharedItemQuerySet.in_pool) on the matched rows themselves: shared and approved
+    # (the item's copy), everyone shown consenting to sharing, its county in the network; no join per match.
+    items = (
+        ArchiveItem.objects.filter(shareable_condition(timezone.localdate()), in_pool=True, county__in_network=True)
+        .exclude(county=county)
+        .select_related("county", "shared")
     )
     if not county.in_network:
         items = items.none()

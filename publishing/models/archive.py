@@ -84,6 +84,10 @@ class ArchiveItem(models.Model):
     reuse_blocked = models.BooleanField(default=False)
     # Someone shown has not consented to sharing beyond the county (the network's shared pool).
     sharing_blocked = models.BooleanField(default=True)
+    # Shared with the network and approved (its SharedItem is "shared"), copied here by
+    # publishing/archive/network.py so that the pool's search filters the row it matched, with no
+    # join per match (bench/network.py: 100,000 items in the pool).
+    in_pool = models.BooleanField(default=False, editable=False)
     consent_valid_until = models.DateField(null=True, blank=True)
     reuse_count = models.PositiveIntegerField(_("times reused"), default=0)
     last_reused_at = models.DateTimeField(null=True, blank=True)
