@@ -625,11 +625,13 @@ class PublishRun:
         self.published(media_id)
 
     def published(self, media_id: str, timestamp: datetime | None = None) -> None:
-        if not services.record_published(
+        stored = services.record_published(
             post_id=self.post.pk, lease_token=self.token, media_id=media_id, published_at=timestamp
-        ):
+        )
+        if stored is None:
             raise LostLease
-        self.post.refresh_from_db()
+        for field in Post._meta.concrete_fields:  # the row as stored, without reading it a second time
+            setattr(self.post, field.attname, getattr(stored, field.attname))
 
     def recover(self, container_id: str, caption: str, since: datetime | None) -> None:
         """The container is published, but we never stored the media: find it in the account's media.

@@ -455,11 +455,12 @@ def pull_back_posts_showing(
 
 def record_published(
     *, post_id: int, lease_token: uuid.UUID, media_id: str, published_at: datetime | None = None
-) -> bool:
+) -> Post | None:
     """The post is live: store the media id at once, before anything else can go wrong.
 
     `published_at` is Instagram's time of the media when we know it (a recovered
     publish); otherwise now, until the permalink step reads Instagram's time.
+    Returns the post as stored, or None when this worker no longer holds it.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -477,10 +478,10 @@ def record_published(
             insights_round=0,
         )
         if not moved:
-            return False
+            return None
         post = Post.objects.select_related("county").get(pk=post_id)
         audit(county=post.county, actor=None, action="post.published", obj=post, summary=post.title, media_id=media_id)
-    return True
+    return post
 
 
 def fail_publishing(*, post_id: int, lease_token: uuid.UUID, reason: str, detail: str = "") -> bool:
