@@ -721,7 +721,7 @@ def read_collaborator_invites(post: Post, graph: Client) -> None:
     """Store each invited library's answer (pending, accepted, declined) as Instagram reports it."""
     answers = {c.username.lower(): c.invite_status.lower() for c in graph.get_collaborators(post.media_id)}
     now = timezone.now()
-    by_status: dict[str, list[int]] = {}
+    by_status: dict[PostCollaborator.Invite, list[int]] = {}
     for link in post.post_collaborators.select_related("library"):
         username = (link.username or link.library.instagram_username).lower()
         answer = answers.get(username, "pending")
@@ -732,8 +732,8 @@ def read_collaborator_invites(post: Post, graph: Client) -> None:
         else:
             status = PostCollaborator.Invite.PENDING
         by_status.setdefault(status, []).append(link.pk)
-    for status, ids in by_status.items():  # one UPDATE per answer, not one per library
-        PostCollaborator.objects.filter(pk__in=ids).update(invite_status=status, checked_at=now)
+    for answered, ids in by_status.items():  # one UPDATE per answer, not one per library
+        PostCollaborator.objects.filter(pk__in=ids).update(invite_status=answered, checked_at=now)
     Post.objects.filter(pk=post.pk).update(collaborators_checked_at=now)
 
 
