@@ -140,6 +140,25 @@ def refresh_for_assets(asset_ids: Iterable[int]) -> int:
     return refresh_items(ids)
 
 
+# What refresh_items copies onto the items.
+REFRESHED_FIELDS = [
+    "title",
+    "caption",
+    "alt_text",
+    "credit_line",
+    "tags",
+    "media_kind",
+    "orientation",
+    "people_count",
+    "reuse_blocked",
+    "sharing_blocked",
+    "consent_valid_until",
+    "reuse_count",
+    "last_reused_at",
+    "library_ids",
+]
+
+
 def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
     """Copy the asset's, post's, concept's and libraries' current text and consent onto the items,
     then rebuild their search documents (in one UPDATE per batch)."""
@@ -163,25 +182,12 @@ def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
             texts = _copy_metadata(item, today)
             documents.append((item.pk, *texts))
             words |= {(item.county_id, word) for word in _vocabulary(texts)}
-        ArchiveItem.objects.bulk_update(
-            items,
-            [
-                "title",
-                "caption",
-                "alt_text",
-                "credit_line",
-                "tags",
-                "media_kind",
-                "orientation",
-                "people_count",
-                "reuse_blocked",
-                "sharing_blocked",
-                "consent_valid_until",
-                "reuse_count",
-                "last_reused_at",
-                "library_ids",
-            ],
-        )
+        if len(items) == 1:  # a published post's item (the worker): a plain UPDATE, not one CASE per column
+            ArchiveItem.objects.filter(pk=items[0].pk).update(
+                **{name: getattr(items[0], name) for name in REFRESHED_FIELDS}
+            )
+        else:
+            ArchiveItem.objects.bulk_update(items, REFRESHED_FIELDS)
         _write_search_documents(documents)
         archive_changed({item.county_id for item in items})
         ArchiveWord.objects.bulk_create(

@@ -2,8 +2,11 @@
 
     start ──create containers──▶ containers_created ──Instagram processed them──▶ containers_finished
       ──media_publish──▶ (media id stored: the post is published) ──permalink──▶ published
-      ──collaborator invites read──▶ collaborators_checked ──archive items──▶ archived
-      ──libraries e-mailed──▶ notified
+      ──collaborator invites read──▶ collaborators_checked ──archive items, libraries e-mailed──▶ notified
+
+(Filing in the archive and the libraries' e-mails are one transaction, and "containers finished" is
+stored with the publish attempt: a step stored only where a dead worker's successor would otherwise
+repeat something. A post stored at `archived` by an earlier version goes on with the e-mails.)
 
 `run(post_id)` takes a lease on the post (a conditional UPDATE: only one
 worker holds a post at a time), carries on from the stored step, and says
@@ -37,6 +40,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from libraries.models import Library
 from production.models import Asset
 from production.release import Purpose, media_release
 from production.signed_urls import public_cover_url, public_rendition_url
@@ -209,6 +213,9 @@ class PublishRun:
         self.channel = channel
         self.graph = graph
         self.token = token
+        # Read once a run: the gates' own reading of the media, then the archive and the mails.
+        self._assets: list[Asset] | None = None
+        self._libraries: list[Library] | None = None
 
     # --- Bookkeeping ---
 
@@ -443,9 +450,20 @@ class PublishRun:
             ):
                 raise LostLease
             raise _BackToReview
+        # The media the gates passed, with their people and consents: the containers are made of these.
+        links = sorted(checked.post_assets.all(), key=lambda link: (link.position, link.pk))
+        self._assets = [link.asset for link in links]
 
     def assets(self) -> list[Asset]:
-        return [link.asset for link in self.post.post_assets.select_related("asset").order_by("position", "pk")]
+        if self._assets is None:
+            links = self.post.post_assets.select_related("asset").order_by("position", "pk")
+            self._assets = [link.asset for link in links]
+        return self._assets
+
+    def libraries(self) -> list[Library]:
+        if self._libraries is None:
+            self._libraries = services.involved_libraries(self.post)
+        return self._libraries
 
     def media_url(self, asset: Asset) -> str:
         """The signed address Instagram fetches the rendition from (it must be ready: the gates saw to that).
@@ -468,13 +486,16 @@ class PublishRun:
 
     def collaborator_usernames(self) -> list[str]:
         """The usernames invited (kept on each row: the library may change its own later)."""
-        usernames = []
+        usernames, changed = [], []
         for link in self.post.post_collaborators.select_related("library").order_by("library__name"):
             username = link.library.instagram_username
             if link.username != username:
-                PostCollaborator.objects.filter(pk=link.pk).update(username=username)
+                link.username = username
+                changed.append(link)
             if username:
                 usernames.append(username)
+        if changed:
+            PostCollaborator.objects.bulk_update(changed, ["username"])
         return usernames
 
     def create_containers(self) -> None:
@@ -533,7 +554,9 @@ class PublishRun:
     def wait_for_containers(self) -> None:
         status = self.graph.get_container_status(self.post.container_id)
         if status.status_code is ContainerStatusCode.FINISHED:
-            self.save(publish_step=Post.Step.CONTAINERS_FINISHED, status_polls=0)
+            # Not stored on its own: publish() reads the status again before anything else and stores the
+            # step with the attempt; a run that stops before that reads the status again from here.
+            self.post.publish_step, self.post.status_polls = Post.Step.CONTAINERS_FINISHED, 0
         elif status.status_code is ContainerStatusCode.PUBLISHED:
             self.recover(self.post.container_id, self.post.full_caption, self.post.containers_created_at)
         elif status.status_code is ContainerStatusCode.IN_PROGRESS:
@@ -592,16 +615,23 @@ class PublishRun:
         attempt = {"container_id": container_id, "caption": post.full_caption, "at": timezone.now().isoformat()}
         # Recorded before the call: if we never hear back, the next run knows to ask about this container.
         attempts = [a for a in post.publish_attempts if a["container_id"] != container_id] + [attempt]
-        self.save(publish_attempts=attempts, attempts=post.attempts)
+        self.save(
+            publish_attempts=attempts,
+            attempts=post.attempts,
+            publish_step=Post.Step.CONTAINERS_FINISHED,
+            status_polls=post.status_polls,
+        )
         media_id = self.graph.publish(self.account, container_id)
         self.published(media_id)
 
     def published(self, media_id: str, timestamp: datetime | None = None) -> None:
-        if not services.record_published(
+        stored = services.record_published(
             post_id=self.post.pk, lease_token=self.token, media_id=media_id, published_at=timestamp
-        ):
+        )
+        if stored is None:
             raise LostLease
-        self.post.refresh_from_db()
+        for field in Post._meta.concrete_fields:  # the row as stored, without reading it a second time
+            setattr(self.post, field.attname, getattr(stored, field.attname))
 
     def recover(self, container_id: str, caption: str, since: datetime | None) -> None:
         """The container is published, but we never stored the media: find it in the account's media.
@@ -674,17 +704,16 @@ class PublishRun:
         self.save(publish_step=Post.Step.COLLABORATORS_CHECKED)
 
     def archive(self) -> None:
+        """File the post in the archive and tell its libraries, in one transaction: both or neither."""
         with transaction.atomic():
-            archive.file_published_post(
-                post=self.post, assets=self.assets(), libraries=services.involved_libraries(self.post)
-            )
-            self.save(publish_step=Post.Step.ARCHIVED)
+            archive.file_published_post(post=self.post, assets=self.assets(), libraries=self.libraries())
+            self.notify()
 
     def notify(self) -> None:
         with transaction.atomic():
             # The step is stored before the mail leaves (after the commit): at most one mail per library.
             self.save(publish_step=Post.Step.NOTIFIED)
-            services.notify_libraries_on_commit(self.post)
+            services.notify_libraries_on_commit(self.post, self.libraries())
             services.mark_idea_published(self.post)
 
 
@@ -692,6 +721,7 @@ def read_collaborator_invites(post: Post, graph: Client) -> None:
     """Store each invited library's answer (pending, accepted, declined) as Instagram reports it."""
     answers = {c.username.lower(): c.invite_status.lower() for c in graph.get_collaborators(post.media_id)}
     now = timezone.now()
+    by_status: dict[PostCollaborator.Invite, list[int]] = {}
     for link in post.post_collaborators.select_related("library"):
         username = (link.username or link.library.instagram_username).lower()
         answer = answers.get(username, "pending")
@@ -701,7 +731,9 @@ def read_collaborator_invites(post: Post, graph: Client) -> None:
             status = PostCollaborator.Invite.DECLINED
         else:
             status = PostCollaborator.Invite.PENDING
-        PostCollaborator.objects.filter(pk=link.pk).update(invite_status=status, checked_at=now)
+        by_status.setdefault(status, []).append(link.pk)
+    for answered, ids in by_status.items():  # one UPDATE per answer, not one per library
+        PostCollaborator.objects.filter(pk__in=ids).update(invite_status=answered, checked_at=now)
     Post.objects.filter(pk=post.pk).update(collaborators_checked_at=now)
 
 

@@ -23,7 +23,7 @@ from django.db.models import F, Field, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.models import AuditEntry, County, Library, User
+from libraries.models import AuditEntry, County, Library, Membership, User
 from libraries.services import (
     absolute_url,
     audit,
@@ -455,11 +455,12 @@ def pull_back_posts_showing(
 
 def record_published(
     *, post_id: int, lease_token: uuid.UUID, media_id: str, published_at: datetime | None = None
-) -> bool:
+) -> Post | None:
     """The post is live: store the media id at once, before anything else can go wrong.
 
     `published_at` is Instagram's time of the media when we know it (a recovered
     publish); otherwise now, until the permalink step reads Instagram's time.
+    Returns the post as stored, or None when this worker no longer holds it.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -477,10 +478,10 @@ def record_published(
             insights_round=0,
         )
         if not moved:
-            return False
+            return None
         post = Post.objects.select_related("county").get(pk=post_id)
         audit(county=post.county, actor=None, action="post.published", obj=post, summary=post.title, media_id=media_id)
-    return True
+    return post
 
 
 def fail_publishing(*, post_id: int, lease_token: uuid.UUID, reason: str, detail: str = "") -> bool:
@@ -652,15 +653,22 @@ def mark_idea_published(post: Post) -> bool:
     return planning.idea_published(idea=post.idea, post_title=post.title)
 
 
-def notify_libraries_on_commit(post: Post) -> int:
+def notify_libraries_on_commit(post: Post, libraries: Sequence[Library] | None = None) -> int:
     """Tell each involved library (its contact address and its people) where the post is: one mail each,
     sent after the commit; the audit entry names how many. The idea's library (and whoever sent the
-    idea) is told that its idea is out."""
+    idea) is told that its idea is out. `libraries` is `involved_libraries(post)` when the caller has it."""
     sent = 0
     idea = post.idea
-    for library in involved_libraries(post):
+    libraries = involved_libraries(post) if libraries is None else libraries
+    # Every library's people in one query, not one a library.
+    people: dict[int, set[str]] = {library.pk: set() for library in libraries}
+    for library_id, email in Membership.objects.filter(library_id__in=list(people), user__is_active=True).values_list(
+        "library_id", "user__email"
+    ):
+        people[library_id].add(email)
+    for library in libraries:
         recipients = {library.email} if library.email else set()
-        recipients |= set(library.memberships.filter(user__is_active=True).values_list("user__email", flat=True))
+        recipients |= people[library.pk]
         sent_the_idea = idea is not None and idea.library_id == library.pk
         if sent_the_idea and idea is not None and idea.submitted_by is not None and idea.submitted_by.email:
             recipients.add(idea.submitted_by.email)
