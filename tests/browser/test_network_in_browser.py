@@ -73,7 +73,9 @@ def test_a_coordinator_on_a_phone_borrows_from_the_shared_pool(demo: SharedItem,
     expect(card).to_contain_text("Rogaland")
     picture = card.locator("img")
     expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")  # served through the sharing rule
+    # The card's picture is lazy: bring it into view and wait for it to load, served through the sharing rule.
+    picture.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
 
     card.get_by_role("link", name="Lesesirkel for pappaer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lesesirkel for pappaer")

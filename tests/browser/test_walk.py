@@ -246,7 +246,8 @@ def test_idea_to_published_post_as_the_three_roles_with_no_accessibility_violati
     ).click()
     seen = reviewer.locator("#post-preview").get_by_role("img", name=re.compile("En lesekrok med saccosekker"))
     expect(seen).to_be_visible()
-    assert seen.evaluate("img => img.complete && img.naturalWidth > 0"), "the photo in the preview did not load"
+    # Visible is not loaded: wait for the picture's bytes (a failure here means the preview's photo never came).
+    reviewer.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=seen.element_handle())
     axe.check(reviewer, "second editor")
     reviewer.get_by_role("button", name="Approve").click()
     expect(said(reviewer)).to_contain_text("“Lesekroken i Sandnes” was approved.")
