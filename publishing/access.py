@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404
 
 from libraries.access import CountyAccess, require_role
 from libraries.models import Library, LibraryQuerySet, Role
-from production.access import get_asset_for_user
-from production.models import Asset
+from production.access import get_asset_for_user, get_concept_for_user, get_idea_for_user
+from production.models import Asset, Concept, Idea
 from publishing.archive import network
 from publishing.models import (
     ArchiveItem,
@@ -150,9 +150,12 @@ class SharingActions:
     can_unshare: bool  # an editor withdraws an offer or takes a shared item out of the pool
 
 
-def sharing_actions(access: CountyAccess, item: ArchiveItem, shared: SharedItem | None) -> SharingActions:
-    """`shared` is the item's `SharedItem` (None: never offered)."""
-    own = item.county_id == access.county.pk and item.source != ArchiveItem.Source.BORROWED
+def sharing_actions(
+    access: CountyAccess, item: ArchiveItem | Concept | Idea, shared: SharedItem | None
+) -> SharingActions:
+    """`item`: an archive item, a concept or an idea; `shared` its `SharedItem` (None: never offered)."""
+    borrowed = item.source == ArchiveItem.Source.BORROWED if isinstance(item, ArchiveItem) else item.borrowed_from_id
+    own = network.county_id_of(item) == access.county.pk and not borrowed
     status = shared.status if shared is not None else None
     in_network = access.county.in_network
     return SharingActions(
@@ -163,15 +166,22 @@ def sharing_actions(access: CountyAccess, item: ArchiveItem, shared: SharedItem 
     )
 
 
-def get_archive_item_for_sharing(
-    request: HttpRequest, pk: int, *, role: Role = Role.EDITOR
-) -> tuple[CountyAccess, ArchiveItem, SharedItem | None]:
-    """An item of the county's archive and its place in the network (None: never offered), for the
-    offer, approve and un-share views; `role` for what the view does."""
+def get_shareable_for_sharing(
+    request: HttpRequest, kind: str, pk: int, *, role: Role = Role.EDITOR
+) -> tuple[CountyAccess, ArchiveItem | Concept | Idea, SharedItem | None]:
+    """An archive item, a concept or an idea of the county and its place in the network (None: never
+    offered), for the offer, approve and un-share views; `role` for what the view does."""
     access = require_role(request, role)
-    item = get_archive_item_for_user(request, pk, role=role)
-    shared = SharedItem.objects.filter(item=item).select_related("county").first()
-    return access, item, shared
+    thing: ArchiveItem | Concept | Idea
+    if kind == SharedItem.Kind.ITEM:
+        thing = get_archive_item_for_user(request, pk, role=role)
+    elif kind == SharedItem.Kind.CONCEPT:
+        thing = get_concept_for_user(request, pk, role=role)
+    elif kind == SharedItem.Kind.IDEA:
+        thing = get_idea_for_user(request, pk, role=role)
+    else:
+        raise Http404
+    return access, thing, network.shared_of(thing)
 
 
 # --- The network's shared pool (DESIGN.md §8) ---
@@ -201,14 +211,16 @@ def get_shared_item_for_user(
 class PoolActions:
     """What a person may do with an item in the shared pool: the pool's pages and the matrix test read these."""
 
-    can_borrow: bool  # editors and coordinators, until the county has a copy
+    can_borrow: bool  # editors and coordinators (a concept: coordinators), until the county has a copy
     has_copy: bool  # the county borrowed it already: its copy is in the archive
     can_hide: bool  # a network moderator
 
 
-def pool_actions(access: CountyAccess, *, has_copy: bool, moderator: bool) -> PoolActions:
+def pool_actions(
+    access: CountyAccess, *, has_copy: bool, moderator: bool, kind: str = SharedItem.Kind.ITEM
+) -> PoolActions:
     return PoolActions(
-        can_borrow=access.is_editor and access.county.in_network and not has_copy,
+        can_borrow=network.may_borrow(access, kind) and not has_copy,
         has_copy=has_copy,
         can_hide=moderator,
     )

@@ -1,8 +1,14 @@
 from django.urls import path
 
-from publishing.views import archive, channel, engagement, network, plan, posts, reports
+from publishing.models import SharedItem
+from publishing.views import archive, channel, engagement, network, plan, posts, reports, sharing
 
 app_name = "publishing"
+
+# What the sharing views are given: which kind of thing the address names.
+ITEM = {"kind": SharedItem.Kind.ITEM}
+CONCEPT = {"kind": SharedItem.Kind.CONCEPT}
+IDEA = {"kind": SharedItem.Kind.IDEA}
 
 urlpatterns = [
     path("posts/", posts.post_list, name="post_list"),
@@ -41,10 +47,16 @@ urlpatterns = [
     path("archive/selection/download/", archive.archive_zip, name="archive_zip"),
     path("archive/reuse/", archive.archive_reuse, name="archive_reuse"),
     path("archive/media/<int:pk>/", archive.archive_asset, name="archive_asset"),
-    # The network of counties: the item's county offers, approves and un-shares it.
-    path("archive/<int:pk>/share/", archive.archive_share, name="archive_share"),
-    path("archive/<int:pk>/share/approve/", archive.archive_share_approve, name="archive_share_approve"),
-    path("archive/<int:pk>/share/stop/", archive.archive_unshare, name="archive_unshare"),
+    # The network of counties: an item's, a concept's or an idea's county offers, approves and un-shares it.
+    path("archive/<int:pk>/share/", sharing.share_offer, ITEM, name="archive_share"),
+    path("archive/<int:pk>/share/approve/", sharing.share_approve, ITEM, name="archive_share_approve"),
+    path("archive/<int:pk>/share/stop/", sharing.share_stop, ITEM, name="archive_unshare"),
+    path("network/concepts/<int:pk>/share/", sharing.share_offer, CONCEPT, name="concept_share"),
+    path("network/concepts/<int:pk>/share/approve/", sharing.share_approve, CONCEPT, name="concept_share_approve"),
+    path("network/concepts/<int:pk>/share/stop/", sharing.share_stop, CONCEPT, name="concept_unshare"),
+    path("network/ideas/<int:pk>/share/", sharing.share_offer, IDEA, name="idea_share"),
+    path("network/ideas/<int:pk>/share/approve/", sharing.share_approve, IDEA, name="idea_share_approve"),
+    path("network/ideas/<int:pk>/share/stop/", sharing.share_stop, IDEA, name="idea_unshare"),
     # The shared pool: other counties' shared items, borrowed into the county's archive, hidden by a moderator.
     path("network/", network.pool, name="pool"),
     path("network/<int:pk>/", network.pool_item, name="pool_item"),

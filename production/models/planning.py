@@ -108,6 +108,17 @@ class Concept(models.Model):
             "or move it to the next day that is neither a weekend nor a holiday."
         ),
     )
+    # Borrowed from another county's shared concept (publishing/archive/network.py): its origin, and the credit
+    # a new post of the concept starts with (steal with style; the editor may reword it).
+    borrowed_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("borrowed from")
+    )
+    credit = models.CharField(
+        _("credit"),
+        max_length=300,
+        blank=True,
+        help_text=_("Whom the concept came from: a new post of the concept credits them in its caption."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ConceptQuerySet.as_manager()
@@ -251,6 +262,11 @@ class Idea(models.Model):
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     reviewed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Borrowed from another county's shared idea (publishing/archive/network.py): a new idea in this county's
+    # queue, its source in `credit_name`.
+    borrowed_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("borrowed from")
+    )
     created_at = models.DateTimeField(_("submitted"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

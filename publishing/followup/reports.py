@@ -34,7 +34,6 @@ from libraries.services import absolute_url, audit, send_templated_mail_on_commi
 from publishing.followup.comments import median_reply_seconds
 from publishing.models import (
     AccountSnapshot,
-    ArchiveItem,
     ArchiveReuse,
     Channel,
     InsightSnapshot,
@@ -44,6 +43,7 @@ from publishing.models import (
     PostAsset,
     PostCollaborator,
     PostQuerySet,
+    SharedItem,
     posts_elsewhere,
 )
 
@@ -135,7 +135,7 @@ class Total:
 
 @dataclass(frozen=True)
 class SharedReach:
-    """The month's posts other counties published from the county's shared items, and their reach."""
+    """The month's posts other counties published from what the county shared, and their reach."""
 
     posts: int
     counties: int
@@ -394,11 +394,11 @@ def build_report(*, county: County, month: Month, library: Library | None = None
 
 def _shared_reach(county: County, month: Month) -> SharedReach | None:
     """Queries (two, for a county in the network or that ever shared): the posts other counties published this
-    month from their copies of the county's shared items, with their latest reach."""
-    shared_items = ArchiveItem.objects.filter(shared__county=county)
-    if not county.in_network and not shared_items.exists():
+    month from their copies of what the county shared (items' media, concepts, ideas), with their latest reach."""
+    shared = SharedItem.objects.filter(county=county)
+    if not county.in_network and not shared.exists():
         return None
-    travelled = {made.post.pk: made for made in posts_elsewhere(shared_items, since=month.start, until=month.end)}
+    travelled = {made.post.pk: made for made in posts_elsewhere(shared, since=month.start, until=month.end)}
     return SharedReach(
         posts=len(travelled),
         counties=len({made.county.pk for made in travelled.values()}),

@@ -1,4 +1,5 @@
-"""The network of counties: archive items offered to the shared pool, and the copies others borrowed."""
+"""The network of counties: archive items, concepts and ideas offered to the shared pool, and the copies
+others borrowed."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from libraries.models import County, User
+from production.models import Concept, Idea
 from publishing.models.archive import ArchiveItem
 from publishing.models.followup import InsightSnapshot
-from publishing.models.posts import Post, PostAsset
+from publishing.models.posts import Post
 
 
 def shareable_condition(today: date, prefix: str = "") -> Q:
@@ -29,9 +31,21 @@ class SharedItemQuerySet(models.QuerySet["SharedItem"]):
         """What other counties may see and borrow: approved, not hidden or un-shared, its county still in
         the network, and everyone shown consenting to sharing."""
         today = today or timezone.localdate()
+        # Concepts and ideas show no one: only an archive item's media ask everyone shown.
         return self.filter(
-            shareable_condition(today, "item__"), status=SharedItem.Status.SHARED, county__in_network=True
+            Q(item__isnull=True) | shareable_condition(today, "item__"),
+            status=SharedItem.Status.SHARED,
+            county__in_network=True,
         )
+
+    def items(self) -> SharedItemQuerySet:
+        return self.filter(item__isnull=False)
+
+    def concepts(self) -> SharedItemQuerySet:
+        return self.filter(concept__isnull=False)
+
+    def ideas(self) -> SharedItemQuerySet:
+        return self.filter(idea__isnull=False)
 
     def for_county(self, county: County) -> SharedItemQuerySet:
         return self.filter(county=county)
@@ -42,7 +56,10 @@ class SharedItemQuerySet(models.QuerySet["SharedItem"]):
 
 
 class SharedItem(models.Model):
-    """An archive item offered to the network: offered by an editor, approved by the coordinator.
+    """An archive item, a concept or an idea offered to the network: offered by an editor, approved by the
+    coordinator. An archive item travels with its media and caption (everyone shown consenting); a concept
+    with its description, cadence and content type; an idea as inspiration (its pitch, never its place in
+    the county's queue).
 
     Un-sharing stops new borrows; the copies already borrowed stay usable
     unless consent lapses (production/release.py decides for them). A network
@@ -55,7 +72,15 @@ class SharedItem(models.Model):
         UNSHARED = "unshared", _("No longer shared")
         HIDDEN = "hidden", _("Hidden by a network moderator")
 
-    item = models.OneToOneField(ArchiveItem, on_delete=models.CASCADE, related_name="shared")
+    class Kind(models.TextChoices):
+        ITEM = "item", _("Photos and videos")
+        CONCEPT = "concept", _("Concepts")
+        IDEA = "idea", _("Ideas")
+
+    # Exactly one of the three: what is shared.
+    item = models.OneToOneField(ArchiveItem, on_delete=models.CASCADE, null=True, blank=True, related_name="shared")
+    concept = models.OneToOneField(Concept, on_delete=models.CASCADE, null=True, blank=True, related_name="shared")
+    idea = models.OneToOneField(Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="shared")
     county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OFFERED)
     credit = models.CharField(
@@ -77,17 +102,44 @@ class SharedItem(models.Model):
         verbose_name_plural = _("shared items")
         ordering = ("-offered_at", "-pk")
         indexes = [models.Index(fields=["status", "county"], name="shared_item_status_county")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(item__isnull=False, concept__isnull=True, idea__isnull=True)
+                    | Q(item__isnull=True, concept__isnull=False, idea__isnull=True)
+                    | Q(item__isnull=True, concept__isnull=True, idea__isnull=False)
+                ),
+                name="shared_item_shares_one_thing",
+            )
+        ]
 
     def __str__(self) -> str:
-        return str(self.item)
+        return str(self.thing)
+
+    @property
+    def thing(self) -> ArchiveItem | Concept | Idea:
+        """What is shared: the archive item, the concept or the idea."""
+        thing = self.item or self.concept or self.idea
+        if thing is None:  # the check constraint holds exactly one
+            raise ValueError("A shared item shares nothing.")
+        return thing
+
+    @property
+    def kind(self) -> SharedItem.Kind:
+        if self.item_id is not None:
+            return self.Kind.ITEM
+        return self.Kind.CONCEPT if self.concept_id is not None else self.Kind.IDEA
 
 
 class Borrow(models.Model):
-    """A county borrowed a shared item: `item` is its copy in the borrowing county's archive."""
+    """A county borrowed something shared; its copy is one of: `item` in the borrowing county's archive,
+    `concept` among its concepts, `idea` in its queue of ideas."""
 
     shared = models.ForeignKey(SharedItem, on_delete=models.PROTECT, related_name="borrows")
     county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="+")
-    item = models.OneToOneField(ArchiveItem, on_delete=models.CASCADE, related_name="borrowed")
+    item = models.OneToOneField(ArchiveItem, on_delete=models.CASCADE, null=True, blank=True, related_name="borrowed")
+    concept = models.OneToOneField(Concept, on_delete=models.CASCADE, null=True, blank=True, related_name="borrowed")
+    idea = models.OneToOneField(Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="borrowed")
     by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
@@ -95,47 +147,61 @@ class Borrow(models.Model):
         verbose_name = _("borrowed item")
         verbose_name_plural = _("borrowed items")
         ordering = ("-at", "-pk")
-        constraints = [models.UniqueConstraint(fields=["shared", "county"], name="borrowed_once_per_county")]
+        constraints = [
+            models.UniqueConstraint(fields=["shared", "county"], name="borrowed_once_per_county"),
+            models.CheckConstraint(
+                condition=(
+                    Q(item__isnull=False, concept__isnull=True, idea__isnull=True)
+                    | Q(item__isnull=True, concept__isnull=False, idea__isnull=True)
+                    | Q(item__isnull=True, concept__isnull=True, idea__isnull=False)
+                ),
+                name="borrow_copies_one_thing",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.shared} → {self.county}"
 
+    @property
+    def copy(self) -> ArchiveItem | Concept | Idea:
+        """The borrowing county's own copy."""
+        copy = self.item or self.concept or self.idea
+        if copy is None:  # the check constraint holds exactly one
+            raise ValueError("A borrow copied nothing.")
+        return copy
+
 
 @dataclass(frozen=True)
 class PostElsewhere:
-    """A post another county published from its borrowed copy of one of our shared items, with its reach as
-    last read from Instagram by that county (None: not read yet)."""
+    """A post another county published from its copy of something we shared (a borrowed item's media, in a
+    borrowed concept, from a borrowed idea), with its reach as last read from Instagram by that county (None:
+    not read yet)."""
 
     post: Post
     county: County
-    origin_item_id: int
     reach: int | None
 
 
 def posts_elsewhere(
-    items: models.QuerySet[ArchiveItem], *, since: datetime | None = None, until: datetime | None = None
+    shared: models.QuerySet[SharedItem], *, since: datetime | None = None, until: datetime | None = None
 ) -> list[PostElsewhere]:
-    """What travelled: the published posts other counties made from their borrowed copies of `items`
-    (published from `since` to `until` when given), oldest first. Two queries, however many."""
-    links = PostAsset.objects.filter(
-        asset__archive_item__borrowed__shared__item__in=items, post__status=Post.Status.PUBLISHED
-    ).annotate(origin_item_id=models.F("asset__archive_item__borrowed__shared__item_id"))
+    """What travelled: the published posts other counties made from their copies of `shared` (published from
+    `since` to `until` when given), each once, oldest first. Two queries, however many."""
+    posts = Post.objects.filter(
+        Q(post_assets__asset__archive_item__borrowed__shared__in=shared)
+        | Q(concept__borrowed__shared__in=shared)
+        | Q(idea__borrowed__shared__in=shared),
+        status=Post.Status.PUBLISHED,
+    )
     if since is not None:
-        links = links.filter(post__published_at__gte=since)
+        posts = posts.filter(published_at__gte=since)
     if until is not None:
-        links = links.filter(post__published_at__lt=until)
-    rows = list(links.select_related("post__county").order_by("post__published_at", "post_id", "pk"))
+        posts = posts.filter(published_at__lt=until)
+    found = list(posts.distinct().select_related("county").order_by("published_at", "pk"))
     reach = dict(
-        InsightSnapshot.objects.filter(post_id__in={row.post_id for row in rows})
+        InsightSnapshot.objects.filter(post_id__in=[post.pk for post in found])
         .order_by("post_id", "-taken_at", "-pk")
         .distinct("post_id")
         .values_list("post_id", "reach")
     )
-    seen: set[tuple[int, int]] = set()
-    found = []
-    for row in rows:
-        key = (row.post_id, row.origin_item_id)
-        if key not in seen:
-            seen.add(key)
-            found.append(PostElsewhere(row.post, row.post.county, key[1], reach.get(row.post_id)))
-    return found
+    return [PostElsewhere(post, post.county, reach.get(post.pk)) for post in found]

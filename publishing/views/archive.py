@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.http import act, error_text
+from libraries.http import error_text
 from libraries.models import Role
 from production import release
 from production.access import can_change_asset
@@ -26,17 +26,15 @@ from publishing.access import (
     archive_for_user,
     archive_items_for_user,
     can_reuse_from_archive,
-    get_archive_item_for_sharing,
     get_archive_item_for_user,
     get_asset_for_archiving,
-    sharing_actions,
 )
 from publishing.archive import downloads as archive_downloads
 from publishing.archive import filing as archive
-from publishing.archive import network
 from publishing.archive.search import CONSENT_ALL, CONSENT_REUSABLE, ArchiveFilters, ArchiveSearch, Facets, FacetValue
-from publishing.forms import ArchiveFilterForm, ArchiveSelectionForm, ShareOfferForm
-from publishing.models import ArchiveItem, Borrow, InsightSnapshot, Post, PostElsewhere, SharedItem, posts_elsewhere
+from publishing.forms import ArchiveFilterForm, ArchiveSelectionForm
+from publishing.models import ArchiveItem, Borrow, InsightSnapshot, Post
+from publishing.views.sharing import network_panel
 
 # The filters the facet links set; a new search keeps them (hidden fields in the search form).
 FACET_PARAMETERS = ("content_type", "concept", "library", "media_kind", "orientation", "year", "consent")
@@ -202,8 +200,6 @@ def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reuses = archive.item_reuses(item)
     libraries = list(item.libraries.order_by("name"))
     reason = archive.blocked_reason(item)
-    shared = SharedItem.objects.filter(item=item).select_related("offered_by", "approved_by").first()
-    sharing = sharing_actions(county_access, item, shared)
     return render(
         request,
         "publishing/archive_item.html",
@@ -221,24 +217,10 @@ def archive_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "can_reuse": can_reuse_from_archive(county_access),
             "can_change_asset": can_change_asset(county_access, item.asset),
             "versions": archive.versions_for(county_access),
-            "shared": shared,
-            "sharing": sharing,
-            "borrows": _borrows_with_posts(shared) if shared else [],
-            "sharing_blocked_reason": release.consent_reason(item.asset, scope="sharing") if sharing.can_offer else "",
-            "offer_form": ShareOfferForm(initial={"credit": network.credit_for(item, language=request.user.language)})
-            if sharing.can_offer
-            else None,
             "origin": _origin(item),
-        },
+        }
+        | network_panel(county_access, item, language=request.user.language),
     )
-
-
-def _borrows_with_posts(shared: SharedItem) -> list[tuple[Borrow, list[PostElsewhere]]]:
-    """Who borrowed the item, each county with the posts it published from its copy and their reach (what the
-    origin may see of another county: the post's date, its reach and its public link, nothing else)."""
-    borrows = list(shared.borrows.select_related("county").order_by("county__name"))
-    posts = posts_elsewhere(ArchiveItem.objects.filter(pk=shared.item_id)) if borrows else []
-    return [(borrow, [post for post in posts if post.county.pk == borrow.county_id]) for borrow in borrows]
 
 
 def _origin(item: ArchiveItem) -> Borrow | None:
@@ -246,70 +228,6 @@ def _origin(item: ArchiveItem) -> Borrow | None:
     if item.source != ArchiveItem.Source.BORROWED:
         return None
     return Borrow.objects.filter(item=item).select_related("shared__county", "shared__item__asset__library").first()
-
-
-# --- The network: offering an item, approving it, un-sharing it (publishing/archive/network.py) ---
-
-
-@login_required
-@require_POST
-def archive_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """An editor offers the item to the other counties, with its credit; the coordinator approves it."""
-    county_access, item, _shared = get_archive_item_for_sharing(request, pk)
-    form = ShareOfferForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(error) for error in form.errors.get("credit", [])))
-        return redirect(item)
-    return act(
-        request,
-        lambda: network.offer(by=request.user, access=county_access, item=item, credit=form.cleaned_data["credit"]),
-        success=_("“%(title)s” is offered to the network. It leaves the county when a coordinator approves it.")
-        % {"title": item},
-        back=item,
-    )
-
-
-def _sharing_of(shared: SharedItem | None) -> SharedItem:
-    if shared is None:
-        raise ValidationError(_("This item was never offered to the network."))
-    return shared
-
-
-@login_required
-@require_POST
-def archive_share_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """The coordinator lets an offered item leave the county: other counties find it in the shared pool."""
-    county_access, item, shared = get_archive_item_for_sharing(request, pk, role=Role.COORDINATOR)
-    return act(
-        request,
-        lambda: network.approve(by=request.user, access=county_access, shared=_sharing_of(shared)),
-        success=_("“%(title)s” is shared: the other counties in the network can find and borrow it.") % {"title": item},
-        back=item,
-    )
-
-
-@login_required
-@require_POST
-def archive_unshare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """An editor takes the item out of the pool (or withdraws the offer): no new borrows; the copies
-    already borrowed stay usable, and the page says who has one."""
-    county_access, item, shared = get_archive_item_for_sharing(request, pk)
-    holders: list[str] = []
-
-    def unshare() -> None:
-        holders.extend(
-            county.name for county in network.unshare(by=request.user, access=county_access, shared=_sharing_of(shared))
-        )
-
-    def success() -> str:
-        if not holders:
-            return _("“%(title)s” is no longer shared.") % {"title": item}
-        return _("“%(title)s” is no longer shared. These counties borrowed it and keep their copies: %(counties)s.") % {
-            "title": item,
-            "counties": ", ".join(holders),
-        }
-
-    return act(request, unshare, success=success, back=item)
 
 
 # --- Downloads ---

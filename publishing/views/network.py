@@ -1,4 +1,5 @@
-"""The network's shared pool: other counties' shared items, searched like the archive, borrowed, hidden."""
+"""The network's shared pool: other counties' shared items, concepts and ideas, searched like the archive,
+borrowed, hidden."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from libraries.access import AuthenticatedHttpRequest
 from libraries.http import act, error_text
 from libraries.models import Role
+from production.models import Concept, Idea
 from publishing.access import get_shared_item_for_user, pool_actions, pool_for_user
 from publishing.archive import network
 from publishing.forms import ArchiveFilterForm, HideSharedItemForm
@@ -25,20 +28,70 @@ from publishing.views.archive import POOL_FACET_PARAMETERS, facet_groups, librar
 @login_required
 @require_GET
 def pool(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Search the other counties' shared items with the archive's search, plus county and library facets."""
+    """Search the other counties' shared things: photos and videos with the archive's search plus county and
+    library facets; concepts and ideas (a tab each) by their words."""
     county_access = pool_for_user(request)
+    county = county_access.county
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in (SharedItem.Kind.CONCEPT, SharedItem.Kind.IDEA) else SharedItem.Kind.ITEM
     form = ArchiveFilterForm(request.GET, pool=True)
+    if kind != SharedItem.Kind.ITEM:  # found by their words alone (before the form's fields are bound)
+        form.fields["q"].help_text = (
+            _("Words from the concept's name or description.")
+            if kind == SharedItem.Kind.CONCEPT
+            else _("Words from the idea's title or pitch.")
+        )
     filters = form.filters()
-    found = network.search_pool(
-        county_access.county, filters, page=request.GET.get("page"), per_page=settings.ARCHIVE_PAGE_SIZE
-    )
+    moderator = request.user.is_network_moderator
+    context = {
+        "form": form,
+        "filters": filters,
+        "kind": kind,
+        "kinds": SharedItem.Kind,
+        "counts": network.pool_counts(county, filters.q),
+        "search_url": reverse("publishing:pool"),
+        "in_network": county.in_network,
+        # The coordinator's queue: what the county's editors offered, waiting to leave the county.
+        "awaiting": list(
+            SharedItem.objects.for_county(county)
+            .awaiting_approval()
+            .select_related("item", "concept", "idea", "offered_by")
+            .order_by("offered_at")[:50]
+        )
+        if county_access.is_coordinator
+        else [],
+    }
+    if kind != SharedItem.Kind.ITEM:
+        shared_page = Paginator(network.pool_of_kind(county, kind, filters.q), settings.ARCHIVE_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        copies = dict(
+            Borrow.objects.filter(county=county, shared__in=shared_page.object_list).values_list(
+                "shared_id", f"{kind}_id"
+            )
+        )
+        return render(
+            request,
+            "publishing/pool.html",
+            context
+            | {
+                "page": shared_page,
+                "shared_cards": [
+                    (
+                        shared,
+                        pool_actions(county_access, has_copy=shared.pk in copies, moderator=moderator, kind=kind),
+                        copies.get(shared.pk),
+                    )
+                    for shared in shared_page.object_list
+                ],
+                "hidden_filters": [("kind", kind)],
+            },
+        )
+    found = network.search_pool(county, filters, page=request.GET.get("page"), per_page=settings.ARCHIVE_PAGE_SIZE)
     facets, page = found.facets, found.page
     copies = dict(
-        Borrow.objects.filter(county=county_access.county, shared__item__in=found.items).values_list(
-            "shared__item_id", "item_id"
-        )
+        Borrow.objects.filter(county=county, shared__item__in=found.items).values_list("shared__item_id", "item_id")
     )
-    moderator = request.user.is_network_moderator
     cards = [
         (
             item,
@@ -51,25 +104,13 @@ def pool(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "publishing/pool.html",
-        {
-            "form": form,
-            "filters": filters,
+        context
+        | {
             "facets": facets,
             "facet_groups": facet_groups(request, filters, facets, pool=True),
             "page": page,
             "cards": cards,
             "hidden_filters": [(name, request.GET[name]) for name in POOL_FACET_PARAMETERS if request.GET.get(name)],
-            "search_url": reverse("publishing:pool"),
-            "in_network": county_access.county.in_network,
-            # The coordinator's queue: what the county's editors offered, waiting to leave the county.
-            "awaiting": list(
-                SharedItem.objects.for_county(county_access.county)
-                .awaiting_approval()
-                .select_related("item", "offered_by")
-                .order_by("offered_at")[:50]
-            )
-            if county_access.is_coordinator
-            else [],
         },
     )
 
@@ -77,22 +118,34 @@ def pool(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def pool_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """One shared item as another county sees it: the picture, the caption, its origin and credit."""
+    """One shared thing as another county sees it: an item's picture and caption, a concept's description and
+    cadence with examples, an idea's pitch; its origin and credit."""
     county_access, shared = get_shared_item_for_user(request, pk)
-    copy = Borrow.objects.filter(county=county_access.county, shared=shared).values_list("item_id", flat=True).first()
+    kind = shared.kind
+    copy = Borrow.objects.filter(county=county_access.county, shared=shared).select_related(kind).first()
+    context = {
+        "shared": shared,
+        "actions": pool_actions(
+            county_access, has_copy=copy is not None, moderator=request.user.is_network_moderator, kind=kind
+        ),
+        "copy": copy.copy if copy is not None else None,
+        "hide_form": HideSharedItemForm() if request.user.is_network_moderator else None,
+    }
+    thing = shared.thing
+    if isinstance(thing, Concept):
+        examples = network.examples_of(county_access.county, thing)
+        return render(request, "publishing/pool_concept.html", context | {"concept": thing, "examples": examples})
+    if isinstance(thing, Idea):
+        return render(request, "publishing/pool_idea.html", context | {"idea": thing})
     return render(
         request,
         "publishing/pool_item.html",
-        {
-            "shared": shared,
-            "item": shared.item,
-            "asset": shared.item.asset,
-            "libraries": list(shared.item.libraries.order_by("name")),
-            "actions": pool_actions(
-                county_access, has_copy=copy is not None, moderator=request.user.is_network_moderator
-            ),
-            "copy_id": copy,
-            "hide_form": HideSharedItemForm() if request.user.is_network_moderator else None,
+        context
+        | {
+            "item": thing,
+            "asset": thing.asset,
+            "libraries": list(thing.libraries.order_by("name")),
+            "copy_id": copy.item_id if copy is not None else None,
         },
     )
 
@@ -100,18 +153,28 @@ def pool_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def pool_borrow(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Borrow: a copy enters the county's archive with its origin and credit; on to the copy's page."""
+    """Borrow: a copy enters the county (its archive, concepts or ideas) with its origin and credit; on to
+    the copy's page."""
     county_access, shared = get_shared_item_for_user(request, pk, role=Role.EDITOR)
     try:
         copy = network.borrow(by=request.user, access=county_access, shared=shared)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("publishing:pool_item", pk=shared.pk)
-    messages.success(
-        request,
-        _("“%(title)s” is in your archive, borrowed from %(county)s. Posts made from it carry the credit.")
-        % {"title": copy, "county": shared.county},
-    )
+    said = {
+        SharedItem.Kind.ITEM: _(
+            "“%(title)s” is in your archive, borrowed from %(county)s. Posts made from it carry the credit."
+        ),
+        SharedItem.Kind.CONCEPT: _(
+            "“%(title)s” is one of your concepts now, borrowed from %(county)s. It is inactive: check its "
+            "cadence and turn it on when your libraries are ready. Its posts start with the credit."
+        ),
+        SharedItem.Kind.IDEA: _(
+            "“%(title)s” is in your ideas, borrowed from %(county)s, waiting for review. Posts made from it "
+            "start with the credit."
+        ),
+    }[shared.kind]
+    messages.success(request, said % {"title": copy, "county": shared.county})
     return redirect(copy)
 
 
@@ -129,6 +192,6 @@ def pool_hide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: network.hide(by=request.user, access=county_access, shared=shared, reason=reason),
         success=_("“%(title)s” is hidden from the shared pool; %(county)s sees why.")
-        % {"title": shared.item, "county": shared.county},
+        % {"title": shared, "county": shared.county},
         back=reverse("publishing:pool"),
     )

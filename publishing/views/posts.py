@@ -180,6 +180,8 @@ def _initial_for(request: AuthenticatedHttpRequest, county_access: CountyAccess)
         if concept is not None:
             initial |= {"concept": concept.pk, "content_type": concept.content_type}
             initial.setdefault("title", concept.name)
+            if concept.credit and not initial.get("credit"):  # a borrowed concept credits where it came from
+                initial["credit"] = captions.credit_line(concept.credit, "")
     at = parse_datetime(request.GET.get("at", ""))
     if at is not None:
         initial["scheduled_at"] = at if timezone.is_aware(at) else timezone.make_aware(at)

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from libraries.access import county_accesses
 from libraries.models import County, Library, User
+from production.models import Concept
 from publishing.archive import filing as archive
 from publishing.archive import network
 from publishing.models import ArchiveItem, SharedItem
@@ -89,4 +90,36 @@ def test_a_coordinator_on_a_phone_borrows_from_the_shared_pool(demo: SharedItem,
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     copy = ArchiveItem.objects.get(county__slug="agder", source=ArchiveItem.Source.BORROWED)
     assert copy.asset.borrowed_from_id == demo.item.asset_id
+    context.close()
+
+
+def test_a_coordinator_on_a_phone_borrows_a_concept_which_becomes_their_own_inactive_concept(
+    demo: SharedItem, live_server, browser: Browser
+) -> None:  # type: ignore[no-untyped-def]
+    rogaland = County.objects.get(slug="rogaland")
+    concept = Concept.objects.get(county=rogaland, name="Fredagstipset")
+    editor = User.objects.get(email="redaktor@rogaland.example")
+    coordinator = User.objects.get(email="koordinator@rogaland.example")
+    [access] = [a for a in county_accesses(editor) if a.county == rogaland]
+    shared = network.offer(by=editor, access=access, item=concept)
+    [access] = [a for a in county_accesses(coordinator) if a.county == rogaland]
+    network.approve(by=coordinator, access=access, shared=shared)
+
+    context = browser.new_context(locale="en-GB", viewport=PHONE)
+    page: Page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server.url, "koordinator@agder.example")
+    page.goto(f"{live_server.url}/network/")
+    page.get_by_role("navigation", name="What to look for").get_by_role("link", name="Concepts (1)").click()
+    card = page.get_by_role("article", name="Fredagstipset")
+    expect(card).to_contain_text("Every Friday")
+    card.get_by_role("button", name="Borrow").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fredagstipset")
+    expect(page.locator(".messages")).to_contain_text("is one of your concepts now, borrowed from Rogaland")
+    expect(page.locator(".archive-origin")).to_contain_text("Borrowed from Rogaland through the network of counties.")
+    expect(page.get_by_text("Inactive", exact=True)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    copy = Concept.objects.get(county__slug="agder", borrowed_from=concept)
+    assert not copy.is_active
     context.close()

@@ -1,5 +1,5 @@
 """The network of counties for tests: Rogaland (with Stavanger bibliotek), Agder and Vestland taking part,
-editors and coordinators in each, and archive items shared the way the app shares them."""
+editors and coordinators in each, and archive items, concepts and ideas shared the way the app shares them."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from libraries.access import CountyAccess, county_accesses
 from libraries.models import County, Library, Role, User
+from production.models import Idea
 from publishing.archive import network
 from publishing.archive.filing import refresh_items
 from publishing.models import SharedItem
 from tests.conftest import World
 from tests.factories.archive import archived_item
 from tests.factories.libraries import CountyFactory, LibraryFactory, MembershipFactory, UserFactory
+from tests.factories.production import ConceptFactory, IdeaFactory
 from tests.factories.publishing import show_person
 
 
@@ -80,6 +82,35 @@ def shared_item(
     refresh_items([item.pk])
     item.refresh_from_db()
     shared = network.offer(by=w.editor, access=county_access(w.editor, w.county), item=item)
+    if not approve:
+        return shared
+    return network.approve(by=w.coordinator, access=county_access(w.coordinator, w.county), shared=shared)
+
+
+def shared_concept(net: Network, *, name: str = "Fredagstipset", approve: bool = True, **fields: object) -> SharedItem:
+    """A weekly concept of Rogaland, offered by its editor and approved by its coordinator (unless not)."""
+    w = net.world
+    concept = ConceptFactory(
+        county=w.county, name=name, description="Én ansatt tipser om én bok, hver fredag.", **fields
+    )
+    shared = network.offer(by=w.editor, access=county_access(w.editor, w.county), item=concept)
+    if not approve:
+        return shared
+    return network.approve(by=w.coordinator, access=county_access(w.coordinator, w.county), shared=shared)
+
+
+def shared_idea(net: Network, *, title: str = "Pappa leser høyt", approve: bool = True) -> SharedItem:
+    """An accepted idea of Stavanger bibliotek, offered by Rogaland's editor and approved (unless not)."""
+    w = net.world
+    idea = IdeaFactory(
+        library=net.stavanger,
+        submitted_by=w.librarian,
+        title=title,
+        pitch="Fedre leser høyt for barna sine i biblioteket, filmet i tretti sekunder.",
+        status=Idea.Status.ACCEPTED,
+        reference_links="https://example.org/pappa",
+    )
+    shared = network.offer(by=w.editor, access=county_access(w.editor, w.county), item=idea)
     if not approve:
         return shared
     return network.approve(by=w.coordinator, access=county_access(w.coordinator, w.county), shared=shared)

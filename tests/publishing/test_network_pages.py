@@ -252,9 +252,9 @@ def test_the_pool_pages_like_the_archive_and_takes_the_same_queries_for_any_page
     with CaptureQueriesContext(connection) as queries:
         assert agder.get(POOL).status_code == 200
     # The user, their memberships (the county) with their second factor, the page of items, the page's
-    # assets, which of them the county borrowed already, and (a coordinator) what waits for their
-    # approval: 6 (the facets come from the cache).
-    assert len(queries) == 6
+    # assets, which of them the county borrowed already, how many concepts and ideas the pool holds (its
+    # tabs), and (a coordinator) what waits for their approval: 7 (the facets come from the cache).
+    assert len(queries) == 7
 
 
 # --- Moderation ---

@@ -47,7 +47,7 @@ from django.utils.crypto import get_random_string
 from libraries.access import CountyAccess, county_accesses, invitation_actions
 from libraries.models import County, Invitation, Library, Membership, Role, User, hash_token
 from production.access import idea_actions, recording_day_actions
-from production.models import IdeaAttachment, Person, RecordingDay
+from production.models import Concept, Idea, IdeaAttachment, Person, RecordingDay
 from production.services import people as people_services
 from production.services import planning as production_services
 from production.signed_urls import public_cover_url, public_rendition_url
@@ -570,6 +570,25 @@ MATRIX: dict[str, list[Row]] = {
         get(not_allowed(), kwargs=pk("offered_item")),
         post(editors(obj=True), kwargs=pk("offered_item")),
     ],
+    # Concepts and ideas travel the same way (DESIGN.md §8): editors offer and un-share, the coordinator approves.
+    **{
+        route: rows
+        for kind in ("concept", "idea")
+        for route, rows in {
+            f"network/{kind}s/<int:pk>/share/": [
+                get(not_allowed(), kwargs=pk(f"network_{kind}")),
+                post(editors(obj=True), kwargs=pk(f"network_{kind}"), data=lambda things: {"credit": "Sandnes"}),
+            ],
+            f"network/{kind}s/<int:pk>/share/approve/": [
+                get(not_allowed(), kwargs=pk(f"offered_{kind}")),
+                post(coordinators(obj=True), kwargs=pk(f"offered_{kind}")),
+            ],
+            f"network/{kind}s/<int:pk>/share/stop/": [
+                get(not_allowed(), kwargs=pk(f"offered_{kind}")),
+                post(editors(obj=True), kwargs=pk(f"offered_{kind}")),
+            ],
+        }.items()
+    },
     # The shared pool (DESIGN.md §8): other counties' shared items, for everyone of a county that takes part
     # (Agder's coordinator, outside the network, gets their own empty pool, and none of these items);
     # editors borrow; only a network moderator (set in the admin; none of these six) hides.
@@ -578,6 +597,9 @@ MATRIX: dict[str, list[Row]] = {
     "network/<int:pk>/borrow/": [
         get(not_allowed(), kwargs=pk("pool_item")),
         post(editors(obj=True), kwargs=pk("pool_item")),
+        # A borrowed concept becomes one of the county's concepts, which its coordinators keep.
+        post(coordinators(obj=True), kwargs=pk("pool_concept"), note="a concept"),
+        post(editors(obj=True), kwargs=pk("pool_idea"), note="an idea"),
     ],
     "network/<int:pk>/hide/": [
         get(not_allowed(), kwargs=pk("pool_item")),
@@ -901,12 +923,70 @@ class Things:
         return item
 
     @cached_property
+    def network_concept(self) -> Concept:
+        """A concept of the county, which takes part in the network."""
+        self.join_network()
+        return ConceptFactory(county=self.county, name="Fredagstipset")
+
+    @cached_property
+    def offered_concept(self) -> Concept:
+        """A concept an editor offered to the network, waiting for the coordinator."""
+        concept = ConceptFactory(county=self.county, name="Lørdagsquiz")
+        self.join_network()
+        network.offer(by=self.editor, access=self._editor_access, item=concept)
+        return concept
+
+    @cached_property
+    def network_idea(self) -> Idea:
+        """An accepted idea of the county, which takes part in the network."""
+        self.join_network()
+        return IdeaFactory(library=self.library, submitted_by=self.librarian, status=Idea.Status.ACCEPTED)
+
+    @cached_property
+    def offered_idea(self) -> Idea:
+        """An accepted idea an editor offered to the network, waiting for the coordinator."""
+        idea = IdeaFactory(library=self.library, submitted_by=self.librarian, status=Idea.Status.ACCEPTED)
+        self.join_network()
+        network.offer(by=self.editor, access=self._editor_access, item=idea)
+        return idea
+
+    @property
+    def _editor_access(self) -> CountyAccess:
+        return next(access for access in county_accesses(self.editor) if access.county.pk == self.county.pk)
+
+    @cached_property
+    def _third_county(self) -> tuple[County, Library, User]:
+        """Vestland, in the network, with its county library and coordinator."""
+        third = CountyFactory(name=f"Vestland {self.county.slug}", slug=f"vestland-{self.county.slug}", in_network=True)
+        library = LibraryFactory(county=third, kind=Library.Kind.COUNTY, name=f"Vestland fylkesbibliotek {third.pk}")
+        return third, library, MembershipFactory(library=library, role=Role.COORDINATOR).user
+
+    def _shared_by_third(self, thing: Concept | Idea) -> SharedItem:
+        self.join_network()
+        _third, _library, coordinator = self._third_county
+        [access] = county_accesses(coordinator)
+        shared = network.offer(by=coordinator, access=access, item=thing, credit="@vestlandbibliotek")
+        return network.approve(by=coordinator, access=access, shared=shared)
+
+    @cached_property
+    def pool_concept(self) -> SharedItem:
+        """A concept a third county (Vestland) shares with the network, seen from this county."""
+        third, _library, _coordinator = self._third_county
+        return self._shared_by_third(ConceptFactory(county=third, name="Vestlandsvers"))
+
+    @cached_property
+    def pool_idea(self) -> SharedItem:
+        """An accepted idea a third county (Vestland) shares with the network, seen from this county."""
+        _third, library, coordinator = self._third_county
+        return self._shared_by_third(
+            IdeaFactory(library=library, submitted_by=coordinator, status=Idea.Status.ACCEPTED)
+        )
+
+    @cached_property
     def pool_item(self) -> SharedItem:
         """An item a third county (Vestland) shares with the network, seen from this county, which takes part."""
         self.join_network()
-        third = CountyFactory(name=f"Vestland {self.county.slug}", slug=f"vestland-{self.county.slug}", in_network=True)
-        library = LibraryFactory(county=third, kind=Library.Kind.COUNTY, name=f"Vestland fylkesbibliotek {third.pk}")
-        coordinator = MembershipFactory(library=library, role=Role.COORDINATOR).user
+        third, library, coordinator = self._third_county
         asset = make_asset(county=third, library=library, uploaded_by=coordinator)
         show_person(asset, name="Siri Nordmann", covers_sharing=True)
         item = archive.archive_asset(by=coordinator, asset=asset)
@@ -1196,6 +1276,29 @@ ACTIONS: list[tuple[str, str, Callable[[CountyAccess, Any], bool]]] = [
         lambda a, shared: pool_actions(a, has_copy=False, moderator=False).can_borrow,
     ),
     (
+        "network/<int:pk>/borrow/",
+        "pool_concept",
+        lambda a, shared: pool_actions(a, has_copy=False, moderator=False, kind=shared.kind).can_borrow,
+    ),
+    (
+        "network/<int:pk>/borrow/",
+        "pool_idea",
+        lambda a, shared: pool_actions(a, has_copy=False, moderator=False, kind=shared.kind).can_borrow,
+    ),
+    *(
+        (
+            f"network/{kind}s/<int:pk>/share/{action}",
+            f"{thing}_{kind}",
+            lambda a, obj, flag=flag: getattr(sharing_actions(a, obj, network.shared_of(obj)), flag),
+        )
+        for kind in ("concept", "idea")
+        for action, thing, flag in (
+            ("", "network", "can_offer"),
+            ("approve/", "offered", "can_approve"),
+            ("stop/", "offered", "can_unshare"),
+        )
+    ),
+    (
         "libraries/invitations/<int:pk>/resend/",
         "invitation",
         lambda a, inv: invitation_actions(a, inv).can_resend,
@@ -1208,13 +1311,16 @@ ACTIONS: list[tuple[str, str, Callable[[CountyAccess, Any], bool]]] = [
 ]
 
 
-@pytest.mark.parametrize(("route", "thing", "flag"), ACTIONS, ids=[route for route, _thing, _flag in ACTIONS])
+@pytest.mark.parametrize(
+    ("route", "thing", "flag"), ACTIONS, ids=[f"{route} {thing}" for route, thing, _flag in ACTIONS]
+)
 def test_the_actions_a_page_offers_are_what_the_gate_lets_through(
     route: str, thing: str, flag: Callable[[CountyAccess, Any], bool], world: World
 ) -> None:
     things = home_things(world)
     obj = getattr(things, thing)
-    (row,) = [row for row in MATRIX[route] if row.method == "post"]
+    # The route's POST row for this object (a route may have one per kind of object it takes).
+    (row,) = [row for row in MATRIX[route] if row.method == "post" and row.kwargs(things).get("pk") in (None, obj.pk)]
     people = {
         "librarian": world.librarian,
         "other_librarian": world.other_librarian,
