@@ -180,7 +180,29 @@ class Command(BaseCommand):
         self._production(rogaland)
         self._publishing(rogaland)
         self._follow_up(rogaland)
+        self._network(rogaland, agder)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+
+    def _network(self, rogaland: County, agder: County) -> None:
+        """Rogaland and Agder take part in the network of counties, and Rogaland shares its Friday book tip and
+        an idea: Agder's coordinator finds them in the shared pool and can borrow them."""
+        from libraries.access import county_accesses
+        from publishing.archive import network
+        from publishing.models import SharedItem
+
+        County.objects.filter(pk__in=[rogaland.pk, agder.pk]).update(in_network=True)
+        rogaland.refresh_from_db()
+        # Offered by the coordinator, the county's only one, so that nobody is e-mailed that it waits.
+        coordinator = User.objects.get(email="koordinator@rogaland.example")
+        [access] = [access for access in county_accesses(coordinator) if access.county == rogaland]
+        things: list[Concept | Idea] = [
+            Concept.objects.get(county=rogaland, name="Fredagstipset"),
+            Idea.objects.get(library__county=rogaland, title="Slik låner du e-bøker"),
+        ]
+        for thing in things:
+            shared = network.offer(by=coordinator, access=access, item=thing)
+            if shared.status == SharedItem.Status.OFFERED:
+                network.approve(by=coordinator, access=access, shared=shared)
 
     def _county(self, name: str, slug: str, county_library: str, seat: str, municipalities: list[str]) -> County:
         county, _ = County.objects.update_or_create(slug=slug, defaults={"name": name})
