@@ -117,7 +117,8 @@ class PostQuerySet(models.QuerySet["Post"]):
                 ),
             ),
             Prefetch("post_collaborators", queryset=PostCollaborator.objects.select_related("library")),
-            Prefetch("approvals", queryset=Approval.objects.filter(withdrawn_at__isnull=True).select_related("by")),
+            # Every approval, newest first: the one that stands for the gates, all of them for the post page.
+            Prefetch("approvals", queryset=Approval.objects.select_related("by").order_by("-at", "-pk")),
         )
 
 
@@ -314,7 +315,7 @@ class Post(models.Model):
         return sorted((link.library for link in self.post_collaborators.all()), key=lambda library: library.name)
 
     def active_approval(self) -> Approval | None:
-        """The approval that stands (prefetch "approvals" filtered to the active ones for lists)."""
+        """The approval that stands (`for_gates` prefetches "approvals")."""
         return next((a for a in self.approvals.all() if a.withdrawn_at is None), None)
 
     @property

@@ -469,7 +469,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     is_editor = county_access.is_editor
     approval = checked.active_approval()
     actions = post_actions(county_access, post)
-    approvals = list(post.approvals.select_related("by").order_by("-at"))
+    approvals = list(checked.approvals.all())  # newest first, read with the post (`for_gates`)
     history = list(
         AuditEntry.objects.filter(object_type=post._meta.label_lower, object_id=str(post.pk))
         .select_related("actor")
