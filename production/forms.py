@@ -72,6 +72,7 @@ class ConceptForm(forms.ModelForm[Concept]):
             "owner",
             "is_active",
             "reposts_from_archive",
+            "credit",
         )
         widgets = {
             "holiday_rule": forms.RadioSelect,

@@ -278,3 +278,20 @@ def test_the_origin_sees_who_borrowed_its_concept_and_the_posts_made_in_it_with_
     report = reports.build_report(county=w.county, month=reports.Month(date(2026, 3, 1)))
     assert report.shared is not None
     assert (report.shared.posts, report.shared.counties, report.shared.reach.value) == (1, 1, 321)
+
+
+def test_the_coordinator_may_reword_a_borrowed_concepts_credit_and_new_posts_use_their_words(net: Network) -> None:
+    w = net.world
+    shared = shared_concept(net)
+    copy = network.borrow(by=w.outsider, access=county_access(w.outsider, w.other_county), shared=shared)
+    agder = english(w.outsider)
+    form = agder.get(reverse("production:concept_edit", args=[copy.pk])).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "owner"}
+    data |= {"owner": w.outsider.pk, "credit": "Rogaland fylkesbibliotek", "is_active": "on", "cadence_kind": "weekly"}
+    data |= {"weekday": "FR", "starts_on": "2026-01-02", "time_of_day": "12:00"}
+    response = agder.post(reverse("production:concept_edit", args=[copy.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    copy.refresh_from_db()
+    assert (copy.credit, copy.is_active, copy.borrowed_from_id) == ("Rogaland fylkesbibliotek", True, shared.concept.pk)
+    compose = agder.get(reverse("publishing:post_create"), {"concept": copy.pk})
+    assert compose.context["form"].initial["credit"] == "Inspired by Rogaland fylkesbibliotek"
