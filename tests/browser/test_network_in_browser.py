@@ -18,6 +18,7 @@ from production.models import Concept
 from publishing.archive import filing as archive
 from publishing.archive import network
 from publishing.models import ArchiveItem, SharedItem
+from tests.browser.axe import AxeWalk
 from tests.browser.test_publishing import log_in
 from tests.factories.publishing import make_asset, show_person
 
@@ -103,9 +104,18 @@ def test_a_coordinator_on_a_phone_borrows_a_concept_which_becomes_their_own_inac
     page.set_default_timeout(10_000)
     log_in(page, live_server.url, "koordinator@agder.example")
     page.goto(f"{live_server.url}/network/")
-    page.get_by_role("navigation", name="What to look for").get_by_role("link", name=re.compile(r"^Concepts")).click()
+    axe = AxeWalk()
+    tabs = page.get_by_role("navigation", name="What to look for")
+    tabs.get_by_role("link", name=re.compile(r"^Ideas")).click()
+    page.get_by_role("article", name="Slik låner du e-bøker").get_by_role("link", name="Slik låner du e-bøker").click()
+    expect(page.get_by_role("region", name="Borrow it")).to_contain_text("waiting for review like any other")
+    axe.check(page, "Agder's coordinator")
+    page.go_back()
+    axe.check(page, "Agder's coordinator")
+    tabs.get_by_role("link", name=re.compile(r"^Concepts")).click()
     card = page.get_by_role("article", name="Fredagstipset")
     expect(card).to_contain_text("Every Friday")
+    axe.check(page, "Agder's coordinator")
     card.get_by_role("button", name="Borrow").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Fredagstipset")
@@ -113,6 +123,20 @@ def test_a_coordinator_on_a_phone_borrows_a_concept_which_becomes_their_own_inac
     expect(page.locator(".archive-origin")).to_contain_text("Borrowed from Rogaland through the network of counties.")
     expect(page.get_by_text("Inactive", exact=True)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    axe.check(page, "Agder's coordinator")
     copy = Concept.objects.get(county__slug="agder", borrowed_from=concept)
     assert not copy.is_active
     context.close()
+
+    # Rogaland's editor sees on the concept's own page that Agder borrowed it.
+    context = browser.new_context(locale="en-GB", viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server.url, "redaktor@rogaland.example")
+    page.goto(f"{live_server.url}{concept.get_absolute_url()}")
+    network_section = page.get_by_role("region", name="The network of counties")
+    expect(network_section).to_contain_text("Shared")
+    expect(network_section.get_by_role("listitem").filter(has_text="Agder")).to_contain_text("no post from it yet")
+    axe.check(page, "Rogaland's editor")
+    context.close()
+    axe.assert_clean()
