@@ -287,11 +287,9 @@ def search_pool(
     the pool's own (only items everyone shown let travel are in it), so the archive's is switched off."""
     # The pool's own rule (SharedItemQuerySet.in_pool) on the matched rows themselves: shared and approved
     # (the item's copy), everyone shown consenting to sharing, its county in the network; no join per match.
-    items = (
-        ArchiveItem.objects.filter(shareable_condition(timezone.localdate()), in_pool=True, county__in_network=True)
-        .exclude(county=county)
-        .select_related("county", "shared")
-    )
+    items = ArchiveItem.objects.filter(
+        shareable_condition(timezone.localdate()), in_pool=True, county__in_network=True
+    ).exclude(county=county)  # ArchiveSearch(pool=True) reads each result's county and credit with it
     if not county.in_network:
         items = items.none()
     filters = ArchiveFilters(**{**filters.__dict__, "consent": "all"})

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property, reduce
 from operator import and_, or_
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
@@ -469,13 +469,18 @@ class ArchiveSearch:
     # --- Results ---
 
     def results(self) -> ArchiveItemQuerySet:
-        """The matches with every filter, best first (newest first without words)."""
-        # The assets come in a query of their own for the page's rows: joined here, every match
-        # would be joined before the ranking picks the page.
-        matches = self.base.filter(_all_but(self.conditions, "")).defer(*RESULT_DEFERRED)
-        matches = matches.select_related("concept").prefetch_related("asset")
+        """The matches with every filter, best first (newest first without words), with what a result shows."""
+        return self._shown(self._ordered(self.base.filter(_all_but(self.conditions, ""))))
+
+    def _shown(self, items: ArchiveItemQuerySet) -> ArchiveItemQuerySet:
+        """What a result row shows: its concept (and in the pool its county and credit) joined, its asset in a
+        query of its own for the page's rows, the long texts left unread."""
+        related = ("concept", "county", "shared") if self.scope == NETWORK else ("concept",)
+        return items.defer(*RESULT_DEFERRED).select_related(*related).prefetch_related("asset")
+
+    def _ordered(self, items: ArchiveItemQuerySet) -> ArchiveItemQuerySet:
         if self.text is None:
-            return matches.order_by(F("item_date").desc(), "-pk")
+            return items.order_by(F("item_date").desc(), "-pk")
         rank = SearchRank(F("search_rank_document"), self.text.exact, weights=RANK_WEIGHTS)
         if self.text.corrected is not None:
             typo_rank = SearchRank(F("search_rank_document"), self.text.corrected, weights=RANK_WEIGHTS)
@@ -483,7 +488,7 @@ class ArchiveSearch:
             rank = rank + typo_rank * weight  # type: ignore[assignment]  # a combined expression, still a float
         # An item not refreshed since the ranking document was added has none: it ranks last, not first.
         ranked = Coalesce(rank, Value(0.0), output_field=FloatField())
-        return matches.annotate(rank=ranked).order_by("-rank", F("item_date").desc(), "-pk")
+        return items.annotate(rank=ranked).order_by("-rank", F("item_date").desc(), "-pk")
 
     def run(self, page_number: str | int | None, *, per_page: int) -> SearchResults:
         """The facets and one page of results, with the page's items read."""
@@ -511,8 +516,26 @@ class ArchiveSearch:
             yield
 
     def page(self, number: str | int | None, *, total: int, per_page: int) -> Page[ArchiveItem]:
-        """One page of results; `total` comes from the facets' aggregate, so there is no second COUNT."""
-        return CountedPaginator(self.results(), per_page, count=total).get_page(number)
+        """One page of results; `total` comes from the facets' aggregate, so there is no second COUNT.
+
+        The page is chosen narrow, in one query: a subquery orders only the matches' ids by rank and date and
+        keeps the page's few (PostgreSQL's bounded top-N sort, in memory); the outer query reads those rows
+        with what they show and ranks just them again. Ordering the matches' whole rows with their concept
+        joined sorted every match in full (the join keeps the page's bound from the sort): for "krim" in a
+        shared pool of 100,000 items that spilled 10,000 wide rows to disk, 92 ms of the search's time.
+        """
+        page = CountedPaginator(self._ordered(self.base.filter(_all_but(self.conditions, ""))), per_page, count=total)
+        found = page.get_page(number)
+        if not total:  # nothing matched (the facets said so): no query for an empty page
+            found.object_list = self.base.none()
+            return found
+        chosen = cast(ArchiveItemQuerySet, found.object_list).values(
+            "pk"
+        )  # the page's slice: ORDER BY … LIMIT in the subquery
+        found.object_list = self._shown(
+            self._ordered(self.base.model.objects.filter(pk__in=chosen).annotate(item_date=ITEM_DATE))
+        )
+        return found
 
 
 @dataclass
