@@ -145,7 +145,6 @@ def pool_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "item": thing,
             "asset": thing.asset,
             "libraries": list(thing.libraries.order_by("name")),
-            "copy_id": copy.item_id if copy is not None else None,
         },
     )
 
