@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
+from operator import or_
 
 from django.db import models
 from django.db.models import Q
@@ -24,6 +26,11 @@ def shareable_condition(today: date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}sharing_blocked": False}) & (
         Q(**{f"{prefix}consent_valid_until__isnull": True}) | Q(**{f"{prefix}consent_valid_until__gte": today})
     )
+
+
+def _exactly_one_of(*fields: str) -> Q:
+    """A check constraint's condition: exactly one of `fields` is set."""
+    return reduce(or_, (Q(**{f"{field}__isnull": field != chosen for field in fields}) for chosen in fields))
 
 
 class SharedItemQuerySet(models.QuerySet["SharedItem"]):
@@ -104,11 +111,7 @@ class SharedItem(models.Model):
         indexes = [models.Index(fields=["status", "county"], name="shared_item_status_county")]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(item__isnull=False, concept__isnull=True, idea__isnull=True)
-                    | Q(item__isnull=True, concept__isnull=False, idea__isnull=True)
-                    | Q(item__isnull=True, concept__isnull=True, idea__isnull=False)
-                ),
+                condition=_exactly_one_of("item", "concept", "idea"),
                 name="shared_item_shares_one_thing",
             )
         ]
@@ -150,11 +153,7 @@ class Borrow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shared", "county"], name="borrowed_once_per_county"),
             models.CheckConstraint(
-                condition=(
-                    Q(item__isnull=False, concept__isnull=True, idea__isnull=True)
-                    | Q(item__isnull=True, concept__isnull=False, idea__isnull=True)
-                    | Q(item__isnull=True, concept__isnull=True, idea__isnull=False)
-                ),
+                condition=_exactly_one_of("item", "concept", "idea"),
                 name="borrow_copies_one_thing",
             ),
         ]
