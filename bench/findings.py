@@ -221,10 +221,16 @@ def _network(results: dict[str, Any]) -> list[str]:
         f'- Left: "{typical["query"]}" p50 {typical["function_p50_ms"]:.1f} ms, "bibliotek" (in nearly every '
         f"item) p50 {rows.get('bibliotek', typical)['function_p50_ms']:.0f} ms. The page query now spends its "
         'time reading every match\'s row from the heap to rank it ("krim": 8,450 blocks, about 22-28 ms in '
-        "EXPLAIN ANALYZE on a quiet machine); the typo look-up over all eleven counties' words is 3 ms there, and "
-        "the rest, about 12 ms of every search (a search that finds nothing takes 12.5 ms with 5.8 ms in "
-        "PostgreSQL), is Python and round trips: the cached facets, the ORM building the queries, the page's "
-        "rows and assets made into objects. Next: rank only what can rank. The "
+        "EXPLAIN ANALYZE on a quiet machine, read by hand on 2026-12-05); the typo look-up over all eleven "
+        "counties' words was 3 ms there, and the rest is Python and round trips (the cached facets, the ORM "
+        "building the queries, the page's rows and assets made into objects)"
+        + (
+            f": a search that finds nothing takes {empty['function_p50_ms']:.1f} ms with "
+            f"{empty['database_ms']:.1f} ms in PostgreSQL. "
+            if (empty := next((q for q in network["queries"] if not q["matches"]), None))
+            else ". "
+        )
+        + "Next: rank only what can rank. The "
         "rank is computed on the title and labels (`search_rank_document`) alone, so the matches found only in "
         "the caption all rank alike and follow by date: a GIN index on the ranking document would find the "
         "candidates that rank, and only when they are fewer than the page would the others be read, newest "
