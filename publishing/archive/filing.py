@@ -189,7 +189,8 @@ def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
         else:
             ArchiveItem.objects.bulk_update(items, REFRESHED_FIELDS)
         _write_search_documents(documents)
-        archive_changed({item.county_id for item in items})
+        # Only a change to an item in the shared pool moves the pool's version (and its cached searches).
+        archive_changed({item.county_id for item in items}, pool=any(item.in_pool for item in items))
         ArchiveWord.objects.bulk_create(
             [ArchiveWord(county_id=county_id, word=word) for county_id, word in sorted(words)], ignore_conflicts=True
         )

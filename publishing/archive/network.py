@@ -283,8 +283,13 @@ def pool_asset(*, county: County, asset_id: int) -> Asset | None:
 def search_pool(
     county: County, filters: ArchiveFilters, *, page: str | int | None, per_page: int = 24
 ) -> SearchResults:
-    """The shared pool, searched like the archive, with county and library facets. The consent filter is
-    the pool's own (only items everyone shown let travel are in it), so the archive's is switched off."""
+    """The shared pool, searched like the archive, with county and library facets."""
+    return pool_search(county, filters).run(page, per_page=per_page)
+
+
+def pool_search(county: County, filters: ArchiveFilters) -> ArchiveSearch:
+    """The search of the pool as `county` sees it. The consent filter is the pool's own (only items
+    everyone shown let travel are in it), so the archive's is switched off."""
     # The pool's own rule (SharedItemQuerySet.in_pool) on the matched rows themselves: shared and approved
     # (the item's copy), everyone shown consenting to sharing, its county in the network; no join per match.
     items = ArchiveItem.objects.filter(
@@ -293,7 +298,7 @@ def search_pool(
     if not county.in_network:
         items = items.none()
     filters = ArchiveFilters(**{**filters.__dict__, "consent": "all"})
-    return ArchiveSearch(items, filters, county=county, pool=True).run(page, per_page=per_page)
+    return ArchiveSearch(items, filters, county=county, pool=True)
 
 
 def pool_of_kind(county: County, kind: str, q: str = "") -> SharedItemQuerySet:

@@ -7,10 +7,11 @@ archive work and BENCHMARKS.md):
 * The words match through the GIN index on `search_document`: the query is
   parsed with `websearch_to_tsquery` in Norwegian OR-ed with the reader's
   language, after `search.normalize` (so "bøker" finds "bok").
-* A misspelt word is first looked up among the county's distinct words
-  (`ArchiveWord`, a trigram index over a few thousand short rows) and its
-  near neighbours join the full-text query. Trigram similarity over every
-  item's whole text (`q <% text`) rechecks each candidate row and
+* The words are first looked up among the county's distinct words
+  (`ArchiveWord`); one not found there (misspelt) is looked for among them
+  by trigram similarity (a trigram index over a few thousand short rows) and
+  its near neighbours join the full-text query. Trigram similarity over
+  every item's whole text (`q <% text`) rechecks each candidate row and
   took over a second at this size.
 * Matches are ranked on `search_rank_document` (title and labels, a few
   hundred bytes kept in the row) plus the similarity of a corrected word;
@@ -20,15 +21,18 @@ archive work and BENCHMARKS.md):
   dimensions (content type, kind, orientation, concept, consent, year),
   and by library through the copied `library_ids` (no join per row). Each
   facet counts with every other filter applied but its own, so the other
-  values stay in view as choices. The counts are cached until the county's
-  archive changes (`archive_changed`), so paging costs only the page.
+  values stay in view as choices. The counts, and each page's ids in their
+  order, are cached until the county's archive changes (`archive_changed`),
+  so paging costs only the page, and a search repeated or paged back to only
+  the reading of its page's rows by their keys.
 * Words are matched through the index, never by reading each document
   (`ArchiveSearch._through_the_index`).
 
-A search page costs the same queries whatever the page size: the typo
-look-up (only when there are words), the two facet queries (which also
-give the number of results; none when cached), the page of results with
-its concepts, and the page's assets.
+A search page costs the same queries whatever the page size: the words'
+look-up (only when there are words; a second one for a misspelt word), the
+two facet queries (which also give the number of results; none when
+cached), the page's ids in their order (none when cached), and the page's
+items with what their cards show (`CARD_FIELDS`).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Q, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -78,8 +82,15 @@ CONSENT_ALL = "all"
 
 # The date an item is filed under: when it was published, or archived when it never was.
 ITEM_DATE = Coalesce("published_at", "created_at")
-# What a result card never shows; left out of the page query (they are stored out of line).
-RESULT_DEFERRED = ("search_document", "caption", "alt_text")
+# What a result card shows (templates/publishing/archive.html and pool.html), all a page of results reads:
+# the item's facts, of its asset only what makes the thumbnail's address (joined, not the asset's whole
+# row with its JSON in a query of its own), and its concept's and (in the pool) county's names and credit.
+CARD_FIELDS = (
+    "county_id", "asset_id", "title", "content_type", "concept_id", "media_kind", "orientation", "published_at",
+    "created_at", "reuse_count", "reuse_blocked", "consent_valid_until", "library_ids",
+    "asset__thumbnail", "asset__updated_at", "concept__name",
+)  # fmt: skip
+POOL_CARD_FIELDS = ("county__name", "shared__credit")
 
 _NEGATED = re.compile(r"(?:^|\s)-\w+", re.UNICODE)
 # websearch_to_tsquery's "or" is English; Norwegian and Danish readers write "eller" (a stop word in both).
@@ -157,10 +168,11 @@ def archive_version(county_id: int | str) -> int:
     return int(cache.get_or_set(_version_key(county_id), 0, timeout=None) or 0)
 
 
-def archive_changed(county_ids: Iterable[int]) -> None:
-    """Move the counties' archive versions: now, and again after the commit (a search that read the
-    old rows meanwhile may have cached its counts under the first new version)."""
-    ids: list[int | str] = [*sorted(set(county_ids)), NETWORK]
+def archive_changed(county_ids: Iterable[int], *, pool: bool = True) -> None:
+    """Move the counties' archive versions, and the shared pool's when `pool` (an item in the pool, or
+    entering or leaving it, changed): now, and again after the commit (a search that read the old rows
+    meanwhile may have cached its counts and page under the first new version)."""
+    ids: list[int | str] = [*sorted(set(county_ids)), *([NETWORK] if pool else [])]
 
     def bump() -> None:
         for county_id in ids:
@@ -183,6 +195,20 @@ def query_configs(language: str | None = None) -> list[str]:
     return configs
 
 
+# The planner's ways to read a table, for `planned_without`.
+SEQUENTIAL_SCANS = ("enable_seqscan",)
+ALL_BUT_BITMAP_SCANS = ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan")
+
+
+@contextmanager
+def planned_without(scans: tuple[str, ...]) -> Iterator[None]:
+    """The queries within planned without these ways to read a table, in a transaction of their own
+    (SET LOCAL, one round trip)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("; ".join(f"SET LOCAL {scan} = off" for scan in scans))
+        yield
+
+
 def _typo_candidates(normalized: str) -> list[str]:
     """The words worth correcting: long enough, not negated, not inside quotes (a phrase is meant exactly)."""
     plain = _NEGATED.sub(" ", _QUOTED.sub(" ", normalized))
@@ -200,10 +226,10 @@ def _any_config(text: str, configs: list[str], search_type: str) -> SearchQuery:
 def text_query(q: str, *, county: County | None, language: str | None = None) -> TextQuery | None:
     """The full-text queries for what the reader typed (None when there are no words).
 
-    One query looks the candidate words up among the county's words (with
+    The candidate words are looked up among the county's words (with
     `county=None`, the words of every county in the network: the shared pool): a word
     found as it is stays alone; one that is not gets its nearest neighbours
-    (by trigram similarity) as alternatives.
+    (by trigram similarity, a second query only then) as alternatives.
     """
     normalized = _OR_WORD.sub("or", search.normalize(q).strip())
     if not search.words(normalized):
@@ -213,20 +239,37 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
     candidates = _typo_candidates(normalized)
     if not candidates:
         return TextQuery(exact=exact)
-    similarity = {f"s{n}": TrigramSimilarity("word", word) for n, word in enumerate(candidates)}
-    near = reduce(or_, (Q(word__trigram_similar=word) for word in candidates), Q(word__in=candidates))
     words_of = (
         ArchiveWord.objects.filter(county=county)
         if county is not None
         else ArchiveWord.objects.filter(county__in_network=True)
     )
-    rows = list(words_of.filter(near).annotate(**similarity).values("word", *similarity))
-    known = {row["word"] for row in rows}
+    # Words spelt as the archive spells them are found through the (county, word) index; only the others
+    # are looked for among their trigram neighbours (a scan of the trigram index, ~5 ms over the network's
+    # words), so a search spelt right costs no similarity search.
+    known = set(words_of.filter(word__in=candidates).values_list("word", flat=True))
+    unknown = [word for word in candidates if word not in known]
+    if not unknown:
+        return TextQuery(exact=exact)
+    similarity = {f"s{n}": TrigramSimilarity("word", word) for n, word in enumerate(unknown)}
+    near = ArchiveWord.objects.filter(reduce(or_, (Q(word__trigram_similar=word) for word in unknown)))
+    # Through the trigram index alone (a bitmap scan of it), never by reading every word: the planner does
+    # not price the similarity of each row and would read them all, by a scan or through the county's
+    # index (3 ms over the network's words; 0.1 ms through the trigrams). So the words of the county (the
+    # pool: of the counties in the network) are told apart here, from each near word's county, not by a
+    # condition PostgreSQL would start from.
+    in_network = Subquery(County.objects.filter(pk=OuterRef("county_id")).order_by().values("in_network"))
+    with planned_without(ALL_BUT_BITMAP_SCANS):
+        found = near.annotate(in_network=in_network, **similarity)
+        found = found.values("word", "county_id", "in_network", *similarity)
+        rows = {
+            row["word"]: row  # a word of several counties once
+            for row in found
+            if (row["county_id"] == county.pk if county is not None else row["in_network"])
+        }.values()
     corrections: dict[str, tuple[str, ...]] = {}
     best: list[float] = []
-    for n, word in enumerate(candidates):
-        if word in known:
-            continue
+    for n, word in enumerate(unknown):
         scored = sorted(
             ((row[f"s{n}"], row["word"]) for row in rows if row[f"s{n}"] >= TYPO_MIN_SIMILARITY),
             key=lambda pair: (-pair[0], pair[1]),
@@ -345,6 +388,7 @@ class ArchiveSearch:
         self.today = today or timezone.localdate()
         words_of = None if pool else county
         self.text = text_query(filters.q, county=words_of, language=language) if filters.q.strip() else None
+        self.items = items
         # Without the model's ordering: a GROUP BY or a facet's inner query must not sort.
         base = items.annotate(item_date=ITEM_DATE).order_by()
         if self.text is not None:
@@ -362,21 +406,27 @@ class ArchiveSearch:
         an item (filing, consent, reuse: `refresh_items`) moves the county's
         archive version, so a cached count is never out of date.
         """
-        key = self._facets_key()
-        cached = cache.get(key)
-        if isinstance(cached, Facets):
-            return cached
+        cached = cache.get(self._key("facets"))
+        return cached if isinstance(cached, Facets) else self._count_and_keep()
+
+    def _count_and_keep(self) -> Facets:
         facets = self.count_facets()
-        cache.set(key, facets, settings.ARCHIVE_FACETS_CACHE_SECONDS)
+        cache.set(self._key("facets"), facets, settings.ARCHIVE_FACETS_CACHE_SECONDS)
         return facets
 
-    def _facets_key(self) -> str:
+    @cached_property
+    def _cache_prefix(self) -> str:
+        """What this search's cached counts and pages are kept under: the search asked, in this archive
+        version (one read of the version per search)."""
         asked = repr((self.filters, self.text.corrections if self.text else None, self.language, self.today))
         digest = hashlib.sha256(asked.encode()).hexdigest()[:32]
         if self.scope == NETWORK:
             # The pool leaves out the searcher's own county: the counts differ per county.
-            return f"archive:facets:{NETWORK}:{self.county_id}:{archive_version(NETWORK)}:{digest}"
-        return f"archive:facets:{self.county_id}:{archive_version(self.county_id)}:{digest}"
+            return f"{NETWORK}:{self.county_id}:{archive_version(NETWORK)}:{digest}"
+        return f"{self.county_id}:{archive_version(self.county_id)}:{digest}"
+
+    def _key(self, kind: str, *more: object) -> str:
+        return ":".join(["archive", kind, self._cache_prefix, *(str(part) for part in more)])
 
     def count_facets(self) -> Facets:
         """Counts per value of every filter, in two queries whatever the number of matches.
@@ -473,10 +523,11 @@ class ArchiveSearch:
         return self._shown(self._ordered(self.base.filter(_all_but(self.conditions, ""))))
 
     def _shown(self, items: ArchiveItemQuerySet) -> ArchiveItemQuerySet:
-        """What a result row shows: its concept (and in the pool its county and credit) joined, its asset in a
-        query of its own for the page's rows, the long texts left unread."""
-        related = ("concept", "county", "shared") if self.scope == NETWORK else ("concept",)
-        return items.defer(*RESULT_DEFERRED).select_related(*related).prefetch_related("asset")
+        """What a result card shows (`CARD_FIELDS`), its asset and concept (in the pool its county and credit)
+        joined: one query for the page, the long texts and the asset's JSON left unread."""
+        if self.scope == NETWORK:
+            return items.select_related("asset", "concept", "county", "shared").only(*CARD_FIELDS, *POOL_CARD_FIELDS)
+        return items.select_related("asset", "concept").only(*CARD_FIELDS)
 
     def _ordered(self, items: ArchiveItemQuerySet) -> ArchiveItemQuerySet:
         if self.text is None:
@@ -491,51 +542,68 @@ class ArchiveSearch:
         return items.annotate(rank=ranked).order_by("-rank", F("item_date").desc(), "-pk")
 
     def run(self, page_number: str | int | None, *, per_page: int) -> SearchResults:
-        """The facets and one page of results, with the page's items read."""
-        with self._through_the_index():
-            facets = self.facets()
-            page = self.page(page_number, total=facets.total, per_page=per_page)
-            items = list(page.object_list)
-        return SearchResults(facets=facets, page=page, items=items)
+        """The facets and one page of results, with the page's items read.
+
+        Both come from the cache while the archive has not changed (one round trip for the two): the counts,
+        and the page's ids in their order, kept under the page number as asked (with the same count, the
+        same number always names the same page). A search repeated, or paged back to, then reads only its
+        page's rows by their keys; only what is not cached is matched, through the index.
+        """
+        asked_page = hashlib.sha256(repr(page_number).encode()).hexdigest()[:16]
+        wanted = (self._key("facets"), self._key("page", per_page, asked_page))
+        cached = cache.get_many(wanted)
+        facets, ids = cached.get(wanted[0]), cached.get(wanted[1])
+        if not isinstance(facets, Facets) or not isinstance(ids, list):
+            with self._through_the_index():
+                if not isinstance(facets, Facets):
+                    facets = self._count_and_keep()
+                ids = self._page_ids(page_number, total=facets.total, per_page=per_page)
+            cache.set(wanted[1], ids, settings.ARCHIVE_FACETS_CACHE_SECONDS)
+        page = CountedPaginator([], per_page, count=facets.total).get_page(page_number)  # the ids chose the rows
+        page.object_list = items = self._rows(ids)
+        corrections = self.text.corrections if self.text else {}
+        return SearchResults(facets=facets, page=page, items=items, corrections=corrections)
 
     @contextmanager
     def _through_the_index(self) -> Iterator[None]:
         """Words are matched through the GIN index, never by reading each row's document.
 
-        The document sits out of line, and the planner does not price reading
-        it back: for a common word it would choose to scan the table and read
-        every document (half a second at 100,000 items) over the index, which
+        The planner does not price reading each document and matching it: for
+        a common word it would choose to scan the table and match every
+        document (half a second at 100,000 items) over the index, which
         answers without reading any. So a search with words is planned
-        without sequential scans, in a transaction of its own (SET LOCAL).
+        without sequential scans (`planned_without`).
         """
         if self.text is None:
             yield
             return
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
+        with planned_without(SEQUENTIAL_SCANS):
             yield
 
-    def page(self, number: str | int | None, *, total: int, per_page: int) -> Page[ArchiveItem]:
-        """One page of results; `total` comes from the facets' aggregate, so there is no second COUNT.
+    def _page_ids(self, number: str | int | None, *, total: int, per_page: int) -> list[int]:
+        """The ids of one page of results, in their order; `total` comes from the facets' aggregate, so there
+        is no second COUNT, and nothing matched means no query.
 
-        The page is chosen narrow, in one query: a subquery orders only the matches' ids by rank and date and
-        keeps the page's few (PostgreSQL's bounded top-N sort, in memory); the outer query reads those rows
-        with what they show and ranks just them again. Ordering the matches' whole rows with their concept
-        joined sorted every match in full (the join keeps the page's bound from the sort): for "krim" in a
-        shared pool of 100,000 items that spilled 10,000 wide rows to disk, 92 ms of the search's time.
+        Only the matches' ids are ordered by rank and date and the page's few kept (PostgreSQL's bounded
+        top-N sort, in memory); the rows with what they show are read by `_rows`. Ordering the matches'
+        whole rows with their concept joined sorted every match in full (the join keeps the page's bound
+        from the sort): for "krim" in a shared pool of 100,000 items that spilled 10,000 wide rows to disk,
+        92 ms of the search's time.
         """
-        page = CountedPaginator(self._ordered(self.base.filter(_all_but(self.conditions, ""))), per_page, count=total)
-        found = page.get_page(number)
-        if not total:  # nothing matched (the facets said so): no query for an empty page
-            found.object_list = self.base.none()
-            return found
-        chosen = cast(ArchiveItemQuerySet, found.object_list).values(
-            "pk"
-        )  # the page's slice: ORDER BY … LIMIT in the subquery
-        found.object_list = self._shown(
-            self._ordered(self.base.model.objects.filter(pk__in=chosen).annotate(item_date=ITEM_DATE))
-        )
-        return found
+        if not total:
+            return []
+        ordered = self._ordered(self.base.filter(_all_but(self.conditions, "")))
+        page = CountedPaginator(ordered, per_page, count=total).get_page(number)
+        return list(cast(ArchiveItemQuerySet, page.object_list).values_list("pk", flat=True))
+
+    def _rows(self, ids: list[int]) -> list[ArchiveItem]:
+        """The page's items in the order of `ids`, read by their keys with what a card shows, still within
+        the archive (the pool) searched."""
+        if not ids:
+            return []
+        rows = self.items.filter(pk__in=ids).annotate(item_date=ITEM_DATE).order_by()
+        found = {item.pk: item for item in self._shown(rows)}
+        return [found[pk] for pk in ids if pk in found]
 
 
 @dataclass
@@ -543,6 +611,8 @@ class SearchResults:
     facets: Facets
     page: Page[ArchiveItem]
     items: list[ArchiveItem]
+    # Each misspelt word with what it was also searched for ("Also searched for" on the page).
+    corrections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class CountedPaginator(Paginator):  # type: ignore[type-arg]  # Paginator is generic only in the stubs

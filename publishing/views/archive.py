@@ -137,8 +137,9 @@ def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, items = archive_for_user(request)
     form = ArchiveFilterForm(request.GET)
     filters = form.filters()
-    search = ArchiveSearch(items, filters, county=county_access.county)
-    found = search.run(request.GET.get("page"), per_page=settings.ARCHIVE_PAGE_SIZE)
+    found = ArchiveSearch(items, filters, county=county_access.county).run(
+        request.GET.get("page"), per_page=settings.ARCHIVE_PAGE_SIZE
+    )
     facets, page = found.facets, found.page
     hidden = [(name, request.GET[name]) for name in FACET_PARAMETERS if request.GET.get(name)]
     return render(
@@ -153,7 +154,7 @@ def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
             "cards": [(item, library_names(item, facets.library_names)) for item in found.items],
             "hidden_filters": hidden,
             "search_url": reverse("publishing:archive"),
-            "corrections": search.text.corrections if search.text else {},
+            "corrections": found.corrections,
             "can_reuse": can_reuse_from_archive(county_access),
         },
     )

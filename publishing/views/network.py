@@ -109,6 +109,7 @@ def pool(request: AuthenticatedHttpRequest) -> HttpResponse:
             "facets": facets,
             "facet_groups": facet_groups(request, filters, facets, pool=True),
             "page": page,
+            "corrections": found.corrections,
             "cards": cards,
             "hidden_filters": [(name, request.GET[name]) for name in POOL_FACET_PARAMETERS if request.GET.get(name)],
         },

@@ -14,10 +14,11 @@ from production.models import Consent
 from production.services.media import withdraw_consent
 from publishing.archive import network
 from publishing.archive.filing import refresh_items
+from publishing.archive.search import NETWORK, archive_version
 from publishing.models import ArchiveItem, SharedItem
 from tests.conftest import World, client_for, enable_mfa
 from tests.factories.archive import archived_item
-from tests.factories.libraries import MembershipFactory
+from tests.factories.libraries import CountyFactory, LibraryFactory, MembershipFactory
 from tests.factories.network import Network, county_access, shared_item
 from tests.factories.publishing import jpeg, show_person
 
@@ -251,10 +252,63 @@ def test_the_pool_pages_like_the_archive_and_takes_the_same_queries_for_any_page
     agder.get(POOL)  # the facets cached
     with CaptureQueriesContext(connection) as queries:
         assert agder.get(POOL).status_code == 200
-    # The user, their memberships (the county) with their second factor, the page of items, the page's
+    # The user, their memberships (the county) with their second factor, the page's items with their
     # assets, which of them the county borrowed already, how many concepts and ideas the pool holds (its
-    # tabs), and (a coordinator) what waits for their approval: 7 (the facets come from the cache).
-    assert len(queries) == 7
+    # tabs), and (a coordinator) what waits for their approval: 6 (the counts and the page's order come
+    # from the cache).
+    assert len(queries) == 6
+
+
+def pool_titles(client: Client, **params: str) -> list[str]:
+    response = client.get(POOL, params)
+    assert response.status_code == 200
+    return [str(card[0]) for card in response.context["cards"]]
+
+
+def test_a_pool_search_repeated_from_the_cache_shows_every_change_at_once(net: Network) -> None:
+    """A search's counts and page order are kept until the pool changes: what the searcher receives is never
+    the pool as it was (a county leaving the network, consent withdrawn), and paging costs only the page."""
+    w = net.world
+    shared = shared_item(net, title="Boktips om hagen")
+    agder = english(w.outsider)
+    assert pool_titles(agder, q="boktips") == ["Boktips om hagen"]
+    with CaptureQueriesContext(connection) as queries:
+        assert pool_titles(agder, q="boktips") == ["Boktips om hagen"]
+    assert not any("ts_rank" in query["sql"] for query in queries.captured_queries)  # the order was kept
+
+    # Agder's own archive changing leaves the pool's kept searches alone.
+    version = archive_version(NETWORK)
+    archived_item(w, title="Boktips fra Agder", library=w.other_county_library)
+    assert archive_version(NETWORK) == version
+    assert pool_titles(agder, q="boktips") == ["Boktips om hagen"]
+
+    # Rogaland leaves the network: its items leave the pool at once, cached search or not.
+    rogaland = client_for(w.coordinator)
+    settings_url = reverse("libraries:county_settings")
+    assert rogaland.post(settings_url, {"country": "NO"}).status_code == 302
+    assert pool_titles(agder, q="boktips") == []
+    assert agder.get(POOL, {"q": "boktips"}).context["facets"].total == 0
+    assert rogaland.post(settings_url, {"country": "NO", "in_network": "on"}).status_code == 302
+    assert pool_titles(agder, q="boktips") == ["Boktips om hagen"]
+
+    # Ola withdraws: gone from the same search.
+    withdraw_consent(by=w.coordinator, consent=Consent.objects.get(person__tags__asset=shared.item.asset))
+    assert pool_titles(agder, q="boktips") == []
+
+
+def test_a_misspelt_pool_search_is_corrected_from_the_networks_words_only(net: Network) -> None:
+    w = net.world
+    shared_item(net, title="Pappatreff i Stavanger")
+    archived_item(w, title="Pappatreff i Kristiansand", library=w.other_county_library)  # Agder's own
+    outside = LibraryFactory(county=CountyFactory(name="Troms", slug="troms"), name="Tromsø bibliotek")
+    archived_item(w, title="Strikkekafé i Tromsø", library=outside)  # a county outside the network
+    agder = english(w.outsider)
+    found = agder.get(POOL, {"q": "pappatref"})
+    assert [str(card[0]) for card in found.context["cards"]] == ["Pappatreff i Stavanger"]
+    assert found.context["corrections"] == {"pappatref": ("pappatreff",)}  # once, though two counties know it
+    assert "Also searched for:" in found.text
+    # A word only a county outside the network uses is never offered: its archive stays its own.
+    assert agder.get(POOL, {"q": "strikkekaf"}).context["corrections"] == {}
 
 
 # --- Moderation ---
