@@ -15,8 +15,11 @@ archive work and BENCHMARKS.md):
   took over a second at this size.
 * Matches are ranked on `search_rank_document` (title and labels, a few
   hundred bytes kept in the row) plus the similarity of a corrected word;
-  the long texts and the whole document sit out of line (the table's
-  toast_tuple_target), so the pages a search reads are a tenth of the table.
+  the table's toast_tuple_target (512 bytes) was meant to move the long
+  texts and the whole document out of line, but PostgreSQL only starts
+  moving values out of a row past about 2 kB: at the network bench's rows
+  (about 1 kB) the TOAST table is empty, and ranking reads each match's row
+  whole (BENCHMARKS.md, "What limits it").
 * The facets are counted in two queries: the matches grouped by the small
   dimensions (content type, kind, orientation, concept, consent, year),
   and by library through the copied `library_ids` (no join per row). Each
