@@ -248,8 +248,8 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
         else ArchiveWord.objects.filter(county__in_network=True)
     )
     # Words spelt as the archive spells them are found through the (county, word) index; only the others
-    # are looked for among their trigram neighbours (a scan of the trigram index, ~5 ms over the network's
-    # words), so a search spelt right costs no similarity search.
+    # are looked for among their trigram neighbours (a second query), so a search spelt right costs no
+    # similarity search.
     known = set(words_of.filter(word__in=candidates).values_list("word", flat=True))
     unknown = [word for word in candidates if word not in known]
     if not unknown:
