@@ -6,6 +6,7 @@ from publishing.models.archive import (
     ArchiveReuse,
     ArchiveWord,
     ConceptRepost,
+    TitleWords,
     reusable_condition,
 )
 from publishing.models.followup import (
@@ -57,6 +58,7 @@ __all__ = [
     "PostQuerySet",
     "SharedItem",
     "SharedItemQuerySet",
+    "TitleWords",
     "posts_elsewhere",
     "reusable_condition",
     "shareable_condition",

@@ -19,6 +19,19 @@ from production.models import Asset, Concept, ContentType
 from publishing.models.posts import Post
 
 
+class TitleWords(models.Func):
+    """The words of an item's title alone: its ranking document's lexemes of weight A (`ts_filter`).
+
+    Indexed (`archive_title_words`), it gives a one-word search the items that rank first without
+    reading the others (publishing/archive/search.py, `ArchiveSearch._title_first`)."""
+
+    template = "ts_filter(%(expressions)s, '{a}'::\"char\"[])"
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__(F("search_rank_document"))
+
+
 def reusable_condition(today: date) -> Q:
     """Everyone shown in the item has allowed its reuse, today (a withdrawal, a lapse or a missing
     consent blocks); the SQL twin of `ArchiveItem.is_reusable`."""
@@ -111,6 +124,7 @@ class ArchiveItem(models.Model):
         indexes = [
             models.Index(fields=["county", "-published_at"], name="archive_county_published"),
             GinIndex(fields=["search_document"], name="archive_search_document"),
+            GinIndex(TitleWords(), name="archive_title_words"),
             GinIndex(fields=["tags"], name="archive_tags"),
             GinIndex(fields=["library_ids"], name="archive_library_ids"),
             # Newest first (published, or archived when never published): the order of a search without words.

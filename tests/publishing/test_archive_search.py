@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -82,6 +83,29 @@ def test_an_exact_match_ranks_above_a_corrected_one_and_the_title_above_the_capt
     archived_item(world, title="Sommerles", caption="Vi har krin til alle.")  # a near miss
     assert search(world, "krim") == ["Krim i hylla", "Høstferie"]
     assert search(world, "krimm")[:2] == ["Krim i hylla", "Høstferie"]
+
+
+def test_one_word_pages_the_same_through_its_title_matches_as_ranking_every_match(
+    world: World, coordinator_client: Client, settings: object
+) -> None:
+    """For one word the pages are chosen among the items with it in their title while the page lies among
+    them (they rank above every other match); the pages a reader gets are those of ranking every match."""
+    settings.ARCHIVE_PAGE_SIZE = 2  # type: ignore[attr-defined]
+    day = datetime(2026, 3, 1, 12, tzinfo=OSLO)
+    for n in range(3):
+        archived_item(world, title=f"Krim i kveld {n}", published_at=day.replace(day=1 + n))
+    # Newer, but with the word only in their labels or their caption: ranked below every title.
+    archived_item(world, title="Lesetips", tags=["krim"], published_at=day.replace(day=20))
+    archived_item(world, title="Høstferie", caption="Vi har krim for alle.", published_at=day.replace(day=25))
+    ranked_whole = search(world, "krim")
+    assert ranked_whole[:3] == ["Krim i kveld 2", "Krim i kveld 1", "Krim i kveld 0"]
+    coordinator_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "nb"  # Norwegian alone: one lexeme
+    with CaptureQueriesContext(connection) as queries:
+        pages = titles(coordinator_client, q="krim")
+    assert any("ts_filter" in query["sql"] for query in queries.captured_queries)  # chosen among the titles
+    for number in ("2", "3"):  # the third title, then the rest: ranked whole
+        pages += titles(coordinator_client, q="krim", page=number)
+    assert pages == ranked_whole
 
 
 def test_a_query_in_the_readers_language_is_stemmed_in_it_too(world: World) -> None:
