@@ -94,3 +94,19 @@ def test_demo_has_months_of_follow_up_for_the_archive_the_inbox_and_the_report(
     before = follow_up_counts() | counts()
     call_command("load_demo", verbosity=0)
     assert follow_up_counts() | counts() == before
+
+
+def test_demo_pool_shows_agder_rogalands_photos_whose_people_allow_sharing_and_loading_again_keeps_them() -> None:
+    from libraries.models import County
+    from publishing.archive.network import search_pool
+    from publishing.archive.search import ArchiveFilters
+    from publishing.models import SharedItem
+
+    call_command("load_demo", verbosity=0)
+    agder = County.objects.get(slug="agder")
+    found = search_pool(agder, ArchiveFilters(), page=1)
+    assert found.items, "the pool's photos tab is not empty"
+    assert all(item.county.slug == "rogaland" and not item.sharing_blocked for item in found.items)
+    shared = SharedItem.objects.filter(item__isnull=False).count()
+    call_command("load_demo", verbosity=0)
+    assert SharedItem.objects.filter(item__isnull=False).count() == shared == found.facets.total

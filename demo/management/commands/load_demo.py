@@ -184,21 +184,25 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _network(self, rogaland: County, agder: County) -> None:
-        """Rogaland and Agder take part in the network of counties, and Rogaland shares its Friday book tip and
-        an idea: Agder's coordinator finds them in the shared pool and can borrow them."""
+        """Rogaland and Agder take part in the network of counties, and Rogaland shares its Friday book tip, an
+        idea and the archive's photos whose people all allow sharing: Agder's coordinator finds them in the
+        shared pool and can borrow them."""
         from libraries.access import county_accesses
         from publishing.archive import network
-        from publishing.models import SharedItem
+        from publishing.models import ArchiveItem, SharedItem
 
         County.objects.filter(pk__in=[rogaland.pk, agder.pk]).update(in_network=True)
         rogaland.refresh_from_db()
         # Offered by the coordinator, the county's only one, so that nobody is e-mailed that it waits.
         coordinator = User.objects.get(email="koordinator@rogaland.example")
         [access] = [access for access in county_accesses(coordinator) if access.county == rogaland]
-        things: list[Concept | Idea] = [
+        things: list[Concept | Idea | ArchiveItem] = [
             Concept.objects.get(county=rogaland, name="Fredagstipset"),
             Idea.objects.get(library__county=rogaland, title="Slik låner du e-bøker"),
         ]
+        # The pool's photos: those nobody shown keeps from travelling (the rest say why on their page).
+        items = ArchiveItem.objects.filter(county=rogaland).select_related("asset").order_by("pk")
+        things += [item for item in items if not network.cannot_offer(item)]
         for thing in things:
             shared = network.offer(by=coordinator, access=access, item=thing)
             if shared.status == SharedItem.Status.OFFERED:
