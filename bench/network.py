@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from bench import data, text
 from bench.data import inspect_upload
-from bench.search import QUERIES, _database_ms, _percentile, time_searches
+from bench.search import _percentile, measure_queries
 from libraries.access import CountyAccess, county_accesses
 from libraries.models import County, Library, Membership, Role, User
 from production.models import Asset, AssetPerson, Consent, Person, PersonCategory
@@ -317,15 +317,8 @@ def measure_search(county: County, searches: int) -> list[dict[str, Any]]:
     def forget() -> None:  # the pool's version alone, as a change to a shared item moves it
         archive_changed([])
 
-    results: dict[str, dict[str, Any]] = {q: {"kind": kind, "query": q} for kind, q in QUERIES}
+    results = measure_queries(searches, run=run, count=count, forget=forget)
     for q, figures in results.items():
-        figures["matches"] = run(q)
-        forget()
-        count(q)  # the queries of the goal's figure: the counts kept, the page ordered
-        figures["sql_queries"], figures["database_ms"] = _database_ms(run, q)
-    timed = time_searches(list(results), searches, run=run, count=count, forget=forget)
-    for q, figures in results.items():
-        figures |= timed[q]
         print(
             f"   pool {q!r:<24} {figures['matches']:6d} matches  p50 {figures['function_p50_ms']:6.1f} ms "
             f"(first {figures['first_p50_ms']:.1f}, repeated {figures['repeated_p50_ms']:.1f})  "

@@ -77,6 +77,20 @@ def _search_functions() -> tuple[Any, Any, Any] | None:
     return run, count, lambda: archive_changed([county.pk], pool=False)
 
 
+def measure_queries(searches: int, *, run: Any, count: Any, forget: Any) -> dict[str, dict[str, Any]]:
+    """Each query of QUERIES: its matches, the SQL queries and PostgreSQL's time of the goal's figure (the
+    counts kept, the page ordered anew), and its timings (`time_searches`)."""
+    results: dict[str, dict[str, Any]] = {q: {"kind": kind, "query": q} for kind, q in QUERIES}
+    for q, figures in results.items():
+        figures["matches"] = run(q)  # also the warm-up
+        forget()
+        count(q)
+        figures["sql_queries"], figures["database_ms"] = _database_ms(run, q)
+    for q, figures in time_searches(list(results), searches, run=run, count=count, forget=forget).items():
+        results[q] |= figures
+    return results
+
+
 def time_searches(
     queries: list[str], searches: int, *, run: Any, count: Any, forget: Any
 ) -> dict[str, dict[str, float]]:
@@ -161,14 +175,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
         return {"scale": args.scale, "archive_items": counts.archive_items, "skipped": note}
 
     run, count, forget = functions
-    results: dict[str, dict[str, Any]] = {q: {"kind": kind, "query": q} for kind, q in QUERIES}
-    for q, figures in results.items():
-        figures["matches"] = run(q)  # also the warm-up
-        forget()
-        count(q)  # the queries of the goal's figure: the counts kept, the page ordered
-        figures["sql_queries"], figures["database_ms"] = _database_ms(run, q)
-    for q, figures in time_searches(list(results), args.searches, run=run, count=count, forget=forget).items():
-        results[q] |= figures
+    results = measure_queries(args.searches, run=run, count=count, forget=forget)
 
     cookie = session_cookie_for(data.bench_user())
     with load.gunicorn(env, port, workers=args.workers) as server:
