@@ -32,7 +32,8 @@ archive work and BENCHMARKS.md):
   (`ArchiveSearch._through_the_index`).
 
 A search page costs the same queries whatever the page size: the words'
-look-up (only when there are words; a second one for a misspelt word), the
+look-up (only when there are words; a second one for a misspelt word, and
+for one misspelt word alone a third: whether any item holds it as typed), the
 two facet queries (which also give the number of results; none when
 cached), the page's ids in their order (none when cached), and the page's
 items with what their cards show (`CARD_FIELDS`).
@@ -69,6 +70,8 @@ from publishing.models import ArchiveItem, ArchiveItemQuerySet, ArchiveWord, Tit
 
 # Title (A), labels (B), caption (C), alt text (D): ts_rank's weights, D first as PostgreSQL wants them.
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
+# The highest rank of one lexeme with the labels' weight (B) alone: `ArchiveSearch._ceiling_without_title`.
+LABEL_RANK_CEILING = RANK_WEIGHTS[2]
 # Words shorter than this are not corrected: three letters have too many neighbours.
 TYPO_MIN_LENGTH = 4
 # How alike (pg_trgm similarity, 0 to 1) a word must be to stand in for a misspelt one, how much less
@@ -99,7 +102,6 @@ _NEGATED = re.compile(r"(?:^|\s)-\w+", re.UNICODE)
 # websearch_to_tsquery's "or" is English; Norwegian and Danish readers write "eller" (a stop word in both).
 _OR_WORD = re.compile(r"(?<!\S)eller(?!\S)")
 _QUOTED = re.compile(r'"[^"]*"?')
-_ONE_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,12 @@ class TextQuery:
     corrected: SearchQuery | None = None
     corrected_similarity: float = 0.0
     corrections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # One plain word in Norwegian alone (one lexeme: `ArchiveSearch._title_first` holds for it).
+    # One plain word in Norwegian alone, and its corrections plain words too: each spelling is one lexeme,
+    # which `ArchiveSearch._title_first` needs.
     one_word: bool = False
+    # Whether some item may hold the typed word as it is (looked up only for one misspelt word: when none
+    # does, it adds nothing to any rank, `ArchiveSearch._ceiling_without_title`).
+    typed_found: bool = True
 
     @property
     def combined(self) -> SearchQuery:
@@ -242,7 +248,7 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
         return None
     configs = query_configs(language)
     exact = _any_config(normalized, configs, "websearch")
-    one_word = configs == ["norwegian"] and _ONE_WORD.fullmatch(normalized) is not None
+    one_word = configs == ["norwegian"] and normalized.isalpha()
     candidates = _typo_candidates(normalized)
     if not candidates:
         return TextQuery(exact=exact, one_word=one_word)
@@ -274,6 +280,36 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
             for row in found
             if (row["county_id"] == county.pk if county is not None else row["in_network"])
         }.values()
+        corrections, best = _corrections(unknown, rows)
+        if not corrections:
+            return TextQuery(exact=exact, one_word=one_word)
+        one_word = one_word and all(alternative.isalpha() for alternative in corrections[unknown[0]])
+        # A misspelt word is mostly in no item at all (then only its corrections rank: `_title_first`).
+        # Through the document's index (any item of any county: "no" holds for every archive searched).
+        typed_found = not one_word or ArchiveItem.objects.filter(search_document=exact).exists()
+    # Every word must match, a misspelt one through any of its alternatives.
+    parts = []
+    for word in search.words(_NEGATED.sub(" ", _QUOTED.sub(" ", normalized))):
+        if word == "or":
+            continue
+        spellings = (word, *corrections.get(word, ()))
+        parts.append(reduce(or_, (_any_config(spelling, configs, "plain") for spelling in spellings)))
+    corrected = reduce(and_, parts)
+    return TextQuery(
+        exact=exact,
+        corrected=corrected,
+        corrected_similarity=min(best),
+        corrections=corrections,
+        one_word=one_word,
+        typed_found=typed_found,
+    )
+
+
+def _corrections(
+    unknown: list[str], rows: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, tuple[str, ...]], list[float]]:
+    """Each misspelt word's nearest words (`rows`, with their similarity to the n-th word as "s<n>"), and the
+    best similarity of each word corrected."""
     corrections: dict[str, tuple[str, ...]] = {}
     best: list[float] = []
     for n, word in enumerate(unknown):
@@ -285,17 +321,7 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
             top = scored[0][0]
             corrections[word] = tuple(alternative for score, alternative in scored if score >= top - TYPO_MARGIN)
             best.append(top)
-    if not corrections:
-        return TextQuery(exact=exact, one_word=one_word)
-    # Every word must match, a misspelt one through any of its alternatives.
-    parts = []
-    for word in search.words(_NEGATED.sub(" ", _QUOTED.sub(" ", normalized))):
-        if word == "or":
-            continue
-        spellings = (word, *corrections.get(word, ()))
-        parts.append(reduce(or_, (_any_config(spelling, configs, "plain") for spelling in spellings)))
-    corrected = reduce(and_, parts)
-    return TextQuery(exact=exact, corrected=corrected, corrected_similarity=min(best), corrections=corrections)
+    return corrections, best
 
 
 # --- Filters as conditions ---
@@ -542,7 +568,7 @@ class ArchiveSearch:
         rank = SearchRank(F("search_rank_document"), self.text.exact, weights=RANK_WEIGHTS)
         if self.text.corrected is not None:
             typo_rank = SearchRank(F("search_rank_document"), self.text.corrected, weights=RANK_WEIGHTS)
-            weight = Value(self.text.corrected_similarity * TYPO_RANK_FACTOR, output_field=FloatField())
+            weight = Value(self._typo_weight, output_field=FloatField())
             rank = rank + typo_rank * weight  # type: ignore[assignment]  # a combined expression, still a float
         # An item not refreshed since the ranking document was added has none: it ranks last, not first.
         ranked = Coalesce(rank, Value(0.0), output_field=FloatField())
@@ -605,23 +631,47 @@ class ArchiveSearch:
             return ids
         return list(cast(ArchiveItemQuerySet, page.object_list).values_list("pk", flat=True))
 
-    def _title_first(self, matches: ArchiveItemQuerySet, page: Page[ArchiveItem]) -> list[int] | None:
-        """The page's ids from the matches with the word in their title alone, when it lies among them
-        (else None): for one word, they rank above all the others, so the others need not be read.
+    @property
+    def _typo_weight(self) -> float:
+        """How much a match through a corrected word counts, beside one spelt as typed."""
+        return self.text.corrected_similarity * TYPO_RANK_FACTOR if self.text is not None else 0.0
 
-        The rank of one lexeme (ts_rank without normalisation, PostgreSQL's calc_rank_or) is
-        (w + sum(w_j / j^2) - w / k^2) / 1.645 over its positions j, w the highest weight among them and k
-        its place: at least 1.0 / 1.645 = 0.61 with one in the title (A, 1.0), at most 0.4 * 1.645 / 1.645
-        = 0.40 with labels (B, 0.4) alone, and 1e-20 without it. A corrected word, several words or a
-        second language's stem average or combine operands, and the argument does not hold: they are
-        ranked whole. For "krim" in the network's pool the title matches are 1,140 of 10,868, for
-        "bibliotek" 1,806 of 96,281 (BENCHMARKS.md)."""
-        if self.text is None or not self.text.one_word or self.text.corrected is not None:
+    def _title_first(self, matches: ArchiveItemQuerySet, page: Page[ArchiveItem]) -> list[int] | None:
+        """The page's ids from the matches with the word (or a correction of it) in their title alone, when
+        the page lies among them and ranks above any other match can (else None): the others are not read.
+
+        The page is ordered by the whole rank, so it is the page of ranking every match whenever its last
+        item ranks above `_ceiling_without_title`. For "krim" in the network's pool the title matches are
+        1,140 of 10,868, for "bibliotek" 1,806 of 96,281 (BENCHMARKS.md). Several words, or a second
+        language's stems, combine operands in ways the ceiling does not bound: they are ranked whole.
+        """
+        if self.text is None or not self.text.one_word:
             return None
         first, last = page.start_index() - 1, page.end_index()
-        titled = self._ordered(matches.annotate(title_words=TitleWords()).filter(title_words=self.text.exact))
-        ids = list(titled.values_list("pk", flat=True)[first:last])
-        return ids if len(ids) == last - first else None
+        titled = self._ordered(matches.annotate(title_words=TitleWords()).filter(title_words=self.text.combined))
+        rows = list(titled.values_list("pk", "rank")[first:last])
+        if len(rows) < last - first or rows[-1][1] <= self._ceiling_without_title(self.text):
+            return None
+        return [pk for pk, _rank in rows]
+
+    def _ceiling_without_title(self, text: TextQuery) -> float:
+        """The highest rank a match can reach without the word (nor a correction of it) in its title.
+
+        ts_rank without normalisation (PostgreSQL's calc_rank_or) gives each of the query's distinct lexemes
+        that an item holds (w + sum(w_j / j^2) - w / k^2) / 1.645 over its positions j, w the highest weight
+        among them and k its place, and divides the sum by the number of lexemes: a lexeme in the title (A,
+        1.0) gives at least 1.0 / 1.645 = 0.61, one in the labels alone (B, 0.4) at most 0.4 * 1.645 /
+        1.645 = 0.40. So one word ranks at most 0.40 without it in the title. A misspelt word's rank adds
+        its corrected query's (the word or any of its n corrections, at most n + 1 lexemes) times the
+        correction's weight; when no item holds the word as typed (`TextQuery.typed_found`), its query
+        ranks 0 and at most n of the n + 1 lexemes are found: at most 0.40 * n / (n + 1) times the weight.
+        """
+        if text.corrected is None:
+            return LABEL_RANK_CEILING
+        if text.typed_found:
+            return LABEL_RANK_CEILING * (1 + self._typo_weight)
+        (alternatives,) = text.corrections.values()
+        return LABEL_RANK_CEILING * len(alternatives) / (len(alternatives) + 1) * self._typo_weight
 
     def _rows(self, ids: list[int]) -> list[ArchiveItem]:
         """The page's items in the order of `ids`, read by their keys with what a card shows, still within

@@ -108,6 +108,48 @@ def test_one_word_pages_the_same_through_its_title_matches_as_ranking_every_matc
     assert pages == ranked_whole
 
 
+@pytest.mark.parametrize("typed", ["pappatref", "pappatreffer"])
+def test_a_misspelt_word_pages_the_same_through_its_corrections_title_matches(
+    typed: str, world: World, coordinator_client: Client, settings: object
+) -> None:
+    """ "pappatref" is in no item: only its correction ranks, and the items with it in their title rank
+    above the rest. "pappatreffer" is in none as a word, but its stem is in all (some item holds it as
+    typed): its exact rank counts too, and the titles still rank first."""
+    settings.ARCHIVE_PAGE_SIZE = 2  # type: ignore[attr-defined]
+    day = datetime(2026, 3, 1, 12, tzinfo=OSLO)
+    for n in range(3):
+        archived_item(world, title=f"Pappatreff {n}", published_at=day.replace(day=1 + n))
+    archived_item(world, title="Lesetips", tags=["pappatreff"], published_at=day.replace(day=20))
+    archived_item(world, title="Høstferie", caption="Pappatreff for alle.", published_at=day.replace(day=25))
+    ranked_whole = search(world, typed)
+    assert ranked_whole[:3] == ["Pappatreff 2", "Pappatreff 1", "Pappatreff 0"]
+    coordinator_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "nb"
+    with CaptureQueriesContext(connection) as queries:
+        pages = titles(coordinator_client, q=typed)
+    assert any("ts_filter" in query["sql"] for query in queries.captured_queries)  # chosen among the titles
+    for number in ("2", "3"):
+        pages += titles(coordinator_client, q=typed, page=number)
+    assert pages == ranked_whole
+
+
+def test_a_label_holding_the_misspelt_word_as_typed_outranks_a_title_with_a_correction(
+    world: World, coordinator_client: Client, settings: object
+) -> None:
+    """ "pappatreffer" is corrected to "pappatrefer" (in two titles), but "pappatreffene" in a label is the
+    word as typed (the same stem): that match ranks first although its title lacks the word, so the page is
+    not taken from the titles alone."""
+    settings.ARCHIVE_PAGE_SIZE = 2  # type: ignore[attr-defined]
+    archived_item(world, title="Pappatrefer 1")
+    archived_item(world, title="Pappatrefer 2")
+    archived_item(world, title="Lesetips", tags=["pappatreffene"])
+    ranked_whole = search(world, "pappatreffer")
+    assert ranked_whole[0] == "Lesetips"
+    coordinator_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "nb"
+    assert titles(coordinator_client, q="pappatreffer") + titles(coordinator_client, q="pappatreffer", page="2") == (
+        ranked_whole
+    )
+
+
 def test_a_query_in_the_readers_language_is_stemmed_in_it_too(world: World) -> None:
     archived_item(world, title="Happiness club", caption="Every week.")
     archived_item(world, title="Lesesirkel", caption="Vi leser.")
