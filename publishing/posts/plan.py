@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from libraries import holidays, ical
 from libraries.dates import day_start, local_zone
 from libraries.models import County, User
 from production.models import CalendarFeed, Concept, Idea
-from publishing.models import Channel, Post, PostCollaborator, PostQuerySet
+from publishing.models import Channel, Post, PostQuerySet
 
 FEED_PAST_DAYS = 180
 # Instagram's daily publishing limit until the channel has read its own (content_publishing_limit).
@@ -170,7 +170,6 @@ def plan_posts(posts: PostQuerySet, start: date, end: date) -> list[Post]:
         # What a chip never shows, and the worker's JSON: a month holds hundreds of posts.
         .defer("caption", "failure_reason", "last_error", "child_container_ids", "publish_attempts", "insights")
         .select_related("concept")
-        .prefetch_related(Prefetch("post_collaborators", queryset=PostCollaborator.objects.select_related("library")))
         .order_by("scheduled_at", "pk")
     )
 

@@ -297,12 +297,12 @@ def test_the_plan_costs_the_same_queries_for_1_or_12_posts(world: World, django_
     editor.get("/plan/")
 
     # The user, their memberships with the MFA check (2); the filters' libraries and concepts (2), which the
-    # gaps reuse; the posts with their concepts, and their collaborators with those libraries (2); the taken
-    # concept slots (1); the channel (1); the days over Instagram's daily limit (1).
-    with django_assert_num_queries(9):
+    # gaps reuse; the posts with their concepts (1: a chip shows no collaborators, so they are not read); the
+    # taken concept slots (1); the channel (1); the days over Instagram's daily limit (1).
+    with django_assert_num_queries(8):
         response = editor.get(f"/plan/?month={day:%Y-%m}")
     assert sum(len(d.posts) for week in response.context["weeks"] for d in week) == count
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         editor.get(f"/plan/week/?week={day}")
 
 
