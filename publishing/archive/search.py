@@ -649,7 +649,7 @@ class ArchiveSearch:
             return None
         first, last = page.start_index() - 1, page.end_index()
         titled = self._ordered(matches.annotate(title_words=TitleWords()).filter(title_words=self.text.combined))
-        rows = list(titled.values_list("pk", "rank")[first:last])
+        rows = list(titled.values_list("pk", "rank")[first:last])  # type: ignore[misc]  # annotated by _ordered
         if len(rows) < last - first or rows[-1][1] <= self._ceiling_without_title(self.text):
             return None
         return [pk for pk, _rank in rows]
