@@ -85,49 +85,36 @@ def test_an_exact_match_ranks_above_a_corrected_one_and_the_title_above_the_capt
     assert search(world, "krimm")[:2] == ["Krim i hylla", "Høstferie"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "word"),
+    [
+        ("krim", "krim"),
+        # In no item: only its correction ranks.
+        ("pappatref", "pappatreff"),
+        # In none as a word, but its stem is in all (some item holds it as typed): its own rank counts too.
+        ("pappatreffer", "pappatreff"),
+    ],
+)
 def test_one_word_pages_the_same_through_its_title_matches_as_ranking_every_match(
-    world: World, coordinator_client: Client, settings: object
+    typed: str, word: str, world: World, coordinator_client: Client, settings: object
 ) -> None:
-    """For one word the pages are chosen among the items with it in their title while the page lies among
-    them (they rank above every other match); the pages a reader gets are those of ranking every match."""
+    """For one word (a misspelt one too) the pages are chosen among the items with it (or a correction of it)
+    in their title while the page lies among them and ranks above any other match can; the pages a reader
+    gets are those of ranking every match."""
     settings.ARCHIVE_PAGE_SIZE = 2  # type: ignore[attr-defined]
     day = datetime(2026, 3, 1, 12, tzinfo=OSLO)
     for n in range(3):
-        archived_item(world, title=f"Krim i kveld {n}", published_at=day.replace(day=1 + n))
+        archived_item(world, title=f"{word.capitalize()} i kveld {n}", published_at=day.replace(day=1 + n))
     # Newer, but with the word only in their labels or their caption: ranked below every title.
-    archived_item(world, title="Lesetips", tags=["krim"], published_at=day.replace(day=20))
-    archived_item(world, title="Høstferie", caption="Vi har krim for alle.", published_at=day.replace(day=25))
-    ranked_whole = search(world, "krim")
-    assert ranked_whole[:3] == ["Krim i kveld 2", "Krim i kveld 1", "Krim i kveld 0"]
-    coordinator_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "nb"  # Norwegian alone: one lexeme
-    with CaptureQueriesContext(connection) as queries:
-        pages = titles(coordinator_client, q="krim")
-    assert any("ts_filter" in query["sql"] for query in queries.captured_queries)  # chosen among the titles
-    for number in ("2", "3"):  # the third title, then the rest: ranked whole
-        pages += titles(coordinator_client, q="krim", page=number)
-    assert pages == ranked_whole
-
-
-@pytest.mark.parametrize("typed", ["pappatref", "pappatreffer"])
-def test_a_misspelt_word_pages_the_same_through_its_corrections_title_matches(
-    typed: str, world: World, coordinator_client: Client, settings: object
-) -> None:
-    """ "pappatref" is in no item: only its correction ranks, and the items with it in their title rank
-    above the rest. "pappatreffer" is in none as a word, but its stem is in all (some item holds it as
-    typed): its exact rank counts too, and the titles still rank first."""
-    settings.ARCHIVE_PAGE_SIZE = 2  # type: ignore[attr-defined]
-    day = datetime(2026, 3, 1, 12, tzinfo=OSLO)
-    for n in range(3):
-        archived_item(world, title=f"Pappatreff {n}", published_at=day.replace(day=1 + n))
-    archived_item(world, title="Lesetips", tags=["pappatreff"], published_at=day.replace(day=20))
-    archived_item(world, title="Høstferie", caption="Pappatreff for alle.", published_at=day.replace(day=25))
+    archived_item(world, title="Lesetips", tags=[word], published_at=day.replace(day=20))
+    archived_item(world, title="Høstferie", caption=f"Vi har {word} for alle.", published_at=day.replace(day=25))
     ranked_whole = search(world, typed)
-    assert ranked_whole[:3] == ["Pappatreff 2", "Pappatreff 1", "Pappatreff 0"]
-    coordinator_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "nb"
+    assert ranked_whole[:3] == [f"{word.capitalize()} i kveld {n}" for n in (2, 1, 0)]
+    coordinator_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "nb"  # Norwegian alone: one lexeme
     with CaptureQueriesContext(connection) as queries:
         pages = titles(coordinator_client, q=typed)
     assert any("ts_filter" in query["sql"] for query in queries.captured_queries)  # chosen among the titles
-    for number in ("2", "3"):
+    for number in ("2", "3"):  # the third title, then the rest: ranked whole
         pages += titles(coordinator_client, q=typed, page=number)
     assert pages == ranked_whole
 
