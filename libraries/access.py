@@ -9,17 +9,20 @@ they exist); a role that is too low for the page is 403.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from libraries.models import County, Invitation, Library, LibraryQuerySet, Membership, Role
+from libraries.versions import move_versions
 
 if TYPE_CHECKING:
     from libraries.models import User
@@ -53,8 +56,52 @@ class CountyAccess:
         return self.has_role(Role.EDITOR)
 
 
+# Everyone's accesses show counties and libraries: any change to one moves this version.
+ACCESS_VERSION_ALL = "access:version:all"
+ACCESS_CACHE_SECONDS = 24 * 60 * 60
+
+
+def _access_version(user_id: int) -> str:
+    return f"access:version:{user_id}"
+
+
+def accesses_changed(user_ids: Iterable[int] | None = None) -> None:
+    """The accesses of these users (None: of everyone) changed; the cached ones are not used again."""
+    move_versions([ACCESS_VERSION_ALL] if user_ids is None else [_access_version(pk) for pk in set(user_ids)])
+
+
+def users_access_changed(sender: type, instance: Membership | Authenticator, **kwargs: object) -> None:
+    """A membership or a second factor was saved or deleted (libraries/apps.py connects it)."""
+    accesses_changed([instance.user_id])
+
+
+def everyones_access_changed(sender: type, instance: County | Library, **kwargs: object) -> None:
+    """A county or a library was saved or deleted (libraries/apps.py connects it)."""
+    accesses_changed()
+
+
 def county_accesses(user: User) -> list[CountyAccess]:
-    """Every county the user belongs to, with their highest role there."""
+    """Every county the user belongs to, with their highest role there.
+
+    Asked on every logged-in request (the pages' permissions and the second-factor check), so kept in the
+    cache under the versions it was read at: one cache round trip instead of a query until the user's
+    memberships or second factor, or any county or library, change (`accesses_changed`, called by
+    libraries/apps.py's receivers on every save and delete of them). The key carries when the user joined,
+    so a database loaded anew never meets the accesses of a former user with the same id.
+    """
+    value_key = f"access:{user.pk}:{user.date_joined.timestamp()}"
+    keys = [_access_version(user.pk), ACCESS_VERSION_ALL]
+    found = cache.get_many([*keys, value_key])
+    versions = tuple(found.get(key, 0) for key in keys)
+    kept = found.get(value_key)
+    if isinstance(kept, tuple) and kept[0] == versions:
+        return list(kept[1])
+    accesses = _read_county_accesses(user)
+    cache.set(value_key, (versions, accesses), ACCESS_CACHE_SECONDS)
+    return accesses
+
+
+def _read_county_accesses(user: User) -> list[CountyAccess]:
     by_county: dict[int, tuple[County, Role, set[int]]] = {}
     has_second_factor = False
     # Unordered: the accesses are sorted below, and Membership's ordering would cost every page a join on the

@@ -64,6 +64,7 @@ from django.utils.translation import get_language
 
 from libraries.dates import day_start, local_zone
 from libraries.models import County
+from libraries.versions import move_versions
 from production.models import Asset, ContentType
 from publishing.archive import text as search
 from publishing.models import ArchiveItem, ArchiveItemQuerySet, ArchiveWord, TitleWords, reusable_condition
@@ -185,16 +186,7 @@ def archive_changed(county_ids: Iterable[int], *, pool: bool = True) -> None:
     entering or leaving it, changed): now, and again after the commit (a search that read the old rows
     meanwhile may have cached its counts and page under the first new version)."""
     ids: list[int | str] = [*sorted(set(county_ids)), *([NETWORK] if pool else [])]
-
-    def bump() -> None:
-        for county_id in ids:
-            try:
-                cache.incr(_version_key(county_id))
-            except ValueError:  # not in the cache (yet, or any more): any new number will do
-                cache.set(_version_key(county_id), 1, timeout=None)
-
-    bump()
-    transaction.on_commit(bump)
+    move_versions(_version_key(county_id) for county_id in ids)
 
 
 def query_configs(language: str | None = None) -> list[str]:

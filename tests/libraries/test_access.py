@@ -1,12 +1,15 @@
 """The permission gate (libraries/access.py) and every coordinator page, role by role."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from libraries import services
 from libraries.access import county_accesses, get_library_for_user
 from libraries.models import Library, Role
-from tests.conftest import World, client_for
+from tests.conftest import World, client_for, enable_mfa
 from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +107,70 @@ def test_user_in_two_counties_works_in_one_at_a_time(world: World) -> None:
     # A county they do not belong to cannot be chosen.
     other = LibraryFactory().county
     assert client.post(reverse("choose_county"), {"county": other.pk}).status_code == 404
+
+
+# --- The accesses kept in the cache follow every write they are read from ---
+
+
+def _access_queries(client: Client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    # The county access: the memberships with their counties and the second-factor check.
+    return [query["sql"] for query in queries.captured_queries if '"mfa_authenticator"' in query["sql"]]
+
+
+def test_the_county_access_is_read_once_then_kept(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REQUIRE_MFA = False
+    client = client_for(world.librarian)
+    assert len(_access_queries(client, reverse("home"))) == 1
+    assert _access_queries(client, reverse("production:idea_list")) == []  # from the cache
+
+
+def test_a_role_given_or_taken_counts_from_the_next_request(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REQUIRE_MFA = False
+    client = client_for(world.librarian)
+    inbox = reverse("publishing:inbox")
+    assert client.get(inbox).status_code == 403  # editors only; the access is kept now
+    membership = world.librarian.memberships.get()
+    services.change_role(by=world.coordinator, membership=membership, role=Role.EDITOR)
+    assert client.get(inbox).status_code == 200
+    services.change_role(by=world.coordinator, membership=membership, role=Role.LIBRARIAN)
+    assert client.get(inbox).status_code == 403
+    services.remove_membership(by=world.coordinator, membership=membership)
+    assert client.get(reverse("home")).status_code == 403  # in no county any more
+
+
+def test_a_second_factor_set_up_counts_from_the_next_request(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REQUIRE_MFA = True
+    client = client_for(world.librarian)
+    home = reverse("home")
+    assert client.get(home).status_code == 200  # a librarian needs none; the access is kept now
+    membership = world.librarian.memberships.get()
+    services.change_role(by=world.coordinator, membership=membership, role=Role.EDITOR)
+    assert client.get(home)["Location"] == reverse("mfa_activate_totp")  # an editor sets one up first
+    enable_mfa(world.librarian)
+    assert client.get(home).status_code == 200
+
+
+def test_a_county_joining_the_network_shows_the_shared_pool_at_once(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REQUIRE_MFA = False
+    client = client_for(world.coordinator)
+    pool = reverse("publishing:pool")
+    assert pool not in client.get(reverse("home")).text
+    world.county.in_network = True
+    world.county.save(update_fields=["in_network"])
+    assert pool in client.get(reverse("home")).text
+
+
+def test_a_library_moved_to_another_county_takes_its_people_along(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REQUIRE_MFA = False
+    client = client_for(world.librarian)
+    assert world.county.name in client.get(reverse("home")).text
+    world.library.county = world.other_county
+    world.library.save(update_fields=["county"])
+    page = client.get(reverse("home")).text
+    assert world.other_county.name in page
+    assert world.county.name not in page
 
 
 def test_person_without_membership_is_told_to_ask_for_an_invitation(db) -> None:  # type: ignore[no-untyped-def]

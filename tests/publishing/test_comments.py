@@ -389,10 +389,10 @@ def test_the_inbox_costs_the_same_queries_for_2_or_9_comments(
     editor = client_for(world.editor)
     editor.get("/inbox/")  # the session is in Redis once this has run
 
-    # The user, their memberships (county access) with the MFA check (2); the count and the page of comments
-    # with their posts and who answered (2); the posts' media, and our replies (2); the median (1); the post
-    # filter's choices (1).
-    with django_assert_num_queries(8):
+    # The user (1: their county access with the MFA check is cached, libraries.access); the count and the page
+    # of comments with their posts and who answered (2); the posts' media, and our replies (2); the median (1);
+    # the post filter's choices (1).
+    with django_assert_num_queries(7):
         response = editor.get("/inbox/?show=all")
     assert len(response.context["rows"]) == count
 

@@ -280,10 +280,10 @@ def test_the_post_list_costs_the_same_queries_for_1_or_12_posts(
     editor = client_for(world.editor)
     editor.get("/posts/")  # the session is in Redis once this has run
 
-    # The user, their memberships (county access) with the MFA check (2); the count, the channel and the page
-    # of posts with county, people, concept and idea (3); their media, the people shown, their consents,
-    # collaborators and standing approvals (5); the filters' libraries and concepts (2).
-    with django_assert_num_queries(12):
+    # The user (1: their county access with the MFA check is cached, libraries.access); the count, the channel
+    # and the page of posts with county, people, concept and idea (3); their media, the people shown, their
+    # consents, collaborators and standing approvals (5); the filters' libraries and concepts (2).
+    with django_assert_num_queries(11):
         response = editor.get("/posts/")
     assert len(response.context["rows"]) == count
 
@@ -296,13 +296,14 @@ def test_the_plan_costs_the_same_queries_for_1_or_12_posts(world: World, django_
     editor = client_for(world.editor)
     editor.get("/plan/")
 
-    # The user, their memberships with the MFA check (2); the filters' libraries and concepts (2), which the
-    # gaps reuse; the posts with their concepts (1: a chip shows no collaborators, so they are not read); the
-    # taken concept slots (1); the channel (1); the days over Instagram's daily limit (1).
-    with django_assert_num_queries(8):
+    # The user (1: their county access with the MFA check is cached, libraries.access); the filters' libraries
+    # and concepts (2), which the gaps reuse; the posts with their concepts (1: a chip shows no collaborators,
+    # so they are not read); the taken concept slots (1); the channel (1); the days over Instagram's daily
+    # limit (1).
+    with django_assert_num_queries(7):
         response = editor.get(f"/plan/?month={day:%Y-%m}")
     assert sum(len(d.posts) for week in response.context["weeks"] for d in week) == count
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         editor.get(f"/plan/week/?week={day}")
 
 

@@ -191,8 +191,9 @@ class Command(BaseCommand):
         from publishing.archive import network
         from publishing.models import ArchiveItem, SharedItem
 
-        County.objects.filter(pk__in=[rogaland.pk, agder.pk]).update(in_network=True)
-        rogaland.refresh_from_db()
+        for county in (rogaland, agder):  # saved, so that what is cached of the counties follows
+            county.in_network = True
+            county.save(update_fields=["in_network"])
         # Offered by the coordinator, the county's only one, so that nobody is e-mailed that it waits.
         coordinator = User.objects.get(email="koordinator@rogaland.example")
         [access] = [access for access in county_accesses(coordinator) if access.county == rogaland]
