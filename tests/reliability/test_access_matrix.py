@@ -900,8 +900,8 @@ class Things:
         return item
 
     def join_network(self) -> None:
-        County.objects.filter(pk=self.county.pk).update(in_network=True)
-        self.county.in_network = True
+        self.county.in_network = True  # as the county settings form saves it
+        self.county.save(update_fields=["in_network"])
 
     @cached_property
     def network_item(self) -> ArchiveItem:
@@ -1384,7 +1384,8 @@ def test_the_pool_shows_only_what_other_participating_counties_shared_and_nothin
         MembershipFactory(library=LibraryFactory(county=third, kind=Library.Kind.COUNTY), role=Role.COORDINATOR).user,
     )
     vestland_items = _network_items(vestland)
-    County.objects.filter(pk=third.pk).update(in_network=False)  # left the network: nothing of it is shared now
+    third.in_network = False  # left the network: nothing of it is shared now
+    third.save(update_fields=["in_network"])
 
     visible = agder_items["shared"]
     missing = [item for state, item in agder_items.items() if state != "shared"] + list(vestland_items.values())
