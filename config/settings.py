@@ -157,7 +157,10 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "innspill"),
-    }
+    },
+    # Template fragments whose key holds everything they show (templates/base.html's menu): per process, no
+    # round trip, and nothing to invalidate.
+    "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"},
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

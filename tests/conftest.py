@@ -41,6 +41,7 @@ def _fresh_cache(settings) -> None:  # type: ignore[no-untyped-def]
     """Each test starts with an empty cache (rate limits, sessions): a key prefix of its
     own, rather than flushing a Redis database that another run may be using."""
     settings.CACHES = {
+        **settings.CACHES,
         "default": {**settings.CACHES["default"], "KEY_PREFIX": f"innspill-test-{uuid.uuid4().hex}"},
     }
 

@@ -1,6 +1,9 @@
 """The permission gate (libraries/access.py) and every coordinator page, role by role."""
 
+import re
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -8,6 +11,7 @@ from django.urls import reverse
 
 from libraries import services
 from libraries.access import county_accesses, get_library_for_user
+from libraries.context_processors import NAV_VIEWS
 from libraries.models import Library, Role
 from tests.conftest import World, client_for, enable_mfa
 from tests.factories.libraries import InvitationFactory, LibraryFactory, MembershipFactory, UserFactory
@@ -171,6 +175,29 @@ def test_a_library_moved_to_another_county_takes_its_people_along(world: World, 
     page = client.get(reverse("home")).text
     assert world.other_county.name in page
     assert world.county.name not in page
+
+
+def test_the_menu_marks_the_page_open_and_no_other(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    """The menu is rendered once per role, network, language and page marked, and kept: every page of it is
+    marked on itself, and a page outside it marks none (templates/base.html, NAV_VIEWS)."""
+    settings.REQUIRE_MFA = False
+    world.county.in_network = True
+    world.county.save(update_fields=["in_network"])
+    client = client_for(world.coordinator)
+    for name in NAV_VIEWS:
+        url = reverse(name)
+        menu = client.get(url).text.split('class="main-nav"')[1].split("</nav>")[0]
+        assert menu.count('aria-current="page"') == 1, name
+        assert f'href="{url}" aria-current="page"' in menu, name
+    menu = client.get(reverse("libraries:detail", args=[world.library.pk])).text.split('class="main-nav"')[1]
+    assert 'aria-current="page"' not in menu.split("</nav>")[0]
+
+
+def test_the_menu_lists_exactly_the_pages_it_marks() -> None:
+    """Every page of the menu in templates/base.html is one NAV_VIEWS knows (else it would never be marked)."""
+    template = (settings.BASE_DIR / "templates" / "base.html").read_text()
+    nav = template.split('class="main-nav"')[1].split("</nav>")[0]
+    assert set(re.findall(r"{% url '([\w:]+)' as \w+ %}", nav)) == set(NAV_VIEWS)
 
 
 def test_person_without_membership_is_told_to_ask_for_an_invitation(db) -> None:  # type: ignore[no-untyped-def]

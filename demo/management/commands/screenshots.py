@@ -75,7 +75,7 @@ class Command(BaseCommand):
                 override_settings(
                     MEDIA_ROOT=Path(scratch) / "media",
                     UPLOAD_TEMP_DIR=Path(scratch) / "uploads",
-                    CACHES={"default": cache},
+                    CACHES={**settings.CACHES, "default": cache},
                     ALLOWED_HOSTS=["127.0.0.1"],
                 ),
                 throwaway_database(),
