@@ -1,9 +1,10 @@
 """Version numbers that move whenever what a cached value was computed from changes.
 
 A value is cached with the versions it was computed under, read before the
-data (`read_versions`); a write moves the versions (`move_versions`), so a value
-computed from older data never matches again. Never a time-based expiry that
-shows stale data after a write.
+data (libraries.access.county_accesses, publishing.archive.search's counts and
+pages); a write moves the versions (`move_versions`), so a value computed from
+older data never matches again. Never a time-based expiry that shows stale
+data after a write.
 """
 
 from __future__ import annotations
