@@ -360,10 +360,17 @@ class Post(models.Model):
             and self.scheduled_at is not None
             and self.scheduled_at <= timezone.now()
             and self.channel_id is not None
-            and not Channel.objects.filter(pk=self.channel_id, status=Channel.Status.CONNECTED).exists()
+            and not self._channel_connected(self.channel_id)
         ):
             return gettext("Waiting for the Instagram connection")
         return ""
+
+    def _channel_connected(self, channel_id: int) -> bool:
+        """Whether the post's channel is connected: from the channel read with the post when it was (the plan
+        reads a month of posts so, in one query), else in a query of its own."""
+        if Post.channel.is_cached(self):
+            return self.channel is not None and self.channel.status == Channel.Status.CONNECTED
+        return Channel.objects.filter(pk=channel_id, status=Channel.Status.CONNECTED).exists()
 
 
 class PostAsset(models.Model):

@@ -169,7 +169,9 @@ def plan_posts(posts: PostQuerySet, start: date, end: date) -> list[Post]:
         posts.scheduled_between(since, until)
         # What a chip never shows, and the worker's JSON: a month holds hundreds of posts.
         .defer("caption", "failure_reason", "last_error", "child_container_ids", "publish_attempts", "insights")
-        .select_related("concept")
+        # The channel answers a due post's "waiting for the connection" (`Post.waiting_note`) without a query
+        # for each: a stopped channel holds back every post due.
+        .select_related("concept", "channel")
         .order_by("scheduled_at", "pk")
     )
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from libraries.models import AuditEntry
 from production.models import ContentType
 from production.services.planning import create_calendar_feed
-from publishing.models import Post
+from publishing.models import Channel, Post
 from publishing.posts import plan
 from tests.conftest import World, client_for
 from tests.factories.libraries import LibraryFactory
@@ -297,14 +297,29 @@ def test_the_plan_costs_the_same_queries_for_1_or_12_posts(world: World, django_
     editor.get("/plan/")
 
     # The user (1: their county access with the MFA check is cached, libraries.access); the filters' libraries
-    # and concepts (2), which the gaps reuse; the posts with their concepts (1: a chip shows no collaborators,
-    # so they are not read); the taken concept slots (1); the channel (1); the days over Instagram's daily
-    # limit (1).
+    # and concepts (2), which the gaps reuse; the posts with their concepts and channel (1: a chip shows no
+    # collaborators, so they are not read); the taken concept slots (1); the county's channel (1); the days
+    # over Instagram's daily limit (1).
     with django_assert_num_queries(7):
         response = editor.get(f"/plan/?month={day:%Y-%m}")
     assert sum(len(d.posts) for week in response.context["weeks"] for d in week) == count
     with django_assert_num_queries(7):
         editor.get(f"/plan/week/?week={day}")
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_a_stopped_channels_due_posts_cost_no_query_each(world: World, django_assert_num_queries, count: int) -> None:  # type: ignore[no-untyped-def]
+    channel = ChannelFactory(county=world.county, status=Channel.Status.RECONNECT_REQUIRED)
+    due = timezone.now() - timedelta(hours=1)
+    for n in range(count):
+        make_post(county=world.county, author=world.editor, status=Post.Status.SCHEDULED, channel=channel,
+                  title=f"Post {n}", scheduled_at=due - timedelta(minutes=n))  # fmt: skip
+    editor = client_for(world.editor)
+    week = f"/plan/week/?week={timezone.localdate(due)}"
+    editor.get(week)
+    with django_assert_num_queries(7):  # as for posts on time (above)
+        page = editor.get(week)
+    assert page.text.count("Waiting for the Instagram connection") == count
 
 
 def test_a_day_with_more_posts_than_instagrams_daily_limit_is_flagged_before_it_comes(world: World) -> None:
