@@ -138,6 +138,11 @@ class TextQuery:
     typed_found: bool = True
 
     @property
+    def typo_weight(self) -> float:
+        """How much a match through a corrected word counts, beside one spelt as typed."""
+        return self.corrected_similarity * TYPO_RANK_FACTOR
+
+    @property
     def combined(self) -> SearchQuery:
         return self.exact if self.corrected is None else self.exact | self.corrected
 
@@ -560,7 +565,7 @@ class ArchiveSearch:
         rank = SearchRank(F("search_rank_document"), self.text.exact, weights=RANK_WEIGHTS)
         if self.text.corrected is not None:
             typo_rank = SearchRank(F("search_rank_document"), self.text.corrected, weights=RANK_WEIGHTS)
-            weight = Value(self._typo_weight, output_field=FloatField())
+            weight = Value(self.text.typo_weight, output_field=FloatField())
             rank = rank + typo_rank * weight  # type: ignore[assignment]  # a combined expression, still a float
         # An item not refreshed since the ranking document was added has none: it ranks last, not first.
         ranked = Coalesce(rank, Value(0.0), output_field=FloatField())
@@ -623,11 +628,6 @@ class ArchiveSearch:
             return ids
         return list(cast(ArchiveItemQuerySet, page.object_list).values_list("pk", flat=True))
 
-    @property
-    def _typo_weight(self) -> float:
-        """How much a match through a corrected word counts, beside one spelt as typed."""
-        return self.text.corrected_similarity * TYPO_RANK_FACTOR if self.text is not None else 0.0
-
     def _title_first(self, matches: ArchiveItemQuerySet, page: Page[ArchiveItem]) -> list[int] | None:
         """The page's ids from the matches with the word (or a correction of it) in their title alone, when
         the page lies among them and ranks above any other match can (else None): the others are not read.
@@ -661,9 +661,9 @@ class ArchiveSearch:
         if text.corrected is None:
             return LABEL_RANK_CEILING
         if text.typed_found:
-            return LABEL_RANK_CEILING * (1 + self._typo_weight)
+            return LABEL_RANK_CEILING * (1 + text.typo_weight)
         (alternatives,) = text.corrections.values()
-        return LABEL_RANK_CEILING * len(alternatives) / (len(alternatives) + 1) * self._typo_weight
+        return LABEL_RANK_CEILING * len(alternatives) / (len(alternatives) + 1) * text.typo_weight
 
     def _rows(self, ids: list[int]) -> list[ArchiveItem]:
         """The page's items in the order of `ids`, read by their keys with what a card shows, still within
