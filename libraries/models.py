@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Q, Window
+from django.db.models import Count, Q, Subquery, Window
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,13 @@ def first_rows_and_count[M: models.Model](queryset: models.QuerySet[M], limit: i
     """
     rows = list(queryset.annotate(rows_in_all=Window(Count("pk")))[:limit])
     return rows, (rows[0].rows_in_all if rows else 0)  # type: ignore[attr-defined]  # the annotation above
+
+
+def count_per_row(queryset: models.QuerySet[Any], outer: str) -> Coalesce:
+    """How many rows of `queryset` (filtered on `outer`=OuterRef(...)) each row of the outer query has, as an
+    annotation: a subquery per outer row, so the outer query needs no GROUP BY and keeps its LIMIT."""
+    counts = queryset.order_by().values(outer).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counts), 0)
 
 
 class UserManager(BaseUserManager["User"]):

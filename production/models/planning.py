@@ -11,14 +11,13 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from libraries import holidays
-from libraries.models import County, Library, User
+from libraries.models import County, Library, User, count_per_row
 from production import cadence
 
 if TYPE_CHECKING:
@@ -198,10 +197,9 @@ class IdeaQuerySet(models.QuerySet["Idea"]):
         The comments are counted in a subquery per row of the page, not by grouping every idea:
         the newest page then comes straight from the (created_at, id) index.
         """
-        comments = IdeaComment.objects.filter(idea=OuterRef("pk")).order_by().values("idea").annotate(n=Count("pk"))
         return (
             self.select_related("library", "concept", "submitted_by", "slot__recording_day")
-            .annotate(comment_count=Coalesce(Subquery(comments.values("n")), 0))
+            .annotate(comment_count=count_per_row(IdeaComment.objects.filter(idea=OuterRef("pk")), "idea"))
             .order_by("-created_at", "-pk")
         )
 

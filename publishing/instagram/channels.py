@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.models import County, User
+from libraries.models import County, User, count_per_row
 from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
 from publishing.instagram import crypto
 from publishing.instagram.client import AccessToken, Client, GraphAPIError, GraphConfig, InstagramAccount
@@ -51,9 +52,14 @@ def app_credentials_configured() -> bool:
 # --- The channel ---
 
 
-def county_channel(county: County) -> Channel | None:
-    """The county's Instagram channel, if it was ever connected."""
-    return Channel.objects.for_county(county).instagram().first()
+def county_channel(county: County, *, with_posts_waiting: bool = False) -> Channel | None:
+    """The county's Instagram channel, if it was ever connected; `with_posts_waiting`: with how many posts it
+    would hold back if it stopped (`posts_waiting`: scheduled ones and those the worker holds), read with it."""
+    channels = Channel.objects.for_county(county).instagram()
+    if with_posts_waiting:
+        held = Post.objects.filter(channel=OuterRef("pk")).not_out_yet()
+        channels = channels.annotate(posts_waiting=count_per_row(held, "channel"))
+    return channels.first()
 
 
 @dataclass(frozen=True)

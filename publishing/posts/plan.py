@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 from django.conf import settings
-from django.db.models import Count, Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, OuterRef
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from libraries import holidays, ical
 from libraries.dates import day_start, local_zone
-from libraries.models import County, User
+from libraries.models import County, User, count_per_row
 from production.models import CalendarFeed, Concept, Idea
 from publishing.models import Channel, Post, PostQuerySet
 
@@ -99,16 +100,22 @@ def window(start: date, end: date) -> tuple[datetime, datetime]:
     return day_start(start), day_start(end + timedelta(days=1))
 
 
-def posted_concept_days(county: County, start: date, end: date) -> set[tuple[int, date]]:
-    """(concept id, local day) for every post of a concept from `start` to `end` (cancelled ones do not count)."""
-    since, until = window(start, end)
+def _taken_window(start: date, end: date) -> tuple[datetime, datetime]:
+    """When a post takes a concept's slot from `start` to `end`: from further back, since a slot moved into
+    the window may have a post on the holiday it left."""
+    return window(start - timedelta(days=holidays.LONGEST_BREAK_DAYS), end)
+
+
+def _posts_of_concepts(county: County, since: datetime, until: datetime) -> PostQuerySet:
+    """The posts that take a concept's slot from `since` to `until` (cancelled ones do not count)."""
+    return Post.objects.for_county(county).live().filter(concept__isnull=False).scheduled_between(since, until)
+
+
+def posted_concept_days(county: County, since: datetime, until: datetime) -> set[tuple[int, date]]:
+    """(concept id, local day) for every post of a concept from `since` to `until`."""
     return {
         (concept_id, timezone.localtime(moment).date())
-        for concept_id, moment in Post.objects.for_county(county)
-        .live()
-        .filter(concept__isnull=False)
-        .scheduled_between(since, until)
-        .values_list("concept_id", "scheduled_at")
+        for concept_id, moment in _posts_of_concepts(county, since, until).values_list("concept_id", "scheduled_at")
     }
 
 
@@ -125,27 +132,42 @@ def concept_gaps(county: County, start: date, end: date, concepts: Iterable[Conc
         concepts = Concept.objects.for_county(county).active().recurring()
     else:
         concepts = [concept for concept in concepts if concept.is_active and concept.cadence_rule]
-    return _open_slots(county, start, end, concepts, lambda _c: 0)
+    taken = posted_concept_days(county, *_taken_window(start, end))
+    return _open_slots(county, start, end, concepts, taken, lambda _c: 0)
 
 
 def uncovered_concept_gaps(county: County, start: date, end: date) -> list[Gap]:
     """The home's gaps: the plan's gaps less those content is on its way for.
 
     An idea of the concept that is planned or recorded and not used yet
-    covers one gap, the earliest first. Two queries, as for the plan.
+    covers one gap, the earliest first. One query: the concepts, each with
+    the times of its posts and how many ideas are on their way.
     """
-    on_their_way = Count("ideas", filter=Q(ideas__status__in=[Idea.Status.PLANNED, Idea.Status.RECORDED]))
-    concepts = Concept.objects.for_county(county).active().recurring().annotate(on_their_way=on_their_way)
-    return _open_slots(county, start, end, concepts, lambda concept: concept.on_their_way)  # type: ignore[attr-defined]  # the annotation above
+    on_their_way = Idea.objects.filter(concept=OuterRef("pk"), status__in=[Idea.Status.PLANNED, Idea.Status.RECORDED])
+    posted = _posts_of_concepts(county, *_taken_window(start, end)).filter(concept=OuterRef("pk"))
+    concepts = list(
+        Concept.objects.for_county(county)
+        .active()
+        .recurring()
+        .annotate(
+            on_their_way=count_per_row(on_their_way, "concept"),
+            posted_at=ArraySubquery(posted.order_by().values("scheduled_at")),
+        )
+    )
+    taken = {(concept.pk, timezone.localtime(moment).date()) for concept in concepts for moment in concept.posted_at}  # type: ignore[attr-defined]  # the annotation above
+    return _open_slots(county, start, end, concepts, taken, lambda concept: concept.on_their_way)  # type: ignore[attr-defined]  # the annotation above
 
 
 def _open_slots(
-    county: County, start: date, end: date, concepts: Iterable[Concept], covered: Callable[[Concept], int]
+    county: County,
+    start: date,
+    end: date,
+    concepts: Iterable[Concept],
+    taken: set[tuple[int, date]],
+    covered: Callable[[Concept], int],
 ) -> list[Gap]:
-    """Each concept's dates (after its holiday rule) with no post that day, less the first `covered(concept)`
-    of them. A slot moved off a holiday is filled by a post on either day."""
-    # From further back: a slot moved into the window may have a post on the holiday it left.
-    taken = posted_concept_days(county, start - timedelta(days=holidays.LONGEST_BREAK_DAYS), end)
+    """Each concept's dates (after its holiday rule) with no post that day (`taken`: (concept id, local day)),
+    less the first `covered(concept)` of them. A slot moved off a holiday is filled by a post on either day."""
     gaps: list[Gap] = []
     for concept in concepts:
         open_slots = [
