@@ -33,6 +33,14 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 
 @dataclass(frozen=True)
+class LibraryRole:
+    """One of the user's libraries and their role there."""
+
+    library: Library
+    role: Role
+
+
+@dataclass(frozen=True)
 class CountyAccess:
     """What one user may do in one county."""
 
@@ -43,6 +51,8 @@ class CountyAccess:
     # Whether the user has set up a second factor, read with the memberships (RequireMFAMiddleware asks on
     # every request; libraries.middleware).
     has_second_factor: bool = False
+    # The user's libraries in the county by name, each with their role there (the home lists them).
+    memberships: tuple[LibraryRole, ...] = ()
 
     def has_role(self, role: Role) -> bool:
         return self.role.rank >= role.rank
@@ -89,7 +99,8 @@ def county_accesses(user: User) -> list[CountyAccess]:
     libraries/apps.py's receivers on every save and delete of them). The key carries when the user joined,
     so a database loaded anew never meets the accesses of a former user with the same id.
     """
-    value_key = f"access:{user.pk}:{user.date_joined.timestamp()}"
+    # "2": what an access holds (its memberships since issue 18); one kept by an older release is not read.
+    value_key = f"access:2:{user.pk}:{user.date_joined.timestamp()}"
     keys = [_access_version(user.pk), ACCESS_VERSION_ALL]
     found = cache.get_many([*keys, value_key])
     versions = tuple(found.get(key, 0) for key in keys)
@@ -102,7 +113,7 @@ def county_accesses(user: User) -> list[CountyAccess]:
 
 
 def _read_county_accesses(user: User) -> list[CountyAccess]:
-    by_county: dict[int, tuple[County, Role, set[int]]] = {}
+    by_county: dict[int, tuple[County, Role, list[LibraryRole]]] = {}
     has_second_factor = False
     # Unordered: the accesses are sorted below, and Membership's ordering would cost every page a join on the
     # user and its compilation (this query runs on every logged-in request, and answers the MFA check too).
@@ -116,13 +127,20 @@ def _read_county_accesses(user: User) -> list[CountyAccess]:
         has_second_factor = membership.has_second_factor  # type: ignore[attr-defined]  # the annotation above
         county = membership.library.county
         role = Role(membership.role)
-        _county, best, library_ids = by_county.get(county.pk, (county, role, set()))
-        library_ids.add(membership.library_id)
-        by_county[county.pk] = (county, role if role.rank > best.rank else best, library_ids)
+        _county, best, libraries = by_county.get(county.pk, (county, role, []))
+        libraries.append(LibraryRole(membership.library, role))
+        by_county[county.pk] = (county, role if role.rank > best.rank else best, libraries)
     return sorted(
         (
-            CountyAccess(county, role, frozenset(ids), user.pk, has_second_factor)
-            for county, role, ids in by_county.values()
+            CountyAccess(
+                county,
+                role,
+                frozenset(each.library.pk for each in libraries),
+                user.pk,
+                has_second_factor,
+                tuple(sorted(libraries, key=lambda each: each.library.name)),
+            )
+            for county, role, libraries in by_county.values()
         ),
         key=lambda access: access.county.name,
     )

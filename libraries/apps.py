@@ -13,7 +13,8 @@ class LibrariesConfig(AppConfig):
 
         from libraries.access import everyones_access_changed, users_access_changed
         from libraries.middleware import remember_language_on_login
-        from libraries.models import County, Library, Membership
+        from libraries.models import County, Invitation, Library, Membership
+        from libraries.overview import libraries_changed
 
         user_logged_in.connect(remember_language_on_login, dispatch_uid="libraries.remember_language_on_login")
         # The cached accesses (libraries.access.county_accesses) follow every write they are read from.
@@ -24,3 +25,6 @@ class LibrariesConfig(AppConfig):
                 signal.connect(
                     everyones_access_changed, sender=model, dispatch_uid=f"libraries.access.{model.__name__}"
                 )
+            # And the coordinator's overview of the county's libraries (libraries.overview).
+            for model in (Library, Invitation):
+                signal.connect(libraries_changed, sender=model, dispatch_uid=f"libraries.overview.{model.__name__}")

@@ -25,6 +25,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from libraries.models import AuditEntry, County, Invitation, Library, Membership, Role, User, hash_token
+from libraries.overview import libraries_changed
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +314,7 @@ def revoke_invitation(*, by: User, invitation: Invitation) -> None:
         )
         if not changed:
             raise ValidationError(_("This invitation was already accepted or revoked."))
+        libraries_changed()  # an UPDATE: no receiver sees it
         audit(
             county=invitation.library.county,
             actor=by,
@@ -368,6 +370,7 @@ def accept_invitation(*, token: str, user: User | None = None, name: str = "", p
             membership.role = invitation.role
             membership.save(update_fields=["role"])
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        libraries_changed()  # the UPDATEs above: no receiver sees them
         audit(
             county=invitation.library.county,
             actor=user,

@@ -9,18 +9,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Case, Count, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from libraries.access import CountyAccess
 from libraries.dates import duration_text
-from libraries.models import Invitation, Library, Membership, first_rows_and_count
+from libraries.models import first_rows_and_count
+from libraries.overview import county_libraries
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Idea, RecordingDay
 from production.services import people as people_services
 from publishing.instagram import channels
-from publishing.models import InstagramComment, Post
+from publishing.models import InstagramComment, Post, PostQuerySet
 from publishing.posts.plan import uncovered_concept_gaps
 
 LOOKAHEAD_DAYS = 28  # "the next four weeks"
@@ -81,6 +83,47 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
     return context
 
 
+# The editor's lists of posts, each with what its card says first: awaiting approval (the oldest first),
+# failed (the latest first) and held by the worker (the soonest first).
+AWAITING, FAILED, HELD = "awaiting", "failed", "held"
+
+
+def _posts_to_look_at(posts: PostQuerySet) -> dict[str, tuple[list[Post], int]]:
+    """The first HOME_LIST_LENGTH posts of each editor's list and how many it has in all, in one query."""
+    held = Q(status=Post.Status.PUBLISHING, media_id="") & ~Q(waiting_for=Post.Waiting.NOTHING)
+    which = Case(
+        When(status=Post.Status.IN_REVIEW, then=Value(AWAITING)),
+        When(status=Post.Status.FAILED, then=Value(FAILED)),
+        When(held, then=Value(HELD)),
+    )
+    # In each list one of the two keys is set: the oldest or soonest first, or the latest first.
+    ascending = Case(
+        When(held, then=F("scheduled_at")), When(status=Post.Status.IN_REVIEW, then=F("status_changed_at"))
+    )
+    descending = Case(When(status=Post.Status.FAILED, then=F("status_changed_at")))
+    rows = (
+        posts.filter(Q(status__in=[Post.Status.IN_REVIEW, Post.Status.FAILED]) | held)
+        .annotate(
+            list=which,
+            place=Window(
+                RowNumber(),
+                partition_by=which,
+                order_by=[ascending.asc(nulls_last=True), descending.desc(nulls_last=True), F("pk").asc()],
+            ),
+            in_list=Window(Count("pk"), partition_by=which),
+        )
+        .filter(place__lte=HOME_LIST_LENGTH)
+        .select_related("created_by")
+        .order_by("place")
+    )
+    shown: dict[str, list[Post]] = {AWAITING: [], FAILED: [], HELD: []}
+    in_all = dict.fromkeys(shown, 0)
+    for post in rows:
+        shown[post.list].append(post)  # type: ignore[attr-defined]  # the annotations above
+        in_all[post.list] = post.in_list  # type: ignore[attr-defined]
+    return {name: (posts_shown, in_all[name]) for name, posts_shown in shown.items()}
+
+
 def publishing_panels(access: CountyAccess) -> dict[str, Any]:
     """Posts to approve and failed, comments waiting for an answer, the channel; a librarian's upcoming posts."""
     county = access.county
@@ -88,27 +131,20 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
     posts = Post.objects.for_county(county)
     context: dict[str, Any] = {}
     if access.is_editor:
-        context["posts_awaiting_approval"], context["posts_awaiting_approval_count"] = first_rows_and_count(
-            posts.awaiting_approval().select_related("created_by").order_by("status_changed_at", "pk"), HOME_LIST_LENGTH
-        )
-        context["failed_posts"] = posts.filter(status=Post.Status.FAILED).order_by("-status_changed_at")[
-            :HOME_LIST_LENGTH
-        ]
+        lists = _posts_to_look_at(posts)
+        context["posts_awaiting_approval"], context["posts_awaiting_approval_count"] = lists[AWAITING]
+        context["failed_posts"], _count = lists[FAILED]
+        context["waiting_posts"], context["waiting_posts_count"] = lists[HELD]
         # "Don't post and ghost": who has waited longest for an answer (DESIGN.md §7).
         unanswered = InstagramComment.objects.for_county(county).from_followers().unanswered()
-        oldest = list(unanswered.select_related("post")[:UNANSWERED_ON_HOME])
-        context["unanswered_comments"] = [(c, duration_text(c.age(now), now=now)) for c in oldest]
-        context["unanswered_comments_count"] = unanswered.count() if len(oldest) == UNANSWERED_ON_HOME else len(oldest)
-        # Posts the worker holds, with why (the daily limit, the connection, Instagram's processing).
-        held = posts.filter(status=Post.Status.PUBLISHING, media_id="").exclude(waiting_for=Post.Waiting.NOTHING)
-        context["waiting_posts"], context["waiting_posts_count"] = first_rows_and_count(
-            held.order_by("scheduled_at", "pk"), HOME_LIST_LENGTH
+        oldest, context["unanswered_comments_count"] = first_rows_and_count(
+            unanswered.select_related("post"), UNANSWERED_ON_HOME
         )
+        context["unanswered_comments"] = [(c, duration_text(c.age(now), now=now)) for c in oldest]
     if access.is_coordinator:
-        context["channel"] = channels.county_channel(county)
-        if context["channel"] is not None and not context["channel"].is_connected:
-            # Everything the stopped channel holds back: scheduled posts and those the worker holds.
-            context["posts_waiting_for_channel"] = posts.filter(channel=context["channel"]).not_out_yet().count()
+        # With everything a stopped channel holds back: scheduled posts and those the worker holds.
+        context["channel"] = channels.county_channel(county, with_posts_waiting=True)
+        context["posts_waiting_for_channel"] = getattr(context["channel"], "posts_waiting", 0)
     else:
         context["upcoming_posts"] = (
             posts.filter(status=Post.Status.SCHEDULED, scheduled_at__gte=now)
@@ -118,34 +154,23 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
     return context
 
 
-def library_panels(access: CountyAccess, user_id: int) -> dict[str, Any]:
-    """The user's own libraries; for a coordinator the member libraries without Instagram and open invitations."""
-    context: dict[str, Any] = {
-        "my_memberships": Membership.objects.filter(user_id=user_id, library__county=access.county)
-        .select_related("library")
-        .order_by("library__name")
+def library_panels(access: CountyAccess) -> dict[str, Any]:
+    """For a coordinator the member libraries without Instagram and the pending invitations (the user's own
+    libraries come with their access)."""
+    if not access.is_coordinator:
+        return {}
+    libraries = county_libraries(access.county)
+    return {
+        "pending_invitations": libraries.pending_invitations(timezone.now(), HOME_LIST_LENGTH),
+        "libraries_without_instagram": libraries.without_instagram,
+        "library_count": len(libraries.members),
     }
-    if access.is_coordinator:
-        # One read of the county's few dozen member libraries gives both the count and those without Instagram.
-        libraries = list(
-            Library.objects.for_county(access.county)
-            .members()
-            .active()
-            .order_by("name")
-            .only("pk", "name", "instagram_username")
-        )
-        context["pending_invitations"] = (
-            Invitation.objects.for_county(access.county).pending().select_related("library")[:10]
-        )
-        context["libraries_without_instagram"] = [library for library in libraries if not library.instagram_username]
-        context["library_count"] = len(libraries)
-    return context
 
 
-def home_context(access: CountyAccess, user_id: int) -> dict[str, Any]:
+def home_context(access: CountyAccess) -> dict[str, Any]:
     return {
         "access": access,
-        **library_panels(access, user_id),
+        **library_panels(access),
         **production_panels(access),
         **publishing_panels(access),
     }
