@@ -564,9 +564,14 @@ def archive_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of the archive (templates/publishing/_post_archive.html): the items
     the post reuses, and for a published post its own items, how often and where they were reused."""
     reused = list(post.archive_reuses.select_related("item").order_by("item__title", "pk"))
-    own = list(
-        post.archive_items.prefetch_related(
-            Prefetch("reuses", queryset=ArchiveReuse.objects.select_related("post").order_by("-at", "-pk"))
-        ).order_by("pk")
+    # Only a published post has items of its own (they are filed when it is published).
+    own = (
+        list(
+            post.archive_items.prefetch_related(
+                Prefetch("reuses", queryset=ArchiveReuse.objects.select_related("post").order_by("-at", "-pk"))
+            ).order_by("pk")
+        )
+        if post.published_at is not None
+        else []
     )
     return {"archive_reused": reused, "archive_own_items": own, "archive_sees_drafts": access.is_editor}

@@ -221,12 +221,13 @@ def days_over_limit(county: County, start: date, end: date, *, limit: int | None
     return {row["day"]: (row["count"], limit) for row in rows}
 
 
-def day_over_limit(post: Post) -> tuple[int, int] | None:
-    """(posts, limit) when the post's day holds more posts than Instagram publishes in a day."""
+def day_over_limit(post: Post, channel: Channel | None) -> tuple[int, int] | None:
+    """(posts, limit) when the post's day holds more posts than Instagram publishes in a day (the county's
+    `channel`'s limit)."""
     if post.scheduled_at is None:
         return None
     day = post.scheduled_at.astimezone(local_zone()).date()
-    return days_over_limit(post.county, day, day).get(day)
+    return days_over_limit(post.county, day, day, limit=daily_limit(channel)).get(day)
 
 
 def days(

@@ -465,6 +465,8 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = checked = get_post_for_user(request, pk, for_gates=True)
     county_access = require_role(request)
     channel = channels.county_channel(county_access.county)
+    if channel is not None and post.channel_id == channel.pk:
+        post.channel = channel  # the status part asks whether it is connected: not a second read
     failing = gates.failing_gates(checked, channel=channel) if post.is_editable else []
     is_editor = county_access.is_editor
     approval = checked.active_approval()
@@ -492,7 +494,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "schedule_form": ScheduleForm(initial={"at": post.scheduled_at}),
         "return_form": ReturnForm(),
         "move_form": MoveForm(initial={"at": post.scheduled_at}),
-        "day_over_limit": plan.day_over_limit(checked) if post.status in Post.PLANNED_STATUSES else None,
+        "day_over_limit": plan.day_over_limit(checked, channel) if post.status in Post.PLANNED_STATUSES else None,
         **_gates_texts(post),
         "status_poll": status_poll(checked, shown=post.status),
     }
