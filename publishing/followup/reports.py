@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from libraries.dates import day_start, duration_text
 from libraries.models import AuditEntry, County, Library, User
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
-from publishing.followup.comments import median_reply_seconds
+from publishing.followup.comments import reply_median
 from publishing.models import (
     AccountSnapshot,
     ArchiveReuse,
@@ -338,7 +338,7 @@ def involvement(posts: PostQuerySet) -> tuple[dict[int, set[int]], dict[int, set
 
 
 def build_report(*, county: County, month: Month, library: Library | None = None) -> Report:
-    """The month's figures for the county, or for one of its member libraries (11 queries for a library; 12
+    """The month's figures for the county, or for one of its member libraries (9 queries for a library; 10
     for the county, and one or two for its shared reach: whether a county outside the network ever shared,
     the posts made from its items elsewhere and their readings)."""
     posts = published_in(county, month, library)
@@ -439,15 +439,17 @@ def _replies(county: County, month: Month, library: Library | None) -> Replies:
     if library is not None:
         comments = comments.filter(post__in=Post.objects.of_library(library).values("pk"))
     Status = InstagramComment.Status
-    # Query: the month's comments counted by how they were answered.
+    # Query: the month's comments counted by how they were answered, and the median time to the first reply
+    # (the inbox's own measure).
     counts = comments.from_followers().aggregate(
         comments=Count("pk"),
         replied=Count("pk", filter=Q(status=Status.REPLIED)),
         handled=Count("pk", filter=Q(status=Status.HANDLED)),
         unanswered=Count("pk", filter=Q(status=Status.UNANSWERED)),
+        median=reply_median(),
     )
-    # Query: the median time to the first reply (the inbox's own measure).
-    return Replies(**counts, median_seconds=median_reply_seconds(comments))
+    median = counts.pop("median")
+    return Replies(**counts, median_seconds=float(median) if median is not None else None)
 
 
 def _outcomes(county: County, month: Month, library: Library | None) -> list[Outcome]:
@@ -475,22 +477,21 @@ def _reuse(county: County, month: Month, library: Library | None) -> tuple[int, 
     reuses = ArchiveReuse.objects.filter(item__county=county, at__gte=month.start, at__lt=month.end)
     if library is not None:
         reuses = reuses.filter(item__libraries=library)
-    # Query: reuses in the month, and how many items they were of.
-    totals = reuses.aggregate(reuses=Count("pk"), items=Count("item", distinct=True))
-    # Query: the items reused most in the month.
-    most = (
+    # Query: the items reused in the month, most reused first; the month's totals are their sum and their
+    # number (a row an item reused that month, however often).
+    per_item = list(
         reuses.values("item_id", "item__title", "item__reuse_count")
         .annotate(times=Count("pk"))
-        .order_by("-times", "item__title", "item_id")[:MOST_REUSED]
+        .order_by("-times", "item__title", "item_id")
     )
     return (
-        totals["reuses"],
-        totals["items"],
+        sum(row["times"] for row in per_item),
+        len(per_item),
         [
             ReusedItem(
                 item_id=row["item_id"], title=row["item__title"], times=row["times"], total=row["item__reuse_count"]
             )
-            for row in most
+            for row in per_item[:MOST_REUSED]
         ],
     )
 
