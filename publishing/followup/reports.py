@@ -19,9 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -310,52 +311,68 @@ def published_in(county: County, month: Month, library: Library | None = None) -
     return posts
 
 
+def with_latest_reading(posts: PostQuerySet) -> PostQuerySet:
+    """The posts with their latest insights reading joined in (`latest_reading`, `reading_of` reads it)."""
+    latest = InsightSnapshot.objects.filter(post=OuterRef("pk")).order_by("-taken_at", "-pk").values("pk")[:1]
+    return posts.annotate(
+        latest_reading=FilteredRelation("insight_snapshots", condition=Q(insight_snapshots__pk=Subquery(latest)))
+    ).select_related("latest_reading")  # type: ignore[misc]  # django-stubs knows no FilteredRelation here
+
+
+def reading_of(post: Post) -> InsightSnapshot | None:
+    """A post's latest reading from `with_latest_reading`: Django leaves the attribute unset when the post has
+    none (the LEFT JOIN found no row), rather than setting it to None."""
+    return getattr(post, "latest_reading", None)
+
+
+def with_libraries(posts: PostQuerySet) -> PostQuerySet:
+    """The posts with the ids of the libraries taking part in each, read in the same query as the posts:
+    its collaborators, its media's libraries, and its idea's own library and the libraries the idea names."""
+    return posts.annotate(
+        collaborator_library_ids=ArraySubquery(
+            PostCollaborator.objects.filter(post=OuterRef("pk")).values("library_id")
+        ),
+        media_library_ids=ArraySubquery(PostAsset.objects.filter(post=OuterRef("pk")).values("asset__library_id")),
+        idea_library_id=F("idea__library_id"),
+        idea_library_ids=ArraySubquery(Library.objects.filter(involved_ideas=OuterRef("idea_id")).values("pk")),
+    )
+
+
 def involvement(posts: PostQuerySet) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
     """Which libraries take part in which posts: (all involved, as collaborators), library id → post ids.
 
     The bulk twin of `publishing.posts.services.involved_libraries` (collaborators,
-    the media's libraries, the idea's libraries), in three queries for any
-    number of posts.
+    the media's libraries, the idea's libraries), in one query for any number of posts.
     """
+    return involvement_of(with_libraries(posts))
+
+
+def involvement_of(posts: Iterable[Post]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """`involvement` of posts read `with_libraries` (no query)."""
     involved: dict[int, set[int]] = defaultdict(set)
     collaborating: dict[int, set[int]] = defaultdict(set)
-    ids = posts.values("pk")
-    # Query: the posts' collaborators.
-    for post_id, library_id in PostCollaborator.objects.filter(post__in=ids).values_list("post_id", "library_id"):
-        involved[library_id].add(post_id)
-        collaborating[library_id].add(post_id)
-    # Query: the libraries of the posts' media.
-    for post_id, library_id in PostAsset.objects.filter(post__in=ids).values_list("post_id", "asset__library_id"):
-        involved[library_id].add(post_id)
-    # Query: the ideas' own library and the libraries the idea names.
-    for post_id, *library_ids in Post.objects.filter(pk__in=ids, idea__isnull=False).values_list(
-        "pk", "idea__library_id", "idea__libraries"
-    ):
-        for library_id in library_ids:
-            if library_id is not None:
-                involved[library_id].add(post_id)
+    for post in posts:
+        collaborators: list[int] = post.collaborator_library_ids  # type: ignore[attr-defined]  # with_libraries
+        media: list[int] = post.media_library_ids  # type: ignore[attr-defined]  # with_libraries
+        idea: list[int | None] = [post.idea_library_id, *post.idea_library_ids]  # type: ignore[attr-defined]
+        for library_id in collaborators:
+            collaborating[library_id].add(post.pk)
+        for library_id in [*collaborators, *media, *(library_id for library_id in idea if library_id is not None)]:
+            involved[library_id].add(post.pk)
     return involved, collaborating
 
 
 def build_report(*, county: County, month: Month, library: Library | None = None) -> Report:
-    """The month's figures for the county, or for one of its member libraries (9 queries for a library; 10
-    for the county, and one or two for its shared reach: whether a county outside the network ever shared,
-    the posts made from its items elsewhere and their readings)."""
+    """The month's figures for the county, or for one of its member libraries (5 queries for a library; 6
+    for the county, and one or two more for its shared reach: whether a county outside the network ever
+    shared, the posts made from its items elsewhere and their readings)."""
     posts = published_in(county, month, library)
-    # Query: the month's posts.
-    post_list = list(posts.order_by("-published_at", "-pk"))
-    # Query: each post's latest insights reading (DISTINCT ON the post).
-    readings = {
-        reading.post_id: reading
-        for reading in InsightSnapshot.objects.filter(post__in=posts.values("pk"))
-        .order_by("post_id", "-taken_at", "-pk")
-        .distinct("post_id")
-    }
-    figures = [PostFigures(post=post, reading=readings.get(post.pk)) for post in post_list]
+    # Query: the month's posts, each with its latest insights reading and the libraries taking part in it.
+    post_list = list(with_libraries(with_latest_reading(posts)).order_by("-published_at", "-pk"))
+    figures = [PostFigures(post=post, reading=reading_of(post)) for post in post_list]
     by_post = {f.post.pk: f for f in figures}
+    involved, collaborating = involvement_of(post_list)
 
-    # Queries: three for who took part (see `involvement`).
-    involved, collaborating = involvement(posts)
     outcomes = _outcomes(county, month, library)
     outcomes_per_library: dict[int | None, int] = defaultdict(int)
     for outcome in outcomes:
