@@ -244,6 +244,7 @@ class Report:
     month: Month
     posts: list[PostFigures]
     libraries: list[LibraryFigures]
+    member_libraries: list[Library]  # the county's, active or not, by name: the libraries whose report one may open
     followers: Followers
     replies: Replies
     outcomes: list[OutcomeFigures]
@@ -363,7 +364,7 @@ def involvement_of(posts: Iterable[Post]) -> tuple[dict[int, set[int]], dict[int
 
 
 def build_report(*, county: County, month: Month, library: Library | None = None) -> Report:
-    """The month's figures for the county, or for one of its member libraries (5 queries for a library; 6
+    """The month's figures for the county, or for one of its member libraries (6 queries for a library; 7
     for the county, and one or two more for its shared reach: whether a county outside the network ever
     shared, the posts made from its items elsewhere and their readings)."""
     posts = published_in(county, month, library)
@@ -377,8 +378,10 @@ def build_report(*, county: County, month: Month, library: Library | None = None
     outcomes_per_library: dict[int | None, int] = defaultdict(int)
     for outcome in outcomes:
         outcomes_per_library[outcome.library_id] += 1
-    # Query: the member libraries (the county report's table); a library's report has only its own row.
-    members = [library] if library is not None else list(Library.objects.for_county(county).members().active())
+    # Query: the county's member libraries, active or not, by name (the pages offer each one's report); the
+    # county report's table has the active ones, a library's report only its own row.
+    member_libraries = list(Library.objects.for_county(county).members().order_by("name"))
+    members = [library] if library is not None else [member for member in member_libraries if member.is_active]
     rows = []
     for member in sorted(members, key=lambda member: member.name):
         taking_part = [by_post[pk] for pk in involved.get(member.pk, set()) if pk in by_post]
@@ -400,6 +403,7 @@ def build_report(*, county: County, month: Month, library: Library | None = None
         month=month,
         posts=figures,
         libraries=rows,
+        member_libraries=member_libraries,
         followers=_followers(county, month),
         replies=_replies(county, month, library),
         outcomes=_by_kind(outcomes),

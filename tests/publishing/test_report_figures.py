@@ -289,4 +289,4 @@ def test_the_report_reads_a_fixed_number_of_queries(world: World, march: March) 
     assert len(small) == len(large) == 7
     with CaptureQueriesContext(connection) as library:
         reports.build_report(county=world.county, month=MARCH, library=world.library)
-    assert len(library) == 5  # the same without the member libraries
+    assert len(library) == 6  # the same without the shared reach
