@@ -365,8 +365,8 @@ def involvement_of(posts: Iterable[Post]) -> tuple[dict[int, set[int]], dict[int
 
 def build_report(*, county: County, month: Month, library: Library | None = None) -> Report:
     """The month's figures for the county, or for one of its member libraries (6 queries for a library; 7
-    for the county, and one or two more for its shared reach: whether a county outside the network ever
-    shared, the posts made from its items elsewhere and their readings)."""
+    for the county, one of them its shared reach: the posts made from its items elsewhere with their reach,
+    or for a county outside the network whether it ever shared, and those posts only if it did)."""
     posts = published_in(county, month, library)
     # Query: the month's posts, each with its latest insights reading and the libraries taking part in it.
     post_list = list(with_libraries(with_latest_reading(posts)).order_by("-published_at", "-pk"))
@@ -414,8 +414,9 @@ def build_report(*, county: County, month: Month, library: Library | None = None
 
 
 def _shared_reach(county: County, month: Month) -> SharedReach | None:
-    """Queries (two, for a county in the network or that ever shared): the posts other counties published this
-    month from their copies of what the county shared (items' media, concepts, ideas), with their latest reach."""
+    """Query (and whether it ever shared, for a county outside the network): the posts other counties published
+    this month from their copies of what the county shared (items' media, concepts, ideas), with their latest
+    reach."""
     shared = SharedItem.objects.filter(county=county)
     if not county.in_network and not shared.exists():
         return None
