@@ -6,6 +6,7 @@ Every publishing object a view touches comes through a function here, built on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -271,17 +272,22 @@ def get_outcome_for_user(request: HttpRequest, pk: int) -> tuple[CountyAccess, O
     return access, outcome
 
 
-def report_libraries_for(access: CountyAccess) -> LibraryQuerySet:
-    """The member libraries whose report the user may see: every one for editors, their own for librarians."""
-    libraries = Library.objects.for_county(access.county).members()
-    return libraries if access.is_editor else libraries.filter(pk__in=access.library_ids)
+def can_see_library_report(access: CountyAccess, library: Library) -> bool:
+    """Editors see every member library's report, librarians their own library's (and the county's)."""
+    return access.is_editor or library.pk in access.library_ids
+
+
+def report_libraries_for(access: CountyAccess, member_libraries: Iterable[Library]) -> list[Library]:
+    """Of the county's member libraries (`Report.member_libraries`, read with the report), those whose report
+    the user may see, in the order given."""
+    return [library for library in member_libraries if can_see_library_report(access, library)]
 
 
 def get_report_library_for_user(request: HttpRequest, pk: int) -> tuple[CountyAccess, Library]:
     """A member library of the user's county whose monthly report they may see."""
     access = require_role(request, Role.LIBRARIAN)
     library = get_object_or_404(Library.objects.for_county(access.county).members(), pk=pk)
-    if not access.is_editor and library.pk not in access.library_ids:
+    if not can_see_library_report(access, library):
         raise PermissionDenied("Librarians see the county's report and their own library's.")
     return access, library
 

@@ -297,12 +297,18 @@ class Median(Aggregate):
     output_field = FloatField()
 
 
+def reply_median() -> Median:
+    """The median time from a comment to the account's first reply, in seconds, as an aggregate over comments
+    (the inbox's and the monthly report's measure, over `from_followers()`); comments not replied to yet do
+    not count. An aggregate, so that the report reads it with its other counts of the month's comments."""
+    waited = ExpressionWrapper(F("first_reply_at") - F("commented_at"), output_field=DurationField())
+    return Median(Extract(waited, "epoch"), filter=Q(first_reply_at__isnull=False))
+
+
 def median_reply_seconds(comments: InstagramCommentQuerySet) -> float | None:
     """The median time from a follower's comment to the account's first reply, in seconds (the inbox
     and the monthly report both show it); comments not replied to yet do not count."""
-    waited = ExpressionWrapper(F("first_reply_at") - F("commented_at"), output_field=DurationField())
-    answered = comments.from_followers().filter(first_reply_at__isnull=False)
-    result = answered.aggregate(median=Median(Extract(waited, "epoch")))["median"]
+    result = comments.from_followers().aggregate(median=reply_median())["median"]
     return float(result) if result is not None else None
 
 

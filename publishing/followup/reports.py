@@ -19,9 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from libraries.dates import day_start, duration_text
 from libraries.models import AuditEntry, County, Library, User
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
-from publishing.followup.comments import median_reply_seconds
+from publishing.followup.comments import reply_median
 from publishing.models import (
     AccountSnapshot,
     ArchiveReuse,
@@ -243,6 +244,7 @@ class Report:
     month: Month
     posts: list[PostFigures]
     libraries: list[LibraryFigures]
+    member_libraries: list[Library]  # the county's, active or not, by name: the libraries whose report one may open
     followers: Followers
     replies: Replies
     outcomes: list[OutcomeFigures]
@@ -310,58 +312,76 @@ def published_in(county: County, month: Month, library: Library | None = None) -
     return posts
 
 
+def with_latest_reading(posts: PostQuerySet) -> PostQuerySet:
+    """The posts with their latest insights reading joined in (`latest_reading`, `reading_of` reads it)."""
+    latest = InsightSnapshot.objects.filter(post=OuterRef("pk")).order_by("-taken_at", "-pk").values("pk")[:1]
+    return posts.annotate(
+        latest_reading=FilteredRelation("insight_snapshots", condition=Q(insight_snapshots__pk=Subquery(latest)))
+    ).select_related("latest_reading")  # type: ignore[misc]  # django-stubs knows no FilteredRelation here
+
+
+def reading_of(post: Post) -> InsightSnapshot | None:
+    """A post's latest reading from `with_latest_reading`: Django leaves the attribute unset when the post has
+    none (the LEFT JOIN found no row), rather than setting it to None."""
+    return getattr(post, "latest_reading", None)
+
+
+def with_libraries(posts: PostQuerySet) -> PostQuerySet:
+    """The posts with the ids of the libraries taking part in each, read in the same query as the posts:
+    its collaborators, its media's libraries, and its idea's own library and the libraries the idea names."""
+    return posts.annotate(
+        collaborator_library_ids=ArraySubquery(
+            PostCollaborator.objects.filter(post=OuterRef("pk")).values("library_id")
+        ),
+        media_library_ids=ArraySubquery(PostAsset.objects.filter(post=OuterRef("pk")).values("asset__library_id")),
+        idea_library_id=F("idea__library_id"),
+        idea_library_ids=ArraySubquery(Library.objects.filter(involved_ideas=OuterRef("idea_id")).values("pk")),
+    )
+
+
 def involvement(posts: PostQuerySet) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
     """Which libraries take part in which posts: (all involved, as collaborators), library id → post ids.
 
     The bulk twin of `publishing.posts.services.involved_libraries` (collaborators,
-    the media's libraries, the idea's libraries), in three queries for any
-    number of posts.
+    the media's libraries, the idea's libraries), in one query for any number of posts.
     """
+    return involvement_of(with_libraries(posts))
+
+
+def involvement_of(posts: Iterable[Post]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """`involvement` of posts read `with_libraries` (no query)."""
     involved: dict[int, set[int]] = defaultdict(set)
     collaborating: dict[int, set[int]] = defaultdict(set)
-    ids = posts.values("pk")
-    # Query: the posts' collaborators.
-    for post_id, library_id in PostCollaborator.objects.filter(post__in=ids).values_list("post_id", "library_id"):
-        involved[library_id].add(post_id)
-        collaborating[library_id].add(post_id)
-    # Query: the libraries of the posts' media.
-    for post_id, library_id in PostAsset.objects.filter(post__in=ids).values_list("post_id", "asset__library_id"):
-        involved[library_id].add(post_id)
-    # Query: the ideas' own library and the libraries the idea names.
-    for post_id, *library_ids in Post.objects.filter(pk__in=ids, idea__isnull=False).values_list(
-        "pk", "idea__library_id", "idea__libraries"
-    ):
-        for library_id in library_ids:
-            if library_id is not None:
-                involved[library_id].add(post_id)
+    for post in posts:
+        collaborators: list[int] = post.collaborator_library_ids  # type: ignore[attr-defined]  # with_libraries
+        media: list[int] = post.media_library_ids  # type: ignore[attr-defined]  # with_libraries
+        idea: list[int | None] = [post.idea_library_id, *post.idea_library_ids]  # type: ignore[attr-defined]
+        for library_id in collaborators:
+            collaborating[library_id].add(post.pk)
+        for library_id in [*collaborators, *media, *(library_id for library_id in idea if library_id is not None)]:
+            involved[library_id].add(post.pk)
     return involved, collaborating
 
 
 def build_report(*, county: County, month: Month, library: Library | None = None) -> Report:
-    """The month's figures for the county, or for one of its member libraries (11 queries for a library; 12
-    for the county, and one or two for its shared reach: whether a county outside the network ever shared,
-    the posts made from its items elsewhere and their readings)."""
+    """The month's figures for the county, or for one of its member libraries (6 queries for a library; 7
+    for the county, one of them its shared reach: the posts made from its items elsewhere with their reach,
+    or for a county outside the network whether it ever shared, and those posts only if it did)."""
     posts = published_in(county, month, library)
-    # Query: the month's posts.
-    post_list = list(posts.order_by("-published_at", "-pk"))
-    # Query: each post's latest insights reading (DISTINCT ON the post).
-    readings = {
-        reading.post_id: reading
-        for reading in InsightSnapshot.objects.filter(post__in=posts.values("pk"))
-        .order_by("post_id", "-taken_at", "-pk")
-        .distinct("post_id")
-    }
-    figures = [PostFigures(post=post, reading=readings.get(post.pk)) for post in post_list]
+    # Query: the month's posts, each with its latest insights reading and the libraries taking part in it.
+    post_list = list(with_libraries(with_latest_reading(posts)).order_by("-published_at", "-pk"))
+    figures = [PostFigures(post=post, reading=reading_of(post)) for post in post_list]
     by_post = {f.post.pk: f for f in figures}
+    involved, collaborating = involvement_of(post_list)
 
-    # Queries: three for who took part (see `involvement`).
-    involved, collaborating = involvement(posts)
     outcomes = _outcomes(county, month, library)
     outcomes_per_library: dict[int | None, int] = defaultdict(int)
     for outcome in outcomes:
         outcomes_per_library[outcome.library_id] += 1
-    # Query: the member libraries (the county report's table); a library's report has only its own row.
-    members = [library] if library is not None else list(Library.objects.for_county(county).members().active())
+    # Query: the county's member libraries, active or not, by name (the pages offer each one's report); the
+    # county report's table has the active ones, a library's report only its own row.
+    member_libraries = list(Library.objects.for_county(county).members().order_by("name"))
+    members = [library] if library is not None else [member for member in member_libraries if member.is_active]
     rows = []
     for member in sorted(members, key=lambda member: member.name):
         taking_part = [by_post[pk] for pk in involved.get(member.pk, set()) if pk in by_post]
@@ -383,6 +403,7 @@ def build_report(*, county: County, month: Month, library: Library | None = None
         month=month,
         posts=figures,
         libraries=rows,
+        member_libraries=member_libraries,
         followers=_followers(county, month),
         replies=_replies(county, month, library),
         outcomes=_by_kind(outcomes),
@@ -393,8 +414,9 @@ def build_report(*, county: County, month: Month, library: Library | None = None
 
 
 def _shared_reach(county: County, month: Month) -> SharedReach | None:
-    """Queries (two, for a county in the network or that ever shared): the posts other counties published this
-    month from their copies of what the county shared (items' media, concepts, ideas), with their latest reach."""
+    """Query (and whether it ever shared, for a county outside the network): the posts other counties published
+    this month from their copies of what the county shared (items' media, concepts, ideas), with their latest
+    reach."""
     shared = SharedItem.objects.filter(county=county)
     if not county.in_network and not shared.exists():
         return None
@@ -439,15 +461,17 @@ def _replies(county: County, month: Month, library: Library | None) -> Replies:
     if library is not None:
         comments = comments.filter(post__in=Post.objects.of_library(library).values("pk"))
     Status = InstagramComment.Status
-    # Query: the month's comments counted by how they were answered.
+    # Query: the month's comments counted by how they were answered, and the median time to the first reply
+    # (the inbox's own measure).
     counts = comments.from_followers().aggregate(
         comments=Count("pk"),
         replied=Count("pk", filter=Q(status=Status.REPLIED)),
         handled=Count("pk", filter=Q(status=Status.HANDLED)),
         unanswered=Count("pk", filter=Q(status=Status.UNANSWERED)),
+        median=reply_median(),
     )
-    # Query: the median time to the first reply (the inbox's own measure).
-    return Replies(**counts, median_seconds=median_reply_seconds(comments))
+    median = counts.pop("median")
+    return Replies(**counts, median_seconds=float(median) if median is not None else None)
 
 
 def _outcomes(county: County, month: Month, library: Library | None) -> list[Outcome]:
@@ -475,22 +499,21 @@ def _reuse(county: County, month: Month, library: Library | None) -> tuple[int, 
     reuses = ArchiveReuse.objects.filter(item__county=county, at__gte=month.start, at__lt=month.end)
     if library is not None:
         reuses = reuses.filter(item__libraries=library)
-    # Query: reuses in the month, and how many items they were of.
-    totals = reuses.aggregate(reuses=Count("pk"), items=Count("item", distinct=True))
-    # Query: the items reused most in the month.
-    most = (
+    # Query: the items reused in the month, most reused first; the month's totals are their sum and their
+    # number (a row an item reused that month, however often).
+    per_item = list(
         reuses.values("item_id", "item__title", "item__reuse_count")
         .annotate(times=Count("pk"))
-        .order_by("-times", "item__title", "item_id")[:MOST_REUSED]
+        .order_by("-times", "item__title", "item_id")
     )
     return (
-        totals["reuses"],
-        totals["items"],
+        sum(row["times"] for row in per_item),
+        len(per_item),
         [
             ReusedItem(
                 item_id=row["item_id"], title=row["item__title"], times=row["times"], total=row["item__reuse_count"]
             )
-            for row in most
+            for row in per_item[:MOST_REUSED]
         ],
     )
 

@@ -9,7 +9,7 @@ from functools import reduce
 from operator import or_
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -185,7 +185,7 @@ def posts_elsewhere(
     shared: models.QuerySet[SharedItem], *, since: datetime | None = None, until: datetime | None = None
 ) -> list[PostElsewhere]:
     """What travelled: the published posts other counties made from their copies of `shared` (published from
-    `since` to `until` when given), each once, oldest first. Two queries, however many."""
+    `since` to `until` when given), each once, oldest first, with their latest reach. One query, however many."""
     posts = Post.objects.filter(
         Q(post_assets__asset__archive_item__borrowed__shared__in=shared)
         | Q(concept__borrowed__shared__in=shared)
@@ -196,11 +196,9 @@ def posts_elsewhere(
         posts = posts.filter(published_at__gte=since)
     if until is not None:
         posts = posts.filter(published_at__lt=until)
-    found = list(posts.distinct().select_related("county").order_by("published_at", "pk"))
-    reach = dict(
-        InsightSnapshot.objects.filter(post_id__in=[post.pk for post in found])
-        .order_by("post_id", "-taken_at", "-pk")
-        .distinct("post_id")
-        .values_list("post_id", "reach")
-    )
-    return [PostElsewhere(post, post.county, reach.get(post.pk)) for post in found]
+    latest_reach = InsightSnapshot.objects.filter(post=OuterRef("pk")).order_by("-taken_at", "-pk").values("reach")
+    found = posts.distinct().annotate(latest_reach=Subquery(latest_reach[:1])).select_related("county")
+    return [
+        PostElsewhere(post, post.county, post.latest_reach)  # type: ignore[attr-defined]  # annotated above
+        for post in found.order_by("published_at", "pk")
+    ]

@@ -113,7 +113,7 @@ def _report_context(county_access: CountyAccess, report: Report) -> dict[str, An
         "month": report.month,
         "previous": report.month.previous,
         "following": report.month.following if report.month.following.first <= this_month.first else None,
-        "library_choices": list(report_libraries_for(county_access).order_by("name")),
+        "library_choices": report_libraries_for(county_access, report.member_libraries),
         "can_send": county_access.is_coordinator,
         "library_chart": charts.bar_chart([(row.library.name, row.posts) for row in report.libraries_taking_part]),
         "post_chart": charts.bar_chart([(f.post.title, f.engagement or 0) for f in report.top_posts]),

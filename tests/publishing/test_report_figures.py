@@ -283,10 +283,10 @@ def test_the_report_reads_a_fixed_number_of_queries(world: World, march: March) 
     with CaptureQueriesContext(connection) as large:
         report = reports.build_report(county=world.county, month=MARCH)
     assert report.posts_published == 21
-    # The posts, their latest readings, collaborators, media libraries, ideas' libraries, the outcomes,
-    # the member libraries, the followers, the comments' counts and median, the reuses' totals and top items,
-    # and whether the county shares anything with the network (it does not: no shared reach to read).
-    assert len(small) == len(large) == 13
+    # The posts with their latest readings and the libraries taking part, the outcomes, the member libraries,
+    # the followers, the comments' counts and median, the items reused, and whether the county shares anything
+    # with the network (it does not: no shared reach to read).
+    assert len(small) == len(large) == 7
     with CaptureQueriesContext(connection) as library:
         reports.build_report(county=world.county, month=MARCH, library=world.library)
-    assert len(library) == 11  # the same without the member libraries
+    assert len(library) == 6  # the same without the shared reach

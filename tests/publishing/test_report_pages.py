@@ -195,10 +195,10 @@ def test_the_report_page_reads_a_constant_number_of_queries(world: World, coordi
         comment(post, at=oslo(2026, 3, day, 14), replied_after_minutes=day)
         outcome(post, library=world.library, kind=Outcome.Kind.LOANS, on=date(2026, 3, day), quantity=day, note="Lån")
     many = count()
-    # The user (the session is in Redis), their memberships (the county) with the two-factor check, the
-    # report's 13 (named in publishing.followup.reports.build_report; whether the county shares anything
-    # with the network is one) and the libraries to choose from.
-    assert few == many == 16
+    # The user (the session is in Redis), their memberships (the county) with the two-factor check and the
+    # report's 7 (named in publishing.followup.reports.build_report; whether the county shares anything with
+    # the network is one; the libraries to choose from are the report's member libraries).
+    assert few == many == 9
 
 
 # --- The print version ---
