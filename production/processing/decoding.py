@@ -25,6 +25,7 @@ messages. Damaged data raises `BrokenImage` (a ValueError).
 
 from __future__ import annotations
 
+import io
 import math
 import struct
 import zlib
@@ -93,22 +94,56 @@ def decode_cost(image: Image.Image, fp: IO[bytes]) -> int:
     return width * height * _PILLOW_BYTES.get(image.mode, 4)
 
 
-def _jpeg_has_several_scans(fp: IO[bytes]) -> bool:
-    """Whether the JPEG has more than one scan (progressive, or a baseline file in several scans).
+# Start-of-frame markers (0xC4 DHT, 0xC8 JPG and 0xCC DAC are not frames); those after 0xC1 are progressive,
+# lossless or hierarchical, which libjpeg decodes through the whole-image coefficient buffer (or not at all).
+_JPEG_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_JPEG_SEQUENTIAL_FRAMES = frozenset({0xC0, 0xC1, 0xC9})
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and the restart markers carry no length
 
-    Counting start-of-scan markers is exact: inside entropy-coded data every 0xFF byte is followed
-    by 0x00 (or a restart marker), so 0xFF 0xDA appears only as a marker.
+
+def _jpeg_has_several_scans(fp: IO[bytes]) -> bool:
+    """Whether libjpeg decodes this JPEG in several scans (progressive, or a sequential file whose first
+    scan does not hold every component), keeping every DCT coefficient until the last.
+
+    Read from the headers up to the first start-of-scan, as libjpeg decides it (`has_multiple_scans`
+    in jdinput.c: progressive, or fewer components in the first scan than in the frame), so only the
+    first few kilobytes are read, not the whole file. A header we cannot follow counts as several
+    scans: the cost is then over-, never under-estimated. In an MPO the first picture, which is the
+    one decoded, decides.
     """
     fp.seek(0)
-    scans = 0
-    last = b""
-    while block := fp.read(_READ_BYTES):
-        # With the last byte of the block before, a marker split between two reads is counted once.
-        scans += (last + block).count(b"\xff\xda")
-        if scans > 1:
+    if fp.read(2) != b"\xff\xd8":
+        return True
+    components: int | None = None
+    sequential = False
+    while True:
+        byte = fp.read(1)
+        if byte != b"\xff":
             return True
-        last = block[-1:]
-    return False
+        while byte == b"\xff":  # fill bytes may precede a marker
+            byte = fp.read(1)
+        if not byte:
+            return True
+        marker = byte[0]
+        if marker in _JPEG_STANDALONE:
+            continue
+        head = fp.read(2)
+        if len(head) < 2 or marker == 0xD9:  # the end of the picture before any scan
+            return True
+        length = int.from_bytes(head, "big")
+        if length < 2:
+            return True
+        if marker in _JPEG_FRAMES:
+            frame = fp.read(6)  # precision, height, width, number of components
+            if len(frame) < 6:
+                return True
+            components, sequential = frame[5], marker in _JPEG_SEQUENTIAL_FRAMES
+            fp.seek(length - 8, io.SEEK_CUR)
+        elif marker == 0xDA:  # start of scan: its number of components
+            scan = fp.read(1)
+            return components is None or not scan or not sequential or scan[0] < components
+        else:
+            fp.seek(length - 2, io.SEEK_CUR)
 
 
 # --- PNG ---

@@ -401,6 +401,14 @@ def make_image_renditions(
     if not plan.cropped and not plan.upscaled and resized.width >= target[0]:
         # The rendition shows the whole photo and is larger than the thumbnail: shrinking it is the least work.
         picture = resized
+        factor = resized.width // target[0]
+        if factor > 1 and resized.size == (target[0] * factor, target[1] * factor):
+            # A whole multiple of it (a landscape 1440 px rendition and its 480 px thumbnail): the
+            # rendition is already low-passed by its own resize, so averaging each k x k block is
+            # enough, at a quarter of the cost of the bicubic pass (bench/ingest.py's photo: 46.6
+            # against 47.7 dB PSNR from a Lanczos resize of the full photo, 33.3 against 33.4 once
+            # coded as WebP, whose loss dominates).
+            picture = resized.reduce(factor)
     thumbnail = _write_thumbnail(picture, target, thumbnail_dest, format="webp", quality=80)
     return rendition, thumbnail
 

@@ -427,39 +427,44 @@ def process_asset(*, asset_id: int, language: str | None = None) -> Asset | None
                 asset.processing_crashes,
             ) % {"count": asset.processing_crashes}
         return mark_processing_failed(asset_id=asset_id, reason=reason)
+    counted_back = False
     try:
-        return _process_claimed(asset_id=asset_id, language=language)
+        asset, counted_back = _process_claimed(asset_id=asset_id, language=language)
+        return asset
     finally:
-        # This delivery came back (done, refused, retried or out of time): it was no crash.
-        Asset.objects.filter(pk=asset_id, processing_crashes__gt=0).update(
-            processing_crashes=F("processing_crashes") - 1
-        )
+        # This delivery came back (done, refused, retried or out of time): it was no crash. One that
+        # stored its files took its count back in the same UPDATE (committed, or it would not say so).
+        if not counted_back:
+            Asset.objects.filter(pk=asset_id, processing_crashes__gt=0).update(
+                processing_crashes=F("processing_crashes") - 1
+            )
 
 
-def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
+def _process_claimed(*, asset_id: int, language: str | None) -> tuple[Asset | None, bool]:
+    """The asset after this delivery, and whether its count in `processing_crashes` was taken back."""
     asset = Asset.objects.filter(pk=asset_id).first()
     if asset is None or asset.status != Asset.Status.PROCESSING:
-        return asset
+        return asset, False
     with translation.override(language or settings.LANGUAGE_CODE), tempfile.TemporaryDirectory() as workdir:
         try:
             made = _make_renditions(asset, Path(workdir))
         except TranscodeCancelled:
             logger.info("Making the rendition of asset %s was cancelled", asset_id)
-            return Asset.objects.filter(pk=asset_id).first()
+            return Asset.objects.filter(pk=asset_id).first(), False
         except MediaRejected as error:
             logger.info("Asset %s could not be processed: %s", asset_id, error.code)
-            return mark_processing_failed(asset_id=asset_id, reason=str(error))
+            return mark_processing_failed(asset_id=asset_id, reason=str(error)), False
         except FileNotFoundError:
             logger.exception("The original of asset %s is missing from storage", asset_id)
             return mark_processing_failed(
                 asset_id=asset_id, reason=_("The uploaded file is missing from storage. Upload it again.")
-            )
+            ), False
         with transaction.atomic():
             locked = Asset.objects.select_for_update().filter(pk=asset_id).first()
             if locked is None or locked.status != Asset.Status.PROCESSING or locked.crop_key != made.crop:
-                return locked
+                return locked, False
             if locked.is_video and _subtitles_key(locked) != made.subtitles:
-                return locked  # the subtitles changed meanwhile: the run queued then burns the new ones
+                return locked, False  # the subtitles changed meanwhile: the run queued then burns the new ones
             for field_name, (filename, path) in made.files.items():
                 if field_name == "rendition" and locked.rendition.name == locked.original.name:
                     locked.rendition.name = ""  # before renditions, a video's was its original: never delete that
@@ -470,6 +475,7 @@ def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
             locked.instagram_check = made.check
             locked.status = Asset.Status.READY
             locked.processing_error = ""
+            locked.processing_crashes = max(locked.processing_crashes - 1, 0)  # exact: the row is locked
             locked.save(
                 update_fields=[
                     "thumbnail",
@@ -480,10 +486,11 @@ def _process_claimed(*, asset_id: int, language: str | None) -> Asset | None:
                     "status",
                     "processing_error",
                     "processing_progress",
+                    "processing_crashes",
                     "updated_at",
                 ]
             )
-    return locked
+    return locked, True
 
 
 def mark_processing_failed(*, asset_id: int, reason: str) -> Asset | None:

@@ -98,6 +98,24 @@ def test_processing_twice_gives_the_same_result_without_copies(world: World, ide
     assert asset.status == Asset.Status.READY
 
 
+def test_a_delivery_that_stores_the_renditions_takes_its_crash_count_back_in_the_same_update(
+    world: World, idea: Idea, django_assert_max_num_queries
+) -> None:
+    asset = make_asset(idea, by=world.editor, processed=False)
+
+    # The claim (counting this delivery), the asset, then in a transaction (a savepoint here) the asset
+    # locked and the update that stores the files, says ready and takes the count back; none after it.
+    with django_assert_max_num_queries(6) as done:
+        assert asset_services.process_asset(asset_id=asset.pk) is not None
+
+    updates = [query["sql"] for query in done.captured_queries if query["sql"].startswith("UPDATE")]
+    assert len(updates) == 2
+    assert '"processing_crashes" = 0' not in updates[0]
+    assert '"processing_crashes" = 0' in updates[1]
+    asset.refresh_from_db()
+    assert (asset.status, asset.processing_crashes) == (Asset.Status.READY, 0)
+
+
 def test_changing_the_crop_makes_the_rendition_again(
     world: World, idea: Idea, django_capture_on_commit_callbacks, settings
 ) -> None:  # type: ignore[no-untyped-def]

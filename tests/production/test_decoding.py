@@ -231,6 +231,47 @@ def test_an_ordinary_jpeg_of_the_same_size_costs_nothing_to_decode_beyond_its_ro
     assert decoding.decode_cost(progressive, progressive.fp) == 9000 * 9000 * 3 * 2  # type: ignore[arg-type]
 
 
+def test_a_sequential_jpeg_whose_first_scan_lacks_components_costs_its_coefficients() -> None:
+    # libjpeg buffers every coefficient when the first scan holds fewer components than the frame (a
+    # baseline file in one scan per component); the first scan's header says so. Only the headers are
+    # read, so the scan's data need not be valid for this.
+    data = bytearray(jpeg_declaring(b"\xff\xc0", 9000, 9000, progressive=False))
+    scan = data.index(b"\xff\xda")
+    data[scan:] = b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + bytes(64) + b"\xff\xd9"
+    image = Image.open(io.BytesIO(bytes(data)))
+
+    assert decoding.decode_cost(image, image.fp) == 9000 * 9000 * 3 * 2  # type: ignore[arg-type]
+
+
+def test_the_decode_cost_of_a_jpeg_is_read_from_its_headers_alone() -> None:
+    # Bytes after the first scan's header are never read: a start-of-scan marker in what follows (the
+    # second picture of an MPO, trailing data) is not the decoded picture's.
+    baseline = jpeg_declaring(b"\xff\xc0", 9000, 9000, progressive=False)
+    reads: list[int] = []
+
+    class Watched(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            reads.append(self.tell())
+            return super().read(size)
+
+    stream = Watched(baseline + b"\xff\xda" * 4)
+    image = Image.open(stream)
+    reads.clear()
+
+    assert decoding.decode_cost(image, stream) == 0  # type: ignore[arg-type]
+    assert max(reads) == baseline.index(b"\xff\xda") + 4  # the first scan's number of components, last
+
+
+def test_an_mpo_of_ordinary_jpegs_costs_nothing_beyond_its_rows() -> None:
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (64, 48), (200, 30, 30)), Image.new("RGB", (64, 48), (30, 30, 200))
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    image = Image.open(buffer)
+
+    assert image.format == "MPO"
+    assert decoding.decode_cost(image, image.fp) == 0  # type: ignore[arg-type]
+
+
 # --- The 100-megapixel PNG, in processes limited to 256 MiB more than they hold at the start ---
 
 

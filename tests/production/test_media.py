@@ -17,7 +17,12 @@ from django.utils.functional import Promise
 from PIL import ExifTags, Image, ImageCms
 
 from production.processing.files import MediaInfo, MediaRejected, detect_format
-from production.processing.images import IG_IMAGE_MAX_BYTES, make_image_rendition, make_thumbnail
+from production.processing.images import (
+    IG_IMAGE_MAX_BYTES,
+    make_image_rendition,
+    make_image_renditions,
+    make_thumbnail,
+)
 from production.processing.inspection import inspect_upload
 from production.processing.instagram import instagram_check_image, instagram_check_video
 from production.processing.subtitles import srt_to_vtt, validate_subtitles
@@ -664,6 +669,34 @@ def test_thumbnail_is_a_small_upright_webp_without_metadata(tmp_path: Path) -> N
     assert near(image.getpixel((160, 10)), RED)
     assert not image.getexif()
     assert b"Testcam" not in dest.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("stored", "orientation", "upright"),
+    [
+        ((2880, 2160), 1, (2880, 2160)),  # landscape: the thumbnail is the 1440 px rendition averaged 3 x 3
+        ((2160, 2880), 8, (2880, 2160)),  # the same, stored turned
+        ((2400, 3600), 1, (2400, 3600)),  # portrait, cropped to 4:5: the thumbnail comes from the decode
+    ],
+)
+def test_one_decode_makes_the_rendition_and_thumbnail_each_makes_alone(
+    tmp_path: Path, stored: tuple[int, int], orientation: int, upright: tuple[int, int]
+) -> None:
+    picture = halves(upright, RED, BLUE)
+    if orientation == 8:  # stored a quarter turn clockwise; the orientation turns it back
+        picture = picture.transpose(Image.Transpose.ROTATE_270)
+    assert picture.size == stored
+    source = save_jpeg(tmp_path / "photo.jpg", picture, exif=camera_exif(orientation))
+
+    rendition, thumbnail = make_image_renditions(source, tmp_path / "r.jpg", tmp_path / "t.webp", aspect=None)
+
+    alone = make_image_rendition(source, tmp_path / "r1.jpg", aspect=None)
+    assert rendition == alone
+    assert thumbnail == dataclasses.replace(make_thumbnail(source, tmp_path / "t1.webp"), file_size=thumbnail.file_size)
+    made = opened(tmp_path / "t.webp")
+    assert made.size == (thumbnail.width, thumbnail.height) == opened(tmp_path / "t1.webp").size
+    assert near(made.getpixel((2, made.height // 2)), RED)
+    assert near(made.getpixel((made.width - 3, made.height // 2)), BLUE)
 
 
 def test_thumbnail_can_be_jpeg_and_never_enlarges(tmp_path: Path) -> None:
