@@ -34,9 +34,10 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 @dataclass(frozen=True)
 class LibraryRole:
-    """One of the user's libraries and their role there."""
+    """One of the user's libraries and their role there (plain values: kept in the cache with the access)."""
 
-    library: Library
+    library_id: int
+    name: str
     role: Role
 
 
@@ -128,17 +129,17 @@ def _read_county_accesses(user: User) -> list[CountyAccess]:
         county = membership.library.county
         role = Role(membership.role)
         _county, best, libraries = by_county.get(county.pk, (county, role, []))
-        libraries.append(LibraryRole(membership.library, role))
+        libraries.append(LibraryRole(membership.library_id, membership.library.name, role))
         by_county[county.pk] = (county, role if role.rank > best.rank else best, libraries)
     return sorted(
         (
             CountyAccess(
                 county,
                 role,
-                frozenset(each.library.pk for each in libraries),
+                frozenset(each.library_id for each in libraries),
                 user.pk,
                 has_second_factor,
-                tuple(sorted(libraries, key=lambda each: each.library.name)),
+                tuple(sorted(libraries, key=lambda each: each.name)),
             )
             for county, role, libraries in by_county.values()
         ),

@@ -3,7 +3,8 @@
 Asked on every visit to the home and changed a few times a year, so kept in
 the cache under a version that every write of a library or an invitation
 moves (`libraries_changed`: libraries/apps.py connects it to their saves and
-deletes, and libraries.services calls it after its UPDATEs of invitations).
+deletes, and libraries.services calls it after its UPDATEs of invitations),
+and read again when the first pending invitation expires.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
+from django.db.models import Min
+from django.utils import timezone
 
 from libraries.models import County, Invitation, Library
 from libraries.versions import move_versions
@@ -21,18 +24,38 @@ CACHE_SECONDS = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
+class MemberLibrary:
+    pk: int
+    name: str
+    instagram_username: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    email: str
+    library: str  # its name
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class CountyLibraries:
-    members: tuple[Library, ...]  # the active member libraries, by name
-    invitations: tuple[Invitation, ...]  # pending when read, the newest first
+    """Plain values, not model instances: they are unpickled on every visit to the home."""
+
+    members: tuple[MemberLibrary, ...]  # the active member libraries, by name
+    invitations: tuple[PendingInvitation, ...]  # the newest INVITATIONS_SHOWN pending ones
+    # When the first pending invitation expires: the pending ones change then without a write.
+    good_until: datetime | None
 
     @property
-    def without_instagram(self) -> list[Library]:
+    def without_instagram(self) -> list[MemberLibrary]:
         """The member libraries that cannot be collaborators on a post yet."""
         return [library for library in self.members if not library.instagram_username]
 
-    def pending_invitations(self, now: datetime, limit: int) -> list[Invitation]:
-        """The first `limit` invitations not expired by `now` (they expire without a write)."""
-        return [invitation for invitation in self.invitations if invitation.expires_at > now][:limit]
+
+INVITATIONS_SHOWN = 10
 
 
 def county_libraries(county: County) -> CountyLibraries:
@@ -41,17 +64,21 @@ def county_libraries(county: County) -> CountyLibraries:
     found = cache.get_many([LIBRARIES_VERSION, key])
     version = found.get(LIBRARIES_VERSION, 0)
     kept = found.get(key)
-    if isinstance(kept, tuple) and kept[0] == version and isinstance(kept[1], CountyLibraries):
+    now = timezone.now()
+    if (
+        isinstance(kept, tuple)
+        and kept[0] == version
+        and isinstance(kept[1], CountyLibraries)
+        and (kept[1].good_until is None or now < kept[1].good_until)
+    ):
         return kept[1]
+    members = Library.objects.for_county(county).members().active().order_by("name")
+    pending = Invitation.objects.for_county(county).pending(now)
+    newest = pending.order_by("-sent_at", "-pk").values_list("email", "library__name", "expires_at")
     value = CountyLibraries(
-        members=tuple(
-            Library.objects.for_county(county)
-            .members()
-            .active()
-            .order_by("name")
-            .only("pk", "name", "instagram_username")
-        ),
-        invitations=tuple(Invitation.objects.for_county(county).pending().select_related("library")),
+        members=tuple(MemberLibrary(*row) for row in members.values_list("pk", "name", "instagram_username")),
+        invitations=tuple(PendingInvitation(*row) for row in newest[:INVITATIONS_SHOWN]),
+        good_until=pending.aggregate(first=Min("expires_at"))["first"],
     )
     cache.set(key, (version, value), CACHE_SECONDS)
     return value

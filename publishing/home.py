@@ -88,6 +88,23 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
 AWAITING, FAILED, HELD = "awaiting", "failed", "held"
 
 
+# What the three cards show of a post (templates/publishing/home.html, `Post.waiting_note`): compiling and
+# reading every column of the post and its author was most of the lists' cost.
+CARD_FIELDS = (
+    "title",
+    "status",
+    "scheduled_at",
+    "failure_reason",
+    "media_kind",
+    "media_id",
+    "waiting_for",
+    "next_attempt_at",
+    "status_polls",
+    "created_by__name",
+    "created_by__email",
+)
+
+
 def _posts_to_look_at(posts: PostQuerySet) -> dict[str, tuple[list[Post], int]]:
     """The first HOME_LIST_LENGTH posts of each editor's list and how many it has in all, in one query."""
     held = Q(status=Post.Status.PUBLISHING, media_id="") & ~Q(waiting_for=Post.Waiting.NOTHING)
@@ -114,6 +131,7 @@ def _posts_to_look_at(posts: PostQuerySet) -> dict[str, tuple[list[Post], int]]:
         )
         .filter(place__lte=HOME_LIST_LENGTH)
         .select_related("created_by")
+        .only(*CARD_FIELDS)
         .order_by("place")
     )
     shown: dict[str, list[Post]] = {AWAITING: [], FAILED: [], HELD: []}
@@ -161,7 +179,7 @@ def library_panels(access: CountyAccess) -> dict[str, Any]:
         return {}
     libraries = county_libraries(access.county)
     return {
-        "pending_invitations": libraries.pending_invitations(timezone.now(), HOME_LIST_LENGTH),
+        "pending_invitations": libraries.invitations,
         "libraries_without_instagram": libraries.without_instagram,
         "library_count": len(libraries.members),
     }

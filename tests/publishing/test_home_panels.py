@@ -92,12 +92,31 @@ def test_the_coordinators_cards_show_each_invitation_and_library_change_at_once(
     assert "0 of 3 member libraries" in libraries()
 
 
-def test_an_invitation_leaves_the_card_when_it_expires_without_a_write(world: World) -> None:
-    invitation = InvitationFactory(library=world.library, email="sein@sandnes.example")
-    kept = county_libraries(world.county)
+def test_an_invitation_leaves_the_card_when_it_expires_without_a_write(
+    world: World, coordinator_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    soon = InvitationFactory(library=world.library, email="snart@sandnes.example")
+    later = InvitationFactory(
+        library=world.library, email="seinere@sandnes.example", expires_at=soon.expires_at + timedelta(days=1)
+    )
+    assert [i.email for i in county_libraries(world.county).invitations] == [later.email, soon.email]
 
-    assert kept.pending_invitations(timezone.now(), 8) == [invitation]
-    assert kept.pending_invitations(invitation.expires_at + timedelta(seconds=1), 8) == []
+    after = soon.expires_at + timedelta(seconds=1)
+    monkeypatch.setattr("libraries.overview.timezone.now", lambda: after)
+
+    assert [i.email for i in county_libraries(world.county).invitations] == [later.email]
+
+
+def test_the_home_lists_the_newest_ten_pending_invitations(world: World, coordinator_client: Client) -> None:
+    now = timezone.now()
+    for n in range(12):
+        InvitationFactory(library=world.library, email=f"ny{n}@sandnes.example", sent_at=now - timedelta(hours=n))
+
+    shown = card(coordinator_client.get(reverse("home")).text, "pending-heading")
+
+    assert all(f"ny{n}@" in shown for n in range(10))
+    assert "ny10@" not in shown
+    assert "ny11@" not in shown
 
 
 def test_the_editors_lists_show_the_first_eight_in_order_and_how_many_there_are(world: World) -> None:
