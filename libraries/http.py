@@ -9,12 +9,21 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def is_htmx(request: HttpRequest) -> bool:
     """The request came from htmx and wants a partial, not a whole page."""
     return request.headers.get("HX-Request") == "true"
+
+
+def address_with_id(view_name: str) -> Callable[[int], str]:
+    """The address of `view_name` for an object's id, reversed once: a page listing hundreds of objects
+    reversed the same address for each (a tenth of the month plan's time), while only the id changes."""
+    marker = "2147483647"  # a number found nowhere else in the address
+    head, tail = reverse(view_name, args=[marker]).split(marker)
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def error_text(error: ValidationError) -> str:

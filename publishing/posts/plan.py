@@ -12,13 +12,13 @@ from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, OuterRef
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from libraries import holidays, ical
 from libraries.dates import day_start, local_zone
+from libraries.http import address_with_id
 from libraries.models import County, User, count_per_row
 from production.models import CalendarFeed, Concept, Idea
 from publishing.models import Channel, Post, PostQuerySet
@@ -83,22 +83,13 @@ class PlanPost:
 
 
 class CardAddresses:
-    """What every card of one page shares: its two addresses, reversed once with a marker for the post's id
-    and filled in per card (reverse() per card was a tenth of the month's time), and the status labels in
-    the page's language."""
-
-    MARKER = "2147483647"  # a number found nowhere else in either address
+    """What every card of one page shares: its two addresses, reversed once (`address_with_id`), and the
+    status labels in the page's language."""
 
     def __init__(self) -> None:
-        self._detail = reverse("publishing:post_detail", args=[self.MARKER]).split(self.MARKER)
-        self._move = reverse("publishing:post_move", args=[self.MARKER]).split(self.MARKER)
+        self.detail = address_with_id("publishing:post_detail")
+        self.move = address_with_id("publishing:post_move")
         self.status_labels = {value: str(label) for value, label in Post.Status.choices}
-
-    def detail(self, pk: int) -> str:
-        return f"{self._detail[0]}{pk}{self._detail[1]}"
-
-    def move(self, pk: int) -> str:
-        return f"{self._move[0]}{pk}{self._move[1]}"
 
 
 @dataclass

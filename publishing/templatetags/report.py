@@ -1,0 +1,22 @@
+"""`{% report_post_rows figures %}`: the monthly report's rows of posts, rendered by their Jinja2 partial
+(config/jinja2.py)."""
+
+from collections.abc import Iterable
+
+from django import template
+from django.utils.safestring import SafeString
+
+from libraries.http import address_with_id
+from publishing.followup.reports import PostFigures
+from publishing.templatetags._jinja import render_partial
+
+register = template.Library()
+
+
+@register.simple_tag
+def report_post_rows(rows: Iterable[PostFigures]) -> SafeString:
+    """A table row per post: its title and page, the day it was published, its latest reach, views and
+    engagement, and its address on Instagram."""
+    return render_partial(
+        "publishing/_report_post_rows.html", rows=rows, post_url=address_with_id("publishing:post_detail")
+    )
