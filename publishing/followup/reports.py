@@ -328,14 +328,20 @@ def reading_of(post: Post) -> InsightSnapshot | None:
 
 def with_libraries(posts: PostQuerySet) -> PostQuerySet:
     """The posts with the ids of the libraries taking part in each, read in the same query as the posts:
-    its collaborators, its media's libraries, and its idea's own library and the libraries the idea names."""
+    its collaborators, its media's libraries, and its idea's own library and the libraries the idea names.
+    Unordered: the models' default orderings would join each subquery to the post, the library or the
+    county, for every post of the month."""
     return posts.annotate(
         collaborator_library_ids=ArraySubquery(
-            PostCollaborator.objects.filter(post=OuterRef("pk")).values("library_id")
+            PostCollaborator.objects.filter(post=OuterRef("pk")).order_by().values("library_id")
         ),
-        media_library_ids=ArraySubquery(PostAsset.objects.filter(post=OuterRef("pk")).values("asset__library_id")),
+        media_library_ids=ArraySubquery(
+            PostAsset.objects.filter(post=OuterRef("pk")).order_by().values("asset__library_id")
+        ),
         idea_library_id=F("idea__library_id"),
-        idea_library_ids=ArraySubquery(Library.objects.filter(involved_ideas=OuterRef("idea_id")).values("pk")),
+        idea_library_ids=ArraySubquery(
+            Library.objects.filter(involved_ideas=OuterRef("idea_id")).order_by().values("pk")
+        ),
     )
 
 
@@ -369,7 +375,12 @@ def build_report(*, county: County, month: Month, library: Library | None = None
     or for a county outside the network whether it ever shared, and those posts only if it did)."""
     posts = published_in(county, month, library)
     # Query: the month's posts, each with its latest insights reading and the libraries taking part in it.
-    post_list = list(with_libraries(with_latest_reading(posts)).order_by("-published_at", "-pk"))
+    post_list = list(
+        with_libraries(with_latest_reading(posts))
+        # Not the caption nor the worker's JSON, which no figure shows: a month holds a few hundred posts.
+        .defer("caption", "failure_reason", "last_error", "child_container_ids", "publish_attempts", "insights")
+        .order_by("-published_at", "-pk")
+    )
     figures = [PostFigures(post=post, reading=reading_of(post)) for post in post_list]
     by_post = {f.post.pk: f for f in figures}
     involved, collaborating = involvement_of(post_list)

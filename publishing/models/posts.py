@@ -272,6 +272,8 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["county", "scheduled_at"]),
             models.Index(fields=["status", "scheduled_at"]),
+            # The monthly report's posts: a county's published in a month (it read every post of the county).
+            models.Index(fields=["county", "published_at"], name="post_county_published"),
             models.Index(
                 fields=["insights_due_at"], condition=Q(insights_due_at__isnull=False), name="post_insights_due"
             ),
