@@ -51,23 +51,29 @@ def _pages(results: dict[str, Any]) -> list[str]:
 
 _CAUSES = {
     "coordinator home": (
-        "The home is assembled in publishing/home.py from every app: one query per card (14 with the layout's "
-        "user), and each query costs about as much Python to compile and turn into objects as PostgreSQL spends "
-        "on it. Earlier: the concept gaps' recurrence walk (production/cadence.py now starts at the window). What "
-        "is left is the issue's remedy, not yet built: the cards' lists and counts cached per county, language "
-        "and role, invalidated by the services that write them (the product has some sixty QuerySet.update() "
-        "calls, which no model signal sees; each must bump the county's cache, so this is a change of its own)."
+        "The home is assembled in publishing/home.py from every app. Its cards now cost 8 queries with the "
+        "layout's user (14 before issue 18's query goal): the user's libraries and roles come with the cached "
+        "access; the county's member libraries and its newest pending invitations are kept in the cache "
+        "(libraries/overview.py) under a version that every write of a library or an invitation moves, and "
+        "until the first pending invitation expires; the editor's lists of posts (awaiting approval, failed, "
+        "held) are one query ranked per list, reading only what a card shows; the concept gaps one query (each "
+        "concept with its posts' times and the ideas on their way); the channel carries the posts it would hold "
+        "back. What is left is a query per card that changes with every post and idea (ideas waiting, days "
+        "with open slots, gaps, expiring consents, posts, comments, the channel), each costing about as much "
+        "Python to compile and turn into objects as PostgreSQL spends on it; caching those needs a county "
+        "version moved by the product's some sixty QuerySet.update() calls, a change of its own."
     ),
     "plan, month": (
-        "Cost grows with the posts shown (not with queries: 7 at every scale; a chip shows no collaborators, "
-        "which are no longer read). A post's card with its Move form "
+        "Cost grows with the posts shown (not with queries: 7 at every scale). A post's card with its Move form "
         "was Django's template language at work, hundreds of times a month: the day (its posts, open slots, "
-        "holiday and daily-limit notes) is now a Jinja2 partial (jinja2/publishing/_plan_day.html, "
-        "config/jinja2.py) with its strings looked up once per language, which took the month at scale 5 (175 "
-        "posts) from 135 to 98 ms in-process in one comparison. The filters' libraries and concepts are read once "
-        "(the open slots reuse the concepts) and written without a template per <option> "
-        "(libraries.forms.PlainSelect). What is left: turning 175 posts into model instances, and the day cells' "
-        "date filters."
+        "holiday and daily-limit notes) is a Jinja2 partial (jinja2/publishing/_plan_day.html, config/jinja2.py) "
+        "with its strings looked up once per language. Profiled in this round (pyinstrument, 100 months at "
+        "scale 5, 175 posts each): each chip reversed two addresses and translated its status "
+        "(get_status_display rebuilds the choices and resolves a lazy string), and each post brought every "
+        "column of itself, its concept and its channel into Python; the addresses are now reversed once per "
+        "page (libraries.http.address_with_id), the labels translated once, and a chip reads its ten fields "
+        "(`CHIP_FIELDS`): 175 to 104 ms a request under the profiler. What is left: escaping and rendering the "
+        "chips' values, and reading 175 posts."
     ),
     "plan, week": "The same day partial as the month, for seven days.",
     "ideas list": (
@@ -80,16 +86,24 @@ _CAUSES = {
         "Closest to the goal: a page of comments with their posts, two prefetches and the median reply time."
     ),
     "monthly report": (
-        "Grows with the month's posts: every published post of the month with its latest insights reading, who "
-        "took part (three queries), outcomes, reuse, followers and replies; rendering the per-post table is more "
-        "than half of its time. Candidates: the post list read without the worker's JSON fields, the table from "
-        "precomputed rows."
+        "Grows with the month's posts (187 in the measured month at scale 5). 8 queries now, 15 before: the "
+        "month's posts are read with their latest insights reading and the ids of the libraries taking part, "
+        "the comments' counts with their median reply time, the member libraries once; the posts are found "
+        "through an index on (county, published_at) (a scan of every post before) and their libraries' "
+        "subqueries are unordered (the models' default orderings joined each to the post, the library or the "
+        "county): 20 to 6.5 ms in PostgreSQL. The table's rows of posts, two thirds of the page's time in "
+        "Django's template language, are a Jinja2 partial (jinja2/publishing/_report_post_rows.html), as the "
+        "plan's days are: render time 206 to 65 ms a request under the profiler. What is left: the posts' "
+        "query and turning them into objects, and the rest of the page's template (charts, library table)."
     ),
     "asset page": "Its queries do not grow with the people shown (tests/publishing/test_home_queries.py).",
     "post page": (
-        "A carousel of ten used to read each medium's library on its own (25 queries) and the post twice; now 11 "
-        "at any size (tests/publishing/test_home_queries.py). What is left is the page's many parts: gates, "
-        "preview, approvals, history, archive, insights and outcomes, each a query."
+        "A carousel of ten used to read each medium's library on its own (25 queries) and the post twice; its "
+        "queries do not grow with its size (tests/publishing/test_home_queries.py). The county's channel is now "
+        "read once (the daily limit and the status part read it again), and a post not yet published does not "
+        "look for archive items of its own. What is left is the page's many parts, each a query: the post, its "
+        "media, their people and consents, collaborators, approvals, the channel, the history, the posts of its "
+        "day (the daily limit) and the archive items it reuses."
     ),
 }
 
