@@ -76,7 +76,8 @@ def file_published_post(*, post: Post, assets: Sequence[Asset], libraries: Itera
     """
     libraries = list(libraries)
     items: list[ArchiveItem] = []
-    with transaction.atomic():
+    # No savepoint inside the worker's transaction (filing and the mails): a failure rolls back all of it.
+    with transaction.atomic(savepoint=False):
         for asset in assets:
             item, created = ArchiveItem.objects.select_for_update().get_or_create(
                 asset=asset,
