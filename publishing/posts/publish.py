@@ -6,7 +6,9 @@
 
 (Filing in the archive and the libraries' e-mails are one transaction, and "containers finished" is
 stored with the publish attempt: a step stored only where a dead worker's successor would otherwise
-repeat something. A post stored at `archived` by an earlier version goes on with the e-mails.)
+repeat something. The permalink and the collaborators' answers are reads a successor may repeat, so
+they are held and stored with the next step that is (normally the archive's), which also gives the
+lease back. A post stored at `archived` by an earlier version goes on with the e-mails.)
 
 `run(post_id)` takes a lease on the post (a conditional UPDATE: only one
 worker holds a post at a time), carries on from the stored step, and says
@@ -36,7 +38,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Prefetch, Q, prefetch_related_objects
+from django.db.models import Case, Max, Prefetch, Q, Value, When, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -513,8 +515,10 @@ class PublishRun:
                 changed.append(link)
             if username:
                 usernames.append(username)
-        if changed:
-            PostCollaborator.objects.bulk_update(changed, ["username"])
+        if changed:  # one UPDATE (bulk_update would wrap it in a transaction of its own: two more statements)
+            PostCollaborator.objects.filter(pk__in=[link.pk for link in changed]).update(
+                username=Case(*(When(pk=link.pk, then=Value(link.username)) for link in changed))
+            )
         return usernames
 
     def create_containers(self) -> None:
