@@ -112,9 +112,9 @@ def _current_assets(asset_ids: list[int]) -> dict[int, Asset]:
     assets = (
         Asset.objects.filter(pk__in=asset_ids)
         .annotate(archived=Exists(ArchiveItem.objects.filter(asset_id=OuterRef("pk"))))
-        .select_related("borrowed_from")
         .prefetch_related(
             people_with_consents(),
+            # The origin only for a borrowed copy (one more query then), not joined to every asset.
             Prefetch("borrowed_from__people", queryset=people_with_consents().queryset),
         )
         .order_by()  # unordered: see refresh_items
