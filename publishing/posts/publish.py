@@ -38,7 +38,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Max, Prefetch, Q, Value, When, prefetch_related_objects
+from django.db.models import Case, Exists, Max, Prefetch, Q, Value, When, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,6 +103,10 @@ class _Unpublishable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _NotStored(Exception):
+    """A save's condition did not hold (or the lease is gone): nothing was stored."""
 
 
 class _BackToReview(Exception):
@@ -228,17 +232,22 @@ class PublishRun:
 
     # --- Bookkeeping ---
 
-    def save(self, **fields: Any) -> None:
-        """Store a step (and renew the lease), only while this run holds the post; held steps go with it."""
+    def save(self, *, where: Q | None = None, **fields: Any) -> None:
+        """Store a step (and renew the lease), only while this run holds the post; held steps go with it.
+
+        With `where`, only while that holds too: _NotStored when nothing was stored (the caller asks why).
+        """
         now = timezone.now()
         fields = {**self._held, **fields}
         fields.setdefault("attempts", 0)  # a step that succeeded ends a run of failures
         fields.setdefault("waiting_for", Post.Waiting.NOTHING)  # … and whatever it waited for
         fields.setdefault("waiting_since", None)
         fields.setdefault("lease_expires_at", now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS))
-        changed = Post.objects.filter(pk=self.post.pk, lease_token=self.token).update(**fields)
-        if changed != 1:
-            raise LostLease
+        rows = Post.objects.filter(pk=self.post.pk, lease_token=self.token)
+        if where is not None:
+            rows = rows.filter(where)
+        if rows.update(**fields) != 1:
+            raise LostLease if where is None else _NotStored
         self._held = {}
         for name, value in fields.items():
             setattr(self.post, name, value)
@@ -631,19 +640,24 @@ class PublishRun:
         if error is not None:
             raise error
         limit = self.graph.content_publishing_limit(self.account)
-        ahead = self.posts_ahead_for_quota()
-        if limit.remaining <= 0 or ahead:
-            # Full, or posts due before this one still wait for a slot: they go first, in the plan's order.
-            raise _QuotaReached(limit, ahead)
+        if limit.remaining <= 0:
+            raise _QuotaReached(limit, self.posts_ahead_for_quota())
         attempt = {"container_id": container_id, "caption": post.full_caption, "at": timezone.now().isoformat()}
         # Recorded before the call: if we never hear back, the next run knows to ask about this container.
         attempts = [a for a in post.publish_attempts if a["container_id"] != container_id] + [attempt]
-        self.save(
-            publish_attempts=attempts,
-            attempts=post.attempts,
-            publish_step=Post.Step.CONTAINERS_FINISHED,
-            status_polls=post.status_polls,
-        )
+        try:
+            # Only while no post due before this one waits for a slot: they go first, in the plan's order.
+            self.save(
+                where=~Exists(self.ahead_for_quota()),
+                publish_attempts=attempts,
+                attempts=post.attempts,
+                publish_step=Post.Step.CONTAINERS_FINISHED,
+                status_polls=post.status_polls,
+            )
+        except _NotStored:
+            if ahead := self.posts_ahead_for_quota():
+                raise _QuotaReached(limit, ahead) from None
+            raise LostLease from None
         media_id = self.graph.publish(self.account, container_id)
         self.published(media_id)
 
