@@ -39,6 +39,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Exists, Max, Prefetch, Q, Value, When, prefetch_related_objects
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -232,7 +233,7 @@ class PublishRun:
 
     # --- Bookkeeping ---
 
-    def save(self, *, where: Q | None = None, **fields: Any) -> None:
+    def save(self, *, where: Q | Combinable | None = None, **fields: Any) -> None:
         """Store a step (and renew the lease), only while this run holds the post; held steps go with it.
 
         With `where`, only while that holds too: _NotStored when nothing was stored (the caller asks why).
