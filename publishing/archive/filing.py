@@ -25,8 +25,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Count, F, Max, Prefetch
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -70,40 +71,86 @@ def orientation_of(width: int | None, height: int | None) -> str:
 def file_published_post(*, post: Post, assets: Sequence[Asset], libraries: Iterable[Library]) -> list[ArchiveItem]:
     """File a published post's media (the worker's archive step); safe to run again.
 
-    An asset seen for the first time becomes an item of this post. One the
-    archive already holds (published before, or archived by an editor) gets
-    this post as a reuse, and this post's libraries.
+    An asset seen for the first time becomes an item of this post, its copied
+    metadata and search document written as it is made (from the asset read
+    here, with its people and consents as they are now). One the archive
+    already holds (published before, or archived by an editor) gets this post
+    as a reuse, and this post's libraries, and is refreshed (`refresh_items`).
     """
-    libraries = list(libraries)
+    libraries = list(dict.fromkeys(libraries))
+    today = timezone.localdate()
     items: list[ArchiveItem] = []
-    with transaction.atomic():
+    made: list[tuple[ArchiveItem, tuple[str, str, str, str]]] = []
+    # No savepoint inside the worker's transaction (filing and the mails): a failure rolls back all of it.
+    with transaction.atomic(savepoint=False):
+        current = _current_assets([asset.pk for asset in assets])
         for asset in assets:
-            item, created = ArchiveItem.objects.select_for_update().get_or_create(
-                asset=asset,
-                defaults={
-                    "county": post.county,
-                    "post": post,
-                    "source": ArchiveItem.Source.PUBLISHED,
-                    "content_type": post.content_type,
-                    "concept": post.concept,
-                    "permalink": post.permalink,
-                    "published_at": post.published_at,
-                },
-            )
-            if not created and item.post_id is None:
-                # Archived by an editor before it was ever published: this is its first post.
-                item.post, item.permalink, item.published_at = post, post.permalink, post.published_at
-                item.content_type = item.content_type or post.content_type
-                item.concept = item.concept or post.concept
-                item.save(update_fields=["post", "permalink", "published_at", "content_type", "concept", "updated_at"])
-            elif not created and item.post_id != post.pk:
-                ArchiveReuse.objects.get_or_create(
-                    item=item, post=post, defaults={"via": ArchiveReuse.Via.COMPOSED, "by": post.created_by}
-                )
+            found = current[asset.pk]
+            item: ArchiveItem | None = None
+            if not found.archived:  # type: ignore[attr-defined]  # annotated by _current_assets
+                item, texts = _new_item(post, found, libraries, today)
+                try:
+                    with transaction.atomic():
+                        item.save(force_insert=True)
+                    made.append((item, texts))
+                except IntegrityError:  # another post filing the same asset at this moment made it first
+                    item = None
+            if item is None:
+                item = ArchiveItem.objects.select_for_update().get(asset=asset)
+                _file_again(item, post)
             item.libraries.add(*libraries)
             items.append(item)
-        refresh_items([item.pk for item in items])
+        _store_search_texts(made)
+        new_ids = {item.pk for item, _texts in made}
+        refresh_items([item.pk for item in items if item.pk not in new_ids], today=today)
     return items
+
+
+def _current_assets(asset_ids: list[int]) -> dict[int, Asset]:
+    """The assets as they are now, with the people whose consents decide (the origin's for a borrowed copy),
+    and whether the archive holds each already (`archived`)."""
+    assets = (
+        Asset.objects.filter(pk__in=asset_ids)
+        .annotate(archived=Exists(ArchiveItem.objects.filter(asset_id=OuterRef("pk"))))
+        .prefetch_related(
+            people_with_consents(),
+            # The origin only for a borrowed copy (one more query then), not joined to every asset.
+            Prefetch("borrowed_from__people", queryset=people_with_consents().queryset),
+        )
+        .order_by()  # unordered: see refresh_items
+    )
+    return {asset.pk: asset for asset in assets}
+
+
+def _new_item(
+    post: Post, asset: Asset, libraries: list[Library], today: date
+) -> tuple[ArchiveItem, tuple[str, str, str, str]]:
+    """The item a published asset becomes (not saved), its metadata copied; and its weighted search texts."""
+    item = ArchiveItem(
+        county=post.county,
+        asset=asset,
+        post=post,
+        source=ArchiveItem.Source.PUBLISHED,
+        content_type=post.content_type,
+        concept=post.concept,
+        permalink=post.permalink,
+        published_at=post.published_at,
+    )
+    return item, _copy_metadata(item, today, libraries=libraries, reuses=0, last_reused=None)
+
+
+def _file_again(item: ArchiveItem, post: Post) -> None:
+    """An item the archive holds already: this post is its first (archived by an editor before), or a reuse."""
+    if item.post_id is None:
+        # Archived by an editor before it was ever published: this is its first post.
+        item.post, item.permalink, item.published_at = post, post.permalink, post.published_at
+        item.content_type = item.content_type or post.content_type
+        item.concept = item.concept or post.concept
+        item.save(update_fields=["post", "permalink", "published_at", "content_type", "concept", "updated_at"])
+    elif item.post_id != post.pk:
+        ArchiveReuse.objects.get_or_create(
+            item=item, post=post, defaults={"via": ArchiveReuse.Via.COMPOSED, "by": post.created_by}
+        )
 
 
 def archive_asset(*, by: User, asset: Asset) -> ArchiveItem:
@@ -164,6 +211,7 @@ def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
     then rebuild their search documents (in one UPDATE per batch)."""
     today = today or timezone.localdate()
     done = 0
+    reuses = ArchiveReuse.objects.filter(item=OuterRef("pk")).order_by().values("item")
     for start in range(0, len(item_ids), REFRESH_BATCH):
         batch = list(item_ids[start : start + REFRESH_BATCH])
         items = list(
@@ -174,32 +222,55 @@ def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
                 Prefetch("asset__borrowed_from__people", queryset=people_with_consents().queryset),
                 Prefetch("libraries", queryset=Library.objects.order_by("name")),
             )
-            .annotate(reuses_total=Count("reuses", distinct=True), reused_last=Max("reuses__at"))
+            # Subqueries, not a join with GROUP BY: grouping (as ordering) has Django hash each of the
+            # ~180 selected columns (through inspect), which cost more than reading the rows.
+            .annotate(
+                reuses_total=Coalesce(Subquery(reuses.annotate(count=Count("pk")).values("count")), 0),
+                reused_last=Subquery(reuses.annotate(last=Max("at")).values("last")),
+            )
+            .order_by()
         )
-        documents: list[tuple[int, str, str, str, str]] = []
-        words: set[tuple[int, str]] = set()
-        for item in items:
-            texts = _copy_metadata(item, today)
-            documents.append((item.pk, *texts))
-            words |= {(item.county_id, word) for word in _vocabulary(texts)}
-        if len(items) == 1:  # a published post's item (the worker): a plain UPDATE, not one CASE per column
+        copies = [
+            (
+                item,
+                _copy_metadata(
+                    item,
+                    today,
+                    libraries=list(item.libraries.all()),
+                    reuses=item.reuses_total,  # type: ignore[attr-defined]  # annotated above
+                    last_reused=item.reused_last,  # type: ignore[attr-defined]  # annotated above
+                ),
+            )
+            for item in items
+        ]
+        if len(items) == 1:  # one item (an edited asset, a consent): a plain UPDATE, not one CASE per column
             ArchiveItem.objects.filter(pk=items[0].pk).update(
                 **{name: getattr(items[0], name) for name in REFRESHED_FIELDS}
             )
-        else:
+        elif items:
             ArchiveItem.objects.bulk_update(items, REFRESHED_FIELDS)
-        _write_search_documents(documents)
-        # Only a change to an item in the shared pool moves the pool's version (and its cached searches).
-        archive_changed({item.county_id for item in items}, pool=any(item.in_pool for item in items))
-        ArchiveWord.objects.bulk_create(
-            [ArchiveWord(county_id=county_id, word=word) for county_id, word in sorted(words)], ignore_conflicts=True
-        )
+        _store_search_texts(copies)
         done += len(items)
     return done
 
 
-def _copy_metadata(item: ArchiveItem, today: date) -> tuple[str, str, str, str]:
-    """Copy onto the item; returns its weighted search texts."""
+def _store_search_texts(copies: list[tuple[ArchiveItem, tuple[str, str, str, str]]]) -> None:
+    """The items' search documents and the words a misspelt search may be corrected to; the search's caches
+    are told (only a change to an item in the shared pool moves the pool's version)."""
+    if not copies:
+        return
+    _write_search_documents([(item.pk, *texts) for item, texts in copies])
+    archive_changed({item.county_id for item, _texts in copies}, pool=any(item.in_pool for item, _texts in copies))
+    words = {(item.county_id, word) for item, texts in copies for word in _vocabulary(texts)}
+    ArchiveWord.objects.bulk_create(
+        [ArchiveWord(county_id=county_id, word=word) for county_id, word in sorted(words)], ignore_conflicts=True
+    )
+
+
+def _copy_metadata(
+    item: ArchiveItem, today: date, *, libraries: list[Library], reuses: int, last_reused: datetime | None
+) -> tuple[str, str, str, str]:
+    """Copy onto the item (its libraries by name); returns its weighted search texts."""
     asset, post = item.asset, item.post
     item.title = (asset.title or (post.title if post else "") or asset.original_name)[:200]
     if item.source != ArchiveItem.Source.BORROWED:  # a borrowed copy keeps the origin's caption text
@@ -217,10 +288,10 @@ def _copy_metadata(item: ArchiveItem, today: date) -> tuple[str, str, str, str]:
     item.sharing_blocked = not asset.allows_sharing(today=today)
     until = [c.valid_until for p in people if (c := p.current_consent()) is not None and c.valid_until is not None]
     item.consent_valid_until = min(until) if until else None
-    item.reuse_count = item.reuses_total  # type: ignore[attr-defined]  # annotated above
-    item.last_reused_at = item.reused_last  # type: ignore[attr-defined]  # an annotation of the queryset above
-    item.library_ids = sorted(library.pk for library in item.libraries.all())
-    return _weighted_texts(item)
+    item.reuse_count = reuses
+    item.last_reused_at = last_reused
+    item.library_ids = sorted(library.pk for library in libraries)
+    return _weighted_texts(item, libraries)
 
 
 def _vocabulary(texts: Iterable[str]) -> set[str]:
@@ -233,10 +304,10 @@ def _vocabulary(texts: Iterable[str]) -> set[str]:
     }
 
 
-def _weighted_texts(item: ArchiveItem) -> tuple[str, str, str, str]:
+def _weighted_texts(item: ArchiveItem, libraries: list[Library]) -> tuple[str, str, str, str]:
     """What is searched, by weight: title (A); tags, concept, libraries and credit (B); caption (C); alt text (D)."""
     labels = [*item.tags, item.concept.name if item.concept else "", item.credit_line]
-    labels += [library.name for library in item.libraries.all()]
+    labels += [library.name for library in libraries]
     return (
         search.normalize(item.title),
         search.normalize(" ".join(label for label in labels if label)),

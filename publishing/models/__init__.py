@@ -34,6 +34,7 @@ from publishing.models.posts import (
     PostAsset,
     PostCollaborator,
     PostQuerySet,
+    gate_reads,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "SharedItem",
     "SharedItemQuerySet",
     "TitleWords",
+    "gate_reads",
     "posts_elsewhere",
     "reusable_condition",
     "shareable_condition",

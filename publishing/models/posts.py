@@ -96,30 +96,36 @@ class PostQuerySet(models.QuerySet["Post"]):
     def for_gates(self) -> PostQuerySet:
         """Everything the gates and a list row read, in a fixed number of queries."""
         return self.select_related("county", "responsible", "created_by", "concept", "idea").prefetch_related(
-            Prefetch(
-                "post_assets",
-                queryset=PostAsset.objects.select_related(
-                    "asset__library", "asset__borrowed_from__library"
-                ).prefetch_related(
-                    Prefetch(
-                        "asset__people",
-                        queryset=AssetPerson.objects.select_related("person").prefetch_related(
-                            Prefetch("person__consents", queryset=Consent.objects.order_by("-given_at"))
-                        ),
-                    ),
-                    # A borrowed copy's consent is its origin's (production/release.py).
-                    Prefetch(
-                        "asset__borrowed_from__people",
-                        queryset=AssetPerson.objects.select_related("person").prefetch_related(
-                            Prefetch("person__consents", queryset=Consent.objects.order_by("-given_at"))
-                        ),
-                    ),
-                ),
-            ),
-            Prefetch("post_collaborators", queryset=PostCollaborator.objects.select_related("library")),
-            # Every approval, newest first: the one that stands for the gates, all of them for the post page.
-            Prefetch("approvals", queryset=Approval.objects.select_related("by").order_by("-at", "-pk")),
+            *gate_reads()
         )
+
+
+def gate_reads() -> list[Prefetch[str, models.QuerySet[models.Model], str]]:
+    """What the gates read of a post beyond its own row (`for_gates`; or, for a post already in hand,
+    `prefetch_related_objects`, as the worker does at publish time)."""
+
+    def people() -> models.QuerySet[AssetPerson]:
+        return AssetPerson.objects.select_related("person").prefetch_related(
+            Prefetch("person__consents", queryset=Consent.objects.order_by("-given_at"))
+        )
+
+    return [
+        Prefetch(
+            "post_assets",
+            # Unordered: `ordered_assets` sorts them. Django hashes every selected column of an ordered
+            # query (some 100 here, each through inspect), which cost more than the query itself.
+            queryset=PostAsset.objects.select_related("asset__library", "asset__borrowed_from__library")
+            .order_by()
+            .prefetch_related(
+                Prefetch("asset__people", queryset=people()),
+                # A borrowed copy's consent is its origin's (production/release.py).
+                Prefetch("asset__borrowed_from__people", queryset=people()),
+            ),
+        ),
+        Prefetch("post_collaborators", queryset=PostCollaborator.objects.select_related("library")),
+        # Every approval, newest first: the one that stands for the gates, all of them for the post page.
+        Prefetch("approvals", queryset=Approval.objects.select_related("by").order_by("-at", "-pk")),
+    ]
 
 
 class Post(models.Model):

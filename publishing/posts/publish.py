@@ -6,7 +6,9 @@
 
 (Filing in the archive and the libraries' e-mails are one transaction, and "containers finished" is
 stored with the publish attempt: a step stored only where a dead worker's successor would otherwise
-repeat something. A post stored at `archived` by an earlier version goes on with the e-mails.)
+repeat something. The permalink and the collaborators' answers are reads a successor may repeat, so
+they are held and stored with the next step that is (normally the archive's), which also gives the
+lease back. A post stored at `archived` by an earlier version goes on with the e-mails.)
 
 `run(post_id)` takes a lease on the post (a conditional UPDATE: only one
 worker holds a post at a time), carries on from the stored step, and says
@@ -36,7 +38,8 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Case, Exists, Max, Prefetch, Q, Value, When, prefetch_related_objects
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,7 +57,7 @@ from publishing.instagram.client import (
     Media,
     PublishingLimit,
 )
-from publishing.models import Channel, Post, PostCollaborator, PostQuerySet
+from publishing.models import Channel, Post, PostCollaborator, PostQuerySet, gate_reads
 from publishing.posts import gates, services
 
 logger = logging.getLogger(__name__)
@@ -101,6 +104,10 @@ class _Unpublishable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _NotStored(Exception):
+    """A save's condition did not hold (or the lease is gone): nothing was stored."""
 
 
 class _BackToReview(Exception):
@@ -159,6 +166,7 @@ def run(post_id: int) -> RunResult:
         return RunResult("skipped")
     retry_in: int | None = None
     next_try: datetime | None = None
+    released = False
     try:
         post = Post.objects.select_related("channel", "county", "idea").get(pk=post_id)
         channel = post.channel
@@ -168,8 +176,9 @@ def run(post_id: int) -> RunResult:
                 _wait_for_connection(post, token)
             return RunResult("stopped")
         with channels.graph_client(channel) as graph:
-            result = PublishRun(post, channel, graph, token).run()
-        retry_in, next_try = result.retry_in, result.next_try
+            publish_run = PublishRun(post, channel, graph, token)
+            result = publish_run.run()
+        retry_in, next_try, released = result.retry_in, result.next_try, publish_run.released
         return result
     except LostLease:
         logger.warning("Post %s: another worker took over; this run stops.", post_id)
@@ -180,7 +189,8 @@ def run(post_id: int) -> RunResult:
         _count_unexpected_failure(post_id, token)
         raise
     finally:
-        _release(post_id, token, retry_in=retry_in, next_try=next_try)
+        if not released:  # a finished post gave its lease back with its last step
+            _release(post_id, token, retry_in=retry_in, next_try=next_try)
 
 
 def _wait_for_connection(post: Post, token: uuid.UUID) -> None:
@@ -216,20 +226,37 @@ class PublishRun:
         # Read once a run: the gates' own reading of the media, then the archive and the mails.
         self._assets: list[Asset] | None = None
         self._libraries: list[Library] | None = None
+        # Steps done that a successor may safely do again (reads from Instagram): stored with the next save.
+        self._held: dict[str, Any] = {}
+        # The lease was given back with the last step (committed): nothing is left for `run` to release.
+        self.released = False
 
     # --- Bookkeeping ---
 
-    def save(self, **fields: Any) -> None:
-        """Store a step (and renew the lease), only while this run holds the post."""
+    def save(self, *, where: Q | Combinable | None = None, **fields: Any) -> None:
+        """Store a step (and renew the lease), only while this run holds the post; held steps go with it.
+
+        With `where`, only while that holds too: _NotStored when nothing was stored (the caller asks why).
+        """
         now = timezone.now()
+        fields = {**self._held, **fields}
         fields.setdefault("attempts", 0)  # a step that succeeded ends a run of failures
         fields.setdefault("waiting_for", Post.Waiting.NOTHING)  # … and whatever it waited for
         fields.setdefault("waiting_since", None)
-        changed = Post.objects.filter(pk=self.post.pk, lease_token=self.token).update(
-            **fields, lease_expires_at=now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
-        )
-        if changed != 1:
-            raise LostLease
+        fields.setdefault("lease_expires_at", now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS))
+        rows = Post.objects.filter(pk=self.post.pk, lease_token=self.token)
+        if where is not None:
+            rows = rows.filter(where)
+        if rows.update(**fields) != 1:
+            raise LostLease if where is None else _NotStored
+        self._held = {}
+        for name, value in fields.items():
+            setattr(self.post, name, value)
+
+    def hold(self, **fields: Any) -> None:
+        """A step done that is not stored on its own: a successor would only read Instagram again (the
+        permalink, the invitations), nothing that could post twice. It is stored with the next save."""
+        self._held.update(fields)
         for name, value in fields.items():
             setattr(self.post, name, value)
 
@@ -442,7 +469,11 @@ class PublishRun:
     def check_gates(self) -> None:
         """The gates again, before anything reaches Instagram: the post may have changed since it was
         scheduled (the admin, a library's username, a consent). A post that fails goes back to review."""
-        checked = Post.objects.for_gates().get(pk=self.post.pk)
+        checked = self.post
+        # The row was read as this run began; what the gates read beyond it is read now, afresh (a run
+        # making new containers checks again).
+        vars(checked).pop("_prefetched_objects_cache", None)
+        prefetch_related_objects([checked], *gate_reads())
         failing = gates.failing_gates(checked, channel=self.channel)
         if failing:
             if not services.back_to_review_at_publish(
@@ -487,15 +518,17 @@ class PublishRun:
     def collaborator_usernames(self) -> list[str]:
         """The usernames invited (kept on each row: the library may change its own later)."""
         usernames, changed = [], []
-        for link in self.post.post_collaborators.select_related("library").order_by("library__name"):
+        for link in collaborator_links(self.post):
             username = link.library.instagram_username
             if link.username != username:
                 link.username = username
                 changed.append(link)
             if username:
                 usernames.append(username)
-        if changed:
-            PostCollaborator.objects.bulk_update(changed, ["username"])
+        if changed:  # one UPDATE (bulk_update would wrap it in a transaction of its own: two more statements)
+            PostCollaborator.objects.filter(pk__in=[link.pk for link in changed]).update(
+                username=Case(*(When(pk=link.pk, then=Value(link.username)) for link in changed))
+            )
         return usernames
 
     def create_containers(self) -> None:
@@ -608,30 +641,32 @@ class PublishRun:
         if error is not None:
             raise error
         limit = self.graph.content_publishing_limit(self.account)
-        ahead = self.posts_ahead_for_quota()
-        if limit.remaining <= 0 or ahead:
-            # Full, or posts due before this one still wait for a slot: they go first, in the plan's order.
-            raise _QuotaReached(limit, ahead)
+        if limit.remaining <= 0:
+            raise _QuotaReached(limit, self.posts_ahead_for_quota())
         attempt = {"container_id": container_id, "caption": post.full_caption, "at": timezone.now().isoformat()}
         # Recorded before the call: if we never hear back, the next run knows to ask about this container.
         attempts = [a for a in post.publish_attempts if a["container_id"] != container_id] + [attempt]
-        self.save(
-            publish_attempts=attempts,
-            attempts=post.attempts,
-            publish_step=Post.Step.CONTAINERS_FINISHED,
-            status_polls=post.status_polls,
-        )
+        try:
+            # Only while no post due before this one waits for a slot: they go first, in the plan's order.
+            self.save(
+                where=~Exists(self.ahead_for_quota()),
+                publish_attempts=attempts,
+                attempts=post.attempts,
+                publish_step=Post.Step.CONTAINERS_FINISHED,
+                status_polls=post.status_polls,
+            )
+        except _NotStored:
+            if ahead := self.posts_ahead_for_quota():
+                raise _QuotaReached(limit, ahead) from None
+            raise LostLease from None
         media_id = self.graph.publish(self.account, container_id)
         self.published(media_id)
 
     def published(self, media_id: str, timestamp: datetime | None = None) -> None:
-        stored = services.record_published(
-            post_id=self.post.pk, lease_token=self.token, media_id=media_id, published_at=timestamp
-        )
-        if stored is None:
+        if not services.record_published(
+            post=self.post, lease_token=self.token, media_id=media_id, published_at=timestamp
+        ):
             raise LostLease
-        for field in Post._meta.concrete_fields:  # the row as stored, without reading it a second time
-            setattr(self.post, field.attname, getattr(stored, field.attname))
 
     def recover(self, container_id: str, caption: str, since: datetime | None) -> None:
         """The container is published, but we never stored the media: find it in the account's media.
@@ -697,11 +732,11 @@ class PublishRun:
         fields: dict[str, Any] = {"permalink": media.permalink or "", "publish_step": Post.Step.PUBLISHED}
         if media.timestamp is not None:  # Instagram's time of the media, not the moment we heard of it
             fields["published_at"] = media.timestamp
-        self.save(**fields)
+        self.hold(**fields)  # stored with the archive step (or whatever is stored next)
 
     def check_collaborators(self) -> None:
-        read_collaborator_invites(self.post, self.graph)
-        self.save(publish_step=Post.Step.COLLABORATORS_CHECKED)
+        checked_at = store_collaborator_invites(self.post, self.graph)
+        self.hold(publish_step=Post.Step.COLLABORATORS_CHECKED, collaborators_checked_at=checked_at)
 
     def archive(self) -> None:
         """File the post in the archive and tell its libraries, in one transaction: both or neither."""
@@ -710,19 +745,33 @@ class PublishRun:
             self.notify()
 
     def notify(self) -> None:
-        with transaction.atomic():
+        # No savepoint inside archive()'s transaction: whatever fails here rolls all of it back anyway.
+        with transaction.atomic(savepoint=False):
             # The step is stored before the mail leaves (after the commit): at most one mail per library.
-            self.save(publish_step=Post.Step.NOTIFIED)
+            # The post is finished: the lease goes back with it (`run` has nothing left to release).
+            self.save(
+                publish_step=Post.Step.NOTIFIED, lease_token=None, lease_expires_at=None, next_attempt_at=timezone.now()
+            )
+            transaction.on_commit(self._lease_released)
             services.notify_libraries_on_commit(self.post, self.libraries())
             services.mark_idea_published(self.post)
+
+    def _lease_released(self) -> None:
+        self.released = True
 
 
 def read_collaborator_invites(post: Post, graph: Client) -> None:
     """Store each invited library's answer (pending, accepted, declined) as Instagram reports it."""
+    checked_at = store_collaborator_invites(post, graph)
+    Post.objects.filter(pk=post.pk).update(collaborators_checked_at=checked_at)
+
+
+def store_collaborator_invites(post: Post, graph: Client) -> datetime:
+    """Each invited library's answer stored on its row; the time they were read (for the post's own row)."""
     answers = {c.username.lower(): c.invite_status.lower() for c in graph.get_collaborators(post.media_id)}
     now = timezone.now()
     by_status: dict[PostCollaborator.Invite, list[int]] = {}
-    for link in post.post_collaborators.select_related("library"):
+    for link in collaborator_links(post):
         username = (link.username or link.library.instagram_username).lower()
         answer = answers.get(username, "pending")
         if answer.startswith("acc"):  # Meta's own sample spells it "Accpeted"
@@ -734,7 +783,15 @@ def read_collaborator_invites(post: Post, graph: Client) -> None:
         by_status.setdefault(status, []).append(link.pk)
     for answered, ids in by_status.items():  # one UPDATE per answer, not one per library
         PostCollaborator.objects.filter(pk__in=ids).update(invite_status=answered, checked_at=now)
-    Post.objects.filter(pk=post.pk).update(collaborators_checked_at=now)
+    return now
+
+
+def collaborator_links(post: Post) -> list[PostCollaborator]:
+    """The post's collaborators with their libraries, by name: as the gates read them in this run, if they did."""
+    prefetch_related_objects(
+        [post], Prefetch("post_collaborators", queryset=PostCollaborator.objects.select_related("library"))
+    )
+    return sorted(post.post_collaborators.all(), key=lambda link: link.library.name)
 
 
 def _parse_time(value: object) -> datetime | None:

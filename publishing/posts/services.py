@@ -454,34 +454,36 @@ def pull_back_posts_showing(
 
 
 def record_published(
-    *, post_id: int, lease_token: uuid.UUID, media_id: str, published_at: datetime | None = None
-) -> Post | None:
+    *, post: Post, lease_token: uuid.UUID, media_id: str, published_at: datetime | None = None
+) -> bool:
     """The post is live: store the media id at once, before anything else can go wrong.
 
     `published_at` is Instagram's time of the media when we know it (a recovered
     publish); otherwise now, until the permalink step reads Instagram's time.
-    Returns the post as stored, or None when this worker no longer holds it.
+    `post` (with its county) is changed to match the row as stored, without reading it again.
+    False when this worker no longer holds the post.
     """
     now = timezone.now()
+    fields: dict[str, Any] = {
+        "media_id": media_id,
+        "status": Post.Status.PUBLISHED,
+        "status_changed_at": now,
+        "published_at": published_at or now,
+        "failure_reason": "",
+        "attempts": 0,
+        "waiting_for": Post.Waiting.NOTHING,
+        "waiting_since": None,
+        # The first insights reading (publishing/followup/insights.py) an hour after publishing.
+        "insights_due_at": now + timedelta(hours=1),
+        "insights_round": 0,
+    }
     with transaction.atomic():
-        moved = Post.objects.filter(pk=post_id, lease_token=lease_token, media_id="").update(
-            media_id=media_id,
-            status=Post.Status.PUBLISHED,
-            status_changed_at=now,
-            published_at=published_at or now,
-            failure_reason="",
-            attempts=0,
-            waiting_for=Post.Waiting.NOTHING,
-            waiting_since=None,
-            # The first insights reading (publishing/followup/insights.py) an hour after publishing.
-            insights_due_at=now + timedelta(hours=1),
-            insights_round=0,
-        )
-        if not moved:
-            return None
-        post = Post.objects.select_related("county").get(pk=post_id)
+        if not Post.objects.filter(pk=post.pk, lease_token=lease_token, media_id="").update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(post, name, value)
         audit(county=post.county, actor=None, action="post.published", obj=post, summary=post.title, media_id=media_id)
-    return post
+    return True
 
 
 def fail_publishing(*, post_id: int, lease_token: uuid.UUID, reason: str, detail: str = "") -> bool:
@@ -636,13 +638,15 @@ def return_late_posts(*, now: datetime) -> list[Post]:
 
 
 def involved_libraries(post: Post) -> list[Library]:
-    """The member libraries a post is about: its collaborators, the idea's libraries, whose media it shows."""
-    ids = set(post.post_collaborators.values_list("library_id", flat=True))
-    ids |= set(post.post_assets.values_list("asset__library_id", flat=True))
+    """The member libraries a post is about: its collaborators, the idea's libraries, whose media it shows.
+
+    One query: each source is a subquery."""
+    about = Q(pk__in=PostCollaborator.objects.filter(post=post).values("library_id")) | Q(
+        pk__in=PostAsset.objects.filter(post=post).values("asset__library_id")
+    )
     if post.idea is not None:
-        ids.add(post.idea.library_id)
-        ids |= set(post.idea.libraries.values_list("pk", flat=True))
-    libraries = Library.objects.filter(pk__in=ids, county=post.county, kind=Library.Kind.MEMBER)
+        about |= Q(pk=post.idea.library_id) | Q(pk__in=post.idea.libraries.values("pk"))
+    libraries = Library.objects.filter(about, county_id=post.county_id, kind=Library.Kind.MEMBER)
     return list(libraries.order_by("name"))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import psycopg
 import pytest
@@ -22,6 +23,7 @@ from django.utils import timezone
 from libraries.models import AuditEntry
 from production.models import Asset, Idea
 from publishing import tasks
+from publishing.archive import filing as archive
 from publishing.models import ArchiveItem, Channel, Post, PostCollaborator
 from publishing.posts import publish, services
 from tests.conftest import World, client_for, enable_mfa
@@ -113,6 +115,36 @@ def test_tick_hands_the_due_post_to_the_worker_which_publishes_archives_and_noti
     assert ArchiveItem.objects.count() == 1
     later.refresh_from_db()
     assert later.status == Post.Status.SCHEDULED
+
+
+def test_a_run_costs_a_fixed_number_of_queries_and_files_the_item_as_a_refresh_would(
+    world: World, channel: Channel, fake_graph: FakeGraph, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    post = due_post(world, channel)  # one photo showing someone with a consent, one collaborator
+    post.post_collaborators.create(library=world.other_library)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+
+    # The claim; the post; the gates (media, their people, the people's consents, collaborators, approvals);
+    # the usernames kept; the container stored; the attempt stored before media_publish (unless posts due
+    # before it wait for the daily limit); the media id (BEGIN, UPDATE, audit, COMMIT); the invitations;
+    # then one transaction (BEGIN … COMMIT): the libraries, the asset with its people and their consents,
+    # the item (SAVEPOINT, INSERT, RELEASE), its libraries, its search document, its words, the post's last
+    # step with the permalink and the lease given back, the libraries' people, the audit entry; after the
+    # commit, each library's mail (two) reads its readers' languages.
+    with django_assert_num_queries(32):
+        assert publish.run(post.pk).state == "done"
+
+    post.refresh_from_db()
+    assert (post.status, post.publish_step, post.lease_token) == (Post.Status.PUBLISHED, Post.Step.NOTIFIED, None)
+    assert post.permalink
+    assert post.collaborators_checked_at is not None
+    # Filed as it was made, the item is what refreshing it copies: complete and searchable at once.
+    [item] = ArchiveItem.objects.filter(post=post).values()
+    assert item["search_document"]
+    assert (item["people_count"], item["reuse_blocked"]) == (1, False)
+    assert item["library_ids"] == sorted([world.library.pk, world.other_library.pk])
+    archive.refresh_items([item["id"]])
+    assert ArchiveItem.objects.filter(pk=item["id"]).values().get() == {**item, "updated_at": ANY}
 
 
 def test_the_idea_a_published_post_came_from_says_so_links_it_and_its_library_is_told(
