@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -21,6 +22,7 @@ from publishing.archive import network
 from publishing.models import (
     ArchiveItem,
     ArchiveItemQuerySet,
+    ArchiveReuse,
     Channel,
     InstagramComment,
     InstagramCommentQuerySet,
@@ -47,11 +49,13 @@ def posts_for_user(request: HttpRequest) -> tuple[CountyAccess, PostQuerySet]:
 
 def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN, for_gates: bool = False) -> Post:
     """A post of the user's county that their role lets them see; `role` for what the view does with it,
-    `for_gates` with everything the gates and the post page read (`PostQuerySet.for_gates`)."""
+    `for_gates` with everything the gates and the post page read (`PostQuerySet.for_gates`, and whether the
+    post reuses archive items: `reuses_archive`, so that a post that does not is not asked which)."""
     require_role(request, role)
     _access, posts = posts_for_user(request)
     if for_gates:
-        return get_object_or_404(posts.for_gates(), pk=pk)
+        reuses = ArchiveReuse.objects.filter(post=OuterRef("pk"))
+        return get_object_or_404(posts.for_gates().annotate(reuses_archive=Exists(reuses)), pk=pk)
     return get_object_or_404(posts.select_related("county", "created_by", "responsible", "concept", "idea"), pk=pk)
 
 

@@ -634,7 +634,12 @@ def item_reuses(item: ArchiveItem) -> list[ArchiveReuse]:
 def archive_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of the archive (templates/publishing/_post_archive.html): the items
     the post reuses, and for a published post its own items, how often and where they were reused."""
-    reused = list(post.archive_reuses.select_related("item").order_by("item__title", "pk"))
+    # The post page's post says whether it reuses any (`reuses_archive`): most do not.
+    reused = (
+        list(post.archive_reuses.select_related("item").order_by("item__title", "pk"))
+        if getattr(post, "reuses_archive", True)
+        else []
+    )
     # Only a published post has items of its own (they are filed when it is published).
     own = (
         list(

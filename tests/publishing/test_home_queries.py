@@ -33,7 +33,7 @@ HOME_QUERIES = 8
 # people shown, their consents, its collaborators and approvals; the channel (read once: the status part and
 # the daily limit reuse it); the post's history; the archive items it reuses. A planned post adds the posts of
 # its day (Instagram's daily limit), a published one its own archive items. 11 before issue 18.
-POST_PAGE_QUERIES = 9
+POST_PAGE_QUERIES = 8
 
 
 def more_of_everything(world: World, channel: object) -> None:
