@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from libraries.models import County, User, count_per_row
 from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
+from libraries.versions import move_versions
 from publishing.instagram import crypto
 from publishing.instagram.client import AccessToken, Client, GraphAPIError, GraphConfig, InstagramAccount
 from publishing.models import Channel, Post
@@ -50,6 +52,32 @@ def app_credentials_configured() -> bool:
 
 
 # --- The channel ---
+
+
+# Any channel written moves this version: the channels pages show are kept under it (`shown_channel`).
+CHANNEL_VERSION = "channel:version"
+CHANNEL_CACHE_SECONDS = 24 * 60 * 60
+
+
+def channel_changed(sender: type | None = None, **kwargs: object) -> None:
+    """A channel was saved, deleted or UPDATEd: no kept channel is shown again (publishing/apps.py connects
+    this to saves and deletes; the UPDATEs here and in the publishing run call it)."""
+    move_versions([CHANNEL_VERSION])
+
+
+def shown_channel(county: County) -> Channel | None:
+    """The county's channel as a page shows it (its connection, name and daily limit), kept in the cache
+    under `CHANNEL_VERSION`: the plan, the post list and the post page ask on every request, and a channel
+    changes a few times a year. Without its token; not for writing (a service reads `county_channel`)."""
+    key = f"channel:{county.pk}:{county.created_at.timestamp()}"
+    found = cache.get_many([CHANNEL_VERSION, key])
+    version = found.get(CHANNEL_VERSION, 0)
+    kept = found.get(key)
+    if isinstance(kept, tuple) and kept[0] == version:
+        return kept[1]  # type: ignore[no-any-return]  # a Channel or None, as set below
+    channel = Channel.objects.for_county(county).instagram().defer("token_ciphertext").first()
+    cache.set(key, (version, channel), CHANNEL_CACHE_SECONDS)
+    return channel
 
 
 def county_channel(county: County, *, with_posts_waiting: bool = False) -> Channel | None:
@@ -158,6 +186,7 @@ def stop_channel(*, channel_id: int, reason: str) -> bool:
         )
         if not stopped:
             return False
+        channel_changed()
         channel = Channel.objects.select_related("county").get(pk=channel_id)
         waiting = Post.objects.filter(channel=channel).not_out_yet().count()
         audit(county=channel.county, actor=None, action="channel.stopped", obj=channel, summary=reason)
@@ -233,6 +262,7 @@ def look_after_tokens(*, now: datetime | None = None) -> dict[str, int]:
             )
             if not claimed:
                 continue
+            channel_changed()
             audit(county=channel.county, actor=None, action="channel.expiry_warned", obj=channel, summary=str(channel))
             send_templated_mail_on_commit(
                 to=coordinator_emails(channel.county),
@@ -255,6 +285,7 @@ def reencrypt_tokens() -> int:
             Channel.objects.filter(pk=channel.pk, token_ciphertext=channel.token_ciphertext).update(
                 token_ciphertext=crypto.rotate(channel.token_ciphertext)
             )
+            channel_changed()
             changed += 1
     return changed
 
@@ -283,6 +314,7 @@ def change_channel_settings(*, by: User, channel: Channel, late_margin_hours: in
         return
     with transaction.atomic():
         Channel.objects.filter(pk=channel.pk).update(late_margin_hours=late_margin_hours)
+        channel_changed()
         channel.late_margin_hours = late_margin_hours
         audit(
             county=channel.county,

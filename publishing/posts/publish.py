@@ -409,6 +409,7 @@ class PublishRun:
     def wait_for_quota(self, limit: PublishingLimit, ahead: int) -> RunResult:
         if limit.quota_total != self.channel.publish_quota:
             Channel.objects.filter(pk=self.channel.pk).update(publish_quota=limit.quota_total)
+            channels.channel_changed()
         at = self.next_slot(limit, ahead)
         self.save(
             waiting_for=Post.Waiting.QUOTA,

@@ -75,7 +75,7 @@ def _gaps(county_access: CountyAccess, filters: PostFilterForm, start: date, end
 @require_GET
 def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, posts, filters = _plan_posts(request)
-    channel = channels.county_channel(county_access.county)
+    channel = channels.shown_channel(county_access.county)
     today = timezone.localdate()
     first = _month_from(request, today)
     month_start, month_end = month_bounds(first.year, first.month)
@@ -114,7 +114,7 @@ def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, posts, filters = _plan_posts(request)
-    channel = channels.county_channel(county_access.county)
+    channel = channels.shown_channel(county_access.county)
     today = timezone.localdate()
     try:
         chosen = date.fromisoformat(request.GET.get("week", ""))

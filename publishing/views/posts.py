@@ -87,7 +87,7 @@ def post_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Undated posts (drafts) first, then by time, newest at the top.
     ordered = posts.for_gates().order_by("-scheduled_at", "-pk")
     page = Paginator(ordered, POSTS_PER_PAGE).get_page(request.GET.get("page"))
-    channel = channels.county_channel(county_access.county)
+    channel = channels.shown_channel(county_access.county)
     rows = [
         (post, gates.failing_gates(post, channel=channel) if county_access.is_editor and post.is_editable else [])
         for post in page.object_list
@@ -378,7 +378,7 @@ def _form_preview(county_access: CountyAccess, form: PostForm) -> preview.Previe
         caption=captions.normalise(str(form["caption"].value() or "")),
         credit=str(form["credit"].value() or ""),
     )
-    channel = channels.county_channel(county_access.county)
+    channel = channels.shown_channel(county_access.county)
     return preview.build(
         county_access,
         media_kind=kind,
@@ -464,7 +464,7 @@ def _limits() -> dict[str, int]:
 def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = checked = get_post_for_user(request, pk, for_gates=True)
     county_access = require_role(request)
-    channel = channels.county_channel(county_access.county)
+    channel = channels.shown_channel(county_access.county)
     if channel is not None and post.channel_id == channel.pk:
         post.channel = channel  # the status part asks whether it is connected: not a second read
     failing = gates.failing_gates(checked, channel=channel) if post.is_editable else []

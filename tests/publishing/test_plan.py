@@ -13,6 +13,7 @@ from django.utils import timezone
 from libraries.models import AuditEntry
 from production.models import ContentType
 from production.services.planning import create_calendar_feed
+from publishing.instagram import channels
 from publishing.models import Channel, Post
 from publishing.posts import plan
 from tests.conftest import World, client_for
@@ -280,10 +281,11 @@ def test_the_post_list_costs_the_same_queries_for_1_or_12_posts(
     editor = client_for(world.editor)
     editor.get("/posts/")  # the session is in Redis once this has run
 
-    # The user (1: their county access with the MFA check is cached, libraries.access); the count, the channel
-    # and the page of posts with county, people, concept and idea (3); their media, the people shown, their
-    # consents, collaborators and standing approvals (5); the filters' libraries and concepts (2).
-    with django_assert_num_queries(11):
+    # The user (1: their county access with the MFA check is cached, libraries.access, and the channel,
+    # publishing.instagram.channels.shown_channel); the count and the page of posts with county, people,
+    # concept and idea (2); their media, the people shown, their consents, collaborators and standing
+    # approvals (5); the filters' libraries and concepts (2).
+    with django_assert_num_queries(10):
         response = editor.get("/posts/")
     assert len(response.context["rows"]) == count
 
@@ -296,14 +298,14 @@ def test_the_plan_costs_the_same_queries_for_1_or_12_posts(world: World, django_
     editor = client_for(world.editor)
     editor.get("/plan/")
 
-    # The user (1: their county access with the MFA check is cached, libraries.access); the filters' libraries
-    # and concepts (2), which the gaps reuse; the posts with their concepts and channel (1: a chip shows no
-    # collaborators, so they are not read); the taken concept slots (1); the county's channel (1); the days
-    # over Instagram's daily limit (1).
-    with django_assert_num_queries(7):
+    # The user (1: their county access with the MFA check is cached, libraries.access, and the county's
+    # channel, publishing.instagram.channels.shown_channel); the filters' libraries and concepts (2), which the
+    # gaps reuse; the posts with their channel (1: a chip shows no collaborators, so they are not read); the
+    # taken concept slots (1); the days over Instagram's daily limit (1).
+    with django_assert_num_queries(6):
         response = editor.get(f"/plan/?month={day:%Y-%m}")
     assert sum(len(d.posts) for week in response.context["weeks"] for d in week) == count
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         editor.get(f"/plan/week/?week={day}")
 
 
@@ -317,7 +319,7 @@ def test_a_stopped_channels_due_posts_cost_no_query_each(world: World, django_as
     editor = client_for(world.editor)
     week = f"/plan/week/?week={timezone.localdate(due)}"
     editor.get(week)
-    with django_assert_num_queries(7):  # as for posts on time (above)
+    with django_assert_num_queries(6):  # as for posts on time (above)
         page = editor.get(week)
     assert page.text.count("Waiting for the Instagram connection") == count
 
@@ -380,3 +382,20 @@ def test_a_day_on_the_plan_escapes_what_people_wrote_and_keeps_the_move_form_wor
     assert moved.status_code == 302
     post.refresh_from_db()
     assert timezone.localtime(post.scheduled_at).hour == 11
+
+
+# --- The channel the plan shows is kept, and follows every write at once ---
+
+
+def test_the_plan_shows_a_channel_stopped_by_the_worker_at_once(world: World, coordinator_client: Client) -> None:
+    channel = ChannelFactory(county=world.county, status=Channel.Status.CONNECTED)
+    notice = "The county's Instagram connection must be renewed"
+    assert notice not in coordinator_client.get("/plan/").content.decode()  # and kept in the cache
+
+    channels.stop_channel(channel_id=channel.pk, reason="Error validating access token")  # an UPDATE
+
+    assert notice in coordinator_client.get("/plan/").content.decode()
+    channel.refresh_from_db()
+    channel.status = Channel.Status.CONNECTED
+    channel.save()  # connected again
+    assert notice not in coordinator_client.get("/plan/week/").content.decode()
