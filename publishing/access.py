@@ -49,13 +49,15 @@ def posts_for_user(request: HttpRequest) -> tuple[CountyAccess, PostQuerySet]:
 
 def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN, for_gates: bool = False) -> Post:
     """A post of the user's county that their role lets them see; `role` for what the view does with it,
-    `for_gates` with everything the gates and the post page read (`PostQuerySet.for_gates`, and whether the
-    post reuses archive items: `reuses_archive`, so that a post that does not is not asked which)."""
+    `for_gates` with everything the gates and the post page read (`PostQuerySet.for_gates`, the posts planned
+    that day, and whether the post reuses archive items: `reuses_archive`, so that a post that does not is not
+    asked which)."""
     require_role(request, role)
     _access, posts = posts_for_user(request)
     if for_gates:
         reuses = ArchiveReuse.objects.filter(post=OuterRef("pk"))
-        return get_object_or_404(posts.for_gates().annotate(reuses_archive=Exists(reuses)), pk=pk)
+        post = posts.for_gates().with_posts_that_day().annotate(reuses_archive=Exists(reuses))
+        return get_object_or_404(post, pk=pk)
     return get_object_or_404(posts.select_related("county", "created_by", "responsible", "concept", "idea"), pk=pk)
 
 

@@ -13,13 +13,44 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from libraries.models import County, Library, User
+from libraries.models import County, Library, User, count_per_row
 from production.models import Asset, AssetPerson, Concept, Consent, ContentType, Idea, RecordingDay
 from publishing.models.instagram import Channel
 from publishing.posts.captions import full_caption
 
 
+class LocalDayStart(models.Func):
+    """When the local day (in the time zone named) that `moment` falls in starts, `days` days later:
+    PostgreSQL's date_trunc in that zone, as a moment (a day across a change of summer time is 23 or 25
+    hours). A range between two of them is a day that an index on the moments serves."""
+
+    output_field = models.DateTimeField()
+
+    def __init__(self, moment: models.Expression | OuterRef, zone: str, *, days: int = 0) -> None:
+        super().__init__(moment, models.Value(zone), models.Value(f"{days} days"))
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def,override]  # Django's own signature
+        (moment, moment_params), (zone, zone_params), (offset, offset_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        sql = f"((DATE_TRUNC('day', {moment} AT TIME ZONE {zone}) + {offset}::interval) AT TIME ZONE {zone})"
+        return sql, (*moment_params, *zone_params, *offset_params, *zone_params)
+
+
 class PostQuerySet(models.QuerySet["Post"]):
+    def with_posts_that_day(self) -> PostQuerySet:
+        """Each post with how many planned posts its local day holds (`posts_that_day`: Instagram's daily
+        limit, `publishing.posts.plan.day_over_limit`), counted in the same query."""
+        start = LocalDayStart(OuterRef("scheduled_at"), settings.TIME_ZONE)
+        end = LocalDayStart(OuterRef("scheduled_at"), settings.TIME_ZONE, days=1)
+        same_day = Post.objects.filter(
+            county=OuterRef("county"),
+            status__in=Post.PLANNED_STATUSES,
+            scheduled_at__gte=start,
+            scheduled_at__lt=end,
+        )
+        return self.annotate(posts_that_day=count_per_row(same_day, "county"))
+
     def for_county(self, county: County) -> PostQuerySet:
         return self.filter(county=county)
 

@@ -255,8 +255,12 @@ def day_over_limit(post: Post, channel: Channel | None) -> tuple[int, int] | Non
     `channel`'s limit)."""
     if post.scheduled_at is None:
         return None
+    limit = daily_limit(channel)
+    counted: int | None = getattr(post, "posts_that_day", None)  # read with the post (`with_posts_that_day`)
+    if counted is not None:
+        return (counted, limit) if counted > limit else None
     day = post.scheduled_at.astimezone(local_zone()).date()
-    return days_over_limit(post.county, day, day, limit=daily_limit(channel)).get(day)
+    return days_over_limit(post.county, day, day, limit=limit).get(day)
 
 
 def days(

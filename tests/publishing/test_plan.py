@@ -399,3 +399,26 @@ def test_the_plan_shows_a_channel_stopped_by_the_worker_at_once(world: World, co
     channel.status = Channel.Status.CONNECTED
     channel.save()  # connected again
     assert notice not in coordinator_client.get("/plan/week/").content.decode()
+
+
+def test_the_posts_of_a_day_are_counted_by_the_local_day_across_a_change_of_summer_time(world: World) -> None:
+    """`with_posts_that_day` (the post page's daily-limit note) counts a post's local day in PostgreSQL: the
+    last Sunday of October in Oslo is 25 hours long."""
+    oslo = ZoneInfo("Europe/Oslo")
+    moments = [
+        datetime(2026, 10, 25, 0, 30, tzinfo=oslo),
+        datetime(2026, 10, 25, 23, 30, tzinfo=oslo),
+        datetime(2026, 10, 26, 0, 30, tzinfo=oslo),
+    ]
+    made = [
+        make_post(county=world.county, author=world.editor, status=Post.Status.SCHEDULED, scheduled_at=moment)
+        for moment in moments
+    ]
+    make_post(county=world.county, author=world.editor, status=Post.Status.DRAFT, scheduled_at=moments[0])
+    make_post(county=world.other_county, author=world.outsider, status=Post.Status.SCHEDULED, scheduled_at=moments[0])
+
+    counted = dict(
+        Post.objects.filter(pk__in=[p.pk for p in made]).with_posts_that_day().values_list("pk", "posts_that_day")
+    )
+
+    assert [counted[p.pk] for p in made] == [2, 2, 1]
