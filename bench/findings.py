@@ -103,11 +103,12 @@ _CAUSES = {
         "A carousel of ten used to read each medium's library on its own (25 queries) and the post twice; its "
         "queries do not grow with its size (tests/publishing/test_home_queries.py). In this round the county's "
         "channel is shown from the cache (publishing.instagram.channels.shown_channel, kept until any channel "
-        "is written; the daily limit and the status part use it too), a post that reuses no archive items is "
-        "not asked which (read with the post: an EXISTS), and a post not yet published does not look for items "
-        "of its own: 11 to 9 queries for the measured planned post, 8 for a post in review. What is left is "
-        "the page's many parts, each a query: the post, its media, their people and consents, collaborators, "
-        "approvals, the history and the posts planned that day (Instagram's daily limit)."
+        "is written; the daily limit and the status part use it too), the posts planned that day are counted "
+        "with the post (`PostQuerySet.with_posts_that_day`), a post that reuses no archive items is not asked "
+        "which (an EXISTS with the post), and a post not yet published does not look for items of its own: 11 "
+        "to 9 queries for the measured post, which reuses archive items (8 for one that does not). What is "
+        "left is the page's many parts, each a query: the post, its media, their people and consents, "
+        "collaborators, approvals, the history and the archive items it reuses."
     ),
 }
 
