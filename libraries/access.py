@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from libraries.models import County, Invitation, Library, LibraryQuerySet, Membership, Role
-from libraries.versions import move_versions
+from libraries.versions import kept_value, move_versions
 
 if TYPE_CHECKING:
     from libraries.models import User
@@ -102,15 +101,8 @@ def county_accesses(user: User) -> list[CountyAccess]:
     """
     # "2": what an access holds (its memberships since issue 18); one kept by an older release is not read.
     value_key = f"access:2:{user.pk}:{user.date_joined.timestamp()}"
-    keys = [_access_version(user.pk), ACCESS_VERSION_ALL]
-    found = cache.get_many([*keys, value_key])
-    versions = tuple(found.get(key, 0) for key in keys)
-    kept = found.get(value_key)
-    if isinstance(kept, tuple) and kept[0] == versions:
-        return list(kept[1])
-    accesses = _read_county_accesses(user)
-    cache.set(value_key, (versions, accesses), ACCESS_CACHE_SECONDS)
-    return accesses
+    versions = [_access_version(user.pk), ACCESS_VERSION_ALL]
+    return list(kept_value(value_key, versions, lambda: _read_county_accesses(user), seconds=ACCESS_CACHE_SECONDS))
 
 
 def _read_county_accesses(user: User) -> list[CountyAccess]:

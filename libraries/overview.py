@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 
 from libraries.models import County, Invitation, Library
-from libraries.versions import move_versions
+from libraries.versions import kept_value, move_versions
 
 LIBRARIES_VERSION = "libraries:version"
 CACHE_SECONDS = 24 * 60 * 60
@@ -60,28 +59,24 @@ INVITATIONS_SHOWN = 10
 
 def county_libraries(county: County) -> CountyLibraries:
     # The key carries when the county was made, so a database loaded anew never meets another's libraries.
-    key = f"libraries:{county.pk}:{county.created_at.timestamp()}"
-    found = cache.get_many([LIBRARIES_VERSION, key])
-    version = found.get(LIBRARIES_VERSION, 0)
-    kept = found.get(key)
-    now = timezone.now()
-    if (
-        isinstance(kept, tuple)
-        and kept[0] == version
-        and isinstance(kept[1], CountyLibraries)
-        and (kept[1].good_until is None or now < kept[1].good_until)
-    ):
-        return kept[1]
+    return kept_value(
+        f"libraries:{county.pk}:{county.created_at.timestamp()}",
+        [LIBRARIES_VERSION],
+        lambda: _read_county_libraries(county),
+        seconds=CACHE_SECONDS,
+        fresh=lambda kept: kept.good_until is None or timezone.now() < kept.good_until,
+    )
+
+
+def _read_county_libraries(county: County) -> CountyLibraries:
     members = Library.objects.for_county(county).members().active().order_by("name")
-    pending = Invitation.objects.for_county(county).pending(now)
+    pending = Invitation.objects.for_county(county).pending()
     newest = pending.order_by("-sent_at", "-pk").values_list("email", "library__name", "expires_at")
-    value = CountyLibraries(
+    return CountyLibraries(
         members=tuple(MemberLibrary(*row) for row in members.values_list("pk", "name", "instagram_username")),
         invitations=tuple(PendingInvitation(*row) for row in newest[:INVITATIONS_SHOWN]),
         good_until=pending.aggregate(first=Min("expires_at"))["first"],
     )
-    cache.set(key, (version, value), CACHE_SECONDS)
-    return value
 
 
 def libraries_changed(sender: type | None = None, **kwargs: object) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from libraries.models import County, User, count_per_row
 from libraries.services import absolute_url, audit, coordinator_emails, send_templated_mail_on_commit
-from libraries.versions import move_versions
+from libraries.versions import kept_value, move_versions
 from publishing.instagram import crypto
 from publishing.instagram.client import AccessToken, Client, GraphAPIError, GraphConfig, InstagramAccount
 from publishing.models import Channel, Post
@@ -69,15 +68,12 @@ def shown_channel(county: County) -> Channel | None:
     """The county's channel as a page shows it (its connection, name and daily limit), kept in the cache
     under `CHANNEL_VERSION`: the plan, the post list and the post page ask on every request, and a channel
     changes a few times a year. Without its token; not for writing (a service reads `county_channel`)."""
-    key = f"channel:{county.pk}:{county.created_at.timestamp()}"
-    found = cache.get_many([CHANNEL_VERSION, key])
-    version = found.get(CHANNEL_VERSION, 0)
-    kept = found.get(key)
-    if isinstance(kept, tuple) and kept[0] == version:
-        return kept[1]  # type: ignore[no-any-return]  # a Channel or None, as set below
-    channel = Channel.objects.for_county(county).instagram().defer("token_ciphertext").first()
-    cache.set(key, (version, channel), CHANNEL_CACHE_SECONDS)
-    return channel
+    return kept_value(
+        f"channel:{county.pk}:{county.created_at.timestamp()}",
+        [CHANNEL_VERSION],
+        lambda: Channel.objects.for_county(county).instagram().defer("token_ciphertext").first(),
+        seconds=CHANNEL_CACHE_SECONDS,
+    )
 
 
 def county_channel(county: County, *, with_posts_waiting: bool = False) -> Channel | None:

@@ -232,11 +232,9 @@ def daily_limit(channel: Channel | None) -> int:
     return channel.publish_quota if channel is not None else DEFAULT_PUBLISH_QUOTA
 
 
-def days_over_limit(county: County, start: date, end: date, *, limit: int | None = None) -> dict[date, tuple[int, int]]:
-    """Days from `start` to `end` with more planned posts than Instagram publishes in a day (`limit`, else the
-    channel's). Counted over every planned post, whatever the plan's filters show."""
-    if limit is None:
-        limit = daily_limit(Channel.objects.for_county(county).instagram().first())
+def days_over_limit(county: County, start: date, end: date, *, limit: int) -> dict[date, tuple[int, int]]:
+    """Days from `start` to `end` with more planned posts than Instagram publishes in a day (`limit`: the
+    channel's, `daily_limit`). Counted over every planned post, whatever the plan's filters show."""
     since, until = window(start, end)
     rows = (
         Post.objects.for_county(county)
