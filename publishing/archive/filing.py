@@ -26,14 +26,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from libraries.access import CountyAccess
-from libraries.models import County, Library, User
+from libraries.models import County, Library, User, count_per_row
 from libraries.services import absolute_url, audit, send_templated_mail_on_commit
 from production import release
 from production.models import Asset, AssetPerson, Concept, people_with_consents
@@ -225,7 +224,7 @@ def refresh_items(item_ids: Sequence[int], *, today: date | None = None) -> int:
             # Subqueries, not a join with GROUP BY: grouping (as ordering) has Django hash each of the
             # ~180 selected columns (through inspect), which cost more than reading the rows.
             .annotate(
-                reuses_total=Coalesce(Subquery(reuses.annotate(count=Count("pk")).values("count")), 0),
+                reuses_total=count_per_row(ArchiveReuse.objects.filter(item=OuterRef("pk")), "item"),
                 reused_last=Subquery(reuses.annotate(last=Max("at")).values("last")),
             )
             .order_by()
