@@ -9,6 +9,10 @@ Each scale has a database of its own (innspill_bench_s1, innspill_bench_s5,
 …), kept between runs (bench/data.py reloads it only when it is stale), and
 the ingest, upload and publishing measures share innspill_bench_work, which
 they empty first. Nothing here ever points at the development database.
+
+Two checkouts benching at once on one machine would clobber each other's
+databases; BENCH_DATABASE_PREFIX (default innspill_bench) and BENCH_REDIS_DB
+(default 8) give one of them its own.
 """
 
 from __future__ import annotations
@@ -26,14 +30,15 @@ from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BENCH_VAR = BASE_DIR / "var" / "bench"
-WORK_DATABASE = "innspill_bench_work"
-NETWORK_DATABASE = "innspill_bench_network"  # the network of counties (bench/network.py)
-BENCH_REDIS_DB = 8
+DATABASE_PREFIX = os.environ.get("BENCH_DATABASE_PREFIX") or "innspill_bench"
+WORK_DATABASE = f"{DATABASE_PREFIX}_work"
+NETWORK_DATABASE = f"{DATABASE_PREFIX}_network"  # the network of counties (bench/network.py)
+BENCH_REDIS_DB = int(os.environ.get("BENCH_REDIS_DB") or 8)
 SETTINGS_MODULE = "bench.settings"
 
 
 def scale_database(scale: int) -> str:
-    return f"innspill_bench_s{scale}"
+    return f"{DATABASE_PREFIX}_s{scale}"
 
 
 def free_port() -> int:
