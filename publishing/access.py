@@ -10,19 +10,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from libraries.access import CountyAccess, require_role
-from libraries.models import Library, LibraryQuerySet, Role
+from libraries.models import Library, LibraryQuerySet, Role, count_per_row
 from production.access import get_asset_for_user, get_concept_for_user, get_idea_for_user
 from production.models import Asset, Concept, Idea
-from publishing.archive import network
+from publishing.archive import filing, network
 from publishing.models import (
     ArchiveItem,
     ArchiveItemQuerySet,
-    ArchiveReuse,
     Channel,
     InstagramComment,
     InstagramCommentQuerySet,
@@ -50,13 +49,22 @@ def posts_for_user(request: HttpRequest) -> tuple[CountyAccess, PostQuerySet]:
 def get_post_for_user(request: HttpRequest, pk: int, *, role: Role = Role.LIBRARIAN, for_gates: bool = False) -> Post:
     """A post of the user's county that their role lets them see; `role` for what the view does with it,
     `for_gates` with everything the gates and the post page read (`PostQuerySet.for_gates`, the posts planned
-    that day, and whether the post reuses archive items: `reuses_archive`, so that a post that does not is not
-    asked which)."""
+    that day, the archive items it reuses (`publishing.archive.filing.reused_items`) and how many comments
+    from followers it has, how many of them unanswered: the post page's panels read these)."""
     require_role(request, role)
     _access, posts = posts_for_user(request)
     if for_gates:
-        reuses = ArchiveReuse.objects.filter(post=OuterRef("pk"))
-        post = posts.for_gates().with_posts_that_day().annotate(reuses_archive=Exists(reuses))
+        comments = InstagramComment.objects.filter(post=OuterRef("pk")).from_followers()
+        unanswered = comments.filter(status=InstagramComment.Status.UNANSWERED)
+        post = (
+            posts.for_gates()
+            .with_posts_that_day()
+            .annotate(
+                archive_reused_rows=filing.reused_items(),
+                comment_count=count_per_row(comments, "post"),
+                unanswered_count=count_per_row(unanswered, "post"),
+            )
+        )
         return get_object_or_404(post, pk=pk)
     return get_object_or_404(posts.select_related("county", "created_by", "responsible", "concept", "idea"), pk=pk)
 

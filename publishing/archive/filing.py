@@ -24,9 +24,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef, Prefetch, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -630,15 +632,37 @@ def item_reuses(item: ArchiveItem) -> list[ArchiveReuse]:
     return list(item.reuses.select_related("post", "by").order_by("-at", "-pk"))
 
 
+def reused_items() -> ArraySubquery:
+    """The archive items a post reuses, read with the post (the post page's `archive_reused_rows`): one row
+    per reuse, with what the page shows of its item, by the item's title; most posts reuse none."""
+    reuses = ArchiveReuse.objects.filter(post=OuterRef("pk")).order_by("item__title", "pk")
+    return ArraySubquery(
+        reuses.values(
+            row=JSONObject(
+                id="pk",
+                via="via",
+                at="at",
+                item_id="item_id",
+                item_asset_id="item__asset_id",
+                item_title="item__title",
+                item_reuse_count="item__reuse_count",
+            )
+        )
+    )
+
+
+def _reuse_of(row: dict[str, Any]) -> ArchiveReuse:
+    item = ArchiveItem(
+        pk=row["item_id"], asset_id=row["item_asset_id"], title=row["item_title"], reuse_count=row["item_reuse_count"]
+    )
+    return ArchiveReuse(pk=row["id"], via=row["via"], at=datetime.fromisoformat(row["at"]), item=item)
+
+
 def archive_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of the archive (templates/publishing/_post_archive.html): the items
-    the post reuses, and for a published post its own items, how often and where they were reused."""
-    # The post page's post says whether it reuses any (`reuses_archive`): most do not.
-    reused = (
-        list(post.archive_reuses.select_related("item").order_by("item__title", "pk"))
-        if getattr(post, "reuses_archive", True)
-        else []
-    )
+    the post reuses, and for a published post its own items, how often and where they were reused.
+    The post is the post page's (`publishing.access.get_post_for_user(..., for_gates=True)`)."""
+    reused = [_reuse_of(row) for row in post.archive_reused_rows]  # read with the post (`reused_items`)
     # Only a published post has items of its own (they are filed when it is published).
     own = (
         list(

@@ -16,10 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import (
-    Count,
-    Q,
-)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -265,19 +261,15 @@ def engagement_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     if post.status != Post.Status.PUBLISHED:
         return {"engagement": None}
     snapshots = list(post.insight_snapshots.order_by("taken_at", "pk"))
-    counts = (
-        InstagramComment.objects.filter(post=post)
-        .from_followers()
-        .aggregate(total=Count("pk"), unanswered=Count("pk", filter=Q(status=Status.UNANSWERED)))
-    )
     metrics = [(name, getattr(InsightSnapshot._meta.get_field(name), "verbose_name", name)) for name in INSIGHT_COLUMNS]
     return {
         "engagement": {
             "metrics": metrics,
             "rows": [(snapshot, [getattr(snapshot, name) for name, _label in metrics]) for snapshot in snapshots],
             "next_reading_at": post.insights_due_at,
-            "comment_count": counts["total"],
-            "unanswered_count": counts["unanswered"],
+            # Counted with the post (`publishing.access.get_post_for_user(..., for_gates=True)`).
+            "comment_count": post.comment_count,
+            "unanswered_count": post.unanswered_count,
             "inbox_url": f"{reverse('publishing:inbox')}?show=all&post={post.pk}" if access.is_editor else "",
             "can_read_insights": access.is_editor and post.is_published,
         }

@@ -58,15 +58,20 @@ class OutcomeForm(forms.ModelForm[Outcome]):
         super().__init__(*args, **kwargs)
         self.post = post
         fields: dict[str, Any] = self.fields
-        fields["library"].queryset = libraries
-        fields["library"].required = True
-        fields["library"].empty_label = _("Choose the library")
+        library = fields["library"]
+        library.queryset = libraries  # what a choice is checked against
+        library.required = True
+        # The libraries offered, read once: the select is drawn from them, not from the queryset again.
+        self.libraries = list(libraries)
+        library.choices = [
+            ("", _("Choose the library")),
+            *((choice.pk, library.label_from_instance(choice)) for choice in self.libraries),
+        ]
         fields["kind"].choices = Outcome.Kind.choices  # no empty "---------" choice
         # The model's default is a callable (today), which would add a hidden "initial-" input.
         fields["happened_on"].show_hidden_initial = False
-        choices = list(libraries)
-        if len(choices) == 1 and not self.is_bound and self.instance.library_id is None:
-            self.initial["library"] = choices[0].pk
+        if len(self.libraries) == 1 and not self.is_bound and self.instance.library_id is None:
+            self.initial["library"] = self.libraries[0].pk
 
     def clean_happened_on(self) -> Any:
         day = self.cleaned_data["happened_on"]
@@ -175,9 +180,9 @@ def outcomes_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     if post.status != Post.Status.PUBLISHED:
         return {"outcomes_shown": False}
     outcomes = list(post.outcomes.select_related("library", "logged_by").order_by("-happened_on", "-pk"))
-    may_log = outcome_libraries_for(access).exists()
+    form = outcome_form(access, post)
     return {
         "outcomes_shown": True,
         "outcome_rows": [(outcome, can_change_outcome(access, outcome)) for outcome in outcomes],
-        "outcome_form": outcome_form(access, post) if may_log else None,
+        "outcome_form": form if form.libraries else None,  # only for someone who may log for a library
     }

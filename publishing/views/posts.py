@@ -472,10 +472,12 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     approval = checked.active_approval()
     actions = post_actions(county_access, post)
     approvals = list(checked.approvals.all())  # newest first, read with the post (`for_gates`)
-    history = list(
+    history = (  # editors see the post's history; librarians are not asked it
         AuditEntry.objects.filter(object_type=post._meta.label_lower, object_id=str(post.pk))
         .select_related("actor")
         .order_by("-at")[:30]
+        if is_editor
+        else []
     )
     context = {
         "post": checked,
@@ -484,7 +486,7 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "failing_gates": failing,
         "approval": approval,
         "approvals": approvals,
-        "history": [(entry, ACTION_LABELS.get(entry.action, entry.action)) for entry in history] if is_editor else [],
+        "history": [(entry, ACTION_LABELS.get(entry.action, entry.action)) for entry in history],
         "counts": captions.count(checked.full_caption),
         "limits": _limits(),
         "channel": channel,
