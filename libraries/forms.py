@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -44,9 +44,9 @@ class ObjectChoiceField(forms.TypedChoiceField):
         self.empty_label = empty_label
         self.objects: dict[int, Any] = {}
 
-    def set_objects(self, objects: Iterable[Any]) -> None:
+    def set_objects(self, objects: Iterable[Any], label: Callable[[Any], str] = str) -> None:
         self.objects = {obj.pk: obj for obj in objects}
-        self.choices = [("", self.empty_label), *((pk, str(obj)) for pk, obj in self.objects.items())]
+        self.choices = [("", self.empty_label), *((pk, label(obj)) for pk, obj in self.objects.items())]
 
     def clean(self, value: Any) -> Any:
         pk = super().clean(value)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from libraries.forms import ObjectChoiceField
 from libraries.models import Library, LibraryQuerySet, Membership, User
 from production import cadence
 from production.models import Aspect, Asset, Audience, Concept, Idea, Person, RecordingDay
@@ -302,16 +304,18 @@ class RecordingDayForm(forms.ModelForm[RecordingDay]):
 
 
 class SignupForm(forms.Form):
-    membership = forms.ModelChoiceField(label=_("Presenter"), queryset=Membership.objects.none())
+    """Put someone forward to present: one of `memberships` (read once, with their user and library)."""
+
+    membership = ObjectChoiceField(label=_("Presenter"), empty_label="---------")
     note = forms.CharField(
         label=_("Note"), required=False, max_length=300, help_text=_("Optional: what they would like to present.")
     )
 
-    def __init__(self, *args: Any, memberships: QuerySet[Membership], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, memberships: Iterable[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.memberships = list(memberships)
         field: Any = self.fields["membership"]
-        field.queryset = memberships
-        field.label_from_instance = lambda membership: f"{membership.user} ({membership.library})"
+        field.set_objects(self.memberships, label=lambda membership: f"{membership.user} ({membership.library})")
 
 
 class SlotForm(forms.Form):

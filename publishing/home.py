@@ -6,11 +6,12 @@ layer; the view is publishing/views/home.py.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, Count, F, Q, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import JSONObject, RowNumber
 from django.utils import timezone
 
 from libraries.access import CountyAccess
@@ -55,11 +56,14 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
         # Consents of people in the register that end within 30 days, with a renewal link to send.
         context["expiring_consents"] = people_services.expiring_consents(county, today=today)[:HOME_LIST_LENGTH]
     else:
-        my_ideas = ideas.of_libraries(access.library_ids).for_list()
-        context["my_ideas"] = my_ideas[:10]
-        counts = dict(
-            ideas.of_libraries(access.library_ids).order_by().values_list("status").annotate(count=Count("pk"))
+        mine = ideas.of_libraries(access.library_ids)
+        # How many of the library's ideas are in each status, counted once (a subquery that does not depend
+        # on the row: an InitPlan) and carried by the first rows; no rows, no ideas to count.
+        by_status = mine.order_by().values("status").annotate(row=JSONObject(status="status", n=Count("pk")))
+        context["my_ideas"] = my_ideas = list(
+            mine.for_list().annotate(status_counts=ArraySubquery(by_status.values("row")))[:10]
         )
+        counts = {row["status"]: row["n"] for row in my_ideas[0].status_counts} if my_ideas else {}
         context["my_idea_counts"] = [(label, counts[value]) for value, label in Idea.Status.choices if value in counts]
         next_day = (
             RecordingDay.objects.for_county(county)
@@ -77,15 +81,16 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
             )
             if next_day.accepts_signups:
                 signed_up = {signup.person_id for signup in context["next_day_signups"]}
-                candidates = memberships_user_may_sign_up(access).exclude(user_id__in=signed_up)
-                if candidates.exists():  # everyone from the library may already be signed up
-                    context["signup_form"] = SignupForm(memberships=candidates)
+                form = SignupForm(memberships=memberships_user_may_sign_up(access).exclude(user_id__in=signed_up))
+                if form.memberships:  # everyone from the library may already be signed up
+                    context["signup_form"] = form
     return context
 
 
 # The editor's lists of posts, each with what its card says first: awaiting approval (the oldest first),
-# failed (the latest first) and held by the worker (the soonest first).
-AWAITING, FAILED, HELD = "awaiting", "failed", "held"
+# failed (the latest first), held by the worker (the soonest first) and, for an editor who is not the
+# coordinator, the scheduled posts coming up (the soonest first).
+AWAITING, FAILED, HELD, UPCOMING = "awaiting", "failed", "held", "upcoming"
 
 
 # What the three cards show of a post (templates/publishing/home.html, `Post.waiting_note`): compiling and
@@ -105,21 +110,29 @@ CARD_FIELDS = (
 )
 
 
-def _posts_to_look_at(posts: PostQuerySet) -> dict[str, tuple[list[Post], int]]:
-    """The first HOME_LIST_LENGTH posts of each editor's list and how many it has in all, in one query."""
+def _posts_to_look_at(posts: PostQuerySet, *, upcoming_after: datetime | None) -> dict[str, tuple[list[Post], int]]:
+    """The first HOME_LIST_LENGTH posts of each editor's list and how many it has in all, in one query; the
+    upcoming list only with `upcoming_after` (the posts scheduled after it)."""
     held = Q(status=Post.Status.PUBLISHING, media_id="") & ~Q(waiting_for=Post.Waiting.NOTHING)
+    upcoming = (
+        Q(status=Post.Status.SCHEDULED, scheduled_at__gte=upcoming_after)
+        if upcoming_after is not None
+        else Q(pk=None)  # no post: the list stays empty
+    )
     which = Case(
         When(status=Post.Status.IN_REVIEW, then=Value(AWAITING)),
         When(status=Post.Status.FAILED, then=Value(FAILED)),
         When(held, then=Value(HELD)),
+        When(upcoming, then=Value(UPCOMING)),
     )
     # In each list one of the two keys is set: the oldest or soonest first, or the latest first.
     ascending = Case(
-        When(held, then=F("scheduled_at")), When(status=Post.Status.IN_REVIEW, then=F("status_changed_at"))
+        When(held | upcoming, then=F("scheduled_at")),
+        When(status=Post.Status.IN_REVIEW, then=F("status_changed_at")),
     )
     descending = Case(When(status=Post.Status.FAILED, then=F("status_changed_at")))
     rows = (
-        posts.filter(Q(status__in=[Post.Status.IN_REVIEW, Post.Status.FAILED]) | held)
+        posts.filter(Q(status__in=[Post.Status.IN_REVIEW, Post.Status.FAILED]) | held | upcoming)
         .annotate(
             list=which,
             place=Window(
@@ -134,7 +147,7 @@ def _posts_to_look_at(posts: PostQuerySet) -> dict[str, tuple[list[Post], int]]:
         .only(*CARD_FIELDS)
         .order_by("place")
     )
-    shown: dict[str, list[Post]] = {AWAITING: [], FAILED: [], HELD: []}
+    shown: dict[str, list[Post]] = {AWAITING: [], FAILED: [], HELD: [], UPCOMING: []}
     in_all = dict.fromkeys(shown, 0)
     for post in rows:
         shown[post.list].append(post)  # type: ignore[attr-defined]  # the annotations above
@@ -149,10 +162,12 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
     posts = Post.objects.for_county(county)
     context: dict[str, Any] = {}
     if access.is_editor:
-        lists = _posts_to_look_at(posts)
+        lists = _posts_to_look_at(posts, upcoming_after=None if access.is_coordinator else now)
         context["posts_awaiting_approval"], context["posts_awaiting_approval_count"] = lists[AWAITING]
         context["failed_posts"], _count = lists[FAILED]
         context["waiting_posts"], context["waiting_posts_count"] = lists[HELD]
+        if not access.is_coordinator:
+            context["upcoming_posts"], _count = lists[UPCOMING]
         # "Don't post and ghost": who has waited longest for an answer (DESIGN.md §7).
         unanswered = InstagramComment.objects.for_county(county).from_followers().unanswered()
         oldest, context["unanswered_comments_count"] = first_rows_and_count(
@@ -163,7 +178,7 @@ def publishing_panels(access: CountyAccess) -> dict[str, Any]:
         # With everything a stopped channel holds back: scheduled posts and those the worker holds.
         context["channel"] = channels.county_channel(county, with_posts_waiting=True)
         context["posts_waiting_for_channel"] = getattr(context["channel"], "posts_waiting", 0)
-    else:
+    elif not access.is_editor:
         context["upcoming_posts"] = (
             posts.filter(status=Post.Status.SCHEDULED, scheduled_at__gte=now)
             .order_by("scheduled_at", "pk")

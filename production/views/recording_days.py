@@ -202,8 +202,9 @@ def _render_day(
     if day.accepts_signups:
         signed_up = {signup.person_id for signup in signups}
         candidates = memberships_user_may_sign_up(county_access).exclude(user_id__in=signed_up)
-        if signup_form is not None or candidates.exists():  # everyone the user may sign up may already be signed up
-            context["signup_form"] = signup_form or SignupForm(memberships=candidates, auto_id="signup-%s")
+        form = signup_form or SignupForm(memberships=candidates, auto_id="signup-%s")
+        if signup_form is not None or form.memberships:  # everyone the user may sign up may already be signed up
+            context["signup_form"] = form
     if context["can_manage"]:
         context["slot_form"] = slot_form or _slot_form(None, day)
     context.update(asset_section_context(county_access, day))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from libraries.access import CountyAccess
+from libraries.forms import ObjectChoiceField
 from libraries.models import Library, LibraryQuerySet, User
 from libraries.services import audit
 from publishing.access import can_change_outcome, outcome_libraries_for
@@ -53,20 +54,15 @@ class OutcomeForm(forms.ModelForm[Outcome]):
             "quantity": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric", "class": "input--narrow"}),
         }
 
+    library = ObjectChoiceField(label=gettext_lazy("Library"), empty_label=gettext_lazy("Choose the library"))
+
     def __init__(self, *args: Any, post: Post, libraries: LibraryQuerySet, **kwargs: Any) -> None:
         kwargs.setdefault("instance", Outcome(post=post))
         super().__init__(*args, **kwargs)
         self.post = post
         fields: dict[str, Any] = self.fields
-        library = fields["library"]
-        library.queryset = libraries  # what a choice is checked against
-        library.required = True
-        # The libraries offered, read once: the select is drawn from them, not from the queryset again.
-        self.libraries = list(libraries)
-        library.choices = [
-            ("", _("Choose the library")),
-            *((choice.pk, library.label_from_instance(choice)) for choice in self.libraries),
-        ]
+        self.libraries = list(libraries)  # read once: the select is drawn from them and a choice checked against them
+        fields["library"].set_objects(self.libraries)
         fields["kind"].choices = Outcome.Kind.choices  # no empty "---------" choice
         # The model's default is a callable (today), which would add a hidden "initial-" input.
         fields["happened_on"].show_hidden_initial = False

@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from libraries.models import Invitation, Library, Membership, Role
 from libraries.overview import county_libraries
+from production.models import Idea
 from publishing.models import Post
 from tests.conftest import World, client_for, enable_mfa
 from tests.factories.libraries import InvitationFactory, LibraryFactory
+from tests.factories.production import IdeaFactory
 from tests.factories.publishing import make_post
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +151,54 @@ def test_the_editors_lists_show_the_first_eight_in_order_and_how_many_there_are(
     assert [p.title for p in context["waiting_posts"]] == ["Holdt 0", "Holdt 1", "Holdt 2"]
     assert context["waiting_posts_count"] == 3
     assert all(p.created_by == world.editor for p in context["posts_awaiting_approval"])
+
+
+def test_editors_and_librarians_see_the_soonest_eight_posts_coming_up(world: World) -> None:
+    """For an editor they come with the editor's other lists (one query); the coordinator's home has none."""
+    now = timezone.now()
+    for n in (5, 2, 9, 1, 7, 3, 8, 4, 6, 10):
+        make_post(
+            county=world.county,
+            author=world.editor,
+            title=f"Kommer {n}",
+            status=Post.Status.SCHEDULED,
+            scheduled_at=now + timedelta(hours=n),
+        )
+    make_post(
+        county=world.county,
+        author=world.editor,
+        title="Forbi",
+        status=Post.Status.SCHEDULED,
+        scheduled_at=now - timedelta(minutes=5),
+    )
+    make_post(county=world.county, author=world.editor, title="Utkast", scheduled_at=now + timedelta(minutes=5))
+    make_post(
+        county=world.other_county,
+        author=world.outsider,
+        title="Annet fylke",
+        status=Post.Status.SCHEDULED,
+        scheduled_at=now + timedelta(minutes=5),
+    )
+
+    for user in (world.editor, world.librarian):
+        page = client_for(user).get(reverse("home"))
+        assert [post.title for post in page.context["upcoming_posts"]] == [f"Kommer {n}" for n in range(1, 9)]
+        assert "Kommer 8" in card(page.text, "upcoming-posts-heading")
+    assert "upcoming_posts" not in client_for(world.coordinator).get(reverse("home")).context
+
+
+def test_a_librarys_ideas_are_counted_per_status_beside_the_newest_ten(world: World) -> None:
+    statuses = [Idea.Status.SUBMITTED] * 7 + [Idea.Status.ACCEPTED] * 4 + [Idea.Status.USED]
+    for n, status in enumerate(statuses):
+        IdeaFactory(library=world.library, title=f"Idé {n}", status=status)
+    IdeaFactory(library=world.other_library, title="Solas idé", status=Idea.Status.DECLINED)
+
+    page = client_for(world.librarian).get(reverse("home"))
+
+    assert len(page.context["my_ideas"]) == 10
+    assert page.context["my_idea_counts"] == [("Submitted", 7), ("Accepted", 4), ("Used", 1)]
+    assert "Submitted: 7" in card(page.text, "my-ideas-heading")
+    assert "Solas idé" not in page.text
 
 
 def test_the_editors_lists_are_empty_when_nothing_waits(world: World) -> None:
