@@ -63,7 +63,7 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
         context["my_ideas"] = my_ideas = list(
             mine.for_list().annotate(status_counts=ArraySubquery(by_status.values("row")))[:10]
         )
-        counts = {row["status"]: row["n"] for row in my_ideas[0].status_counts} if my_ideas else {}
+        counts = {row["status"]: row["n"] for row in my_ideas[0].status_counts} if my_ideas else {}  # type: ignore[attr-defined]  # the annotation above
         context["my_idea_counts"] = [(label, counts[value]) for value, label in Idea.Status.choices if value in counts]
         next_day = (
             RecordingDay.objects.for_county(county)

@@ -662,7 +662,8 @@ def archive_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
     """What the post page shows of the archive (templates/publishing/_post_archive.html): the items
     the post reuses, and for a published post its own items, how often and where they were reused.
     The post is the post page's (`publishing.access.get_post_for_user(..., for_gates=True)`)."""
-    reused = [_reuse_of(row) for row in post.archive_reused_rows]  # read with the post (`reused_items`)
+    # Read with the post (`reused_items`).
+    reused = [_reuse_of(row) for row in post.archive_reused_rows]  # type: ignore[attr-defined]
     # Only a published post has items of its own (they are filed when it is published).
     own = (
         list(

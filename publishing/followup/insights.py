@@ -268,8 +268,8 @@ def engagement_panel(access: CountyAccess, post: Post) -> dict[str, Any]:
             "rows": [(snapshot, [getattr(snapshot, name) for name, _label in metrics]) for snapshot in snapshots],
             "next_reading_at": post.insights_due_at,
             # Counted with the post (`publishing.access.get_post_for_user(..., for_gates=True)`).
-            "comment_count": post.comment_count,
-            "unanswered_count": post.unanswered_count,
+            "comment_count": post.comment_count,  # type: ignore[attr-defined]  # annotations of the post page's read
+            "unanswered_count": post.unanswered_count,  # type: ignore[attr-defined]
             "inbox_url": f"{reverse('publishing:inbox')}?show=all&post={post.pk}" if access.is_editor else "",
             "can_read_insights": access.is_editor and post.is_published,
         }
