@@ -209,3 +209,21 @@ def test_without_a_public_endpoint_the_store_has_one_address_for_all() -> None:
     url, policy = probe(MEDIA_URL_AND_POLICY, env).split(" ", 1)
     assert url.startswith("http://minio:9000/innspill-media/")
     assert "http://minio:9000" in policy.split()
+
+
+def test_the_served_application_has_every_view_loaded_and_kept_out_of_full_collections() -> None:
+    """config/wsgi.py (what gunicorn serves): a full garbage collection must not walk what lives as long as
+    the process (it took 160 ms in the middle of a request), so the views are imported and that is frozen."""
+    script = (
+        "import gc, sys; import config.wsgi; "
+        "print(gc.get_freeze_count(), 'publishing.views.posts' in sys.modules, callable(config.wsgi.application))"
+    )
+    test_only = {"EMAIL_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE", "CACHE_KEY_PREFIX", "DATABASE_CONN_MAX_AGE"}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in test_only}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**clean, **PRODUCTION}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, views_loaded, served = result.stdout.split()
+    assert int(frozen) > 50_000
+    assert (views_loaded, served) == ("True", "True")
