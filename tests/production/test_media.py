@@ -586,6 +586,42 @@ def test_cmyk_jpeg_becomes_rgb(tmp_path: Path) -> None:
     assert_no_metadata(dest)
 
 
+def test_large_turned_photo_becomes_an_upright_rendition_true_to_colour(tmp_path: Path) -> None:
+    # Upright 4000x3000 (a 12 MP camera photo), red left and blue right, stored upside down
+    # (orientation 3): decoded at a reduced size, resized to Instagram's 1440 px and turned back.
+    stored = halves((4000, 3000), RED, BLUE).transpose(Image.Transpose.ROTATE_180)
+    source = save_jpeg(tmp_path / "photo.jpg", stored, exif=camera_exif(3))
+    dest = tmp_path / "rendition.jpg"
+
+    rendition = make_image_rendition(source, dest, aspect=None)
+
+    assert (rendition.width, rendition.height) == (1440, 1080)
+    assert not rendition.cropped
+    image = opened(dest)
+    assert image.size == (1440, 1080)
+    assert near(image.getpixel((20, 540)), RED)
+    assert near(image.getpixel((1420, 540)), BLUE)
+    assert_no_metadata(dest)
+
+
+def test_turned_cmyk_photo_becomes_an_upright_rendition_true_to_colour(tmp_path: Path) -> None:
+    # Stored 1600x1000 with red (C0 M255 Y255) left and blue (C255 M255 Y0) right; orientation 6
+    # turns it a quarter clockwise, so upright it is 1000x1600 with red on top.
+    stored = Image.new("CMYK", (1600, 1000), (0, 255, 255, 0))
+    stored.paste((255, 255, 0, 0), (800, 0, 1600, 1000))
+    source = tmp_path / "print.jpg"
+    stored.save(source, "JPEG", quality=90, exif=camera_exif(6))
+    dest = tmp_path / "rendition.jpg"
+
+    rendition = make_image_rendition(source, dest, aspect=None)
+
+    assert (rendition.width, rendition.height) == (1000, 1250)  # cropped to 4:5, Instagram's tallest
+    image = opened(dest)
+    assert near(image.getpixel((500, 20)), RED)
+    assert near(image.getpixel((500, 1230)), BLUE)
+    assert_no_metadata(dest)
+
+
 def test_embedded_colour_profile_is_converted_to_srgb(tmp_path: Path) -> None:
     # In the swapped profile, "red" pixels are sRGB blue: only a real
     # colour-managed conversion gets this right.
