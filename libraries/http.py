@@ -18,11 +18,12 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def address_with_id(view_name: str) -> Callable[[int], str]:
-    """The address of `view_name` for an object's id, reversed once: a page listing hundreds of objects
-    reversed the same address for each (a tenth of the month plan's time), while only the id changes."""
+def address_with_id(view_name: str, *after: str) -> Callable[[int], str]:
+    """The address of `view_name` for an object's id (then the arguments `after`, the same for every
+    object), reversed once: a page listing hundreds of objects reversed the same address for each (a tenth
+    of the month plan's time), while only the id changes."""
     marker = "2147483647"  # a number found nowhere else in the address
-    head, tail = reverse(view_name, args=[marker]).split(marker)
+    head, tail = reverse(view_name, args=[marker, *after]).split(marker)
     return lambda pk: f"{head}{pk}{tail}"
 
 

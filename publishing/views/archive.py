@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -58,24 +59,25 @@ class FacetGroup:
     links: list[FacetLink]
 
 
-def _url(request: AuthenticatedHttpRequest, **changes: str | None) -> str:
-    """This search's address with some parameters set (None: removed), back on the first page."""
+def _urls_of(request: AuthenticatedHttpRequest, name: str) -> Callable[[str | None], str]:
+    """This search's address with the parameter `name` set to a value (None: removed), back on the first
+    page: for the many values of one facet, the other parameters encoded once."""
     query: QueryDict = request.GET.copy()
-    query.pop("page", None)
-    for name, value in changes.items():
-        query.pop(name, None)
-        if value is not None:
-            query[name] = value
-    encoded = query.urlencode()
-    return f"{request.path}?{encoded}" if encoded else request.path
+    for left_out in ("page", name):
+        query.pop(left_out, None)
+    others = query.urlencode()
+    without = f"{request.path}?{others}" if others else request.path
+    head = f"{without}&" if others else f"{without}?"
+    return lambda value: without if value is None else head + urlencode({name: value})
 
 
 def _group(
     request: AuthenticatedHttpRequest, name: str, heading: str, values: list[FacetValue], active: str, *, all_label: str
 ) -> FacetGroup:
-    links = [FacetLink(all_label, None, _url(request, **{name: None}), not active)]
+    url = _urls_of(request, name)
+    links = [FacetLink(all_label, None, url(None), not active)]
     links += [
-        FacetLink(value.label, value.count, _url(request, **{name: value.value}), value.value == active)
+        FacetLink(value.label, value.count, url(value.value), value.value == active)
         for value in values
         if value.count or value.value == active
     ]
@@ -106,16 +108,12 @@ def facet_groups(
         *facets.consent[1:],
         FacetValue(CONSENT_ALL, _("Reusable and blocked"), sum(value.count for value in facets.consent)),
     ]
+    consent_url = _urls_of(request, "consent")
     consent = FacetGroup(
         "consent",
         _("Consent"),
         [
-            FacetLink(
-                value.label,
-                value.count,
-                _url(request, consent=value.value or None),
-                value.value == consent_active,
-            )
+            FacetLink(value.label, value.count, consent_url(value.value or None), value.value == consent_active)
             for value in consent_values
         ],
     )

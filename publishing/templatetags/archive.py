@@ -1,0 +1,48 @@
+"""`{% archive_cards cards %}` and `{% archive_facets facet_groups %}`: the archive search's result cards and
+its facet links, rendered by their Jinja2 partials (config/jinja2.py); the facets are the shared pool's too."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
+
+from libraries.http import address_with_id
+from production.models import Asset, ContentType
+from publishing.models import ArchiveItem
+from publishing.templatetags._jinja import render_partial
+
+register = template.Library()
+
+
+def _reused(count: int) -> str:
+    return ngettext("Reused once", "Reused %(count)s times", count) % {"count": count}
+
+
+@register.simple_tag
+def archive_cards(cards: Sequence[tuple[ArchiveItem, list[str]]]) -> SafeString:
+    """A card per item (`cards`: each with the names of its libraries): its thumbnail, or why it is blocked,
+    its facts and a box to choose it. What every card shares is worked out once: the two addresses, the
+    labels in the page's language and today's date."""
+    labels: dict[str, dict[Any, str]] = {
+        "kind": {value: str(label) for value, label in Asset.Kind.choices},
+        "orientation": {value: str(label) for value, label in ArchiveItem.Orientation.choices},
+        "content_type": {value: str(label) for value, label in ContentType.choices},
+    }
+    return render_partial(
+        "publishing/_archive_cards.html",
+        cards=cards,
+        today=timezone.localdate(),
+        labels=labels,
+        item_url=address_with_id("publishing:archive_item"),
+        thumbnail_url=Asset.file_addresses("thumbnail"),
+        reused=_reused,
+    )
+
+
+@register.simple_tag
+def archive_facets(groups: Sequence[Any]) -> SafeString:
+    """Each facet with more than its "All" as a list of links (publishing.views.archive.FacetGroup)."""
+    return render_partial("publishing/_archive_facets.html", groups=groups)
