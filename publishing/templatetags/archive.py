@@ -1,12 +1,15 @@
 """`{% archive_cards cards %}` and `{% archive_facets facet_groups %}`: the archive search's result cards and
 its facet links, rendered by their Jinja2 partials (config/jinja2.py); the facets are the shared pool's too."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
 from libraries.http import address_with_id
@@ -19,6 +22,18 @@ register = template.Library()
 
 def _reused(count: int) -> str:
     return ngettext("Reused once", "Reused %(count)s times", count) % {"count": count}
+
+
+def _dated() -> Callable[[datetime], tuple[str, str]]:
+    """A moment as the day in ISO form and in the language's short date format, that format looked up once
+    (Django's `date` filter looks it up for every date)."""
+    short = get_format("SHORT_DATE_FORMAT")
+
+    def dated(moment: datetime) -> tuple[str, str]:
+        day = localtime(moment)
+        return dateformat.format(day, "Y-m-d"), dateformat.format(day, short)
+
+    return dated
 
 
 @register.simple_tag
@@ -35,6 +50,7 @@ def archive_cards(cards: Sequence[tuple[ArchiveItem, list[str]]]) -> SafeString:
         "publishing/_archive_cards.html",
         cards=cards,
         today=timezone.localdate(),
+        dated=_dated(),
         labels=labels,
         item_url=address_with_id("publishing:archive_item"),
         thumbnail_url=Asset.file_addresses("thumbnail"),
