@@ -236,13 +236,13 @@ def assets_for_user(request: HttpRequest) -> tuple[CountyAccess, AssetQuerySet]:
     return access, Asset.objects.for_county(access.county)
 
 
-def get_asset_for_user(request: HttpRequest, pk: int, *, for_change: bool = False) -> Asset:
-    """An asset of the user's county; `for_change` also requires that the user may change it."""
+def get_asset_for_user(request: HttpRequest, pk: int, *, for_change: bool = False, for_page: bool = False) -> Asset:
+    """An asset of the user's county; `for_change` also requires that the user may change it. `for_page`:
+    read with what its page shows (`AssetQuerySet.for_page`), not read again for it."""
     access = require_role(request, Role.LIBRARIAN)
-    asset = get_object_or_404(
-        Asset.objects.for_county(access.county).select_related("library", "idea", "recording_day__host_library"),
-        pk=pk,
-    )
+    assets = Asset.objects.for_county(access.county)
+    assets = assets.for_page() if for_page else assets.select_related("library", "idea", "recording_day__host_library")
+    asset = get_object_or_404(assets, pk=pk)
     if for_change and not can_change_asset(access, asset):
         raise PermissionDenied("Only editors and the asset's own library change it.")
     return asset

@@ -131,6 +131,27 @@ class AssetQuerySet(models.QuerySet["Asset"]):
         """What a list of assets shows: the people and their consents (three queries for any number of rows)."""
         return self.select_related("library").prefetch_related(people_with_consents())
 
+    def for_page(self) -> AssetQuerySet:
+        """What an asset's page shows: its library, idea or recording day, who uploaded it and who confirmed
+        that nobody can be recognised, its archive item (not the item's search documents), and the people
+        shown with their consents, newest first (three queries)."""
+        consents = Consent.objects.order_by("-given_at", "-pk")
+        people = AssetPerson.objects.select_related("person").prefetch_related(
+            Prefetch("person__consents", queryset=consents)
+        )
+        return (
+            self.select_related(
+                "library",
+                "idea",
+                "recording_day__host_library",
+                "uploaded_by",
+                "archive_item",
+                "no_people_confirmed_by",
+            )
+            .defer("archive_item__search_document", "archive_item__search_rank_document")
+            .prefetch_related(Prefetch("people", queryset=people))
+        )
+
 
 class Asset(models.Model):
     """An uploaded photo or video. The original is never changed; the worker derives renditions."""

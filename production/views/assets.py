@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,7 +41,7 @@ from production.forms import (
     SubtitlesForm,
     WithdrawConsentForm,
 )
-from production.models import Asset, AssetPerson, Consent, Idea, Person
+from production.models import Asset, AssetPerson, Idea, Person
 from production.processing import metadata
 from production.processing.files import MediaInfo, MediaRejected
 from production.processing.images import Aspect, plan_crop
@@ -202,22 +201,8 @@ def recording_day_upload_form(request: AuthenticatedHttpRequest, pk: int) -> Htt
 
 
 def _with_people(asset: Asset) -> Asset:
-    """The asset again with its people and their consents (newest first, with who recorded them)."""
-    consents = Consent.objects.select_related("recorded_by").order_by("-given_at", "-pk")
-    return (
-        Asset.objects.select_related(
-            "library", "idea", "recording_day__host_library", "uploaded_by", "archive_item", "no_people_confirmed_by"
-        )
-        .prefetch_related(
-            Prefetch(
-                "people",
-                queryset=AssetPerson.objects.select_related("person").prefetch_related(
-                    Prefetch("person__consents", queryset=consents)
-                ),
-            )
-        )
-        .get(pk=asset.pk)
-    )
+    """The asset read again with what its page shows (after a POST that changed it or was refused)."""
+    return Asset.objects.for_page().get(pk=asset.pk)
 
 
 def instagram_checks(asset: Asset) -> list[tuple[str, InstagramCheck]]:
@@ -285,27 +270,27 @@ def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any
     }
 
 
-def _render_asset(request: AuthenticatedHttpRequest, asset: Asset, *, status: int = 200, **forms: Any) -> HttpResponse:
-    return render(
-        request, "production/asset_detail.html", _asset_context(request, _with_people(asset), **forms), status=status
-    )
+def _render_asset(
+    request: AuthenticatedHttpRequest, asset: Asset, *, status: int = 200, read: bool = False, **forms: Any
+) -> HttpResponse:
+    """The asset's page; `read`: the asset was read for it (`for_page`), else it is read again."""
+    context = _asset_context(request, asset if read else _with_people(asset), **forms)
+    return render(request, "production/asset_detail.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def asset_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An asset's page; a POST saves its details (title, alt text, credit, tags, burned-in subtitles)."""
-    asset = get_asset_for_user(request, pk, for_change=request.method == "POST")
-    if request.method == "POST":
-        form = AssetForm(request.POST, instance=asset)
-        if form.is_valid():
-            asset_services.update_asset(
-                by=request.user, asset=form.save(commit=False), changed=form.changed_model_fields
-            )
-            messages.success(request, _("The details of “%(asset)s” were saved.") % {"asset": asset})
-            return redirect(asset)
-        return _render_asset(request, asset, status=400, details_form=form)
-    return _render_asset(request, asset)
+    if request.method != "POST":
+        return _render_asset(request, get_asset_for_user(request, pk, for_page=True), read=True)
+    asset = get_asset_for_user(request, pk, for_change=True)
+    form = AssetForm(request.POST, instance=asset)
+    if form.is_valid():
+        asset_services.update_asset(by=request.user, asset=form.save(commit=False), changed=form.changed_model_fields)
+        messages.success(request, _("The details of “%(asset)s” were saved.") % {"asset": asset})
+        return redirect(asset)
+    return _render_asset(request, asset, status=400, details_form=form)
 
 
 @login_required
@@ -339,8 +324,8 @@ def asset_upload_state(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @require_GET
 def asset_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The preview and Instagram check on an asset's page; polled every 2 s while it is processing."""
-    asset = get_asset_for_user(request, pk)
-    context = _asset_context(request, _with_people(asset))
+    asset = get_asset_for_user(request, pk, for_page=True)
+    context = _asset_context(request, asset)
     context["announce"] = not asset.is_processing
     return render(request, "production/asset_detail.html#asset-status", context)
 

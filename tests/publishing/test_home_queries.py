@@ -96,6 +96,9 @@ def test_the_asset_page_costs_the_same_queries_for_one_or_many_people_tagged(
     client.get(url)
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
+    # The session's user; the asset with what its page shows joined (its access check too); its people with
+    # their register entries; their consents.
+    assert len(one.captured_queries) == 4, [query["sql"][:80] for query in one.captured_queries]
     for n in range(1, 7):
         show_person(photo, name=f"Person {n}", minor=n % 2 == 0, guardian="Forelder")
     with django_assert_num_queries(len(one.captured_queries)):
