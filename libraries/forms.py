@@ -3,6 +3,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.forms.renderers import Jinja2
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -10,6 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from libraries.models import County, Invitation, Library, Membership, Role, User, instagram_username_validator
+
+# Django's own form templates in their Jinja2 versions (django/forms/jinja2): the same markup, in half the
+# time of its template language, for the forms of pages measured against the layout (BENCHMARKS.md: the
+# asset page's forms were a third of its rendering). One instance: a renderer builds its engine once. Not
+# FORM_RENDERER: the admin's widgets have Django templates only.
+JINJA2_FORMS = Jinja2()
 
 
 class PlainSelect(forms.Select):

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from libraries.forms import ObjectChoiceField
+from libraries.forms import JINJA2_FORMS, ObjectChoiceField
 from libraries.models import Library, LibraryQuerySet, Membership, User
 from production import cadence
 from production.models import Aspect, Asset, Audience, Concept, Idea, Person, RecordingDay
@@ -388,6 +388,8 @@ class AssetUploadForm(forms.Form):
 
 
 class AssetForm(forms.ModelForm[Asset]):
+    default_renderer = JINJA2_FORMS  # the asset page's forms (libraries/forms.py)
+
     tags_text = forms.CharField(
         label=_("Tags"),
         required=False,
@@ -444,6 +446,8 @@ class RangeInput(forms.NumberInput):
 
 
 class CropForm(forms.Form):
+    default_renderer = JINJA2_FORMS
+
     aspect = forms.ChoiceField(
         label=_("Shape on Instagram"),
         required=False,
@@ -478,6 +482,8 @@ class CropForm(forms.Form):
 
 
 class SubtitlesForm(forms.Form):
+    default_renderer = JINJA2_FORMS
+
     file = forms.FileField(
         label=_("Subtitle file"),
         help_text=_("WebVTT (.vtt) or SRT (.srt), in UTF-8. SRT is converted to WebVTT."),
@@ -487,6 +493,8 @@ class SubtitlesForm(forms.Form):
 
 class PersonForm(forms.ModelForm[Person]):
     """A new person in the county's register (from an asset, or the register's own page)."""
+
+    default_renderer = JINJA2_FORMS
 
     class Meta:
         model = Person
