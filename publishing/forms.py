@@ -14,7 +14,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from libraries.forms import ObjectChoiceField, PlainSelect
+from libraries.forms import JINJA2_FORMS, ObjectChoiceField, PlainSelect
 from libraries.models import Library, LibraryQuerySet, User
 from production.models import Asset, Concept, ContentType, Idea
 from publishing.archive.downloads import VERSIONS
@@ -283,6 +283,8 @@ class ArchiveFilterForm(forms.Form):
     Concept and library are ids: the search is already scoped to the county,
     so another county's id simply finds nothing, and no query is spent here.
     """
+
+    default_renderer = JINJA2_FORMS  # the search box and the dates (libraries/forms.py)
 
     q = forms.CharField(
         label=_("Search the archive"),
