@@ -232,13 +232,17 @@ def _any_config(text: str, configs: list[str], search_type: str) -> SearchQuery:
     return reduce(or_, (SearchQuery(text, config=config, search_type=search_type) for config in configs))
 
 
-def text_query(q: str, *, county: County | None, language: str | None = None) -> TextQuery | None:
+def text_query(
+    q: str, *, county: County | None, language: str | None = None, kept_under: str | None = None
+) -> TextQuery | None:
     """The full-text queries for what the reader typed (None when there are no words).
 
     The candidate words are looked up among the county's words (with
     `county=None`, the words of every county in the network: the shared pool): a word
     found as it is stays alone; one that is not gets its nearest neighbours
-    (by trigram similarity, a second query only then) as alternatives.
+    (by trigram similarity, a second query only then) as alternatives. `kept_under`: what the
+    lookup's answer is cached under, a version that every change of those words moves (`ArchiveSearch`:
+    the county's archive version), so the same words are looked up once per version.
     """
     normalized = _OR_WORD.sub("or", search.normalize(q).strip())
     if not search.words(normalized):
@@ -249,6 +253,50 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
     candidates = _typo_candidates(normalized)
     if not candidates:
         return TextQuery(exact=exact, one_word=one_word)
+    key = None
+    spelling = None
+    if kept_under is not None:
+        asked = repr((normalized, candidates, configs))
+        key = f"archive:spelling:{kept_under}:{hashlib.sha256(asked.encode()).hexdigest()[:32]}"
+        spelling = cache.get(key)
+    if not isinstance(spelling, Spelling):
+        spelling = _spelling(candidates, county=county, exact=exact, one_word=one_word)
+        if key is not None:
+            cache.set(key, spelling, settings.ARCHIVE_FACETS_CACHE_SECONDS)
+    if not spelling.corrections:
+        return TextQuery(exact=exact, one_word=one_word)
+    corrections = spelling.corrections
+    # Every word must match, a misspelt one through any of its alternatives.
+    parts = []
+    for word in search.words(_NEGATED.sub(" ", _QUOTED.sub(" ", normalized))):
+        if word == "or":
+            continue
+        spellings = (word, *corrections.get(word, ()))
+        parts.append(reduce(or_, (_any_config(written, configs, "plain") for written in spellings)))
+    corrected = reduce(and_, parts)
+    return TextQuery(
+        exact=exact,
+        corrected=corrected,
+        corrected_similarity=min(spelling.best),
+        corrections=corrections,
+        one_word=spelling.one_word,
+        typed_found=spelling.typed_found,
+    )
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """What the archive's words say of the reader's (`text_query`): each misspelt word's nearest words and
+    the best likeness of each; whether the search is still one plain word with its corrections; and whether
+    an item may hold the word as typed (looked up only for one misspelt word)."""
+
+    corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    best: tuple[float, ...] = ()
+    one_word: bool = False
+    typed_found: bool = True
+
+
+def _spelling(candidates: list[str], *, county: County | None, exact: SearchQuery, one_word: bool) -> Spelling:
     words_of = (
         ArchiveWord.objects.filter(county=county)
         if county is not None
@@ -260,7 +308,7 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
     known = set(words_of.filter(word__in=candidates).values_list("word", flat=True))
     unknown = [word for word in candidates if word not in known]
     if not unknown:
-        return TextQuery(exact=exact, one_word=one_word)
+        return Spelling(one_word=one_word)
     similarity = {f"s{n}": TrigramSimilarity("word", word) for n, word in enumerate(unknown)}
     near = ArchiveWord.objects.filter(reduce(or_, (Q(word__trigram_similar=word) for word in unknown)))
     # Through the trigram index alone (a bitmap scan of it), never by reading every word: the planner does
@@ -279,27 +327,12 @@ def text_query(q: str, *, county: County | None, language: str | None = None) ->
         }.values()
         corrections, best = _corrections(unknown, rows)
         if not corrections:
-            return TextQuery(exact=exact, one_word=one_word)
+            return Spelling(one_word=one_word)
         one_word = one_word and all(alternative.isalpha() for alternative in corrections[unknown[0]])
         # A misspelt word is mostly in no item at all (then only its corrections rank: `_title_first`).
         # Through the document's index (any item of any county: "no" holds for every archive searched).
         typed_found = not one_word or ArchiveItem.objects.filter(search_document=exact).exists()
-    # Every word must match, a misspelt one through any of its alternatives.
-    parts = []
-    for word in search.words(_NEGATED.sub(" ", _QUOTED.sub(" ", normalized))):
-        if word == "or":
-            continue
-        spellings = (word, *corrections.get(word, ()))
-        parts.append(reduce(or_, (_any_config(spelling, configs, "plain") for spelling in spellings)))
-    corrected = reduce(and_, parts)
-    return TextQuery(
-        exact=exact,
-        corrected=corrected,
-        corrected_similarity=min(best),
-        corrections=corrections,
-        one_word=one_word,
-        typed_found=typed_found,
-    )
+    return Spelling(corrections=corrections, best=tuple(best), one_word=one_word, typed_found=typed_found)
 
 
 def _corrections(
@@ -416,8 +449,12 @@ class ArchiveSearch:
         self.scope: int | str = NETWORK if pool else county.pk
         self.language = (language or get_language() or "nb")[:2]
         self.today = today or timezone.localdate()
-        words_of = None if pool else county
-        self.text = text_query(filters.q, county=words_of, language=language) if filters.q.strip() else None
+        words_of, kept_under = (None, None) if pool else (county, f"{county.pk}:{self._version}")
+        self.text = (
+            text_query(filters.q, county=words_of, language=language, kept_under=kept_under)
+            if filters.q.strip()
+            else None
+        )
         self.items = items
         # Without the model's ordering: a GROUP BY or a facet's inner query must not sort.
         base = items.annotate(item_date=ITEM_DATE).order_by()
@@ -452,8 +489,14 @@ class ArchiveSearch:
         digest = hashlib.sha256(asked.encode()).hexdigest()[:32]
         if self.scope == NETWORK:
             # The pool leaves out the searcher's own county: the counts differ per county.
-            return f"{NETWORK}:{self.county_id}:{archive_version(NETWORK)}:{digest}"
-        return f"{self.county_id}:{archive_version(self.county_id)}:{digest}"
+            return f"{NETWORK}:{self.county_id}:{self._version}:{digest}"
+        return f"{self.county_id}:{self._version}:{digest}"
+
+    @cached_property
+    def _version(self) -> int:
+        """The archive's (the pool's) version, read once per search: the cache keys of its words, counts
+        and pages."""
+        return archive_version(self.scope)
 
     def _key(self, kind: str, *more: object) -> str:
         return ":".join(["archive", kind, self._cache_prefix, *(str(part) for part in more)])
