@@ -12,11 +12,22 @@ from django_stubs_ext import StrOrPromise
 
 from libraries.models import County, Invitation, Library, Membership, Role, User, instagram_username_validator
 
-# Django's own form templates in their Jinja2 versions (django/forms/jinja2): the same markup, in half the
-# time of its template language, for the forms of pages measured against the layout (BENCHMARKS.md: the
-# asset page's forms were a third of its rendering). One instance: a renderer builds its engine once. Not
-# FORM_RENDERER: the admin's widgets have Django templates only.
-JINJA2_FORMS = Jinja2()
+
+class Jinja2Forms(Jinja2):
+    """Django's own form templates in their Jinja2 versions (django/forms/jinja2): the same markup in half
+    the time of its template language, for the forms of pages measured against the layout (BENCHMARKS.md:
+    the asset page's forms were a third of its rendering). Not FORM_RENDERER: the admin's widgets have
+    Django templates only.
+
+    Jinja2 escapes quotes as &#34; and &#39; where Django writes &quot; and &#x27; (the same characters):
+    they are written as Django writes them, so a form reads the same whichever engine rendered it."""
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        html: str = super().render(template_name, context, request)
+        return html.replace("&#34;", "&quot;").replace("&#39;", "&#x27;")
+
+
+JINJA2_FORMS = Jinja2Forms()  # one instance: a renderer builds its engine once
 
 
 class PlainSelect(forms.Select):
