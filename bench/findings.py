@@ -83,7 +83,20 @@ _CAUSES = {
         "(`IdeaQuerySet.for_list`), so PostgreSQL stops at 50: what is left is Python, rendering 50 rows and the "
         "filter form."
     ),
-    "archive search": "See the archive search section.",
+    "archive search": (
+        "See the archive search section. Profiled in issue 18's round (pyinstrument, scale 5, a one-word "
+        "search whose counts and page are kept): the page's own rendering was two thirds of it, each of the 24 "
+        "cards reversing two addresses, translating three labels and formatting its date twice, each of some "
+        "60 facet links copying and encoding the whole query. The cards and the facets (the shared pool's "
+        "too) are Jinja2 partials (jinja2/publishing/_archive_cards.html, _archive_facets.html) with the "
+        "addresses reversed once a page (libraries.http.address_with_id, Asset.file_addresses), the labels and "
+        "the short date format looked up once, and a facet's links sharing the other parameters encoded once; "
+        "the search form is rendered with Django's Jinja2 form templates (libraries.forms.JINJA2_FORMS). The "
+        "reader's words are looked up once per archive version (publishing.archive.search.Spelling): 3 queries "
+        "to 2 (a misspelt word 5 to 2). What is left: the page's 24 items read with their assets and concepts "
+        "(the ORM turning rows into objects), the cache's two round trips (the version, then the counts and "
+        "the page), and the layout."
+    ),
     "comment inbox": (
         "Closest to the goal: a page of comments with their posts, two prefetches and the median reply time."
     ),
@@ -98,7 +111,17 @@ _CAUSES = {
         "plan's days are: render time 206 to 65 ms a request under the profiler. What is left: the posts' "
         "query and turning them into objects, and the rest of the page's template (charts, library table)."
     ),
-    "asset page": "Its queries do not grow with the people shown (tests/publishing/test_home_queries.py).",
+    "asset page": (
+        "Its queries do not grow with the people shown (tests/publishing/test_home_queries.py). Profiled in "
+        "issue 18's round: the asset was read twice (through the access gate, then with its people and "
+        "related rows), and its forms (details, crop with a radio button per shape, subtitles, a person) were "
+        "about a third of its rendering. It is now read once with what the page shows "
+        "(`AssetQuerySet.for_page`, its archive item without the search documents): 5 queries to 4; the forms "
+        "are rendered with Django's Jinja2 form templates (libraries.forms.JINJA2_FORMS), some half the time. "
+        "What is left: the asset's join of eight tables, which PostgreSQL takes about 2 ms to plan, its people "
+        "and their consents (two more queries), and the rest of the page in Django's template language (a "
+        "dozen addresses, CSRF tokens and translated sentences)."
+    ),
     "post page": (
         "A carousel of ten used to read each medium's library on its own (25 queries) and the post twice; its "
         "queries do not grow with its size (tests/publishing/test_home_queries.py). In this round the county's "
