@@ -9,7 +9,7 @@ from django import template
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone, localtime
 from django.utils.translation import ngettext
 
 from libraries.http import address_with_id
@@ -28,10 +28,11 @@ def _dated() -> Callable[[datetime], tuple[str, str]]:
     """A moment as the day in ISO form and in the language's short date format, that format looked up once
     (Django's `date` filter looks it up for every date)."""
     short = get_format("SHORT_DATE_FORMAT")
+    zone = get_current_timezone()
 
     def dated(moment: datetime) -> tuple[str, str]:
-        day = localtime(moment)
-        return dateformat.format(day, "Y-m-d"), dateformat.format(day, short)
+        day = localtime(moment, zone)
+        return day.date().isoformat(), dateformat.format(day, short)  # isoformat: Django's "Y-m-d"
 
     return dated
 
