@@ -1,7 +1,7 @@
 """The Jinja2 environment for the few partials a page repeats hundreds of times (the plan's day: its posts
 with their Move forms, and its open slots; the monthly report's rows of posts), where measurement showed
 Django's template language was the page's cost (BENCHMARKS.md). Everything else is Django templates; a
-template tag renders each partial (publishing/templatetags/_jinja.py).
+template tag renders each partial (libraries/partials.py).
 
 The partials say what they show in Django's words: `date` and `time` are Django's filters (formats and
 month names in the page's language; unlike a Django template, Jinja2 does not turn a datetime into local
