@@ -53,27 +53,20 @@ IDEAS_PER_PAGE = 50
 @require_GET
 def idea_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, ideas = ideas_for_user(request)
-    libraries = Library.objects.for_county(county_access.county).order_by("-kind", "name")
-    concepts = Concept.objects.for_county(county_access.county)
-    filters = IdeaFilterForm(request.GET or None, libraries=libraries, concepts=concepts)
-    if request.GET.get("mine") == "1":
+    filters = IdeaFilterForm(
+        request.GET or None,
+        libraries=Library.objects.for_county(county_access.county).order_by("-kind", "name").only("name"),
+        concepts=Concept.objects.for_county(county_access.county).only("name"),
+    )
+    mine = request.GET.get("mine") == "1"
+    if mine:
         ideas = ideas.of_libraries(county_access.library_ids)
-    if filters.is_valid():
-        data = filters.cleaned_data
-        ideas = ideas.search(data["q"])
-        if data["status"]:
-            ideas = ideas.filter(status=data["status"])
-        if data["library"]:
-            ideas = ideas.filter(library=data["library"])
-        if data["content_type"]:
-            ideas = ideas.filter(content_type=data["content_type"])
-        if data["concept"]:
-            ideas = ideas.filter(concept=data["concept"])
-    page = Paginator(ideas.for_list(), IDEAS_PER_PAGE).get_page(request.GET.get("page"))
+    listed = filters.apply(ideas).list_rows()
+    page = Paginator(listed, IDEAS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "production/idea_list.html",
-        {"filters": filters, "page": page, "ideas": page.object_list, "mine": request.GET.get("mine") == "1"},
+        {"filters": filters, "page": page, "ideas": page.object_list, "mine": mine},
     )
 
 

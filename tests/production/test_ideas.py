@@ -12,7 +12,7 @@ from libraries.models import AuditEntry
 from production.models import Audience, ContentType, Idea, IdeaAttachment
 from production.services import planning as services
 from tests.conftest import World
-from tests.factories.libraries import LibraryFactory
+from tests.factories.libraries import LibraryFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +216,27 @@ def test_planned_idea_shows_its_recording_day_in_the_list(world: World, libraria
     page = librarian_client.get(reverse("production:idea_list")).text
     assert "Planned" in page
     assert date_format(day.date, "SHORT_DATE_FORMAT") in page
+
+
+def test_idea_list_rows_show_the_submitter_comments_and_concept(world: World, librarian_client: Client) -> None:
+    concept = ConceptFactory(county=world.county, name="Fredagstipset")
+    named = IdeaFactory(library=world.library, title="<b>Strikk</b> & prat", concept=concept)
+    services.add_comment(by=world.librarian, idea=named, body="Første")
+    services.add_comment(by=world.librarian, idea=named, body="Andre")
+    IdeaFactory(library=world.library, title="Uten navn", submitted_by=UserFactory(name="", email="anon@example.org"))
+    IdeaFactory(library=world.library, title="Uten innsender", submitted_by=None)
+    page = librarian_client.get(reverse("production:idea_list")).text
+    rows = {row.split("</th>")[0]: row for row in page.split('<th scope="row">')[1:]}
+    first = next(row for head, row in rows.items() if "Strikk" in head)
+    assert "&lt;b&gt;Strikk&lt;/b&gt; &amp; prat" in first  # escaped, as everything a person wrote
+    assert f'href="{named.get_absolute_url()}"' in first
+    assert "2 comments" in first
+    assert "Fredagstipset" in first
+    assert named.submitted_by.name in first
+    assert "anon@example.org" in next(row for head, row in rows.items() if "Uten navn" in head)
+    nobody = next(row for head, row in rows.items() if "Uten innsender" in head).split("</tr>")[0]
+    assert nobody.rstrip().endswith("</td>")
+    assert '<span class="muted">' not in nobody.split("<td>")[-1]  # no submitter under the date
 
 
 def test_idea_list_query_count_does_not_grow_with_ideas(
