@@ -254,6 +254,11 @@ class IdeaFilterForm(forms.Form):
         fields["concept"].set_objects(concepts)
         fields["content_type"].choices = [("", _("All")), *ContentType.choices]
 
+    @property
+    def narrows(self) -> bool:
+        """Whether the filters leave out any idea (invalid ones are not applied)."""
+        return self.is_valid() and any(self.cleaned_data.values())
+
     def apply(self, ideas: IdeaQuerySet) -> IdeaQuerySet:
         """The ideas narrowed by the valid filters."""
         if not self.is_valid():
