@@ -29,7 +29,7 @@ class PlainSelect(forms.Select):
                 has_selected |= selected
                 options.append(
                     f'<option value="{conditional_escape(shown)}"{" selected" if selected else ""}>'
-                    f"{conditional_escape(sublabel)}</option>"
+                    f"{conditional_escape(str(sublabel))}</option>"
                 )
         written = mark_safe("".join(options))  # noqa: S308  # every value and label escaped above
         return format_html(
