@@ -79,9 +79,18 @@ _CAUSES = {
     ),
     "plan, week": "The same day partial as the month, for seven days.",
     "ideas list": (
-        "The newest page is read from an index on (created_at DESC, id DESC) with comments counted per row "
-        "(`IdeaQuerySet.for_list`), so PostgreSQL stops at 50: what is left is Python, rendering 50 rows and the "
-        "filter form."
+        "2 queries with the layout's user (5 before issue 18's second round): the county's libraries, concepts "
+        "and count of ideas are kept in the cache (production/overview.py) under versions moved by every write "
+        "of a library, a concept or an idea (the unfiltered list counted 15,000 ideas through a join on every "
+        "visit; a filtered list is still counted as it is), and the newest page is read from the (created_at "
+        "DESC, id DESC) index with its comments counted per row. Profiled at scale 5: the rows were Django's "
+        "template language (a reversed address and two translated labels per row) over ideas read with every "
+        "column of their library, concept, submitter, slot and day, and the filters rendered a template per "
+        "option. The rows are now named tuples of the eleven values shown (`IdeaQuerySet.list_rows`) in a "
+        "Jinja2 partial (jinja2/production/_idea_rows.html) with the labels translated, the address reversed and "
+        "each day formatted once per page; the filters are PlainSelect and ObjectChoiceField, whose options are "
+        "written straight from the choices. What is left: the page's query (its planning and Django compiling "
+        "it) and rendering fifty rows and the form."
     ),
     "archive search": (
         "See the archive search section. Profiled in issue 18's round (pyinstrument, scale 5, a one-word "
@@ -98,7 +107,16 @@ _CAUSES = {
         "the page), and the layout."
     ),
     "comment inbox": (
-        "Closest to the goal: a page of comments with their posts, two prefetches and the median reply time."
+        "Measured empty: the bench's data has no Instagram comments, so the figure is the page around its list "
+        "(the filters, the count, the median reply time). Its post filter's choices were the county's posts "
+        "with an EXISTS for a comment under each (12,500 posts read at scale 5) through a server-side cursor and "
+        "a template per option; they are now the posts the county's comments name, titles only, written by "
+        "PlainSelect, and the count the page asks every few seconds reads only the chosen post. An empty page "
+        "no longer compiles the rows' query. With comments (measured on a copy of scale 5 with 379 comments, "
+        "50 a page) the rows were most of the page: they are a Jinja2 partial (jinja2/publishing/"
+        "_inbox_rows.html, also rendering the row a reply sends back) reading only the fields they show "
+        "(`INBOX_ROW_FIELDS`): 33 to 17 ms of CPU a request. What is left: three queries (choices, count, "
+        "median) and, with comments, fifty rows' escaping, ages and dates."
     ),
     "monthly report": (
         "Grows with the month's posts (187 in the measured month at scale 5). 8 queries now, 15 before: the "

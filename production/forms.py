@@ -12,10 +12,10 @@ from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from libraries.forms import JINJA2_FORMS, ObjectChoiceField
+from libraries.forms import JINJA2_FORMS, ObjectChoiceField, PlainSelect
 from libraries.models import Library, LibraryQuerySet, Membership, User
 from production import cadence
-from production.models import Aspect, Asset, Audience, Concept, Idea, Person, RecordingDay
+from production.models import Aspect, Asset, Audience, Concept, ContentType, Idea, IdeaQuerySet, Person, RecordingDay
 from production.services.media import clean_tags
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -236,23 +236,44 @@ class PlanIdeaForm(forms.Form):
 
 
 class IdeaFilterForm(forms.Form):
-    """The idea list's filters (GET); every field is optional."""
+    """The idea list's filters (GET); every field is optional. Its options are the county's libraries and
+    concepts, read once by the page and written without a template per option (as the plan's filters)."""
 
     q = forms.CharField(label=_("Search"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *Idea.Status.choices])
-    library = forms.ModelChoiceField(
-        label=_("Library"), required=False, queryset=Library.objects.none(), empty_label=_("All")
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *Idea.Status.choices], widget=PlainSelect
     )
-    content_type = forms.ChoiceField(label=_("Content type"), required=False)
-    concept = forms.ModelChoiceField(
-        label=_("Concept"), required=False, queryset=Concept.objects.none(), empty_label=_("All")
-    )
+    library = ObjectChoiceField(label=_("Library"), required=False, empty_label=_("All"))
+    content_type = forms.ChoiceField(label=_("Content type"), required=False, widget=PlainSelect)
+    concept = ObjectChoiceField(label=_("Concept"), required=False, empty_label=_("All"))
 
-    def __init__(self, *args: Any, libraries: LibraryQuerySet, concepts: QuerySet[Concept], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, libraries: Iterable[Any], concepts: Iterable[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = libraries  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
-        self.fields["concept"].queryset = concepts  # type: ignore[attr-defined]  # a ModelChoiceField; the form's fields are typed as the base Field
-        self.fields["content_type"].choices = [("", _("All")), *Idea._meta.get_field("content_type").choices]  # type: ignore[attr-defined, misc]  # get_field() is typed as the base Field, which has no choices
+        fields: dict[str, Any] = self.fields
+        fields["library"].set_objects(libraries)
+        fields["concept"].set_objects(concepts)
+        fields["content_type"].choices = [("", _("All")), *ContentType.choices]
+
+    @property
+    def narrows(self) -> bool:
+        """Whether the filters leave out any idea (invalid ones are not applied)."""
+        return self.is_valid() and any(self.cleaned_data.values())
+
+    def apply(self, ideas: IdeaQuerySet) -> IdeaQuerySet:
+        """The ideas narrowed by the valid filters."""
+        if not self.is_valid():
+            return ideas
+        data = self.cleaned_data
+        ideas = ideas.search(data["q"])
+        if data["status"]:
+            ideas = ideas.filter(status=data["status"])
+        if data["library"]:
+            ideas = ideas.filter(library_id=data["library"].pk)
+        if data["content_type"]:
+            ideas = ideas.filter(content_type=data["content_type"])
+        if data["concept"]:
+            ideas = ideas.filter(concept_id=data["concept"].pk)
+        return ideas
 
 
 # --- Recording days ---

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -202,6 +202,42 @@ class IdeaQuerySet(models.QuerySet["Idea"]):
             .annotate(comment_count=count_per_row(IdeaComment.objects.filter(idea=OuterRef("pk")), "idea"))
             .order_by("-created_at", "-pk")
         )
+
+    def list_rows(self) -> models.QuerySet[Idea, Any]:
+        """What a row of the ideas list shows (jinja2/production/_idea_rows.html), as named tuples; newest first.
+
+        As model instances, each of a page's fifty ideas brought its library, concept, submitter, slot and
+        recording day into Python, every column of each, to show a name or a date. The comments are counted
+        per row and the page comes from the (created_at, id) index, as in `for_list`.
+        """
+        return (
+            self.annotate(
+                comment_count=count_per_row(IdeaComment.objects.filter(idea=OuterRef("pk")), "idea"),
+                library_name=F("library__name"),
+                concept_name=F("concept__name"),
+                submitter_name=F("submitted_by__name"),
+                submitter_email=F("submitted_by__email"),
+                planned_on=F("slot__recording_day__date"),
+            )
+            .order_by("-created_at", "-pk")
+            .values_list(*LIST_ROW, named=True)
+        )
+
+
+# A row of the ideas list (`IdeaQuerySet.list_rows`).
+LIST_ROW = (
+    "pk",
+    "title",
+    "status",
+    "content_type",
+    "created_at",
+    "comment_count",
+    "library_name",
+    "concept_name",
+    "submitter_name",
+    "submitter_email",  # None when nobody is (any more) named as the submitter
+    "planned_on",  # the day of its recording day's slot; None without one
+)
 
 
 class Idea(models.Model):

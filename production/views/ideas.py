@@ -39,6 +39,7 @@ from production.forms import (
     PlanIdeaForm,
 )
 from production.models import Concept, Idea, IdeaComment, RunSheetSlot
+from production.overview import idea_list_overview
 from production.services import planning as services
 from production.views import error_text, plannable_days
 from production.views.assets import asset_section_context
@@ -53,27 +54,19 @@ IDEAS_PER_PAGE = 50
 @require_GET
 def idea_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, ideas = ideas_for_user(request)
-    libraries = Library.objects.for_county(county_access.county).order_by("-kind", "name")
-    concepts = Concept.objects.for_county(county_access.county)
-    filters = IdeaFilterForm(request.GET or None, libraries=libraries, concepts=concepts)
-    if request.GET.get("mine") == "1":
+    overview = idea_list_overview(county_access.county)
+    filters = IdeaFilterForm(request.GET or None, libraries=overview.libraries, concepts=overview.concepts)
+    mine = request.GET.get("mine") == "1"
+    if mine:
         ideas = ideas.of_libraries(county_access.library_ids)
-    if filters.is_valid():
-        data = filters.cleaned_data
-        ideas = ideas.search(data["q"])
-        if data["status"]:
-            ideas = ideas.filter(status=data["status"])
-        if data["library"]:
-            ideas = ideas.filter(library=data["library"])
-        if data["content_type"]:
-            ideas = ideas.filter(content_type=data["content_type"])
-        if data["concept"]:
-            ideas = ideas.filter(concept=data["concept"])
-    page = Paginator(ideas.for_list(), IDEAS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(filters.apply(ideas).list_rows(), IDEAS_PER_PAGE)
+    if not (mine or filters.narrows):
+        paginator.count = overview.ideas  # every idea of the county, as kept
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "production/idea_list.html",
-        {"filters": filters, "page": page, "ideas": page.object_list, "mine": request.GET.get("mine") == "1"},
+        {"filters": filters, "page": page, "ideas": page.object_list, "mine": mine},
     )
 
 

@@ -13,9 +13,9 @@ from django.utils.timezone import get_current_timezone, localtime
 from django.utils.translation import ngettext
 
 from libraries.http import address_with_id
+from libraries.partials import render_partial
 from production.models import Asset, ContentType
 from publishing.models import ArchiveItem
-from publishing.templatetags._jinja import render_partial
 
 register = template.Library()
 

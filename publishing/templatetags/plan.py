@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from publishing.templatetags._jinja import render_partial
+from libraries.partials import render_partial
 
 register = template.Library()
 

@@ -7,8 +7,8 @@ from django import template
 from django.utils.safestring import SafeString
 
 from libraries.http import address_with_id
+from libraries.partials import render_partial
 from publishing.followup.reports import PostFigures
-from publishing.templatetags._jinja import render_partial
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.forms import ObjectChoiceField, PlainSelect
 from libraries.http import act, error_text, is_htmx, safe_next_url
 from libraries.models import Role
 from publishing.access import comments_for_user, get_comment_for_user, get_post_for_user
@@ -44,7 +44,8 @@ ROW_TEMPLATE = "publishing/inbox.html#comment-row"
 
 
 class InboxFilterForm(forms.Form):
-    """The inbox's filters (GET): what is not answered yet, or everything; one post or all."""
+    """The inbox's filters (GET): what is not answered yet, or everything; one post or all. Its options are
+    written without a template per option (a county's commented posts are many)."""
 
     UNANSWERED = "unanswered"
     ALL = "all"
@@ -53,15 +54,14 @@ class InboxFilterForm(forms.Form):
         label=gettext_lazy("Show"),
         required=False,
         choices=[(UNANSWERED, gettext_lazy("Not answered yet")), (ALL, gettext_lazy("All comments"))],
+        widget=PlainSelect,
     )
-    post = forms.ModelChoiceField(
-        label=gettext_lazy("Post"), required=False, queryset=Post.objects.none(), empty_label=gettext_lazy("All posts")
-    )
+    post = ObjectChoiceField(label=gettext_lazy("Post"), required=False, empty_label=gettext_lazy("All posts"))
 
-    def __init__(self, *args: Any, posts: PostQuerySet, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, posts: Iterable[Post], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["post"].queryset = posts
+        fields["post"].set_objects(posts)
 
     @property
     def shows_all(self) -> bool:
@@ -71,14 +71,22 @@ class InboxFilterForm(forms.Form):
         """The comments the filters ask for: unanswered ones oldest first (who waited longest at the
         top), or all of them newest first."""
         if self.is_valid() and self.cleaned_data["post"] is not None:
-            listed = listed.filter(post=self.cleaned_data["post"])
+            listed = listed.filter(post_id=self.cleaned_data["post"].pk)
         return listed.order_by("-commented_at", "-pk") if self.shows_all else listed.unanswered()
 
 
-def _commented_posts(county_access: CountyAccess) -> PostQuerySet:
-    """The county's posts that have comments, newest first (the post filter's choices)."""
-    commented = InstagramComment.objects.filter(post=OuterRef("pk"))
-    return Post.objects.for_county(county_access.county).filter(Exists(commented)).order_by("-published_at", "-pk")
+def _commented_posts(county_access: CountyAccess, *, chosen: str | None = None) -> PostQuerySet:
+    """The county's posts that have comments, newest first, with their titles (the post filter's choices);
+    with `chosen` (the filters' post, as asked for), only that one: the count above the list, asked every
+    few seconds, checks the choice without reading every commented post.
+
+    Found from the county's comments (their index on the county): looking for a comment under each of the
+    county's posts read every post."""
+    commented = InstagramComment.objects.filter(county=county_access.county).values("post_id")
+    posts = Post.objects.for_county(county_access.county).filter(pk__in=commented)
+    if chosen is not None:
+        posts = posts.filter(pk=int(chosen)) if chosen.isdigit() else posts.none()
+    return posts.only("title").order_by("-published_at", "-pk")
 
 
 # How often the inbox asks how many comments its list has (new ones arrive by the webhook and the worker);
@@ -147,7 +155,8 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
             "shows_all": filters.shows_all,
             "page": page,
             "count_poll": _inbox_count(filters, listed, after=now, count=page.paginator.count),
-            "rows": comments.inbox_rows(page.object_list, now=now),
+            # An empty page is not asked for: compiling the rows' query (the post, the two people) costs as much.
+            "rows": comments.inbox_rows(page.object_list, now=now) if page.paginator.count else [],
             "median": comments.inbox_median(county_comments, now=now),
             "median_days": comments.INBOX_MEDIAN_DAYS,
             "max_reply_chars": comments.MAX_REPLY_CHARS,
@@ -162,7 +171,8 @@ def inbox_count(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The inbox's count line, asked for every few seconds and after each reply on the page: "204 No
     Content" while it is the same, else the line as it is now (with a link when new comments came in)."""
     county_access, county_comments = comments_for_user(request)
-    filters = InboxFilterForm(request.GET, posts=_commented_posts(county_access))
+    chosen = request.GET.get("post", "")
+    filters = InboxFilterForm(request.GET, posts=_commented_posts(county_access, chosen=chosen) if chosen else [])
     listed = filters.apply(county_comments.from_followers())
     try:
         after = parse_datetime(request.GET.get(AFTER, "")) or timezone.now()

@@ -12,7 +12,7 @@ from libraries.models import AuditEntry
 from production.models import Audience, ContentType, Idea, IdeaAttachment
 from production.services import planning as services
 from tests.conftest import World
-from tests.factories.libraries import LibraryFactory
+from tests.factories.libraries import LibraryFactory, UserFactory
 from tests.factories.production import ConceptFactory, IdeaFactory, RecordingDayFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -218,12 +218,34 @@ def test_planned_idea_shows_its_recording_day_in_the_list(world: World, libraria
     assert date_format(day.date, "SHORT_DATE_FORMAT") in page
 
 
+def test_idea_list_rows_show_the_submitter_comments_and_concept(world: World, librarian_client: Client) -> None:
+    concept = ConceptFactory(county=world.county, name="Fredagstipset")
+    named = IdeaFactory(library=world.library, title="<b>Strikk</b> & prat", concept=concept)
+    services.add_comment(by=world.librarian, idea=named, body="Første")
+    services.add_comment(by=world.librarian, idea=named, body="Andre")
+    IdeaFactory(library=world.library, title="Uten navn", submitted_by=UserFactory(name="", email="anon@example.org"))
+    IdeaFactory(library=world.library, title="Uten innsender", submitted_by=None)
+    page = librarian_client.get(reverse("production:idea_list")).text
+    rows = {row.split("</th>")[0]: row for row in page.split('<th scope="row">')[1:]}
+    first = next(row for head, row in rows.items() if "Strikk" in head)
+    assert "&lt;b&gt;Strikk&lt;/b&gt; &amp; prat" in first  # escaped, as everything a person wrote
+    assert f'href="{named.get_absolute_url()}"' in first
+    assert "2 comments" in first
+    assert "Fredagstipset" in first
+    assert named.submitted_by.name in first
+    assert "anon@example.org" in next(row for head, row in rows.items() if "Uten navn" in head)
+    nobody = next(row for head, row in rows.items() if "Uten innsender" in head).split("</tr>")[0]
+    assert nobody.rstrip().endswith("</td>")
+    assert '<span class="muted">' not in nobody.split("<td>")[-1]  # no submitter under the date
+
+
 def test_idea_list_query_count_does_not_grow_with_ideas(
     world: World, librarian_client: Client, django_assert_max_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
     IdeaFactory(library=world.library)
-    # session, user, memberships (county access), libraries and concepts for the filters,
-    # count for the paginator, ideas with library, concept, submitter, slot and day, comment counts
+    # session, user, memberships (county access), libraries and concepts for the filters and the count (kept in
+    # the cache, read again after the writes below), ideas with library, concept, submitter, slot and day,
+    # comment counts
     with django_assert_max_num_queries(8) as few:
         librarian_client.get(reverse("production:idea_list"))
     day = RecordingDayFactory(county=world.county, host_library=world.library)
@@ -235,6 +257,38 @@ def test_idea_list_query_count_does_not_grow_with_ideas(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = librarian_client.get(reverse("production:idea_list"))
     assert len(response.context["ideas"]) == 21
+
+
+def test_idea_list_kept_count_and_choices_follow_every_write(
+    world: World, librarian_client: Client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    concept = ConceptFactory(county=world.county, name="Fredagstipset")
+    first = IdeaFactory(library=world.library)
+    url = reverse("production:idea_list")
+    assert "1 idea" in librarian_client.get(url).text
+    # Kept: the session's user and the page of ideas; the libraries, concepts and count come from the cache.
+    with django_assert_max_num_queries(2):
+        assert "1 idea" in librarian_client.get(url).text
+
+    second = IdeaFactory(library=world.library)
+    assert "2 ideas" in librarian_client.get(url).text
+    concept.name = "Lørdagstipset"
+    concept.save()
+    LibraryFactory(county=world.county, name="Nytt bibliotek")
+    page = librarian_client.get(url).text
+    assert f'<option value="{concept.pk}">Lørdagstipset</option>' in page
+    assert "Fredagstipset" not in page
+    assert "Nytt bibliotek</option>" in page
+    second.delete()
+    assert "1 idea" in librarian_client.get(url).text
+    concept.delete()
+    assert "Lørdagstipset" not in librarian_client.get(url).text
+    # A filtered list is counted as it is.
+    IdeaFactory(library=world.other_library)
+    assert "2 ideas" in librarian_client.get(url).text
+    assert "1 idea" in librarian_client.get(url, {"library": str(world.other_library.pk)}).text
+    assert "1 idea" in librarian_client.get(url, {"mine": "1"}).text
+    assert first.title in librarian_client.get(url, {"mine": "1"}).text
 
 
 def test_librarian_edits_their_own_idea_while_it_waits(world: World, librarian_client: Client) -> None:

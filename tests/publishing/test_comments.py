@@ -471,3 +471,28 @@ def test_the_inbox_count_keeps_the_inboxs_gate(
     # Another county's coordinator counts their own county's comments: none of ours.
     theirs = outsider_client.get("/inbox/count/", headers={"HX-Request": "true"}).text
     assert "0 comments are not answered yet" in theirs
+
+
+@pytest.mark.django_db
+def test_the_inbox_count_keeps_the_post_filter(
+    world: World, channel: Channel, editor_client: DjangoClient, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    one, other = published_post(world, channel, title="Lesetips"), published_post(world, channel, title="Quiz")
+    comment_on(one, text="Når åpner dere?", ago=timedelta(hours=2))
+    comment_on(other, text="Har dere lydbøker?", ago=timedelta(hours=1))
+    comment_on(other, text="Og e-bøker?", ago=timedelta(minutes=30))
+    page = editor_client.get(f"/inbox/?post={other.pk}").content.decode()
+    assert "2 comments are not answered yet" in page
+    assert f'<option value="{other.pk}" selected>Quiz</option>' in page
+    url = _count_url(page)
+    assert f"post={other.pk}" in url
+    # The session and its user, the memberships, the chosen post among the commented ones, the count, whether
+    # newer comments exist.
+    with django_assert_max_num_queries(7):
+        assert editor_client.get(url, headers={"HX-Request": "true"}).status_code == 204
+    counted = editor_client.get(f"/inbox/count/?post={one.pk}", headers={"HX-Request": "true"}).text
+    assert "1 comment is not answered yet" in counted
+    # A post that is not among the county's commented ones (or no post at all) filters nothing.
+    for unknown in (str(other.pk + 1000), "x", "99999999999999999999"):
+        everything = editor_client.get(f"/inbox/count/?post={unknown}", headers={"HX-Request": "true"}).text
+        assert "3 comments are not answered yet" in everything
