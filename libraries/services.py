@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from celery import current_app
 from django.conf import settings
@@ -69,22 +70,30 @@ def run_task_on_commit(name: str, *args: Any) -> None:
     transaction.on_commit(lambda: current_app.signature(name, args=args).delay())
 
 
-def recipients_by_language(to: list[str], *, fallback: str) -> dict[str, list[str]]:
+def recipients_by_language(
+    to: list[str], *, fallback: str, known: dict[str, str] | None = None
+) -> dict[str, list[str]]:
     """The addresses grouped by the language their person reads the site in.
 
     An address with no account (an invitation, a library's contact address) or
-    whose person has not used the site yet gets `fallback`.
+    whose person has not used the site yet gets `fallback`. `known` is
+    `readers_languages` of these addresses (or more), when the caller read it already.
     """
-    known = {
-        email.lower(): language
-        for email, language in User.objects.filter(email__in=[address.lower() for address in to]).values_list(
-            "email", "language"
-        )
-    }
+    known = readers_languages(to) if known is None else known
     groups: dict[str, list[str]] = {}
     for address in to:
         groups.setdefault(known.get(address.lower()) or fallback, []).append(address)
     return groups
+
+
+def readers_languages(addresses: Iterable[str]) -> dict[str, str]:
+    """The language each address's person reads the site in (lower-cased address → language), in one query."""
+    return {
+        email.lower(): language
+        for email, language in User.objects.filter(
+            email__in=sorted({address.lower() for address in addresses})
+        ).values_list("email", "language")
+    }
 
 
 def render_templated_mail(*, template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
@@ -104,14 +113,31 @@ def send_templated_mail_on_commit(*, to: list[str], template: str, context: dict
     (the sender's on a page, LANGUAGE_CODE in the worker). Pass lazy or raw values
     in `context`, not text already translated, so the templates translate them.
     """
+    send_templated_mails_on_commit([TemplatedMail(to=to, template=template, context=context)])
+
+
+class TemplatedMail(NamedTuple):
+    """One mail for `send_templated_mails_on_commit`: its addresses, template and context."""
+
+    to: list[str]
+    template: str
+    context: dict[str, Any]
+
+
+def send_templated_mails_on_commit(mails: Sequence[TemplatedMail]) -> None:
+    """`send_templated_mail_on_commit` for several mails (a post's libraries, one each): their readers'
+    languages are read in one query for all of them, not one a mail."""
     fallback = translation.get_language() or settings.LANGUAGE_CODE
 
     def send() -> None:
-        for language, addresses in recipients_by_language(to, fallback=fallback).items():
-            subject, body = render_templated_mail(template=template, context=context, language=language)
-            send_mail(subject, body, None, addresses)
+        known = readers_languages(address for mail in mails for address in mail.to)
+        for mail in mails:
+            for language, addresses in recipients_by_language(mail.to, fallback=fallback, known=known).items():
+                subject, body = render_templated_mail(template=mail.template, context=mail.context, language=language)
+                send_mail(subject, body, None, addresses)
 
-    transaction.on_commit(send)
+    if mails:
+        transaction.on_commit(send)
 
 
 # --- People ---

@@ -28,6 +28,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef, Prefetch, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -90,6 +91,8 @@ def file_published_post(*, post: Post, assets: Sequence[Asset], libraries: Itera
             item: ArchiveItem | None = None
             if not found.archived:  # type: ignore[attr-defined]  # annotated by _current_assets
                 item, texts = _new_item(post, found, libraries, today)
+                # Its search documents are written with it (the INSERT computes them), not UPDATEd after.
+                item.search_document, item.search_rank_document = _search_documents(texts)
                 try:
                     with transaction.atomic():
                         item.save(force_insert=True)
@@ -101,7 +104,7 @@ def file_published_post(*, post: Post, assets: Sequence[Asset], libraries: Itera
                 _file_again(item, post)
             item.libraries.add(*libraries)
             items.append(item)
-        _store_search_texts(made)
+        _search_texts_stored(made)
         new_ids = {item.pk for item, _texts in made}
         refresh_items([item.pk for item in items if item.pk not in new_ids], today=today)
     return items
@@ -261,6 +264,14 @@ def _store_search_texts(copies: list[tuple[ArchiveItem, tuple[str, str, str, str
     if not copies:
         return
     _write_search_documents([(item.pk, *texts) for item, texts in copies])
+    _search_texts_stored(copies)
+
+
+def _search_texts_stored(copies: list[tuple[ArchiveItem, tuple[str, str, str, str]]]) -> None:
+    """The items' search documents are written: the words a misspelt search may be corrected to, and the
+    search's caches told."""
+    if not copies:
+        return
     archive_changed({item.county_id for item, _texts in copies}, pool=any(item.in_pool for item, _texts in copies))
     words = {(item.county_id, word) for item, texts in copies for word in _vocabulary(texts)}
     ArchiveWord.objects.bulk_create(
@@ -308,7 +319,7 @@ def _vocabulary(texts: Iterable[str]) -> set[str]:
 def _weighted_texts(item: ArchiveItem, libraries: list[Library]) -> tuple[str, str, str, str]:
     """What is searched, by weight: title (A); tags, concept, libraries and credit (B); caption (C); alt text (D)."""
     labels = [*item.tags, item.concept.name if item.concept else "", item.credit_line]
-    labels += [library.name for library in libraries]
+    labels += sorted(library.name for library in libraries)  # as Python sorts them, whoever read them in what order
     return (
         search.normalize(item.title),
         search.normalize(" ".join(label for label in labels if label)),
@@ -317,9 +328,23 @@ def _weighted_texts(item: ArchiveItem, libraries: list[Library]) -> tuple[str, s
     )
 
 
-def _vector_sql(column: str, weight: str) -> str:
-    vectors = " || ".join(f"to_tsvector('{config}'::regconfig, v.{column})" for config in search.CONFIGS)
+def _vector_sql(value: str, weight: str) -> str:
+    """One weight's vector of `value` (SQL: a column, or a parameter's placeholder) in every configuration."""
+    vectors = " || ".join(f"to_tsvector('{config}'::regconfig, {value})" for config in search.CONFIGS)
     return f"setweight({vectors}, '{weight}')"
+
+
+def _search_documents(texts: tuple[str, str, str, str]) -> tuple[RawSQL, RawSQL]:
+    """The whole document and the ranking one of an item being made, as `_write_search_documents` writes them:
+    expressions its INSERT computes."""
+    weights = list(zip(texts, "ABCD", strict=True))
+    document = " || ".join(_vector_sql("%s::text", weight) for _text, weight in weights)
+    ranking = " || ".join(_vector_sql("%s::text", weight) for _text, weight in weights[:2])
+    configs = len(search.CONFIGS)
+    return (
+        RawSQL(document, [text for text, _weight in weights for _config in range(configs)]),  # noqa: S611 - fixed SQL, values are parameters
+        RawSQL(ranking, [text for text, _weight in weights[:2] for _config in range(configs)]),  # noqa: S611 - as above
+    )
 
 
 def _write_search_documents(rows: list[tuple[int, str, str, str, str]]) -> None:
@@ -328,9 +353,9 @@ def _write_search_documents(rows: list[tuple[int, str, str, str, str]]) -> None:
         return
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
     document = " || ".join(
-        _vector_sql(column, weight) for column, weight in (("a", "A"), ("b", "B"), ("c", "C"), ("d", "D"))
+        _vector_sql(f"v.{column}", weight) for column, weight in (("a", "A"), ("b", "B"), ("c", "C"), ("d", "D"))
     )
-    ranking = " || ".join(_vector_sql(column, weight) for column, weight in (("a", "A"), ("b", "B")))
+    ranking = " || ".join(_vector_sql(f"v.{column}", weight) for column, weight in (("a", "A"), ("b", "B")))
     sql = (
         f"UPDATE {ArchiveItem._meta.db_table} AS item "  # noqa: S608 - fixed SQL, values are parameters
         f"SET search_document = {document}, search_rank_document = {ranking} "

@@ -29,6 +29,7 @@ Never publishing twice is the point of the design:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import uuid
@@ -225,9 +226,11 @@ class PublishRun:
         self.token = token
         # Read once a run: the gates' own reading of the media, then the archive and the mails.
         self._assets: list[Asset] | None = None
+        self._gates_read = False  # the gates read the media with their libraries, and the collaborators
         self._libraries: list[Library] | None = None
         # Steps done that a successor may safely do again (reads from Instagram): stored with the next save.
         self._held: dict[str, Any] = {}
+        self._held_invites: InviteAnswers | None = None
         # The lease was given back with the last step (committed): nothing is left for `run` to release.
         self.released = False
 
@@ -247,9 +250,14 @@ class PublishRun:
         rows = Post.objects.filter(pk=self.post.pk, lease_token=self.token)
         if where is not None:
             rows = rows.filter(where)
-        if rows.update(**fields) != 1:
-            raise LostLease if where is None else _NotStored
-        self._held = {}
+        invites = self._held_invites
+        # The invitations' answers are other rows: stored in the same transaction (the archive's, normally).
+        with transaction.atomic(savepoint=False) if invites is not None else contextlib.nullcontext():
+            if invites is not None:
+                invites.store()
+            if rows.update(**fields) != 1:
+                raise LostLease if where is None else _NotStored
+        self._held, self._held_invites = {}, None
         for name, value in fields.items():
             setattr(self.post, name, value)
 
@@ -485,6 +493,7 @@ class PublishRun:
         # The media the gates passed, with their people and consents: the containers are made of these.
         links = sorted(checked.post_assets.all(), key=lambda link: (link.position, link.pk))
         self._assets = [link.asset for link in links]
+        self._gates_read = True
 
     def assets(self) -> list[Asset]:
         if self._assets is None:
@@ -494,7 +503,8 @@ class PublishRun:
 
     def libraries(self) -> list[Library]:
         if self._libraries is None:
-            self._libraries = services.involved_libraries(self.post)
+            # From the gates' reading of the collaborators and the media when this run made it.
+            self._libraries = services.involved_libraries(self.post, self._assets if self._gates_read else None)
         return self._libraries
 
     def media_url(self, asset: Asset) -> str:
@@ -736,8 +746,9 @@ class PublishRun:
         self.hold(**fields)  # stored with the archive step (or whatever is stored next)
 
     def check_collaborators(self) -> None:
-        checked_at = store_collaborator_invites(self.post, self.graph)
-        self.hold(publish_step=Post.Step.COLLABORATORS_CHECKED, collaborators_checked_at=checked_at)
+        # Held, as the permalink is: a successor would only read the answers again.
+        self._held_invites = read_invite_answers(self.post, self.graph)
+        self.hold(publish_step=Post.Step.COLLABORATORS_CHECKED, collaborators_checked_at=self._held_invites.checked_at)
 
     def archive(self) -> None:
         """File the post in the archive and tell its libraries, in one transaction: both or neither."""
@@ -763,12 +774,26 @@ class PublishRun:
 
 def read_collaborator_invites(post: Post, graph: Client) -> None:
     """Store each invited library's answer (pending, accepted, declined) as Instagram reports it."""
-    checked_at = store_collaborator_invites(post, graph)
-    Post.objects.filter(pk=post.pk).update(collaborators_checked_at=checked_at)
+    answers = read_invite_answers(post, graph)
+    answers.store()
+    Post.objects.filter(pk=post.pk).update(collaborators_checked_at=answers.checked_at)
 
 
-def store_collaborator_invites(post: Post, graph: Client) -> datetime:
-    """Each invited library's answer stored on its row; the time they were read (for the post's own row)."""
+@dataclass(frozen=True)
+class InviteAnswers:
+    """Each invited library's answer as Instagram reported it (its rows' ids by answer), and when it was read."""
+
+    by_status: dict[PostCollaborator.Invite, list[int]]
+    checked_at: datetime
+
+    def store(self) -> None:
+        """On the libraries' rows (the post's own row says `checked_at` apart)."""
+        for answered, ids in self.by_status.items():  # one UPDATE per answer, not one per library
+            PostCollaborator.objects.filter(pk__in=ids).update(invite_status=answered, checked_at=self.checked_at)
+
+
+def read_invite_answers(post: Post, graph: Client) -> InviteAnswers:
+    """Read from Instagram what each invited library answered (nothing is stored)."""
     answers = {c.username.lower(): c.invite_status.lower() for c in graph.get_collaborators(post.media_id)}
     now = timezone.now()
     by_status: dict[PostCollaborator.Invite, list[int]] = {}
@@ -782,9 +807,7 @@ def store_collaborator_invites(post: Post, graph: Client) -> datetime:
         else:
             status = PostCollaborator.Invite.PENDING
         by_status.setdefault(status, []).append(link.pk)
-    for answered, ids in by_status.items():  # one UPDATE per answer, not one per library
-        PostCollaborator.objects.filter(pk__in=ids).update(invite_status=answered, checked_at=now)
-    return now
+    return InviteAnswers(by_status=by_status, checked_at=now)
 
 
 def collaborator_links(post: Post) -> list[PostCollaborator]:

@@ -25,11 +25,13 @@ from django.utils.translation import gettext as _
 
 from libraries.models import AuditEntry, County, Library, Membership, User
 from libraries.services import (
+    TemplatedMail,
     absolute_url,
     audit,
     coordinator_emails,
     run_task_on_commit,
     send_templated_mail_on_commit,
+    send_templated_mails_on_commit,
 )
 from production.models import Asset, Idea, RecordingDay
 from production.services import planning
@@ -637,10 +639,21 @@ def return_late_posts(*, now: datetime) -> list[Post]:
     return returned
 
 
-def involved_libraries(post: Post) -> list[Library]:
+def involved_libraries(post: Post, assets: Sequence[Asset] | None = None) -> list[Library]:
     """The member libraries a post is about: its collaborators, the idea's libraries, whose media it shows.
 
-    One query: each source is a subquery."""
+    One query: each source is a subquery. No query when what it reads is in hand: the post's collaborators
+    prefetched with their libraries and its media (`assets`) read with theirs, as the gates read them at
+    publish time, and no idea (whose libraries are not read with the post)."""
+    if (
+        assets is not None
+        and post.idea_id is None
+        and "post_collaborators" in getattr(post, "_prefetched_objects_cache", {})
+    ):
+        found = {link.library for link in post.post_collaborators.all()}
+        found |= {asset.library for asset in assets}
+        members = [lib for lib in found if lib.county_id == post.county_id and lib.kind == Library.Kind.MEMBER]
+        return sorted(members, key=lambda library: (library.name, library.pk))
     about = Q(pk__in=PostCollaborator.objects.filter(post=post).values("library_id")) | Q(
         pk__in=PostAsset.objects.filter(post=post).values("asset__library_id")
     )
@@ -661,9 +674,9 @@ def notify_libraries_on_commit(post: Post, libraries: Sequence[Library] | None =
     """Tell each involved library (its contact address and its people) where the post is: one mail each,
     sent after the commit; the audit entry names how many. The idea's library (and whoever sent the
     idea) is told that its idea is out. `libraries` is `involved_libraries(post)` when the caller has it."""
-    sent = 0
     idea = post.idea
     libraries = involved_libraries(post) if libraries is None else libraries
+    mails: list[TemplatedMail] = []
     # Every library's people in one query, not one a library.
     people: dict[int, set[str]] = {library.pk: set() for library in libraries}
     for library_id, email in Membership.objects.filter(library_id__in=list(people), user__is_active=True).values_list(
@@ -679,19 +692,22 @@ def notify_libraries_on_commit(post: Post, libraries: Sequence[Library] | None =
         recipients.discard("")
         if not recipients:
             continue
-        send_templated_mail_on_commit(
-            to=sorted(recipients),
-            template="post_published",
-            context={
-                "post": post,
-                "library": library,
-                "permalink": post.permalink,
-                "url": absolute_url(post.get_absolute_url()),
-                "idea": idea if sent_the_idea else None,
-                "idea_url": absolute_url(idea.get_absolute_url()) if sent_the_idea and idea is not None else "",
-            },
+        mails.append(
+            TemplatedMail(
+                to=sorted(recipients),
+                template="post_published",
+                context={
+                    "post": post,
+                    "library": library,
+                    "permalink": post.permalink,
+                    "url": absolute_url(post.get_absolute_url()),
+                    "idea": idea if sent_the_idea else None,
+                    "idea_url": absolute_url(idea.get_absolute_url()) if sent_the_idea and idea is not None else "",
+                },
+            )
         )
-        sent += 1
+    send_templated_mails_on_commit(mails)  # the readers' languages in one query for all of them
+    sent = len(mails)
     audit(
         county=post.county,
         actor=None,
