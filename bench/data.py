@@ -69,10 +69,19 @@ from production.models import (
 )
 from production.processing.inspection import inspect_upload
 from publishing.archive.filing import orientation_of, refresh_items
-from publishing.models import Approval, ArchiveItem, ArchiveReuse, Channel, Post, PostAsset, PostCollaborator
+from publishing.models import (
+    Approval,
+    ArchiveItem,
+    ArchiveReuse,
+    Channel,
+    InstagramComment,
+    Post,
+    PostAsset,
+    PostCollaborator,
+)
 
 # Bump when the generator changes: a database loaded by an older version is loaded again.
-DATA_VERSION = 4
+DATA_VERSION = 5  # 5: follower comments and the account's replies on published posts
 MAX_AGE = timedelta(days=7)
 
 BENCH_PASSWORD = "bench-innspill-password"  # noqa: S105 - the bench database only
@@ -400,6 +409,8 @@ class _Generator:
         self.say(f"{len(self.asset_rows)} assets and the people shown")
         self.posts()
         self.say(f"{len(self.post_rows)} posts")
+        comments = self.comments()
+        self.say(f"{comments} Instagram comments and replies")
         self.archive()
         self.say(f"{len(self.asset_rows)} archive items")
 
@@ -848,6 +859,54 @@ class _Generator:
             ],
             batch_size=BATCH,
         )
+
+    def comments(self) -> int:
+        """Followers' comments on the published posts, as the pulls store them: most answered (by a reply from
+        the account) or handled long ago, the last week's half still waiting (the comment inbox)."""
+        rng, S = self.rng, InstagramComment.Status
+        comments: list[InstagramComment] = []
+        for post in self.post_rows:
+            if post.status != Post.Status.PUBLISHED or post.published_at is None:
+                continue
+            recent = self.now - post.published_at < timedelta(days=7)
+            for _ in range(rng.choice([0, 0, 1, 1, 2, 3, 5])):
+                written = post.published_at + timedelta(minutes=rng.randint(5, 3 * 24 * 60))
+                written = min(written, self.now - timedelta(minutes=1))
+                weights = [50, 40, 10] if recent else [3, 75, 22]
+                status = rng.choices([S.UNANSWERED, S.REPLIED, S.HANDLED], weights=weights)[0]
+                comments.append(
+                    InstagramComment(
+                        county=self.county,
+                        post=post,
+                        comment_id=str(18_100_000_000_000_000 + len(comments)),
+                        username=f"leser{rng.randint(1, 5000)}",
+                        text=text.follower_comment(rng),
+                        commented_at=written,
+                        status=status,
+                        first_reply_at=written + timedelta(minutes=rng.randint(10, 2 * 24 * 60))
+                        if status == S.REPLIED
+                        else None,
+                        handled_by=self.editors[0] if status == S.HANDLED else None,
+                        handled_at=written + timedelta(hours=rng.randint(1, 48)) if status == S.HANDLED else None,
+                    )
+                )
+        InstagramComment.objects.bulk_create(comments, batch_size=BATCH)
+        replies = [
+            InstagramComment(
+                county=self.county,
+                post_id=comment.post_id,
+                parent=comment,
+                comment_id=str(18_200_000_000_000_000 + n),
+                username=self.county_library.instagram_username,
+                text=text.reply(rng),
+                commented_at=comment.first_reply_at,
+                from_account=True,
+                status=S.NOT_NEEDED,
+            )
+            for n, comment in enumerate(c for c in comments if c.first_reply_at is not None)
+        ]
+        InstagramComment.objects.bulk_create(replies, batch_size=BATCH)
+        return len(comments) + len(replies)
 
     def _post(self, moment: datetime, *, past: bool, kind: str) -> Post:
         rng, S = self.rng, Post.Status

@@ -173,6 +173,34 @@ def tags(rng: random.Random) -> list[str]:
     return sorted({_zipf_pick(rng, TAGS) for _ in range(rng.randint(1, 5))})
 
 
+def follower_comment(rng: random.Random) -> str:
+    """A follower's comment under a post (the comment inbox)."""
+    return rng.choice(
+        [
+            "Når åpner dere på lørdag?",
+            "Så fint! Har dere flere tips til tenåringer?",
+            "Kan jeg reservere den boka på nett?",
+            f"Blir det {rng.choice(EVENTS)} i sommer også?",
+            "Hvor mange kan være med?",
+            "Tusen takk for tipset 📚",
+            "Er det gratis?",
+            "Har dere den som lydbok?",
+        ]
+    )
+
+
+def reply(rng: random.Random) -> str:
+    """The county's answer to a follower."""
+    return rng.choice(
+        [
+            "Hei! Vi åpner klokka 10 på lørdager.",
+            "Ja, den kan du reservere i appen eller på nettsidene våre.",
+            "Det er gratis, og alle er velkomne!",
+            "Takk! Spør gjerne i skranken, så hjelper vi deg.",
+        ]
+    )
+
+
 def comment(rng: random.Random) -> str:
     return rng.choice(
         [
