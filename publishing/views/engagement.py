@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -75,18 +76,29 @@ class InboxFilterForm(forms.Form):
         return listed.order_by("-commented_at", "-pk") if self.shows_all else listed.unanswered()
 
 
-def _commented_posts(county_access: CountyAccess, *, chosen: str | None = None) -> PostQuerySet:
-    """The county's posts that have comments, newest first, with their titles (the post filter's choices);
-    with `chosen` (the filters' post, as asked for), only that one: the count above the list, asked every
-    few seconds, checks the choice without reading every commented post.
+# How many posts the post filter offers: a county's posts with comments are thousands after a few years.
+POSTS_OFFERED = 50
+
+
+def _commented_posts(
+    county_access: CountyAccess, *, chosen: str = "", unanswered: bool = False, only_chosen: bool = False
+) -> PostQuerySet:
+    """The post filter's choices, newest first, with their titles: the POSTS_OFFERED newest posts with
+    comments from followers (with `unanswered`, comments not answered yet: what the list shows), and the post
+    asked for (`chosen`, any of the county's commented posts: the post page links to its comments). With
+    `only_chosen`, that one alone: the count above the list, asked every few seconds, checks the choice
+    without reading the others.
 
     Found from the county's comments (their index on the county): looking for a comment under each of the
     county's posts read every post."""
-    commented = InstagramComment.objects.filter(county=county_access.county).values("post_id")
-    posts = Post.objects.for_county(county_access.county).filter(pk__in=commented)
-    if chosen is not None:
-        posts = posts.filter(pk=int(chosen)) if chosen.isdigit() else posts.none()
-    return posts.only("title").order_by("-published_at", "-pk")
+    followers = InstagramComment.objects.filter(county=county_access.county).from_followers()
+    posts = Post.objects.for_county(county_access.county).only("title").order_by("-published_at", "-pk")
+    asked = Q(pk=int(chosen), pk__in=followers.values("post_id")) if chosen.isdigit() else Q(pk__in=[])
+    if only_chosen:
+        return posts.filter(asked)
+    listed = followers.filter(status=InstagramComment.Status.UNANSWERED) if unanswered else followers
+    newest = posts.filter(pk__in=listed.values("post_id")).values("pk")[:POSTS_OFFERED]
+    return posts.filter(Q(pk__in=newest) | asked)
 
 
 # How often the inbox asks how many comments its list has (new ones arrive by the webhook and the worker);
@@ -143,7 +155,11 @@ def _inbox_count(
 @require_GET
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     county_access, county_comments = comments_for_user(request)
-    filters = InboxFilterForm(request.GET or None, posts=_commented_posts(county_access))
+    asked = request.GET.get("post", "")
+    unanswered = request.GET.get("show", "") != InboxFilterForm.ALL
+    filters = InboxFilterForm(
+        request.GET or None, posts=_commented_posts(county_access, chosen=asked, unanswered=unanswered)
+    )
     listed = filters.apply(county_comments.from_followers())
     now = timezone.now()  # before the list is read: a comment stored meanwhile is offered as new, never lost
     page = Paginator(comments.with_inbox_details(listed), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -172,7 +188,8 @@ def inbox_count(request: AuthenticatedHttpRequest) -> HttpResponse:
     Content" while it is the same, else the line as it is now (with a link when new comments came in)."""
     county_access, county_comments = comments_for_user(request)
     chosen = request.GET.get("post", "")
-    filters = InboxFilterForm(request.GET, posts=_commented_posts(county_access, chosen=chosen) if chosen else [])
+    posts = _commented_posts(county_access, chosen=chosen, only_chosen=True) if chosen else []
+    filters = InboxFilterForm(request.GET, posts=posts)
     listed = filters.apply(county_comments.from_followers())
     try:
         after = parse_datetime(request.GET.get(AFTER, "")) or timezone.now()
