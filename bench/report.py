@@ -646,7 +646,8 @@ def _data(results: dict[str, Any]) -> list[str]:
         "",
         "bench/data.py at scale N: N counties of 26 libraries with 3·N staff each; county 1 (the one measured) "
         "with N times a busy county's five years: ideas with comments, recording days with run sheets, posts "
-        "(published, and eight weeks planned), photos and videos with the people shown and their consent, and "
+        "(published, with followers' comments and the account's replies, and eight weeks planned), photos and "
+        "videos with the people shown and their consent, and "
         "one archive item per asset, its search fields written by `publishing.archive.filing.refresh_items`. "
         "Norwegian text throughout (bench/text.py).",
         "",
