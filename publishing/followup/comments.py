@@ -465,13 +465,19 @@ class InboxRow:
 
 
 def with_inbox_details(comments: InstagramCommentQuerySet) -> InstagramCommentQuerySet:
-    """What an inbox row reads, in a fixed number of queries: the post with its first picture,
+    """What an inbox row reads, in a fixed number of queries: the post with its first picture (`first_media`),
     who replied or marked it handled, and the account's replies.
 
     Only the fields a row shows (jinja2/publishing/_inbox_rows.html, `inbox_row`): every column of fifty
     comments, their posts (with their JSON), the people and each post's media was most of the page's reading.
     Any other field read on a row would be a query per comment, which the inbox's query-count test catches."""
-    media = PostAsset.objects.select_related("asset").only(*INBOX_MEDIA_FIELDS).order_by("position", "pk")
+    # Only each post's first medium (DISTINCT ON the post): a carousel's other nine were read and never shown.
+    media = (
+        PostAsset.objects.select_related("asset")
+        .only(*INBOX_MEDIA_FIELDS)
+        .order_by("post_id", "position", "pk")
+        .distinct("post_id")
+    )
     replies = (
         InstagramComment.objects.filter(from_account=True).only(*INBOX_REPLY_FIELDS).order_by("commented_at", "pk")
     )
@@ -479,7 +485,7 @@ def with_inbox_details(comments: InstagramCommentQuerySet) -> InstagramCommentQu
         comments.select_related("post", "replied_by", "handled_by")
         .only(*INBOX_ROW_FIELDS)
         .prefetch_related(
-            Prefetch("post__post_assets", queryset=media),
+            Prefetch("post__post_assets", queryset=media, to_attr="first_media"),
             Prefetch("replies", queryset=replies, to_attr="own_replies"),
         )
     )
@@ -511,8 +517,7 @@ def inbox_row(
     notice: str = "",
 ) -> InboxRow:
     now = now or timezone.now()
-    assets = comment.post.ordered_assets()
-    first = assets[0] if assets else None
+    first = next((link.asset for link in comment.post.first_media), None)  # type: ignore[attr-defined]  # prefetched
     return InboxRow(
         comment=comment,
         waited=duration_text(comment.age(now), now=now),

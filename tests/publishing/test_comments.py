@@ -533,3 +533,27 @@ def test_the_post_filter_offers_the_newest_posts_the_list_shows_and_the_post_ask
     # A post of the county without comments from followers is not a choice: the filter is left out.
     quiet = published_post(world, channel, title="Stille")
     assert "Stille" not in editor_client.get(f"/inbox/?post={quiet.pk}").text
+
+
+@pytest.mark.django_db
+def test_an_inbox_row_shows_the_first_picture_of_a_carousel(
+    world: World, channel: Channel, editor_client: DjangoClient
+) -> None:
+    """Only each post's first medium is read for the rows (a carousel's others were read and never shown)."""
+    from publishing.models import PostAsset
+    from tests.factories.publishing import make_asset
+
+    post = published_post(world, channel, title="Karusell")
+    photos = [make_asset(county=world.county, library=world.library, title=f"Bilde {n}") for n in range(3)]
+    for n, photo in enumerate(photos):
+        photo.thumbnail.name = f"thumbnails/bilde-{n}.webp"  # as processing leaves it
+        photo.save(update_fields=["thumbnail"])
+    for position, photo in zip((2, 1, 3), photos, strict=True):
+        PostAsset.objects.create(post=post, asset=photo, position=position)
+    comment_on(post, text="Så fine bilder!")
+
+    page = editor_client.get("/inbox/").text
+
+    first = photos[1]  # position 1
+    assert f'src="{first.thumbnail_url.replace("&", "&amp;")}"' in page
+    assert all(photo.thumbnail_url.split("?")[0] not in page for photo in (photos[0], photos[2]))
