@@ -121,8 +121,12 @@ def test_librarian_cannot_sign_up_people_of_another_library(
     world: World, day: RecordingDay, librarian_client: Client
 ) -> None:
     other = world.other_librarian.memberships.get()
-    response = librarian_client.post(reverse("production:signup_create", args=[day.pk]), {"membership": other.pk})
+    response = librarian_client.post(
+        reverse("production:signup_create", args=[day.pk]), {"membership": other.pk, "note": "Bokprat"}
+    )
     assert response.status_code == 400
+    assert "Select a valid choice." in response.text  # said on the form, which keeps the note
+    assert ">Bokprat</textarea>" in response.text or 'value="Bokprat"' in response.text
     assert not PresenterSignup.objects.exists()
 
 
