@@ -6,12 +6,13 @@ Times are stored aware in UTC; people read them in the county's time zone
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
-from django.utils.formats import date_format, time_format
+from django.utils import dateformat, timezone
+from django.utils.formats import date_format, get_format, time_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,6 +30,22 @@ def day_start(day: date) -> datetime:
 def date_text(value: date) -> str:
     """A date as the active language writes it briefly ("04.12.2026")."""
     return date_format(value, "SHORT_DATE_FORMAT")
+
+
+def date_texts() -> Callable[[date], str]:
+    """`date_text` for the many dates of one page (a moment: its local day): the format is looked up once and
+    each day written once, where Django looks the format up for every date."""
+    short = get_format("SHORT_DATE_FORMAT")
+    zone = timezone.get_current_timezone()
+    written: dict[date, str] = {}
+
+    def text(value: date) -> str:
+        day = timezone.localtime(value, zone).date() if isinstance(value, datetime) else value
+        if day not in written:
+            written[day] = dateformat.format(day, short)
+        return written[day]
+
+    return text
 
 
 def time_text(value: datetime) -> str:

@@ -20,6 +20,7 @@ from libraries import holidays, ical
 from libraries.dates import day_start, local_zone
 from libraries.http import address_with_id
 from libraries.models import County, User, count_per_row
+from libraries.partials import labels_of
 from production.models import CalendarFeed, Concept, Idea
 from publishing.models import Channel, Post, PostQuerySet
 
@@ -89,7 +90,7 @@ class CardAddresses:
     def __init__(self) -> None:
         self.detail = address_with_id("publishing:post_detail")
         self.move = address_with_id("publishing:post_move")
-        self.status_labels = {value: str(label) for value, label in Post.Status.choices}
+        self.status_labels = labels_of(Post.Status.choices)
 
 
 @dataclass

@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone, localtime
 from django.utils.translation import ngettext
 
+from libraries.dates import date_texts
 from libraries.http import address_with_id
-from libraries.partials import render_partial
+from libraries.partials import labels_of, render_partial
 from production.models import Asset, ContentType
 from publishing.models import ArchiveItem
 
@@ -25,14 +25,13 @@ def _reused(count: int) -> str:
 
 
 def _dated() -> Callable[[datetime], tuple[str, str]]:
-    """A moment as the day in ISO form and in the language's short date format, that format looked up once
-    (Django's `date` filter looks it up for every date)."""
-    short = get_format("SHORT_DATE_FORMAT")
+    """A moment as its local day in ISO form and in the language's short date format (`date_texts`)."""
+    short = date_texts()
     zone = get_current_timezone()
 
     def dated(moment: datetime) -> tuple[str, str]:
-        day = localtime(moment, zone)
-        return day.date().isoformat(), dateformat.format(day, short)  # isoformat: Django's "Y-m-d"
+        day = localtime(moment, zone).date()
+        return day.isoformat(), short(day)  # isoformat: Django's "Y-m-d"
 
     return dated
 
@@ -43,9 +42,9 @@ def archive_cards(cards: Sequence[tuple[ArchiveItem, list[str]]]) -> SafeString:
     its facts and a box to choose it. What every card shares is worked out once: the two addresses, the
     labels in the page's language and today's date."""
     labels: dict[str, dict[Any, str]] = {
-        "kind": {value: str(label) for value, label in Asset.Kind.choices},
-        "orientation": {value: str(label) for value, label in ArchiveItem.Orientation.choices},
-        "content_type": {value: str(label) for value, label in ContentType.choices},
+        "kind": labels_of(Asset.Kind.choices),
+        "orientation": labels_of(ArchiveItem.Orientation.choices),
+        "content_type": labels_of(ContentType.choices),
     }
     return render_partial(
         "publishing/_archive_cards.html",

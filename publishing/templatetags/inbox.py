@@ -7,7 +7,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from libraries.http import address_with_id
-from libraries.partials import render_partial
+from libraries.partials import labels_of, render_partial
 from publishing.followup.comments import InboxRow
 from publishing.models import InstagramComment
 
@@ -25,7 +25,7 @@ def inbox_rows(context: template.Context, rows: Iterable[InboxRow]) -> SafeStrin
         next=context.get("next", ""),
         max_reply_chars=context.get("max_reply_chars", ""),
         csrf_token=context.get("csrf_token", ""),
-        statuses={value: str(label) for value, label in InstagramComment.Status.choices},
+        statuses=labels_of(InstagramComment.Status.choices),
         post_url=address_with_id("publishing:post_detail"),
         reply_url=address_with_id("publishing:comment_reply"),
         handled_url=address_with_id("publishing:comment_handled"),
