@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -161,6 +162,13 @@ class Workers:
         """kill -9: no chance to finish, acknowledge or tidy up."""
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+
+    def ran(self, task: str) -> int:
+        """How many times the workers have finished `task` (by its name), as their logs say."""
+        return sum(
+            len(re.findall(rf"Task {re.escape(task)}\[[^\]]+\] (?:succeeded|raised|failed)", log.read_text()))
+            for log in self.directory.glob("worker-*.log")
+        )
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ---\n{p.read_text()}" for p in sorted(self.directory.glob("worker-*.log")))

@@ -316,6 +316,11 @@ def test_ticks_running_at_once_hand_each_post_to_the_worker_exactly_once(
             return Post.objects.filter(pk__in=[p.pk for p in posts], status=Post.Status.SCHEDULED).count() == 4
 
         wait_until(others_taken, timeout=60, what="the ticks to take every post that is not locked")
+        # Both queued ticks must have run before the lock goes: one a worker picks up late would take the
+        # four posts the moment they are free, before the tick below.
+        wait_until(
+            lambda: workers.ran("publishing.enqueue_due_posts") == 2, timeout=60, what="both queued ticks to run"
+        )
         assert sorted(Post.objects.filter(status=Post.Status.SCHEDULED).values_list("pk", flat=True)) == locked
         other.rollback()
 
