@@ -308,7 +308,7 @@ def published_in(county: County, month: Month, library: Library | None = None) -
         status=Post.Status.PUBLISHED, published_at__gte=month.start, published_at__lt=month.end
     )
     if library is not None:
-        posts = posts.filter(pk__in=Post.objects.of_library(library).values("pk"))
+        posts = posts.of_library(library)
     return posts
 
 

@@ -69,13 +69,17 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.filter(scheduled_at__gte=start, scheduled_at__lt=end)
 
     def of_library(self, library: Library) -> PostQuerySet:
-        """Posts a library takes part in: as a collaborator, or through its idea or media."""
+        """Posts a library takes part in: as a collaborator, or through its idea or media.
+
+        Each way an EXISTS on the post's own rows (their indexes), not joins: joined, a post came once for each of
+        its collaborators, ideas' libraries and media, and DISTINCT sorted every post of the county to fold them
+        (0.4 s for a library's monthly report at bench scale 5)."""
         return self.filter(
-            Q(collaborators=library)
-            | Q(idea__library=library)
-            | Q(idea__libraries=library)
-            | Q(assets__library=library)
-        ).distinct()
+            Exists(PostCollaborator.objects.filter(post=OuterRef("pk"), library=library))
+            | Exists(Idea.objects.filter(pk=OuterRef("idea_id"), library=library))
+            | Exists(Idea.libraries.through.objects.filter(idea=OuterRef("idea_id"), library=library))
+            | Exists(PostAsset.objects.filter(post=OuterRef("pk"), asset__library=library))
+        )
 
     def showing_assets(self, asset_ids: list[int]) -> PostQuerySet:
         return self.filter(Exists(PostAsset.objects.filter(post=OuterRef("pk"), asset_id__in=asset_ids)))

@@ -220,6 +220,54 @@ def test_library_report_counts_only_what_the_library_took_part_in(world: World, 
     assert (sola.replies.comments, sola.replies.unanswered, sola.replies.median_seconds) == (2, 1, 600)
 
 
+def test_a_library_takes_part_in_a_post_each_way_and_counts_it_once(world: World) -> None:
+    """As a collaborator, with its media, with its idea or named by another library's idea; a post it takes part
+    in several ways is one post in its report."""
+    county, sandnes, sola = world.county, world.library, world.other_library
+    named = IdeaFactory(library=sola, submitted_by=world.librarian)
+    named.libraries.add(sandnes)
+    every_way = IdeaFactory(library=sandnes, submitted_by=world.librarian)
+    every_way.libraries.add(sandnes, sola)
+    posts = {
+        "collaborator": published_post(
+            county=county, author=world.editor, title="Samarbeid", at=oslo(2026, 3, 2), collaborators=[sandnes]
+        ),
+        "media": published_post(
+            county=county,
+            author=world.editor,
+            title="Bilder",
+            at=oslo(2026, 3, 3),
+            assets=[make_asset(county=county, library=sandnes), make_asset(county=county, library=sandnes)],
+        ),
+        "named": published_post(county=county, author=world.editor, title="Nevnt", at=oslo(2026, 3, 4), idea=named),
+        "every way": published_post(
+            county=county,
+            author=world.editor,
+            title="Alt",
+            at=oslo(2026, 3, 5),
+            idea=every_way,
+            collaborators=[sandnes, sola],
+            assets=[make_asset(county=county, library=sandnes)],
+        ),
+    }
+    published_post(  # Sola's alone
+        county=county,
+        author=world.editor,
+        title="Sola",
+        at=oslo(2026, 3, 6),
+        collaborators=[sola],
+        assets=[make_asset(county=county, library=sola)],
+    )
+
+    report = reports.build_report(county=county, month=MARCH, library=sandnes)
+
+    assert [f.post.title for f in report.posts] == ["Alt", "Nevnt", "Bilder", "Samarbeid"]
+    assert sorted(Post.objects.of_library(sandnes).values_list("title", flat=True)) == sorted(
+        post.title for post in posts.values()
+    )
+    assert report.libraries[0].as_collaborator == 2
+
+
 def test_a_month_without_insights_says_so_rather_than_zero(world: World) -> None:
     published_post(county=world.county, author=world.editor, title="Ny", at=oslo(2026, 3, 3))
 
