@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Q, Subquery, Window
+from django.db.models import Count, F, Func, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -20,11 +20,15 @@ if TYPE_CHECKING:
 
 
 def first_rows_and_count[M: models.Model](queryset: models.QuerySet[M], limit: int) -> tuple[list[M], int]:
-    """The first `limit` rows of `queryset` and how many rows it has in all, in one query (COUNT(*) OVER ()).
+    """The first `limit` rows of `queryset` and how many rows it has in all, in one query.
 
-    For a panel that lists the oldest few of something and says how many there are.
+    For a panel that lists the oldest few of something and says how many there are. The count is a subquery
+    that does not depend on the row (PostgreSQL runs it once, an InitPlan) over the rows' filter alone, without
+    the joins and order the rows bring: counted as a window over the rows (COUNT(*) OVER ()), every matching
+    row was joined and sorted to show five.
     """
-    rows = list(queryset.annotate(rows_in_all=Window(Count("pk")))[:limit])
+    count = queryset.order_by().select_related(None).values(n=Func(F("pk"), function="COUNT"))
+    rows = list(queryset.annotate(rows_in_all=Subquery(count))[:limit])
     return rows, (rows[0].rows_in_all if rows else 0)  # type: ignore[attr-defined]  # the annotation above
 
 
