@@ -151,6 +151,27 @@ def test_editor_home_shows_ideas_waiting_for_review(world: World, editor_client:
     assert "Venter på svar" in editor_client.get(reverse("home")).text
 
 
+def test_editor_home_lists_the_ten_oldest_ideas_waiting_and_counts_them_all(
+    world: World, editor_client: Client
+) -> None:
+    now = timezone.now()
+    for n in range(12):
+        idea = IdeaFactory(library=world.library, title=f"Idé nummer {n:02}")
+        Idea.objects.filter(pk=idea.pk).update(created_at=now - timedelta(days=20 - n))  # 00 is the oldest
+    IdeaFactory(library=world.library, title="Allerede godtatt", status=Idea.Status.ACCEPTED)
+    IdeaFactory(library=LibraryFactory(county=world.other_county), title="Annet fylke")
+
+    page = editor_client.get(reverse("home")).text
+
+    assert "12 ideas wait for review, oldest first:" in page
+    shown = [f"Idé nummer {n:02}" for n in range(12) if f"Idé nummer {n:02}" in page]
+    assert shown == [f"Idé nummer {n:02}" for n in range(10)]
+    assert page.index("Idé nummer 00") < page.index("Idé nummer 09")
+    assert world.library.name in page
+    assert "Allerede godtatt" not in page
+    assert "Annet fylke" not in page
+
+
 @pytest.mark.parametrize("persona", ["coordinator", "editor", "librarian"])
 def test_home_query_count_does_not_grow(world: World, persona: str, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import client_for
