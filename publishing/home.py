@@ -97,7 +97,7 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
 # failed (the latest first), held by the worker (the soonest first) and, for an editor who is not the
 # coordinator, the scheduled posts coming up (the soonest first).
 AWAITING, FAILED, HELD, UPCOMING = "awaiting", "failed", "held", "upcoming"
-LIST_OF_STATUS = {
+LIST_OF_STATUS: dict[str, str] = {
     Post.Status.IN_REVIEW: AWAITING,
     Post.Status.FAILED: FAILED,
     Post.Status.PUBLISHING: HELD,
@@ -158,8 +158,9 @@ def _posts_to_look_at(posts: PostQuerySet, *, upcoming_after: datetime | None) -
     shown: dict[str, list[Post]] = {AWAITING: [], FAILED: [], HELD: [], UPCOMING: []}
     in_all = dict.fromkeys(shown, 0)
     for post in rows:
-        shown[LIST_OF_STATUS[post.status]].append(post)
-        in_all[LIST_OF_STATUS[post.status]] = post.in_list  # type: ignore[attr-defined]  # the annotation above
+        name = LIST_OF_STATUS[post.status]
+        shown[name].append(post)
+        in_all[name] = post.in_list  # type: ignore[attr-defined]  # the annotation above
     return {name: (posts_shown, in_all[name]) for name, posts_shown in shown.items()}
 
 
