@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -389,16 +389,21 @@ class RecordingDayQuerySet(models.QuerySet["RecordingDay"]):
         return self.exclude(status=RecordingDay.Status.DRAFT)
 
     def upcoming(self, today: date | None = None) -> RecordingDayQuerySet:
-        return self.filter(date__gte=today or timezone.localdate()).order_by("date", "starts_at")
+        return self.filter(date__gte=today or timezone.localdate()).order_by("date", "starts_at", "pk")
 
     def not_done(self) -> RecordingDayQuerySet:
         return self.exclude(status=RecordingDay.Status.DONE)
 
     def with_slot_counts(self) -> RecordingDayQuerySet:
+        """Each day's run sheet slots, those with an idea, and sign-ups, counted per day (subqueries: joined and
+        grouped, every slot met every sign-up of its day, and all were sorted before a LIMIT could apply)."""
+        day = OuterRef("pk")
         return self.annotate(
-            slot_count=Count("slots", distinct=True),
-            filled_slot_count=Count("slots", filter=Q(slots__idea__isnull=False), distinct=True),
-            signup_count=Count("signups", distinct=True),
+            slot_count=count_per_row(RunSheetSlot.objects.filter(recording_day=day), "recording_day"),
+            filled_slot_count=count_per_row(
+                RunSheetSlot.objects.filter(recording_day=day, idea__isnull=False), "recording_day"
+            ),
+            signup_count=count_per_row(PresenterSignup.objects.filter(recording_day=day), "recording_day"),
         )
 
     def with_open_slots(self) -> RecordingDayQuerySet:

@@ -52,8 +52,8 @@ def recording_day_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     days = days.select_related("host_library", "county").with_slot_counts().with_signup_of(county_access.library_ids)
     past = request.GET.get("past") == "1"
-    # Explicit ordering: Meta.ordering does not apply once the counts add a GROUP BY.
-    days = days.filter(date__lt=today).order_by("-date") if past else days.upcoming(today)
+    # Days on the same date and time in the order they were made.
+    days = days.filter(date__lt=today).order_by("-date", "-starts_at", "pk") if past else days.upcoming(today)
     return render(
         request,
         "production/recording_day_list.html",
