@@ -313,6 +313,8 @@ class Idea(models.Model):
         indexes = [
             models.Index(fields=["library", "status"]),
             models.Index(F("created_at").desc(), F("id").desc(), name="idea_newest_first"),
+            # A concept's ideas on their way (planned or recorded) for the home's concept gaps.
+            models.Index(fields=["concept", "status"], name="idea_concept_status"),
         ]
 
     def __str__(self) -> str:
