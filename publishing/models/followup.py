@@ -152,6 +152,8 @@ class InstagramComment(models.Model):
         indexes = [
             models.Index(fields=["county", "status", "commented_at"], name="comments_inbox"),
             models.Index(fields=["post", "commented_at"], name="comments_of_post"),
+            # A county's comments of a time: the inbox's median reply time (the last 30 days), the month's report.
+            models.Index(fields=["county", "commented_at"], name="comments_by_time"),
         ]
 
     def __str__(self) -> str:
