@@ -227,3 +227,28 @@ def test_the_served_application_has_every_view_loaded_and_kept_out_of_full_colle
     frozen, views_loaded, served = result.stdout.split()
     assert int(frozen) > 50_000
     assert (views_loaded, served) == ("True", "True")
+
+
+def test_a_worker_has_every_view_loaded_and_kept_out_of_full_collections_before_its_first_task() -> None:
+    """config/celery.py, as config/wsgi.py for the web: what a worker holds for as long as it runs (Django, the
+    task modules, the views an address is reversed through) is frozen once the worker is made."""
+    script = (
+        "import gc, sys; from config.celery import app; before = gc.get_freeze_count(); "
+        "worker = app.Worker(pool_cls='solo', quiet=True); "
+        "print(before, gc.get_freeze_count(), 'publishing.views.posts' in sys.modules, "
+        "'publishing.tasks' in sys.modules)"
+    )
+    test_only = {"EMAIL_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE", "CACHE_KEY_PREFIX", "DATABASE_CONN_MAX_AGE"}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in test_only}
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    before, frozen, views_loaded, tasks_loaded = result.stdout.split()
+    assert int(before) < 1_000  # nothing of ours frozen by importing the app (the web process imports it too)
+    assert int(frozen) > 50_000
+    assert (views_loaded, tasks_loaded) == ("True", "True")
