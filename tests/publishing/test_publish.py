@@ -18,6 +18,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from libraries.models import AuditEntry
@@ -68,6 +69,31 @@ def run_until_settled(post: Post, *, limit: int = 10) -> publish.RunResult:
             return outcome
         outcome = publish.run(post.pk)
     raise AssertionError(f"still retrying after {limit} runs: {outcome}")
+
+
+def _tick_statements() -> list[str]:
+    """The tick's own statements (eager Celery then runs each post's task at the commit: from its lease on)."""
+    with CaptureQueriesContext(connection) as queries:
+        services.enqueue_due_posts()
+    statements = [query["sql"] for query in queries.captured_queries]
+    return statements[: next(i for i, sql in enumerate(statements) if 'SET "lease_token"' in sql)]
+
+
+def test_tick_moves_its_due_posts_to_publishing_with_an_audit_entry_each_in_as_many_statements_as_for_one(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    first = due_post(world, channel, title="Første")
+    one_post = _tick_statements()
+    posts = [due_post(world, channel, title=f"Innlegg {n}") for n in range(3)]
+    # The due posts read, moved in one UPDATE, their audit entries in one INSERT (three statements a post before).
+    assert len(_tick_statements()) == len(one_post)
+    for post in [first, *posts]:
+        post.refresh_from_db()
+        assert post.status == Post.Status.PUBLISHED
+        [moved] = AuditEntry.objects.filter(
+            object_type="publishing.post", object_id=str(post.pk), action="post.publishing"
+        )
+        assert (moved.summary, moved.data, moved.actor) == (post.title, {"old": "scheduled", "new": "publishing"}, None)
 
 
 def test_tick_hands_the_due_post_to_the_worker_which_publishes_archives_and_notifies_once(
