@@ -6,18 +6,22 @@ layer; the view is publishing/views/home.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, Count, F, Q, When, Window
 from django.db.models.functions import JSONObject, RowNumber
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from libraries.access import CountyAccess
 from libraries.dates import duration_text
 from libraries.models import first_rows_and_count
 from libraries.overview import county_libraries
+from libraries.versions import kept_while_unchanged
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Idea, RecordingDay
@@ -29,26 +33,26 @@ from publishing.posts.plan import uncovered_concept_gaps
 LOOKAHEAD_DAYS = 28  # "the next four weeks"
 HOME_LIST_LENGTH = 8
 UNANSWERED_ON_HOME = 5
+CARDS_SECONDS = 120  # a minute's cards are not read after it
 
 
 def production_panels(access: CountyAccess) -> dict[str, Any]:
-    """Ideas to review, recording days with open slots, concept gaps; a librarian's ideas and next day."""
+    """Ideas to review, recording days with open slots, concept gaps, expiring consents: the same for everyone
+    of the role in the county."""
     today = timezone.localdate()
     county = access.county
-    context: dict[str, Any] = {"today": today}
-    ideas = Idea.objects.for_county(county)
-
+    context: dict[str, Any] = {}
     if access.is_editor:
         # What the card shows (title, library, day): the ideas list's joins and counts cost more to plan than
         # to run.
         context["ideas_waiting"], context["ideas_waiting_count"] = first_rows_and_count(
-            ideas.waiting_for_review()
+            Idea.objects.for_county(county)
+            .waiting_for_review()
             .select_related("library")
             .only("title", "created_at", "library__name")
             .order_by("created_at", "pk"),
             10,
         )
-
     if access.is_coordinator:
         context["days_with_open_slots"] = (
             RecordingDay.objects.for_county(county)
@@ -61,35 +65,44 @@ def production_panels(access: CountyAccess) -> dict[str, Any]:
         context["concept_gaps"] = uncovered_concept_gaps(county, today, today + timedelta(days=LOOKAHEAD_DAYS - 1))
         # Consents of people in the register that end within 30 days, with a renewal link to send.
         context["expiring_consents"] = people_services.expiring_consents(county, today=today)[:HOME_LIST_LENGTH]
-    else:
-        mine = ideas.of_libraries(access.library_ids)
-        # How many of the library's ideas are in each status, counted once (a subquery that does not depend
-        # on the row: an InitPlan) and carried by the first rows; no rows, no ideas to count.
-        by_status = mine.order_by().values("status").annotate(row=JSONObject(status="status", n=Count("pk")))
-        context["my_ideas"] = my_ideas = list(
-            mine.for_list().annotate(status_counts=ArraySubquery(by_status.values("row")))[:10]
+    return context
+
+
+def own_panels(access: CountyAccess) -> dict[str, Any]:
+    """Everyone but the coordinator: their libraries' ideas and the next recording day, with their sign-ups."""
+    if access.is_coordinator:
+        return {}
+    today = timezone.localdate()
+    county = access.county
+    context: dict[str, Any] = {}
+    mine = Idea.objects.for_county(county).of_libraries(access.library_ids)
+    # How many of the library's ideas are in each status, counted once (a subquery that does not depend
+    # on the row: an InitPlan) and carried by the first rows; no rows, no ideas to count.
+    by_status = mine.order_by().values("status").annotate(row=JSONObject(status="status", n=Count("pk")))
+    context["my_ideas"] = my_ideas = list(
+        mine.for_list().annotate(status_counts=ArraySubquery(by_status.values("row")))[:10]
+    )
+    counts = {row["status"]: row["n"] for row in my_ideas[0].status_counts} if my_ideas else {}  # type: ignore[attr-defined]  # the annotation above
+    context["my_idea_counts"] = [(label, counts[value]) for value, label in Idea.Status.choices if value in counts]
+    next_day = (
+        RecordingDay.objects.for_county(county)
+        .visible_to_librarians()
+        .not_done()
+        .upcoming(today)
+        .select_related("host_library")
+        .with_signup_of(access.library_ids)
+        .first()
+    )
+    context["next_day"] = next_day
+    if next_day is not None:
+        context["next_day_signups"] = list(
+            next_day.signups.filter(library_id__in=access.library_ids).select_related("person", "library")
         )
-        counts = {row["status"]: row["n"] for row in my_ideas[0].status_counts} if my_ideas else {}  # type: ignore[attr-defined]  # the annotation above
-        context["my_idea_counts"] = [(label, counts[value]) for value, label in Idea.Status.choices if value in counts]
-        next_day = (
-            RecordingDay.objects.for_county(county)
-            .visible_to_librarians()
-            .not_done()
-            .upcoming(today)
-            .select_related("host_library")
-            .with_signup_of(access.library_ids)
-            .first()
-        )
-        context["next_day"] = next_day
-        if next_day is not None:
-            context["next_day_signups"] = list(
-                next_day.signups.filter(library_id__in=access.library_ids).select_related("person", "library")
-            )
-            if next_day.accepts_signups:
-                signed_up = {signup.person_id for signup in context["next_day_signups"]}
-                form = SignupForm(memberships=memberships_user_may_sign_up(access).exclude(user_id__in=signed_up))
-                if form.memberships:  # everyone from the library may already be signed up
-                    context["signup_form"] = form
+        if next_day.accepts_signups:
+            signed_up = {signup.person_id for signup in context["next_day_signups"]}
+            form = SignupForm(memberships=memberships_user_may_sign_up(access).exclude(user_id__in=signed_up))
+            if form.memberships:  # everyone from the library may already be signed up
+                context["signup_form"] = form
     return context
 
 
@@ -209,10 +222,39 @@ def library_panels(access: CountyAccess) -> dict[str, Any]:
     }
 
 
-def home_context(access: CountyAccess) -> dict[str, Any]:
-    return {
-        "access": access,
+@dataclass(frozen=True)
+class CountyCards:
+    """The home's cards that are the same for everyone of a role in the county, rendered."""
+
+    cards: str  # the channel's notice, the coordinator's and the editor's cards
+    coming_up: str  # "Coming up on Instagram" (everyone but the coordinator)
+
+
+def county_cards(access: CountyAccess) -> CountyCards:
+    """Rendered once for the county, role, language and minute, and again after any write to the database
+    (`kept_while_unchanged`): the cards read a dozen tables, and most visits to the home change nothing.
+    The minute is for what the clock moves (how long a comment has waited, the next four weeks)."""
+    now = timezone.localtime()
+    key = ":".join(
+        ["home", str(access.county.pk), access.role.value, get_language(), str(now.tzinfo), f"{now:%Y%m%d%H%M}"]
+    )
+    return kept_while_unchanged(key, lambda: _render_county_cards(access), seconds=CARDS_SECONDS)
+
+
+def _render_county_cards(access: CountyAccess) -> CountyCards:
+    # Only the role of the access: what is rendered here is kept for everyone of it in the county.
+    context = {
+        "is_editor": access.is_editor,
+        "is_coordinator": access.is_coordinator,
         **library_panels(access),
         **production_panels(access),
         **publishing_panels(access),
     }
+    return CountyCards(
+        cards=render_to_string("publishing/_home_cards.html", context),
+        coming_up="" if access.is_coordinator else render_to_string("publishing/_home_coming_up.html", context),
+    )
+
+
+def home_context(access: CountyAccess) -> dict[str, Any]:
+    return {"access": access, "county_cards": county_cards(access), **own_panels(access)}

@@ -1,0 +1,78 @@
+"""The home's county cards are rendered once for everyone of a role in the county and follow every write.
+
+publishing.home.county_cards keeps them under libraries.versions' data version: committed writes here, so
+that what is kept is what everyone sees (a test in one transaction never keeps anything).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from libraries.access import county_accesses
+from libraries.models import Role
+from publishing.home import county_cards
+from publishing.models import Post
+from tests.conftest import World, client_for, enable_mfa
+from tests.factories.libraries import MembershipFactory, UserFactory
+from tests.factories.publishing import make_post
+from tests.publishing.test_home_panels import card
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_second_coordinator_gets_the_cards_kept_and_sees_a_write_of_any_kind_at_once(world: World) -> None:
+    post = make_post(county=world.county, author=world.editor, title="Til godkjenning", status=Post.Status.IN_REVIEW)
+    first = client_for(world.coordinator).get(reverse("home"))
+    assert "Til godkjenning" in card(first.text, "posts-waiting-heading")
+
+    other = UserFactory(name="Kari Koordinator")
+    MembershipFactory(user=other, library=world.county_library, role=Role.COORDINATOR)
+    enable_mfa(other)
+    colleague = client_for(other)
+    colleague.get(reverse("home"))  # the membership is a write: the cards are rendered again, and kept
+    with CaptureQueriesContext(connection) as kept:
+        page = colleague.get(reverse("home"))
+    # The user's session and the user: nothing of the cards' dozen queries.
+    assert len(kept.captured_queries) <= 2, [query["sql"][:80] for query in kept.captured_queries]
+    assert card(page.text, "posts-waiting-heading") == card(first.text, "posts-waiting-heading")
+    assert "Welcome, Kari" in page.text  # the page around them is the reader's own
+
+    Post.objects.filter(pk=post.pk).update(title="Nytt navn")  # the worker's kind of write: no signal
+
+    assert "Nytt navn" in card(colleague.get(reverse("home")).text, "posts-waiting-heading")
+
+
+def test_each_role_and_language_has_cards_of_its_own(world: World) -> None:
+    make_post(county=world.county, author=world.editor, title="Til godkjenning", status=Post.Status.IN_REVIEW)
+    coordinator, editor, librarian = (client_for(user) for user in (world.coordinator, world.editor, world.librarian))
+    for client in (coordinator, editor, librarian):
+        client.get(reverse("home"))  # rendered and kept for each role
+
+    coordinators = coordinator.get(reverse("home")).text
+    editors = editor.get(reverse("home")).text
+    librarians = librarian.get(reverse("home")).text
+
+    assert "Invitations not yet accepted" in coordinators
+    assert "Invitations not yet accepted" not in editors
+    assert "Til godkjenning" in card(editors, "posts-waiting-heading")
+    assert "Coming up on Instagram" in editors  # everyone's but the coordinator's
+    assert "Coming up on Instagram" not in coordinators
+    assert "Posts awaiting approval" not in librarians
+    assert "Coming up on Instagram" in librarians
+
+    coordinator.post(reverse("set_language"), {"language": "nb"})
+    assert "Innlegg som venter på godkjenning" in coordinator.get(reverse("home")).text
+    assert "Posts awaiting approval" in editor.get(reverse("home")).text
+
+
+def test_a_request_that_writes_renders_the_cards_from_its_own_rows_and_keeps_them_for_no_one(world: World) -> None:
+    [access] = county_accesses(world.coordinator)
+    with transaction.atomic():
+        make_post(county=world.county, author=world.editor, title="Ikke lagret", status=Post.Status.IN_REVIEW)
+        assert "Ikke lagret" in county_cards(access).cards
+        transaction.set_rollback(True)
+
+    assert "Ikke lagret" not in client_for(world.coordinator).get(reverse("home")).text
