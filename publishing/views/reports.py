@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -11,17 +12,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import slugify
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.http import error_text
-from libraries.models import Library, Role
+from libraries.models import County, Library, Role
+from libraries.versions import kept_while_unchanged
 from publishing.access import get_outcome_for_user, get_post_for_user, get_report_library_for_user, report_libraries_for
 from publishing.followup import charts, outcomes, reports
 from publishing.followup.reports import Month, Report
@@ -106,20 +109,59 @@ def _chosen(request: AuthenticatedHttpRequest) -> tuple[CountyAccess, Month, Lib
     return county_access, month, library
 
 
-def _report_context(county_access: CountyAccess, report: Report) -> dict[str, Any]:
-    this_month = Month.of(timezone.localdate())
-    return {
+REPORT_SECONDS = 24 * 60 * 60  # no older than a day, whatever happens to the cache's versions
+
+
+@dataclass(frozen=True)
+class KeptReport:
+    """A month's report as its pages show it: its body rendered (the same for everyone who may open that
+    report), and the county's member libraries (the page's choice of report)."""
+
+    body: str
+    member_libraries: list[Library]
+
+
+def _kept_report(county: County, month: Month, library: Library | None) -> KeptReport:
+    """Built and rendered once, and again after any write to the database (a post published, insights read,
+    an outcome logged: libraries.versions.kept_while_unchanged), in each language and time zone."""
+    parts = [county.pk, month.key, library.pk if library else "", get_language(), timezone.get_current_timezone_name()]
+    return kept_while_unchanged(
+        ":".join(["report", *map(str, parts)]),
+        lambda: _render_report(reports.build_report(county=county, month=month, library=library)),
+        seconds=REPORT_SECONDS,
+    )
+
+
+def _render_report(report: Report) -> KeptReport:
+    context = {
         "report": report,
         "month": report.month,
-        "previous": report.month.previous,
-        "following": report.month.following if report.month.following.first <= this_month.first else None,
-        "library_choices": report_libraries_for(county_access, report.member_libraries),
-        "can_send": county_access.is_coordinator,
         "library_chart": charts.bar_chart([(row.library.name, row.posts) for row in report.libraries_taking_part]),
         "post_chart": charts.bar_chart([(f.post.title, f.engagement or 0) for f in report.top_posts]),
         "follower_chart": charts.line_chart(report.followers.days),
-        "query": urlencode({"month": report.month.key} | ({"library": report.library.pk} if report.library else {})),
     }
+    return KeptReport(render_to_string("publishing/report.html#body", context), report.member_libraries)
+
+
+def _report_page(
+    request: AuthenticatedHttpRequest, template: str, county_access: CountyAccess, month: Month, library: Library | None
+) -> HttpResponse:
+    kept = _kept_report(county_access.county, month, library)
+    this_month = Month.of(timezone.localdate())
+    query = {"month": month.key} | ({"library": library.pk} if library else {})
+    context = {
+        "body": kept.body,
+        "county": county_access.county,
+        "report_library": library,
+        "month": month,
+        "previous": month.previous,
+        "following": month.following if month.following.first <= this_month.first else None,
+        "library_choices": report_libraries_for(county_access, kept.member_libraries),
+        "can_send": county_access.is_coordinator,
+        "query": urlencode(query),
+        "report_link": f"{reverse('publishing:report')}?{urlencode(query)}",
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -127,19 +169,16 @@ def _report_context(county_access: CountyAccess, report: Report) -> dict[str, An
 def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The month's report for the county, or one library (`?library=`); `?format=csv` downloads its figures."""
     county_access, month, library = _chosen(request)
-    figures = reports.build_report(county=county_access.county, month=month, library=library)
     if request.GET.get("format") == "csv":
-        return _csv_response(figures)
-    return render(request, "publishing/report.html", _report_context(county_access, figures))
+        return _csv_response(reports.build_report(county=county_access.county, month=month, library=library))
+    return _report_page(request, "publishing/report.html", county_access, month, library)
 
 
 @login_required
 @require_GET
 def report_print(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The same report on a page of its own, without navigation or forms, for printing on A4."""
-    county_access, month, library = _chosen(request)
-    figures = reports.build_report(county=county_access.county, month=month, library=library)
-    return render(request, "publishing/report_print.html", _report_context(county_access, figures))
+    return _report_page(request, "publishing/report_print.html", *_chosen(request))
 
 
 NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "aa"})
