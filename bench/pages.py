@@ -74,6 +74,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
     ceiling = frozenset({TRIVIAL})  # requested without the session, as below
     query_counts = queries.count_queries(data.bench_user(), list(pages.values()), anonymous=ceiling)
     print(f"   SQL queries per page: {query_counts}", flush=True)
+    after_write = queries.count_queries(data.bench_user(), list(pages.values()), anonymous=ceiling, after_write=True)
+    print(f"   SQL queries per page after a write: {after_write}", flush=True)
     costs = queries.request_costs(data.bench_user(), list(pages.values()), anonymous=ceiling)
     print(f"   in-process ms per request (of which waiting for PostgreSQL): {costs}", flush=True)
     cookie = session_cookie_for(data.bench_user())
@@ -87,8 +89,10 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
             results[name] = {
                 "path": path,
                 "queries": query_counts[path],
+                "queries_after_write": after_write[path],
                 "in_process_ms": costs[path]["ms"],
                 "in_process_database_ms": costs[path]["database_ms"],
+                "in_process_after_write_ms": costs[path]["after_write_ms"],
                 **load.as_dict(result),
             }
             print(

@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from libraries.models import User
+from libraries.versions import move_data_version
 
 
 def _client(user: User) -> Client:
@@ -26,14 +27,19 @@ def _client(user: User) -> Client:
     return client
 
 
-def count_queries(user: User, paths: list[str], *, anonymous: frozenset[str] = frozenset()) -> dict[str, int]:
+def count_queries(
+    user: User, paths: list[str], *, anonymous: frozenset[str] = frozenset(), after_write: bool = False
+) -> dict[str, int]:
     """Queries each path runs for this user (the `anonymous` paths without logging in); any status but 200 is
-    an error, not a figure."""
+    an error, not a figure. `after_write`: as the first request after a write to the database, when nothing
+    kept under the data version (libraries.versions: the home's cards, the report) is used."""
     logged_in, nobody = _client(user), Client(SERVER_NAME="127.0.0.1")
     counts: dict[str, int] = {}
     for path in paths:
         client = nobody if path in anonymous else logged_in
         client.get(path)
+        if after_write:
+            move_data_version()
         with CaptureQueriesContext(connection) as captured:
             response = client.get(path)
         if response.status_code != 200:
@@ -47,7 +53,9 @@ def request_costs(
 ) -> dict[str, dict[str, float]]:
     """Per path, one request at a time in this process: its milliseconds, and how many of them were spent
     waiting for PostgreSQL (sending the queries and reading the rows); the rest is Python (ORM, templates,
-    middleware). The paths take turns, so that a busy machine slows them alike; medians of `repeat`."""
+    middleware). The paths take turns, so that a busy machine slows them alike; medians of `repeat`. Each
+    path is also requested as the first request after a write (the data version moved before it, so nothing
+    kept under it is used): `after_write_ms`."""
     logged_in, nobody = _client(user), Client(SERVER_NAME="127.0.0.1")
     waited: list[float] = []
 
@@ -60,6 +68,7 @@ def request_costs(
 
     totals: dict[str, list[float]] = {path: [] for path in paths}
     database: dict[str, list[float]] = {path: [] for path in paths}
+    after_write: dict[str, list[float]] = {path: [] for path in paths}
     for path in paths:
         (nobody if path in anonymous else logged_in).get(path)
     with connection.execute_wrapper(timed):
@@ -71,10 +80,15 @@ def request_costs(
                 client.get(path)
                 totals[path].append((time.perf_counter() - started) * 1000)
                 database[path].append(sum(waited) * 1000)
+                move_data_version()
+                started = time.perf_counter()
+                client.get(path)
+                after_write[path].append((time.perf_counter() - started) * 1000)
     return {
         path: {
             "ms": round(statistics.median(totals[path]), 2),
             "database_ms": round(statistics.median(database[path]), 2),
+            "after_write_ms": round(statistics.median(after_write[path]), 2),
         }
         for path in paths
     }
