@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from libraries.versions import kept_while_unchanged
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -25,6 +32,27 @@ def address_with_id(view_name: str, *after: str) -> Callable[[int], str]:
     marker = "2147483647"  # a number found nowhere else in the address
     head, tail = reverse(view_name, args=[marker, *after]).split(marker)
     return lambda pk: f"{head}{pk}{tail}"
+
+
+# Rendered in a kept part of a page in place of the CSRF token, and replaced by the reader's own on the way out.
+CSRF_STAND_IN = "csrf-stand-in-5f0c9e2a7b3d4c1e8a6f"
+KEPT_PART_SECONDS = 24 * 60 * 60
+
+
+def kept_part(request: HttpRequest, kept_for: Iterable[object], render: Callable[[str], str]) -> SafeString:
+    """Part of a page rendered once for everyone it is the same for, and kept until the next write to the
+    database (libraries.versions.kept_while_unchanged).
+
+    `kept_for` names everything the part shows besides the data (the county, the role, the address with its
+    query, the day), and the reader's language and time zone are added: two readers with the same get the
+    same part. `render(csrf_token)` renders it with a stand-in for the CSRF token, which each reader's own
+    replaces (the part's forms post with the reader's token)."""
+    parts = [*kept_for, get_language(), timezone.get_current_timezone_name()]
+    key = "kept:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    html = kept_while_unchanged(key, lambda: str(render(CSRF_STAND_IN)), seconds=KEPT_PART_SECONDS)
+    if CSRF_STAND_IN in html:
+        html = html.replace(CSRF_STAND_IN, get_token(request))
+    return mark_safe(html)  # noqa: S308 - rendered by our templates, with the reader's token put in
 
 
 def error_text(error: ValidationError) -> str:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from libraries import holidays, ical
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
+from libraries.http import kept_part
 from libraries.services import absolute_url
 from production.calendars import month_bounds, neighbour_months
 from production.models import Concept
@@ -71,13 +76,32 @@ def _gaps(county_access: CountyAccess, filters: PostFilterForm, start: date, end
     return gaps
 
 
+def _kept_plan(request: AuthenticatedHttpRequest, template: str, build: Callable[[], dict[str, Any]]) -> SafeString:
+    """The plan's content for everyone of the role in the county at this address (its query: the month or
+    week and the filters), today, kept until the next write (libraries.http.kept_part)."""
+    county_access = require_role(request)  # before anything kept is read
+    kept_for = ["plan", template, county_access.county.pk, county_access.role, request.get_full_path()]
+    return kept_part(
+        request,
+        [*kept_for, timezone.localdate()],  # today is marked, and the open slots start from it
+        lambda csrf_token: render_to_string(
+            f"{template}#content", {**build(), "csrf_token": csrf_token, "request": request}
+        ),
+    )
+
+
 @login_required
 @require_GET
 def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
+    first = _month_from(request, timezone.localdate())
+    content = _kept_plan(request, "publishing/plan_month.html", lambda: _month(request, first))
+    return render(request, "publishing/plan_month.html", {"content": content, "month": first})
+
+
+def _month(request: AuthenticatedHttpRequest, first: date) -> dict[str, Any]:
     county_access, posts, filters = _plan_posts(request)
     channel = channels.shown_channel(county_access.county)
     today = timezone.localdate()
-    first = _month_from(request, today)
     month_start, month_end = month_bounds(first.year, first.month)
     weeks = plan.month_weeks(first.year, first.month)
     grid_start, grid_end = weeks[0][0], weeks[-1][-1]
@@ -91,36 +115,39 @@ def plan_month(request: AuthenticatedHttpRequest) -> HttpResponse:
         holidays_in_view=holidays.holidays_between(county_access.county.country, grid_start, grid_end),
     )
     previous, following = neighbour_months(first.year, first.month)
-    return render(
-        request,
-        "publishing/plan_month.html",
-        {
-            "month": first,
-            "weeks": [plan_days[index : index + 7] for index in range(0, len(plan_days), 7)],
-            "previous": previous,
-            "following": following,
-            "this_month": today.replace(day=1),
-            "filters": filters,
-            "query": _query_without(request, "month"),
-            "keep": {"month": first.strftime("%Y-%m")},
-            "can_change": county_access.is_editor,
-            "plan_path": request.get_full_path(),  # where each post's Move form comes back to
-            "channel": channel,
-        },
-    )
+    return {
+        "county_access": county_access,
+        "month": first,
+        "weeks": [plan_days[index : index + 7] for index in range(0, len(plan_days), 7)],
+        "previous": previous,
+        "following": following,
+        "this_month": today.replace(day=1),
+        "filters": filters,
+        "query": _query_without(request, "month"),
+        "keep": {"month": first.strftime("%Y-%m")},
+        "can_change": county_access.is_editor,
+        "plan_path": request.get_full_path(),  # where each post's Move form comes back to
+        "channel": channel,
+    }
 
 
 @login_required
 @require_GET
 def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
-    county_access, posts, filters = _plan_posts(request)
-    channel = channels.shown_channel(county_access.county)
     today = timezone.localdate()
     try:
         chosen = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         chosen = today
     start, end = plan.week_of(chosen)
+    content = _kept_plan(request, "publishing/plan_week.html", lambda: _week(request, start, end))
+    return render(request, "publishing/plan_week.html", {"content": content, "start": start})
+
+
+def _week(request: AuthenticatedHttpRequest, start: date, end: date) -> dict[str, Any]:
+    county_access, posts, filters = _plan_posts(request)
+    channel = channels.shown_channel(county_access.county)
+    today = timezone.localdate()
     plan_days = plan.days(
         start,
         end,
@@ -130,24 +157,21 @@ def plan_week(request: AuthenticatedHttpRequest) -> HttpResponse:
         over_limit=plan.days_over_limit(county_access.county, start, end, limit=plan.daily_limit(channel)),
         holidays_in_view=holidays.holidays_between(county_access.county.country, start, end),
     )
-    return render(
-        request,
-        "publishing/plan_week.html",
-        {
-            "start": start,
-            "end": end,
-            "days": plan_days,
-            "previous": start - timedelta(days=7),
-            "following": start + timedelta(days=7),
-            "this_week": plan.week_of(today)[0],
-            "filters": filters,
-            "query": _query_without(request, "week"),
-            "keep": {"week": start.isoformat()},
-            "can_change": county_access.is_editor,
-            "plan_path": request.get_full_path(),
-            "channel": channel,
-        },
-    )
+    return {
+        "county_access": county_access,
+        "start": start,
+        "end": end,
+        "days": plan_days,
+        "previous": start - timedelta(days=7),
+        "following": start + timedelta(days=7),
+        "this_week": plan.week_of(today)[0],
+        "filters": filters,
+        "query": _query_without(request, "week"),
+        "keep": {"week": start.isoformat()},
+        "can_change": county_access.is_editor,
+        "plan_path": request.get_full_path(),
+        "channel": channel,
+    }
 
 
 FEED_TOKEN_SESSION_KEY = "innspill_plan_feed_token"  # noqa: S105 - a session key name, not a secret

@@ -1,0 +1,80 @@
+"""The publishing plan is rendered once for everyone of a role in the county at the same address and kept
+until the next write (publishing.views.plan._kept_plan, libraries.http.kept_part).
+
+Committed writes here, so that what is kept is what everyone sees.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from libraries.http import CSRF_STAND_IN
+from libraries.models import Role
+from publishing.models import Post
+from tests.conftest import World, client_for, enable_mfa
+from tests.factories.libraries import MembershipFactory, UserFactory
+from tests.factories.publishing import make_post
+from tests.publishing.test_plan import at
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MAY = "/plan/?month=2031-05"
+
+
+def second_editor(world: World) -> Client:
+    other = UserFactory(name="Eva Redaktør")
+    MembershipFactory(user=other, library=world.county_library, role=Role.EDITOR)
+    enable_mfa(other)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(other)
+    return client
+
+
+def test_a_second_editor_gets_the_kept_plan_and_moves_a_post_with_their_own_token(world: World) -> None:
+    post = make_post(
+        county=world.county,
+        author=world.editor,
+        title="Maitips",
+        status=Post.Status.SCHEDULED,
+        scheduled_at=at(date(2031, 5, 5), 9, 30),
+    )
+    assert "Maitips" in client_for(world.editor).get(MAY).text
+    other = second_editor(world)
+    other.get(MAY)  # the new editor and their membership are writes: rendered again, and kept
+    with CaptureQueriesContext(connection) as kept:
+        page = other.get(MAY).text
+    # The user: none of the plan's queries (posts, slots, the day's limits, the filters' choices).
+    assert len(kept.captured_queries) <= 2, [query["sql"][:80] for query in kept.captured_queries]
+    assert "Maitips" in page
+    assert CSRF_STAND_IN not in page
+    [token] = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.split('id="main"')[1]))
+
+    moved = other.post(f"/posts/{post.pk}/move/", {"at": "2031-05-06T18:15", "csrfmiddlewaretoken": token})
+
+    assert moved.status_code == 302  # the reader's own token, not the one the plan was rendered with
+    post.refresh_from_db()
+    assert timezone.localtime(post.scheduled_at) == at(date(2031, 5, 6), 18, 15)
+    days = other.get(MAY).text.split('data-plan-date="2031-05-06"')[1].split("data-plan-date")[0]
+    assert "Maitips" in days  # the move is shown at once
+
+
+def test_librarians_and_editors_each_see_their_own_kept_plan(world: World) -> None:
+    make_post(county=world.county, author=world.editor, title="Utkast i mai", scheduled_at=at(date(2031, 5, 7)))
+    editor, librarian = client_for(world.editor), client_for(world.librarian)
+    for client in (editor, librarian, editor, librarian):
+        page = client.get(MAY).text
+
+    assert "Utkast i mai" in editor.get(MAY).text
+    assert "Utkast i mai" not in page  # a librarian sees the plan, not the drafts
+    assert "Utkast i mai" not in librarian.get(f"{MAY}&status=draft").text
+
+    Post.objects.filter(title="Utkast i mai").update(status=Post.Status.SCHEDULED)  # no signal
+
+    assert "Utkast i mai" in librarian.get(MAY).text
