@@ -34,22 +34,29 @@ def address_with_id(view_name: str, *after: str) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
+KEPT_SECONDS = 24 * 60 * 60  # no older than a day, whatever happens to the cache's versions
 # Rendered in a kept part of a page in place of the CSRF token, and replaced by the reader's own on the way out.
 CSRF_STAND_IN = "csrf-stand-in-5f0c9e2a7b3d4c1e8a6f"
-KEPT_PART_SECONDS = 24 * 60 * 60
+
+
+def kept_for_everyone[T](kept_for: Iterable[object], compute: Callable[[], T], *, seconds: int = KEPT_SECONDS) -> T:
+    """What a page shows the same to everyone `kept_for` names, computed once and kept until the next write to
+    the database (libraries.versions.kept_while_unchanged).
+
+    `kept_for` names everything it depends on besides the data (the county, the role, the address with its
+    query, the day), and the reader's language and time zone are added: two readers with the same get the
+    same value. Nothing of the reader may go into it (render without the request). `seconds`: kept no longer
+    (for a value whose `kept_for` names a minute, no one reads it after that minute)."""
+    parts = [*kept_for, get_language(), timezone.get_current_timezone_name()]
+    key = "kept:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return kept_while_unchanged(key, compute, seconds=seconds)
 
 
 def kept_part(request: HttpRequest, kept_for: Iterable[object], render: Callable[[str], str]) -> SafeString:
-    """Part of a page rendered once for everyone it is the same for, and kept until the next write to the
-    database (libraries.versions.kept_while_unchanged).
-
-    `kept_for` names everything the part shows besides the data (the county, the role, the address with its
-    query, the day), and the reader's language and time zone are added: two readers with the same get the
-    same part. `render(csrf_token)` renders it with a stand-in for the CSRF token, which each reader's own
-    replaces (the part's forms post with the reader's token)."""
-    parts = [*kept_for, get_language(), timezone.get_current_timezone_name()]
-    key = "kept:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    html = kept_while_unchanged(key, lambda: str(render(CSRF_STAND_IN)), seconds=KEPT_PART_SECONDS)
+    """Part of a page, rendered once and kept as `kept_for_everyone`. `render(csrf_token)` renders it with a
+    stand-in for the CSRF token, which each reader's own replaces (the part's forms post with the reader's
+    token)."""
+    html = kept_for_everyone(kept_for, lambda: str(render(CSRF_STAND_IN)))
     if CSRF_STAND_IN in html:
         html = html.replace(CSRF_STAND_IN, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, with the reader's token put in

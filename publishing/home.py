@@ -15,13 +15,12 @@ from django.db.models import Case, Count, F, Q, When, Window
 from django.db.models.functions import JSONObject, RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from libraries.access import CountyAccess
 from libraries.dates import duration_text
+from libraries.http import kept_for_everyone
 from libraries.models import first_rows_and_count
 from libraries.overview import county_libraries
-from libraries.versions import kept_while_unchanged
 from production.access import memberships_user_may_sign_up
 from production.forms import SignupForm
 from production.models import Idea, RecordingDay
@@ -33,7 +32,6 @@ from publishing.posts.plan import uncovered_concept_gaps
 LOOKAHEAD_DAYS = 28  # "the next four weeks"
 HOME_LIST_LENGTH = 8
 UNANSWERED_ON_HOME = 5
-CARDS_SECONDS = 120  # a minute's cards are not read after it
 
 
 def production_panels(access: CountyAccess) -> dict[str, Any]:
@@ -231,14 +229,11 @@ class CountyCards:
 
 
 def county_cards(access: CountyAccess) -> CountyCards:
-    """Rendered once for the county, role, language and minute, and again after any write to the database
-    (`kept_while_unchanged`): the cards read a dozen tables, and most visits to the home change nothing.
-    The minute is for what the clock moves (how long a comment has waited, the next four weeks)."""
-    now = timezone.localtime()
-    key = ":".join(
-        ["home", str(access.county.pk), access.role.value, get_language(), str(now.tzinfo), f"{now:%Y%m%d%H%M}"]
-    )
-    return kept_while_unchanged(key, lambda: _render_county_cards(access), seconds=CARDS_SECONDS)
+    """Rendered once for the county, role and minute, and again after any write to the database
+    (libraries.http.kept_for_everyone): the cards read a dozen tables, and most visits to the home change
+    nothing. The minute is for what the clock moves (how long a comment has waited, the next four weeks)."""
+    minute = timezone.now().replace(second=0, microsecond=0)
+    return kept_for_everyone(["home", access.county.pk, access.role, minute], lambda: _render_county_cards(access))
 
 
 def _render_county_cards(access: CountyAccess) -> CountyCards:

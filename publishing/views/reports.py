@@ -17,14 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import slugify
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.http import error_text
+from libraries.http import error_text, kept_for_everyone
 from libraries.models import County, Library, Role
-from libraries.versions import kept_while_unchanged
 from publishing.access import get_outcome_for_user, get_post_for_user, get_report_library_for_user, report_libraries_for
 from publishing.followup import charts, outcomes, reports
 from publishing.followup.reports import Month, Report
@@ -109,9 +108,6 @@ def _chosen(request: AuthenticatedHttpRequest) -> tuple[CountyAccess, Month, Lib
     return county_access, month, library
 
 
-REPORT_SECONDS = 24 * 60 * 60  # no older than a day, whatever happens to the cache's versions
-
-
 @dataclass(frozen=True)
 class KeptReport:
     """A month's report as its pages show it: its body rendered (the same for everyone who may open that
@@ -123,12 +119,10 @@ class KeptReport:
 
 def _kept_report(county: County, month: Month, library: Library | None) -> KeptReport:
     """Built and rendered once, and again after any write to the database (a post published, insights read,
-    an outcome logged: libraries.versions.kept_while_unchanged), in each language and time zone."""
-    parts = [county.pk, month.key, library.pk if library else "", get_language(), timezone.get_current_timezone_name()]
-    return kept_while_unchanged(
-        ":".join(["report", *map(str, parts)]),
+    an outcome logged: libraries.http.kept_for_everyone)."""
+    return kept_for_everyone(
+        ["report", county.pk, month.key, library.pk if library else None],
         lambda: _render_report(reports.build_report(county=county, month=month, library=library)),
-        seconds=REPORT_SECONDS,
     )
 
 
