@@ -52,11 +52,13 @@ def kept_for_everyone[T](kept_for: Iterable[object], compute: Callable[[], T], *
     return kept_while_unchanged(key, compute, seconds=seconds)
 
 
-def kept_part(request: HttpRequest, kept_for: Iterable[object], render: Callable[[str], str]) -> SafeString:
+def kept_part(
+    request: HttpRequest, kept_for: Iterable[object], render: Callable[[str], str], *, seconds: int = KEPT_SECONDS
+) -> SafeString:
     """Part of a page, rendered once and kept as `kept_for_everyone`. `render(csrf_token)` renders it with a
     stand-in for the CSRF token, which each reader's own replaces (the part's forms post with the reader's
     token)."""
-    html = kept_for_everyone(kept_for, lambda: str(render(CSRF_STAND_IN)))
+    html = kept_for_everyone(kept_for, lambda: str(render(CSRF_STAND_IN)), seconds=seconds)
     if CSRF_STAND_IN in html:
         html = html.replace(CSRF_STAND_IN, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, with the reader's token put in

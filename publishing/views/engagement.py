@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -29,9 +30,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from libraries.access import AuthenticatedHttpRequest, CountyAccess
+from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.forms import ObjectChoiceField, PlainSelect
-from libraries.http import act, error_text, is_htmx, safe_next_url
+from libraries.http import act, error_text, is_htmx, kept_part, safe_next_url
 from libraries.models import Role
 from publishing.access import comments_for_user, get_comment_for_user, get_post_for_user
 from publishing.followup import comments, insights
@@ -154,6 +155,22 @@ def _inbox_count(
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Kept for everyone of the role in the county at this address (the filters and page) until the next
+    write, for a minute at most (how long each comment has waited: libraries.http.kept_part)."""
+    county_access = require_role(request, Role.EDITOR)  # before anything kept is read
+    minute = timezone.now().replace(second=0, microsecond=0)
+    content = kept_part(
+        request,
+        ["inbox", county_access.county.pk, county_access.role, request.get_full_path(), minute],
+        lambda csrf_token: render_to_string(
+            "publishing/inbox.html#content", {**_inbox(request), "csrf_token": csrf_token, "request": request}
+        ),
+        seconds=120,
+    )
+    return render(request, "publishing/inbox.html", {"content": content})
+
+
+def _inbox(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     county_access, county_comments = comments_for_user(request)
     asked = request.GET.get("post", "")
     unanswered = request.GET.get("show", "") != InboxFilterForm.ALL
@@ -163,22 +180,18 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     listed = filters.apply(county_comments.from_followers())
     now = timezone.now()  # before the list is read: a comment stored meanwhile is offered as new, never lost
     page = Paginator(comments.with_inbox_details(listed), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "publishing/inbox.html",
-        {
-            "filters": filters,
-            "shows_all": filters.shows_all,
-            "page": page,
-            "count_poll": _inbox_count(filters, listed, after=now, count=page.paginator.count),
-            # An empty page is not asked for: compiling the rows' query (the post, the two people) costs as much.
-            "rows": comments.inbox_rows(page.object_list, now=now) if page.paginator.count else [],
-            "median": comments.inbox_median(county_comments, now=now),
-            "median_days": comments.INBOX_MEDIAN_DAYS,
-            "max_reply_chars": comments.MAX_REPLY_CHARS,
-            "next": request.get_full_path(),
-        },
-    )
+    return {
+        "filters": filters,
+        "shows_all": filters.shows_all,
+        "page": page,
+        "count_poll": _inbox_count(filters, listed, after=now, count=page.paginator.count),
+        # An empty page is not asked for: compiling the rows' query (the post, the two people) costs as much.
+        "rows": comments.inbox_rows(page.object_list, now=now) if page.paginator.count else [],
+        "median": comments.inbox_median(county_comments, now=now),
+        "median_days": comments.INBOX_MEDIAN_DAYS,
+        "max_reply_chars": comments.MAX_REPLY_CHARS,
+        "next": request.get_full_path(),
+    }
 
 
 @login_required
