@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.dates import date_text
-from libraries.http import act
+from libraries.http import act, kept_part
 from libraries.models import Library, Role, User
 from production.access import (
     concepts_for_user,
@@ -53,21 +54,32 @@ IDEAS_PER_PAGE = 50
 @login_required
 @require_GET
 def idea_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Kept for everyone of the role in the county at this address (the filters and page; and the reader's
+    libraries for `mine`) until the next write (libraries.http.kept_part)."""
+    county_access, _ideas = ideas_for_user(request)  # before anything kept is read
+    mine = request.GET.get("mine") == "1"
+    kept_for = ["ideas", county_access.county.pk, county_access.role, request.get_full_path()]
+    content = kept_part(
+        request,
+        [*kept_for, sorted(county_access.library_ids) if mine else None],
+        lambda csrf_token: render_to_string(
+            "production/idea_list.html#content", {**_idea_list(request, mine), "request": request}
+        ),
+    )
+    return render(request, "production/idea_list.html", {"content": content})
+
+
+def _idea_list(request: AuthenticatedHttpRequest, mine: bool) -> dict[str, Any]:
     county_access, ideas = ideas_for_user(request)
     overview = idea_list_overview(county_access.county)
     filters = IdeaFilterForm(request.GET or None, libraries=overview.libraries, concepts=overview.concepts)
-    mine = request.GET.get("mine") == "1"
     if mine:
         ideas = ideas.of_libraries(county_access.library_ids)
     paginator = Paginator(filters.apply(ideas).list_rows(), IDEAS_PER_PAGE)
     if not (mine or filters.narrows):
         paginator.count = overview.ideas  # every idea of the county, as kept
     page = paginator.get_page(request.GET.get("page"))
-    return render(
-        request,
-        "production/idea_list.html",
-        {"filters": filters, "page": page, "ideas": page.object_list, "mine": mine},
-    )
+    return {"filters": filters, "page": page, "ideas": page.object_list, "mine": mine}
 
 
 def _idea_form(request: AuthenticatedHttpRequest, county_access: CountyAccess, idea: Idea) -> IdeaForm:
