@@ -57,7 +57,8 @@ def kept_part(
 ) -> SafeString:
     """Part of a page, rendered once and kept as `kept_for_everyone`. `render(csrf_token)` renders it with a
     stand-in for the CSRF token, which each reader's own replaces (the part's forms post with the reader's
-    token)."""
+    token). It may render with the request (`{% querystring %}` reads it), but nothing of the reader that
+    `kept_for` does not name may be shown."""
     html = kept_for_everyone(kept_for, lambda: str(render(CSRF_STAND_IN)), seconds=seconds)
     if CSRF_STAND_IN in html:
         html = html.replace(CSRF_STAND_IN, get_token(request))

@@ -63,7 +63,9 @@ def idea_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         [*kept_for, sorted(county_access.library_ids) if mine else None],
         lambda csrf_token: render_to_string(
-            "production/idea_list.html#content", {**_idea_list(request, mine), "request": request}
+            "production/idea_list.html#content",
+            {**_idea_list(request, mine), "csrf_token": csrf_token},
+            request=request,
         ),
     )
     return render(request, "production/idea_list.html", {"content": content})

@@ -12,13 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.http import error_text
+from libraries.http import error_text, kept_part
 from libraries.models import Role
 from production import release
 from production.access import can_change_asset
@@ -131,7 +132,24 @@ def facet_groups(
 @login_required
 @require_GET
 def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Search and browse the county's archive; the facets count what each filter would leave."""
+    """Search and browse the county's archive; the facets count what each filter would leave. Kept for
+    everyone of the role in the county at this address until the next write (libraries.http.kept_part)."""
+    county_access, _items = archive_for_user(request)  # before anything kept is read
+    content = kept_part(
+        request,
+        ["archive", county_access.county.pk, county_access.role, request.get_full_path()],
+        lambda csrf_token: render_to_string(
+            "publishing/archive.html#content",
+            {**_archive_search(request), "csrf_token": csrf_token},
+            request=request,
+        ),
+    )
+    return render(
+        request, "publishing/archive.html", {"content": content, "filters": ArchiveFilterForm(request.GET).filters()}
+    )
+
+
+def _archive_search(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     county_access, items = archive_for_user(request)
     form = ArchiveFilterForm(request.GET)
     filters = form.filters()
@@ -140,22 +158,18 @@ def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     facets, page = found.facets, found.page
     hidden = [(name, request.GET[name]) for name in FACET_PARAMETERS if request.GET.get(name)]
-    return render(
-        request,
-        "publishing/archive.html",
-        {
-            "form": form,
-            "filters": filters,
-            "facets": facets,
-            "facet_groups": facet_groups(request, filters, facets),
-            "page": page,
-            "cards": [(item, library_names(item, facets.library_names)) for item in found.items],
-            "hidden_filters": hidden,
-            "search_url": reverse("publishing:archive"),
-            "corrections": found.corrections,
-            "can_reuse": can_reuse_from_archive(county_access),
-        },
-    )
+    return {
+        "form": form,
+        "filters": filters,
+        "facets": facets,
+        "facet_groups": facet_groups(request, filters, facets),
+        "page": page,
+        "cards": [(item, library_names(item, facets.library_names)) for item in found.items],
+        "hidden_filters": hidden,
+        "search_url": reverse("publishing:archive"),
+        "corrections": found.corrections,
+        "can_reuse": can_reuse_from_archive(county_access),
+    }
 
 
 def library_names(item: ArchiveItem, names: dict[int, str]) -> list[str]:

@@ -163,7 +163,9 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         ["inbox", county_access.county.pk, county_access.role, request.get_full_path(), minute],
         lambda csrf_token: render_to_string(
-            "publishing/inbox.html#content", {**_inbox(request), "csrf_token": csrf_token, "request": request}
+            "publishing/inbox.html#content",
+            {**_inbox(request), "csrf_token": csrf_token},
+            request=request,
         ),
         seconds=120,
     )

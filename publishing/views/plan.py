@@ -85,7 +85,7 @@ def _kept_plan(request: AuthenticatedHttpRequest, template: str, build: Callable
         request,
         [*kept_for, timezone.localdate()],  # today is marked, and the open slots start from it
         lambda csrf_token: render_to_string(
-            f"{template}#content", {**build(), "csrf_token": csrf_token, "request": request}
+            f"{template}#content", {**build(), "csrf_token": csrf_token}, request=request
         ),
     )
 
