@@ -53,8 +53,8 @@ def request_costs(
 ) -> dict[str, dict[str, float]]:
     """Per path, one request at a time in this process: its milliseconds, and how many of them were spent
     waiting for PostgreSQL (sending the queries and reading the rows); the rest is Python (ORM, templates,
-    middleware). The paths take turns, so that a busy machine slows them alike; medians of `repeat`. Each
-    path is also requested as the first request after a write (the data version moved before it, so nothing
+    middleware). The paths take turns, so that a busy machine slows them alike; medians of `repeat`. Then
+    each path is requested as the first request after a write (the data version moved before it, so nothing
     kept under it is used): `after_write_ms`."""
     logged_in, nobody = _client(user), Client(SERVER_NAME="127.0.0.1")
     waited: list[float] = []
@@ -80,10 +80,14 @@ def request_costs(
                 client.get(path)
                 totals[path].append((time.perf_counter() - started) * 1000)
                 database[path].append(sum(waited) * 1000)
-                move_data_version()
-                started = time.perf_counter()
-                client.get(path)
-                after_write[path].append((time.perf_counter() - started) * 1000)
+    # After the steady rounds: a move of the version leaves every page's kept part behind, not only the next's.
+    for _ in range(repeat):
+        for path in paths:
+            client = nobody if path in anonymous else logged_in
+            move_data_version()
+            started = time.perf_counter()
+            client.get(path)
+            after_write[path].append((time.perf_counter() - started) * 1000)
     return {
         path: {
             "ms": round(statistics.median(totals[path]), 2),
