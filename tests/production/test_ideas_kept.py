@@ -7,12 +7,11 @@ Committed writes here, so that what is kept is what everyone sees.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from production.models import Idea
 from tests.conftest import World, client_for
 from tests.factories.production import IdeaFactory
+from tests.kept import kept_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,9 +24,7 @@ def test_the_list_is_kept_for_the_county_and_my_librarys_ideas_for_each_librarys
         client.get("/ideas/")
         client.get("/ideas/?mine=1")
 
-    with CaptureQueriesContext(connection) as kept:
-        everyone = sola.get("/ideas/").text
-    assert len(kept.captured_queries) <= 2, [query["sql"][:80] for query in kept.captured_queries]
+    everyone = kept_page(sola, "/ideas/")
     assert "Sandnes-idé" in everyone
     assert "Sola-idé" in everyone
     mine = sola.get("/ideas/?mine=1").text

@@ -7,17 +7,16 @@ that what is kept is what everyone sees (a test in one transaction never keeps a
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.urls import reverse
 
 from libraries.access import county_accesses
 from libraries.models import Role
 from publishing.home import county_cards
 from publishing.models import Post
-from tests.conftest import World, client_for, enable_mfa
-from tests.factories.libraries import MembershipFactory, UserFactory
+from tests.conftest import World, client_for
 from tests.factories.publishing import make_post
+from tests.kept import colleague, kept_page
 from tests.publishing.test_home_panels import card
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,21 +27,14 @@ def test_a_second_coordinator_gets_the_cards_kept_and_sees_a_write_of_any_kind_a
     first = client_for(world.coordinator).get(reverse("home"))
     assert "Til godkjenning" in card(first.text, "posts-waiting-heading")
 
-    other = UserFactory(name="Kari Koordinator")
-    MembershipFactory(user=other, library=world.county_library, role=Role.COORDINATOR)
-    enable_mfa(other)
-    colleague = client_for(other)
-    colleague.get(reverse("home"))  # the membership is a write: the cards are rendered again, and kept
-    with CaptureQueriesContext(connection) as kept:
-        page = colleague.get(reverse("home"))
-    # The user's session and the user: nothing of the cards' dozen queries.
-    assert len(kept.captured_queries) <= 2, [query["sql"][:80] for query in kept.captured_queries]
-    assert card(page.text, "posts-waiting-heading") == card(first.text, "posts-waiting-heading")
-    assert "Welcome, Kari" in page.text  # the page around them is the reader's own
+    kari = colleague(world, Role.COORDINATOR, "Kari Koordinator")
+    page = kept_page(kari, reverse("home"))  # none of the cards' dozen queries
+    assert card(page, "posts-waiting-heading") == card(first.text, "posts-waiting-heading")
+    assert "Welcome, Kari" in page  # the page around them is the reader's own
 
     Post.objects.filter(pk=post.pk).update(title="Nytt navn")  # the worker's kind of write: no signal
 
-    assert "Nytt navn" in card(colleague.get(reverse("home")).text, "posts-waiting-heading")
+    assert "Nytt navn" in card(kari.get(reverse("home")).text, "posts-waiting-heading")
 
 
 def test_each_role_and_language_has_cards_of_its_own(world: World) -> None:
