@@ -45,8 +45,8 @@ def kept_for_everyone[T](kept_for: Iterable[object], compute: Callable[[], T], *
 
     `kept_for` names everything it depends on besides the data (the county, the role, the address with its
     query, the day), and the reader's language and time zone are added: two readers with the same get the
-    same value. Nothing of the reader may go into it (render without the request). `seconds`: kept no longer
-    (for a value whose `kept_for` names a minute, no one reads it after that minute)."""
+    same value. Nothing else of the reader may go into it. `seconds`: kept no longer (for a value whose
+    `kept_for` names a minute, no one reads it after that minute)."""
     parts = [*kept_for, get_language(), timezone.get_current_timezone_name()]
     key = "kept:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     return kept_while_unchanged(key, compute, seconds=seconds)
