@@ -6,6 +6,8 @@ Prints pyinstrument's call tree and writes its HTML view under
 var/bench/profiles/. The requests go through Django's test client as county
 1's coordinator, with the production settings the other measures use; the
 load is whatever scale's database is asked for (loaded first if needed).
+Each is the first request after a write (the data version moved before it):
+what a page keeps until then (libraries.http.kept_part) would hide its work.
 A diagnostic, not part of `make bench`.
 """
 
@@ -20,6 +22,7 @@ from pyinstrument import Profiler
 
 from bench import data
 from bench.environment import BENCH_VAR
+from libraries.versions import move_data_version
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[str, Any]:
@@ -33,6 +36,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
     profiler = Profiler(interval=0.0005)
     with profiler:
         for _ in range(args.repeat):
+            move_data_version()
             client.get(args.path)
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     directory = BENCH_VAR / "profiles"
