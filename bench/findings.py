@@ -40,14 +40,47 @@ def _pages(results: dict[str, Any]) -> list[str]:
             f"≤ {report.PAGE_LAYOUT_MULTIPLE_GOAL:.0f}x the layout in-process, ≥ {report.PAGE_SHARE_GOAL:.0%} of "
             "the trivial view under load."
         )
+    kept = [
+        name
+        for name, page in pages.items()
+        if page.get("queries_after_write", page["queries"]) != page["queries"] and name not in report.REFERENCE_PAGES
+    ]
+    if kept:
+        lines.append(
+            "- **What a page shows the same to everyone of a role is kept until the next write** (issue 18's "
+            "last round): "
+            + "; ".join(kept)
+            + ". Every statement Django runs is watched (libraries/versions.py): one that writes moves a data "
+            "version, at once outside a transaction and at its commit inside one, whichever code or process "
+            "runs it (a QuerySet.update() in the worker as much as a save() in a view), so nothing is kept "
+            "past a change and no service has to say what it changed. Under that version "
+            "libraries.http.kept_part keeps the page's part per county, role, address (filters, page, month) "
+            "and the reader's language and time zone (the home and the inbox per minute too, for the ages they "
+            "show), rendered with a stand-in for the CSRF token that the reader's own replaces; the layout "
+            "around it is the reader's. A kept page costs the layout and one cache round trip. The first "
+            "request after a write costs what the page cost before (the figures "
+            "after a write in the tables and below): a county's pages are read far more often than they "
+            "change, but a busy editor's writes make the next visit to each page pay in full. The post and "
+            "asset pages are not kept: what they offer depends on the reader (the four-eyes rule, who may "
+            "change an asset)."
+        )
     for name, page in pages.items():
         if name in report.REFERENCE_PAGES:
             continue
         python_ms = page["in_process_ms"] - page["in_process_database_ms"]
+        after = page.get("in_process_after_write_ms")
+        after_queries = page.get("queries_after_write", page["queries"])
+        queries = "1 query" if page["queries"] == 1 else f"{page['queries']} queries"
+        built = (
+            f" Kept; the first request after a write builds it anew: {after:.1f} ms in-process, {after_queries} "
+            "queries."
+            if after is not None and after_queries != page["queries"]
+            else ""
+        )
         lines.append(
             f"- **{name}** (scale {largest['scale']}): {page['in_process_ms']:.1f} ms per request in-process, "
-            f"{page['in_process_database_ms']:.1f} ms of it waiting for PostgreSQL ({page['queries']} queries) and "
-            f"{python_ms:.1f} ms in Python; under load p99 {page['p99_ms']:.0f} ms. {_CAUSES.get(name, '')}"
+            f"{page['in_process_database_ms']:.1f} ms of it waiting for PostgreSQL ({queries}) and "
+            f"{python_ms:.1f} ms in Python; under load p99 {page['p99_ms']:.0f} ms.{built} {_CAUSES.get(name, '')}"
         )
     return [*lines, ""]
 
@@ -65,8 +98,9 @@ _CAUSES = {
         "back (read afresh here: the count changes with every post). What is left is a query per card that "
         "changes with every post and idea (ideas waiting, days "
         "with open slots, gaps, expiring consents, posts, comments, the channel), each costing about as much "
-        "Python to compile and turn into objects as PostgreSQL spends on it; caching those needs a county "
-        "version moved by the product's some sixty QuerySet.update() calls, a change of its own. An editor's "
+        "Python to compile and turn into objects as PostgreSQL spends on it: the cards are now kept under the "
+        "data version (publishing.home.county_cards, above), and only the reader's own (their library's ideas, "
+        "the next recording day and its sign-up form) are read on every visit. An editor's "
         "and a librarian's homes (not measured here) are 8 and 6 queries (11 and 7 before the last round): the "
         "library's ideas carry their counts per status, the sign-up form's people are read once "
         "(libraries.forms.ObjectChoiceField), and the posts coming up join the editor's lists. After this run "
@@ -323,7 +357,9 @@ def _publishing(results: dict[str, Any]) -> list[str]:
         "157,000 objects, 80 ms of CPU; now 2,500, under 1 ms); none fell within the bench's 40 or 100 posts, so "
         "the figure does not show it. What is left: the gates' and the archive's reads (Django compiling queries "
         "and making objects, some 11 and 18 ms of CPU a post), a round trip per statement, and the Graph "
-        "client's own work for seven calls, which the bare client pays too.",
+        "client's own work for seven calls, which the bare client pays too. The figure above includes the data "
+        "version the pages keep their parts under (libraries/versions.py): each of the worker's writes outside "
+        "a transaction moves it, a Redis SET of some 0.1 ms.",
         "- The fake answers with TCP_NODELAY (fakegraph/server.py): it writes a response's headers "
         "and body in two writes, and on a keep-alive connection Nagle's algorithm and the client's delayed ACK "
         "added about 40 ms to every call (45 ms a call, against 1.2 ms). Measured with that stall, the ratio was "
