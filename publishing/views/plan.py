@@ -78,15 +78,18 @@ def _gaps(county_access: CountyAccess, filters: PostFilterForm, start: date, end
 
 def _kept_plan(request: AuthenticatedHttpRequest, template: str, build: Callable[[], dict[str, Any]]) -> SafeString:
     """The plan's content for everyone of the role in the county at this address (its query: the month or
-    week and the filters), today, kept until the next write (libraries.http.kept_part)."""
+    week and the filters), kept until the next write (libraries.http.kept_part) and for a minute at most: the
+    clock moves it too (today marked, the open slots from today on, a post due while Instagram is not
+    connected says it waits)."""
     county_access = require_role(request)  # before anything kept is read
-    kept_for = ["plan", template, county_access.county.pk, county_access.role, request.get_full_path()]
+    minute = timezone.now().replace(second=0, microsecond=0)
     return kept_part(
         request,
-        [*kept_for, timezone.localdate()],  # today is marked, and the open slots start from it
+        ["plan", template, county_access.county.pk, county_access.role, request.get_full_path(), minute],
         lambda csrf_token: render_to_string(
             f"{template}#content", {**build(), "csrf_token": csrf_token}, request=request
         ),
+        seconds=120,
     )
 
 

@@ -6,15 +6,15 @@ Committed writes here, so that what is kept is what everyone sees.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from libraries.models import Role
-from publishing.models import Post
+from publishing.models import Channel, Post
 from tests.conftest import World, client_for
-from tests.factories.publishing import make_post
+from tests.factories.publishing import ChannelFactory, make_post
 from tests.kept import colleague, form_token, kept_page
 from tests.publishing.test_plan import at
 
@@ -59,3 +59,25 @@ def test_librarians_and_editors_each_see_their_own_kept_plan(world: World) -> No
     Post.objects.filter(title="Utkast i mai").update(status=Post.Status.SCHEDULED)  # no signal
 
     assert "Utkast i mai" in librarian.get(MAY).text
+
+
+def test_a_kept_plan_says_a_post_waits_for_instagram_once_its_time_has_come_without_a_write(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = ChannelFactory(county=world.county, status=Channel.Status.RECONNECT_REQUIRED)
+    due = timezone.now() + timedelta(minutes=2)
+    make_post(
+        county=world.county,
+        author=world.editor,
+        title="Snart",
+        status=Post.Status.SCHEDULED,
+        scheduled_at=due,
+        channel=channel,
+    )
+    editor = client_for(world.editor)
+    month = f"/plan/?month={timezone.localtime(due):%Y-%m}"
+    assert "Waiting for the Instagram connection" not in editor.get(month).text  # kept now
+
+    monkeypatch.setattr(timezone, "now", lambda: due + timedelta(minutes=1))  # nothing written meanwhile
+
+    assert "Waiting for the Instagram connection" in editor.get(month).text
