@@ -89,11 +89,19 @@ def move_data_version() -> None:
         _move_owed = False
 
 
-def _writes(sql: Any) -> bool:
+_ROWS = ("INSERT", "UPDATE", "DELETE")  # whose row count says whether they changed anything
+
+
+def _writes(sql: Any, rowcount: int) -> bool:
+    """Whether the statement that ran may have changed what a page shows: an UPDATE that matched no row (the
+    beat's ticks look for work every minute) or an INSERT … ON CONFLICT DO NOTHING that met one did not."""
     if not isinstance(sql, str):
         return True
     head = sql[:64].lstrip()
-    return not head.upper().startswith(_READS) and not any(table in head for table in _NOT_SHOWN)
+    statement = head.upper()
+    if statement.startswith(_READS) or any(table in head for table in _NOT_SHOWN):
+        return False
+    return not (rowcount == 0 and statement.startswith(_ROWS))
 
 
 def writes_pending(connection: BaseDatabaseWrapper = default_connection) -> bool:
@@ -107,7 +115,7 @@ def writes_pending(connection: BaseDatabaseWrapper = default_connection) -> bool
 
 def _move_on_write(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
     result = execute(sql, params, many, context)
-    if _writes(sql):
+    if _writes(sql, getattr(context["cursor"], "rowcount", -1)):
         connection = context["connection"]
         if not connection.in_atomic_block:  # committed as it ran (autocommit)
             move_data_version()

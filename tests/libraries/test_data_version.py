@@ -76,6 +76,16 @@ def test_a_rolled_back_transaction_moves_nothing_and_what_is_read_after_it_is_ke
     assert compute.calls == 1
 
 
+def test_a_write_that_changes_no_row_moves_nothing(world: World) -> None:
+    """The beat's ticks look for work every minute with statements that mostly match no row."""
+    before = version()
+    Library.objects.filter(name="Finnes ikke").update(name="Aldri")
+    Library.objects.filter(name="Finnes ikke").delete()
+    assert version() == before
+    Library.objects.filter(pk=world.library.pk).update(name="Nytt navn")
+    assert version() != before
+
+
 def test_a_session_written_moves_nothing(world: World) -> None:
     """Sessions are written as people use the site and shown on no page."""
     before = version()
