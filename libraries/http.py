@@ -59,7 +59,11 @@ def kept_part(
     stand-in for the CSRF token, which each reader's own replaces (the part's forms post with the reader's
     token). It may render with the request (`{% querystring %}` reads it), but nothing of the reader that
     `kept_for` does not name may be shown."""
-    html = kept_for_everyone(kept_for, lambda: str(render(CSRF_STAND_IN)), seconds=seconds)
+    return with_readers_token(request, kept_for_everyone(kept_for, lambda: str(render(CSRF_STAND_IN)), seconds=seconds))
+
+
+def with_readers_token(request: HttpRequest, html: str) -> SafeString:
+    """A kept part rendered with CSRF_STAND_IN for the token, with the reader's own in its place."""
     if CSRF_STAND_IN in html:
         html = html.replace(CSRF_STAND_IN, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, with the reader's token put in

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.http import act
+from libraries.http import CSRF_STAND_IN, act, kept_for_everyone, with_readers_token
 from production import release
 from production.access import (
     asset_actions,
@@ -53,6 +54,7 @@ from production.services.media import UploadTarget
 from production.views import error_text, is_htmx
 
 SECTION = "production/_asset_section.html"
+ASSET_PAGE = "production/asset_detail.html"
 # What a finished file's last answer says (HX-Trigger), for the parts of a page that wait for it.
 ASSET_PROCESSED = "asset-processed"
 
@@ -273,9 +275,33 @@ def _asset_context(request: AuthenticatedHttpRequest, asset: Asset, **forms: Any
 def _render_asset(
     request: AuthenticatedHttpRequest, asset: Asset, *, status: int = 200, read: bool = False, **forms: Any
 ) -> HttpResponse:
-    """The asset's page; `read`: the asset was read for it (`for_page`), else it is read again."""
+    """The asset's page with a form's errors (or as it is, `read`: the asset was read for it with
+    `for_page`, else it is read again), rendered for this request alone."""
     context = _asset_context(request, asset if read else _with_people(asset), **forms)
-    return render(request, "production/asset_detail.html", context, status=status)
+    content = render_to_string(f"{ASSET_PAGE}#content", context, request=request)
+    return render(request, ASSET_PAGE, {"content": content, "title": str(asset)}, status=status)
+
+
+def _kept_asset_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The asset's page as everyone of the role with the same libraries in the county sees it (what they may
+    do with it and whether its files may leave for them: `asset_actions`, `release.asset_releases`), kept
+    until the next write and for a minute at most (a consent ends with its day; libraries.http). Kept, it
+    also says the asset is the county's: a page of an asset moved or deleted since was not kept (the write
+    moved the version), so it is read again, and the gate answers 404."""
+    county_access = require_role(request)
+    minute = timezone.now().replace(second=0, microsecond=0)
+    kept_for = ["asset", pk, county_access.county.pk, county_access.role, sorted(county_access.library_ids)]
+    title, content = kept_for_everyone(
+        [*kept_for, request.get_full_path(), minute], lambda: _asset_page(request, pk), seconds=120
+    )
+    return render(request, ASSET_PAGE, {"content": with_readers_token(request, content), "title": title})
+
+
+def _asset_page(request: AuthenticatedHttpRequest, pk: int) -> tuple[str, str]:
+    """The asset's title and its page's content, with a stand-in for the CSRF token."""
+    asset = get_asset_for_user(request, pk, for_page=True)
+    context = {**_asset_context(request, asset), "csrf_token": CSRF_STAND_IN}
+    return str(asset), render_to_string(f"{ASSET_PAGE}#content", context, request=request)
 
 
 @login_required
@@ -283,7 +309,7 @@ def _render_asset(
 def asset_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An asset's page; a POST saves its details (title, alt text, credit, tags, burned-in subtitles)."""
     if request.method != "POST":
-        return _render_asset(request, get_asset_for_user(request, pk, for_page=True), read=True)
+        return _kept_asset_page(request, pk)
     asset = get_asset_for_user(request, pk, for_change=True)
     form = AssetForm(request.POST, instance=asset)
     if form.is_valid():
@@ -327,7 +353,7 @@ def asset_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     asset = get_asset_for_user(request, pk, for_page=True)
     context = _asset_context(request, asset)
     context["announce"] = not asset.is_processing
-    return render(request, "production/asset_detail.html#asset-status", context)
+    return render(request, f"{ASSET_PAGE}#asset-status", context)
 
 
 @login_required
