@@ -60,8 +60,9 @@ def _pages(results: dict[str, Any]) -> list[str]:
             " around it is the reader's. A kept page costs the layout and one cache round trip. The first request"
             " after a write costs what the page cost before (the figures after a write in the tables and below): "
             "a county's pages are read far more often than they change, but a busy editor's writes make the next "
-            "visit to each page pay in full. The post and asset pages are not kept: what they offer depends on "
-            "the reader (the four-eyes rule, who may change an asset)."
+            "visit to each page pay in full. The asset page is kept per set of the reader's libraries too (who may "
+            "change it, whose files may leave); the post page is not kept: what it offers depends on the reader "
+            "(the four-eyes rule: who wrote, who approved)."
         )
     for name, page in pages.items():
         if name in report.REFERENCE_PAGES:
@@ -201,9 +202,12 @@ _CAUSES = {
         "about a third of its rendering. It is now read once with what the page shows "
         "(`AssetQuerySet.for_page`, its archive item without the search documents): 5 queries to 4; the forms "
         "are rendered with Django's Jinja2 form templates (libraries.forms.JINJA2_FORMS), some half the time. "
-        "What is left: the asset's join of eight tables, which PostgreSQL takes about 2 ms to plan, its people "
-        "and their consents (two more queries), and the rest of the page in Django's template language (a "
-        "dozen addresses, CSRF tokens and translated sentences)."
+        "What is left, built after a write: the asset's join of eight tables, which PostgreSQL takes about 2 ms "
+        "to plan, its people and their consents (two more queries), and the rest of the page in Django's "
+        "template language (a dozen addresses, CSRF tokens and translated sentences). In issue 18's last round "
+        "the page is kept per county, role and set of the reader's libraries (what they may do with it and "
+        "whether its files may leave for them), with its title; kept, it also stands for the access gate (an "
+        "asset moved or deleted since moved the version)."
     ),
     "post page": (
         "A carousel of ten used to read each medium's library on its own (25 queries) and the post twice; its "
