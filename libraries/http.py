@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -39,27 +40,40 @@ KEPT_SECONDS = 24 * 60 * 60  # no older than a day, whatever happens to the cach
 CSRF_STAND_IN = "csrf-stand-in-5f0c9e2a7b3d4c1e8a6f"
 
 
-def kept_for_everyone[T](kept_for: Iterable[object], compute: Callable[[], T], *, seconds: int = KEPT_SECONDS) -> T:
+def kept_for_everyone[T](kept_for: Iterable[object], compute: Callable[[], T], *, per_minute: bool = False) -> T:
     """What a page shows the same to everyone `kept_for` names, computed once and kept until the next write to
     the database (libraries.versions.kept_while_unchanged).
 
     `kept_for` names everything it depends on besides the data (the county, the role, the address with its
-    query, the day), and the reader's language and time zone are added: two readers with the same get the
-    same value. Nothing else of the reader may go into it. `seconds`: kept no longer (for a value whose
-    `kept_for` names a minute, no one reads it after that minute)."""
+    query), and the reader's language and time zone are added: two readers with the same get the same value.
+    Nothing else of the reader may go into it. `per_minute`: for what the clock moves too (how long something
+    has waited, today, a due post's note), also computed anew each minute (and kept no longer)."""
     parts = [*kept_for, get_language(), timezone.get_current_timezone_name()]
+    if per_minute:
+        parts.append(timezone.now().replace(second=0, microsecond=0))
     key = "kept:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    return kept_while_unchanged(key, compute, seconds=seconds)
+    return kept_while_unchanged(key, compute, seconds=120 if per_minute else KEPT_SECONDS)
+
+
+def render_for_everyone(request: HttpRequest, template: str, context: dict[str, Any]) -> str:
+    """`template` rendered to be kept for everyone (`kept_for_everyone`): with CSRF_STAND_IN for the CSRF
+    token, which `with_readers_token` replaces. It renders with the request (`{% querystring %}` reads it),
+    but nothing of the reader that the value is not kept for may be shown."""
+    return render_to_string(template, {**context, "csrf_token": CSRF_STAND_IN}, request=request)
 
 
 def kept_part(
-    request: HttpRequest, kept_for: Iterable[object], render: Callable[[str], str], *, seconds: int = KEPT_SECONDS
+    request: HttpRequest,
+    kept_for: Iterable[object],
+    template: str,
+    build: Callable[[], dict[str, Any]],
+    *,
+    per_minute: bool = False,
 ) -> SafeString:
-    """Part of a page, rendered once and kept as `kept_for_everyone`. `render(csrf_token)` renders it with a
-    stand-in for the CSRF token, which each reader's own replaces (the part's forms post with the reader's
-    token). It may render with the request (`{% querystring %}` reads it), but nothing of the reader that
-    `kept_for` does not name may be shown."""
-    return with_readers_token(request, kept_for_everyone(kept_for, lambda: str(render(CSRF_STAND_IN)), seconds=seconds))
+    """Part of a page: `template` rendered with `build()`'s context once and kept as `kept_for_everyone`,
+    with the reader's own CSRF token put in (the part's forms post with it)."""
+    kept = kept_for_everyone(kept_for, lambda: render_for_everyone(request, template, build()), per_minute=per_minute)
+    return with_readers_token(request, kept)
 
 
 def with_readers_token(request: HttpRequest, html: str) -> SafeString:

@@ -232,9 +232,8 @@ def county_cards(access: CountyAccess) -> CountyCards:
     """Rendered once for the county, role and minute, and again after any write to the database
     (libraries.http.kept_for_everyone): the cards read a dozen tables, and most visits to the home change
     nothing. The minute is for what the clock moves (how long a comment has waited, the next four weeks)."""
-    minute = timezone.now().replace(second=0, microsecond=0)
     return kept_for_everyone(
-        ["home", access.county.pk, access.role, minute], lambda: _render_county_cards(access), seconds=120
+        ["home", access.county.pk, access.role], lambda: _render_county_cards(access), per_minute=True
     )
 
 

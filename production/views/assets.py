@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.http import CSRF_STAND_IN, act, kept_for_everyone, with_readers_token
+from libraries.http import act, kept_for_everyone, render_for_everyone, with_readers_token
 from production import release
 from production.access import (
     asset_actions,
@@ -289,10 +289,9 @@ def _kept_asset_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     also says the asset is the county's: a page of an asset moved or deleted since was not kept (the write
     moved the version), so it is read again, and the gate answers 404."""
     county_access = require_role(request)
-    minute = timezone.now().replace(second=0, microsecond=0)
     kept_for = ["asset", pk, county_access.county.pk, county_access.role, sorted(county_access.library_ids)]
     title, content = kept_for_everyone(
-        [*kept_for, request.get_full_path(), minute], lambda: _asset_page(request, pk), seconds=120
+        [*kept_for, request.get_full_path()], lambda: _asset_page(request, pk), per_minute=True
     )
     return render(request, ASSET_PAGE, {"content": with_readers_token(request, content), "title": title})
 
@@ -300,8 +299,7 @@ def _kept_asset_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 def _asset_page(request: AuthenticatedHttpRequest, pk: int) -> tuple[str, str]:
     """The asset's title and its page's content, with a stand-in for the CSRF token."""
     asset = get_asset_for_user(request, pk, for_page=True)
-    context = {**_asset_context(request, asset), "csrf_token": CSRF_STAND_IN}
-    return str(asset), render_to_string(f"{ASSET_PAGE}#content", context, request=request)
+    return str(asset), render_for_everyone(request, f"{ASSET_PAGE}#content", _asset_context(request, asset))
 
 
 @login_required

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,11 +61,8 @@ def idea_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     content = kept_part(
         request,
         [*kept_for, sorted(county_access.library_ids) if mine else None],
-        lambda csrf_token: render_to_string(
-            "production/idea_list.html#content",
-            {**_idea_list(request, mine), "csrf_token": csrf_token},
-            request=request,
-        ),
+        "production/idea_list.html#content",
+        lambda: _idea_list(request, mine),
     )
     return render(request, "production/idea_list.html", {"content": content})
 

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
@@ -135,15 +134,8 @@ def archive_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Search and browse the county's archive; the facets count what each filter would leave. Kept for
     everyone of the role in the county at this address until the next write (libraries.http.kept_part)."""
     county_access, _items = archive_for_user(request)  # before anything kept is read
-    content = kept_part(
-        request,
-        ["archive", county_access.county.pk, county_access.role, request.get_full_path()],
-        lambda csrf_token: render_to_string(
-            "publishing/archive.html#content",
-            {**_archive_search(request), "csrf_token": csrf_token},
-            request=request,
-        ),
-    )
+    kept_for = ["archive", county_access.county.pk, county_access.role, request.get_full_path()]
+    content = kept_part(request, kept_for, "publishing/archive.html#content", lambda: _archive_search(request))
     return render(
         request, "publishing/archive.html", {"content": content, "filters": ArchiveFilterForm(request.GET).filters()}
     )

@@ -21,7 +21,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -158,17 +157,8 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Kept for everyone of the role in the county at this address (the filters and page) until the next
     write, for a minute at most (how long each comment has waited: libraries.http.kept_part)."""
     county_access = require_role(request, Role.EDITOR)  # before anything kept is read
-    minute = timezone.now().replace(second=0, microsecond=0)
-    content = kept_part(
-        request,
-        ["inbox", county_access.county.pk, county_access.role, request.get_full_path(), minute],
-        lambda csrf_token: render_to_string(
-            "publishing/inbox.html#content",
-            {**_inbox(request), "csrf_token": csrf_token},
-            request=request,
-        ),
-        seconds=120,
-    )
+    kept_for = ["inbox", county_access.county.pk, county_access.role, request.get_full_path()]
+    content = kept_part(request, kept_for, "publishing/inbox.html#content", lambda: _inbox(request), per_minute=True)
     return render(request, "publishing/inbox.html", {"content": content})
 
 

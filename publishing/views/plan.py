@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -82,15 +81,8 @@ def _kept_plan(request: AuthenticatedHttpRequest, template: str, build: Callable
     clock moves it too (today marked, the open slots from today on, a post due while Instagram is not
     connected says it waits)."""
     county_access = require_role(request)  # before anything kept is read
-    minute = timezone.now().replace(second=0, microsecond=0)
-    return kept_part(
-        request,
-        ["plan", template, county_access.county.pk, county_access.role, request.get_full_path(), minute],
-        lambda csrf_token: render_to_string(
-            f"{template}#content", {**build(), "csrf_token": csrf_token}, request=request
-        ),
-        seconds=120,
-    )
+    kept_for = ["plan", template, county_access.county.pk, county_access.role, request.get_full_path()]
+    return kept_part(request, kept_for, f"{template}#content", build, per_minute=True)
 
 
 @login_required
