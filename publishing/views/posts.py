@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.dates import datetime_text
-from libraries.http import act, safe_next_url
+from libraries.http import act, kept_for_everyone, render_for_everyone, safe_next_url, with_readers_token
 from libraries.models import AuditEntry, Role, User
 from production.models import Asset, Concept, Idea, people_with_consents
 from production.services import media as asset_services
@@ -459,9 +459,45 @@ def _limits() -> dict[str, int]:
     }
 
 
+POST_PAGE = "publishing/post_detail.html"
+
+
 @login_required
 @require_GET
 def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The post's page as everyone of the role with the same libraries in the county sees it, and the same
+    to the four-eyes rule (whether the reader wrote or last changed the post: what they may do with it),
+    kept until the next write and for a minute at most (a waiting note, a consent ending with its day;
+    libraries.http). Kept, it also says the post is one the reader may see: a post moved on or deleted
+    since was not kept (the write moved the version), so it is read again, and the gate answers 404."""
+    county_access = require_role(request)
+    kept_for = [
+        "post",
+        pk,
+        county_access.county.pk,
+        county_access.role,
+        sorted(county_access.library_ids),
+        request.get_full_path(),
+    ]
+    page = kept_for_everyone(kept_for, lambda: _post_page(request, pk), per_minute=True)
+    if (county_access.user_id in page.authors) != page.by_author:  # kept for the other side of four eyes
+        page = kept_for_everyone([*kept_for, not page.by_author], lambda: _post_page(request, pk), per_minute=True)
+    return render(request, POST_PAGE, {"title": page.title, "content": with_readers_token(request, page.content)})
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """The post page's title and content as one reader saw it: whether they wrote or last changed the post
+    (`by_author`) decides what they may do with it (`services.may_approve`)."""
+
+    title: str
+    content: str  # with a stand-in for the CSRF token (libraries.http.render_for_everyone)
+    authors: frozenset[int]
+    by_author: bool
+
+
+def _post_page(request: AuthenticatedHttpRequest, pk: int) -> PostPage:
+    """The post's page for the reader: its gate, then everything on it."""
     post = checked = get_post_for_user(request, pk, for_gates=True)
     county_access = require_role(request)
     channel = channels.shown_channel(county_access.county)
@@ -512,7 +548,9 @@ def post_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context |= archive.archive_panel(county_access, checked)
     context |= insights.engagement_panel(county_access, checked)
     context |= outcomes.outcomes_panel(county_access, checked)
-    return render(request, "publishing/post_detail.html", context)
+    authors = frozenset(author for author in (post.created_by_id, post.last_edited_by_id) if author is not None)
+    content = render_for_everyone(request, f"{POST_PAGE}#content", context)
+    return PostPage(post.title, content, authors, by_author=county_access.user_id in authors)
 
 
 # How often the post page asks for its status while the worker may move the post.
@@ -575,7 +613,7 @@ def post_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "approval": post.active_approval() if post.awaits_second_review else None,
         "status_poll": poll,
     }
-    return render(request, "publishing/post_detail.html#post-status", context)
+    return render(request, f"{POST_PAGE}#post-status", context)
 
 
 def _gates_texts(post: Post) -> dict[str, str]:
