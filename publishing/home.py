@@ -13,12 +13,14 @@ from typing import Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, Count, F, Q, When, Window
 from django.db.models.functions import JSONObject, RowNumber
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from libraries.access import CountyAccess
 from libraries.dates import duration_text
-from libraries.http import kept_for_everyone
+from libraries.http import kept_for_everyone, kept_part
 from libraries.models import first_rows_and_count
 from libraries.overview import county_libraries
 from production.access import memberships_user_may_sign_up
@@ -252,5 +254,21 @@ def _render_county_cards(access: CountyAccess) -> CountyCards:
     )
 
 
-def home_context(access: CountyAccess) -> dict[str, Any]:
-    return {"access": access, "county_cards": county_cards(access), **own_panels(access)}
+def own_cards(request: HttpRequest, access: CountyAccess, coming_up: str) -> SafeString:
+    """Everyone but the coordinator: their libraries' ideas, "Coming up on Instagram" (`coming_up`, the county's)
+    and the next recording day with its sign-up form, rendered once for the county, role and libraries and kept
+    as the county's cards are."""
+    if access.is_coordinator:
+        return SafeString()
+    return kept_part(
+        request,
+        ["home-own", access.county.pk, access.role, sorted(access.library_ids)],
+        "publishing/_home_own.html",
+        lambda: {**own_panels(access), "coming_up": coming_up},
+        per_minute=True,
+    )
+
+
+def home_context(request: HttpRequest, access: CountyAccess) -> dict[str, Any]:
+    cards = county_cards(access)
+    return {"access": access, "county_cards": cards, "own_cards": own_cards(request, access, cards.coming_up)}

@@ -17,4 +17,4 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     access = current_access(request)
     if access is None:
         return render(request, "libraries/no_membership.html", status=403)
-    return render(request, "publishing/home.html", home_context(access))
+    return render(request, "publishing/home.html", home_context(request, access))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 
 from libraries.access import county_accesses
@@ -15,8 +16,10 @@ from libraries.models import Role
 from publishing.home import county_cards
 from publishing.models import Post
 from tests.conftest import World, client_for
+from tests.factories.libraries import MembershipFactory, UserFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory
 from tests.factories.publishing import make_post
-from tests.kept import colleague, kept_page
+from tests.kept import colleague, form_token, kept_page
 from tests.publishing.test_home_panels import card
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,6 +61,34 @@ def test_each_role_and_language_has_cards_of_its_own(world: World) -> None:
     coordinator.post(reverse("set_language"), {"language": "nb"})
     assert "Innlegg som venter på godkjenning" in coordinator.get(reverse("home")).text
     assert "Posts awaiting approval" in editor.get(reverse("home")).text
+
+
+def test_a_librarian_gets_their_librarys_cards_kept_and_signs_up_with_their_own_token(world: World) -> None:
+    IdeaFactory(library=world.library, title="Vår egen idé")
+    IdeaFactory(library=world.other_library, title="Solas idé")
+    day = RecordingDayFactory(county=world.county, host_library=world.other_library)
+    assert "Vår egen idé" in client_for(world.librarian).get(reverse("home")).text
+    siri = UserFactory(name="Siri Sandnes")
+    membership = MembershipFactory(user=siri, library=world.library, role=Role.LIBRARIAN)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(siri)
+    sola = client_for(world.other_librarian)  # logged in before: a login writes
+
+    page = kept_page(client, reverse("home"))  # the ideas, the next day, its sign-ups and who may sign up
+
+    assert "Welcome, Siri" in page
+    assert "Vår egen idé" in page
+    assert "Solas idé" not in page
+    other_library = sola.get(reverse("home")).text  # nothing written since
+    assert "Solas idé" in other_library
+    assert "Vår egen idé" not in other_library
+    signed_up = client.post(
+        reverse("production:signup_create", args=[day.pk]),
+        {"membership": membership.pk, "next": reverse("home"), "csrfmiddlewaretoken": form_token(page)},
+    )
+    assert signed_up.status_code == 302  # the reader's own token, not the one the cards were rendered with
+    assert "Signed up from your library: Siri Sandnes" in client.get(reverse("home")).text  # at once
+    assert "Signed up from your library" not in sola.get(reverse("home")).text
 
 
 def test_a_request_that_writes_renders_the_cards_from_its_own_rows_and_keeps_them_for_no_one(world: World) -> None:
