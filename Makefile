@@ -10,8 +10,11 @@ CHROMIUM := /usr/bin/chromium
 run: sync media-tools
 	$(UV) run --no-sync python -m config.embedded run
 
+# The suite runs in TEST_PROCESSES processes (pytest-xdist; 0 runs it in this one): each has its own test
+# database and Redis key prefix, and much of a worker or browser test is waiting, which the other fills.
+TEST_PROCESSES ?= 2
 test: sync browser media-tools lint audit
-	$(UV) run --no-sync python -m config.embedded exec -- pytest $(PYTEST_ARGS)
+	$(UV) run --no-sync python -m config.embedded exec -- pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 # Settings for commands that import them but connect to nothing (mypy's Django plugin, makemessages).
 SETTINGS_ENV := SECRET_KEY=mypy ENCRYPTION_KEYS=bXlweS1vbmx5LW15cHktb25seS1teXB5LW9ubHktMDA= DEBUG=true \

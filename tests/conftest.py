@@ -29,8 +29,9 @@ def _test_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
-    """A test database of this run's own (test_innspill_<pid>), so that two runs on one
-    machine (a developer's and CI's, or parallel sessions) never drop each other's."""
+    """A test database of this process's own (test_innspill_<pid>), so that two runs on one
+    machine (a developer's and CI's, or parallel sessions) and the processes of one run
+    (pytest-xdist's, `make test`) never drop each other's."""
     from pytest_django.fixtures import _set_suffix_to_test_databases
 
     _set_suffix_to_test_databases(suffix=str(os.getpid()))
