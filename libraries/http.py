@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -74,6 +74,36 @@ def kept_part(
     with the reader's own CSRF token put in (the part's forms post with it)."""
     kept = kept_for_everyone(kept_for, lambda: render_for_everyone(request, template, build()), per_minute=per_minute)
     return with_readers_token(request, kept)
+
+
+def render_page(
+    request: HttpRequest, template: str, title: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """A page whose main part is its template's `content` partial (shown by `{{ content }}` in its content
+    block, with `{{ title }}` as its title), rendered for this request alone: a form with its errors."""
+    content = render_to_string(f"{template}#content", context, request=request)
+    return render(request, template, {"title": title, "content": content}, status=status)
+
+
+def render_kept_page(
+    request: HttpRequest,
+    template: str,
+    kept_for: Iterable[object],
+    build: Callable[[], tuple[str, dict[str, Any]]],
+    *,
+    per_minute: bool = False,
+) -> HttpResponse:
+    """`render_page`'s page with its title and main part kept for everyone `kept_for` names at this address
+    (`kept_for_everyone`); `build()` gives them (the gate first: a 404 is never kept). Kept, the value also
+    stands for the gate: whatever moved the object out of the reader's reach since was a write, and moved
+    the version on."""
+
+    def title_and_content() -> tuple[str, str]:
+        title, context = build()
+        return title, render_for_everyone(request, f"{template}#content", context)
+
+    title, content = kept_for_everyone([*kept_for, request.get_full_path()], title_and_content, per_minute=per_minute)
+    return render(request, template, {"title": title, "content": with_readers_token(request, content)})
 
 
 def with_readers_token(request: HttpRequest, html: str) -> SafeString:

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
-from libraries.http import act, kept_for_everyone, render_for_everyone, with_readers_token
+from libraries.http import act, render_kept_page, render_page
 from production import release
 from production.access import (
     asset_actions,
@@ -278,28 +277,21 @@ def _render_asset(
     """The asset's page with a form's errors (or as it is, `read`: the asset was read for it with
     `for_page`, else it is read again), rendered for this request alone."""
     context = _asset_context(request, asset if read else _with_people(asset), **forms)
-    content = render_to_string(f"{ASSET_PAGE}#content", context, request=request)
-    return render(request, ASSET_PAGE, {"content": content, "title": str(asset)}, status=status)
+    return render_page(request, ASSET_PAGE, str(asset), context, status=status)
 
 
 def _kept_asset_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The asset's page as everyone of the role with the same libraries in the county sees it (what they may
     do with it and whether its files may leave for them: `asset_actions`, `release.asset_releases`), kept
-    until the next write and for a minute at most (a consent ends with its day; libraries.http). Kept, it
-    also says the asset is the county's: a page of an asset moved or deleted since was not kept (the write
-    moved the version), so it is read again, and the gate answers 404."""
+    until the next write and for a minute at most (a consent ends with its day; libraries.http)."""
     county_access = require_role(request)
+
+    def build() -> tuple[str, dict[str, Any]]:
+        asset = get_asset_for_user(request, pk, for_page=True)
+        return str(asset), _asset_context(request, asset)
+
     kept_for = ["asset", pk, county_access.county.pk, county_access.role, sorted(county_access.library_ids)]
-    title, content = kept_for_everyone(
-        [*kept_for, request.get_full_path()], lambda: _asset_page(request, pk), per_minute=True
-    )
-    return render(request, ASSET_PAGE, {"content": with_readers_token(request, content), "title": title})
-
-
-def _asset_page(request: AuthenticatedHttpRequest, pk: int) -> tuple[str, str]:
-    """The asset's title and its page's content, with a stand-in for the CSRF token."""
-    asset = get_asset_for_user(request, pk, for_page=True)
-    return str(asset), render_for_everyone(request, f"{ASSET_PAGE}#content", _asset_context(request, asset))
+    return render_kept_page(request, ASSET_PAGE, kept_for, build, per_minute=True)
 
 
 @login_required
