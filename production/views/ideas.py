@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.dates import date_text
-from libraries.http import act, kept_part
+from libraries.http import act, kept_part, render_kept_page, render_page
 from libraries.models import Library, Role, User
 from production.access import (
     concepts_for_user,
@@ -155,7 +155,10 @@ def idea_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int = 200, **forms: Any) -> HttpResponse:
+IDEA_PAGE = "production/idea_detail.html"
+
+
+def _idea_context(request: AuthenticatedHttpRequest, idea: Idea, **forms: Any) -> dict[str, Any]:
     county_access = require_role(request)
     actions = idea_actions(county_access, idea)
     context: dict[str, Any] = {
@@ -174,13 +177,28 @@ def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int =
     if actions.can_plan:
         context["plan_form"] = forms.get("plan_form") or PlanIdeaForm(days=plannable_days(county_access))
     context.update(asset_section_context(county_access, idea))
-    return render(request, "production/idea_detail.html", context, status=status)
+    return context
+
+
+def _render_idea(request: AuthenticatedHttpRequest, idea: Idea, *, status: int = 200, **forms: Any) -> HttpResponse:
+    """The idea's page with a form's errors, rendered for this request alone."""
+    return render_page(request, IDEA_PAGE, idea.title, _idea_context(request, idea, **forms), status=status)
 
 
 @login_required
 @require_GET
 def idea_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _render_idea(request, get_idea_for_user(request, pk))
+    """The idea's page as everyone of the role with the same libraries in the county sees it (what they may
+    do with it: `idea_actions`, the media section's uploads), kept until the next write and for a minute at
+    most (its media's consents end with their day; libraries.http)."""
+    county_access = require_role(request)
+
+    def build() -> tuple[str, dict[str, Any]]:
+        idea = get_idea_for_user(request, pk)
+        return idea.title, _idea_context(request, idea)
+
+    kept_for = ["idea", pk, county_access.county.pk, county_access.role, sorted(county_access.library_ids)]
+    return render_kept_page(request, IDEA_PAGE, kept_for, build, per_minute=True)
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.dates import time_text
-from libraries.http import act
+from libraries.http import act, render_kept_page, render_page
 from libraries.models import Library, Role, User
 from production.access import (
     can_see_presenter_consent,
@@ -162,6 +162,13 @@ def _run_sheet_context(request: AuthenticatedHttpRequest, day: RecordingDay) -> 
     return {"day": day, "run_sheet": day.run_sheet(), "actions": actions, **asdict(actions)}
 
 
+DAY_PAGE = "production/recording_day_detail.html"
+
+
+def _day_title(day: RecordingDay) -> str:
+    return _("Recording day %(date)s") % {"date": date_format(day.date, "SHORT_DATE_FORMAT")}
+
+
 def _render_day(
     request: AuthenticatedHttpRequest,
     day: RecordingDay,
@@ -170,6 +177,18 @@ def _render_day(
     signup_form: SignupForm | None = None,
     slot_form: SlotForm | None = None,
 ) -> HttpResponse:
+    """The day's page with a form's errors, rendered for this request alone."""
+    context = _day_context(request, day, signup_form=signup_form, slot_form=slot_form)
+    return render_page(request, DAY_PAGE, _day_title(day), context, status=status)
+
+
+def _day_context(
+    request: AuthenticatedHttpRequest,
+    day: RecordingDay,
+    *,
+    signup_form: SignupForm | None = None,
+    slot_form: SlotForm | None = None,
+) -> dict[str, Any]:
     county_access = require_role(request)
     context = _run_sheet_context(request, day)
     day = context["day"]
@@ -208,7 +227,7 @@ def _render_day(
     if context["can_manage"]:
         context["slot_form"] = slot_form or _slot_form(None, day)
     context.update(asset_section_context(county_access, day))
-    return render(request, "production/recording_day_detail.html", context, status=status)
+    return context
 
 
 def _slot_form(
@@ -239,7 +258,18 @@ def _slot_form(
 @login_required
 @require_GET
 def recording_day_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _render_day(request, get_recording_day_for_user(request, pk))
+    """The day's page as everyone of the role with the same libraries in the county sees it (their own
+    sign-ups and the presenters' consents, who they may sign up, what they may do: `recording_day_actions`),
+    kept until the next write and for a minute at most (whether the day has begun, consents ending with
+    their day; libraries.http)."""
+    county_access = require_role(request)
+
+    def build() -> tuple[str, dict[str, Any]]:
+        day = get_recording_day_for_user(request, pk)
+        return _day_title(day), _day_context(request, day)
+
+    kept_for = ["recording day", pk, county_access.county.pk, county_access.role, sorted(county_access.library_ids)]
+    return render_kept_page(request, DAY_PAGE, kept_for, build, per_minute=True)
 
 
 @login_required
@@ -441,7 +471,7 @@ def slot_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 else ""
             ),
         )
-        return render(request, "production/recording_day_detail.html#run-sheet", context)
+        return render(request, f"{DAY_PAGE}#run-sheet", context)
     if error:
         messages.error(request, error)
     return redirect(reverse("production:recording_day_detail", args=[day.pk]) + f"#slot-{slot.pk}")
