@@ -23,7 +23,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from libraries.access import AuthenticatedHttpRequest, CountyAccess, require_role
 from libraries.dates import datetime_text
-from libraries.http import act, kept_for_everyone, render_for_everyone, safe_next_url, with_readers_token
+from libraries.http import (
+    act,
+    kept_for_everyone,
+    render_for_everyone,
+    render_kept_page,
+    safe_next_url,
+    with_readers_token,
+)
 from libraries.models import AuditEntry, Role, User
 from production.models import Asset, Concept, Idea, people_with_consents
 from production.services import media as asset_services
@@ -38,6 +45,7 @@ from publishing.posts import captions, gates, plan, preview, services
 from publishing.views import collaborator_choices, library_filter_choices, visible_statuses
 
 POSTS_PER_PAGE = 50
+POST_LIST = "publishing/post_list.html"
 # The post's audit entries in words (the history on the post page).
 ACTION_LABELS = {
     "post.created": gettext_lazy("Draft saved"),
@@ -76,6 +84,14 @@ ASSET_CHOICES = 60
 @login_required
 @require_GET
 def post_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The county's posts (the plan's, for librarians), filtered, as everyone of the role sees them at this
+    address: kept until the next write and for a minute at most (a post's checks follow its consents' days)."""
+    county_access = require_role(request)
+    kept_for = ["posts", county_access.county.pk, county_access.role]
+    return render_kept_page(request, POST_LIST, kept_for, lambda: (_("Posts"), _post_list(request)), per_minute=True)
+
+
+def _post_list(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     county_access, posts = posts_for_user(request)
     filters = PostFilterForm(
         request.GET or None,
@@ -92,11 +108,7 @@ def post_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         (post, gates.failing_gates(post, channel=channel) if county_access.is_editor and post.is_editable else [])
         for post in page.object_list
     ]
-    return render(
-        request,
-        "publishing/post_list.html",
-        {"filters": filters, "page": page, "rows": rows, "can_compose": county_access.is_editor, "keep": {}},
-    )
+    return {"filters": filters, "page": page, "rows": rows, "can_compose": county_access.is_editor, "keep": {}}
 
 
 def _asset_choices(county_access: CountyAccess, post: Post | None, idea: Idea | None) -> QuerySet[Asset]:

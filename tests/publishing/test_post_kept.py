@@ -1,6 +1,7 @@
 """A post's page is rendered once for everyone of a role with the same libraries in the county, on the same
 side of the four-eyes rule, and kept until the next write (publishing.views.posts.post_detail): whoever
-wrote or last changed a post in review is offered no Approve, whoever did not is.
+wrote or last changed a post in review is offered no Approve, whoever did not is. The list of posts is
+kept for everyone of a role (post_list).
 
 Committed writes here, so that what is kept is what everyone sees.
 """
@@ -77,3 +78,25 @@ def test_a_librarian_never_gets_a_draft_kept_for_editors_nor_their_actions(world
     Post.objects.filter(pk=scheduled.pk).update(status=Post.Status.DRAFT)  # no signal
 
     assert librarian.get(scheduled.get_absolute_url()).status_code == 404
+
+
+def test_the_list_of_posts_is_kept_for_each_role_and_shows_a_write_at_once(world: World) -> None:
+    make_post(county=world.county, author=world.editor, title="Utkast")
+    make_post(county=world.county, author=world.editor, title="Planlagt", status=Post.Status.SCHEDULED)
+    editor, librarian = client_for(world.editor), client_for(world.librarian)
+    for client in (editor, librarian):
+        client.get("/posts/")
+
+    editors = kept_page(colleague(world, Role.EDITOR, "Eva Redaktør"), "/posts/")
+    librarians = kept_page(librarian, "/posts/")
+
+    assert "Utkast" in editors
+    assert "New post" in editors
+    assert "Planlagt" in librarians
+    assert "Utkast" not in librarians  # the plan, not the drafts
+    assert "New post" not in librarians
+    assert "Utkast" not in editor.get("/posts/?status=scheduled").text  # each address its own
+
+    Post.objects.filter(title="Utkast").update(title="Nytt utkast")  # no signal
+
+    assert "Nytt utkast" in editor.get("/posts/").text
