@@ -61,8 +61,11 @@ def _pages(results: dict[str, Any]) -> list[str]:
             " after a write costs what the page cost before (the figures after a write in the tables and below): "
             "a county's pages are read far more often than they change, but a busy editor's writes make the next "
             "visit to each page pay in full. The asset page is kept per set of the reader's libraries too (who may "
-            "change it, whose files may leave); the post page is not kept: what it offers depends on the reader "
-            "(the four-eyes rule: who wrote, who approved)."
+            "change it, whose files may leave), the post page per side of the four-eyes rule too (whether the "
+            "reader wrote or last changed the post: the kept page says who did, and a reader on the other side "
+            "gets the page built for theirs, with no query of its own to ask). Not measured here, and kept the "
+            "same way: a librarian's and an editor's own cards on the home (per set of libraries), an idea's and "
+            "a recording day's pages (per role and libraries) and the list of posts (per role)."
         )
     for name, page in pages.items():
         if name in report.REFERENCE_PAGES:
@@ -221,9 +224,12 @@ _CAUSES = {
         "published post's comment counts; the outcome form's libraries are read once (they were read three "
         "times: an EXISTS, the form's list, the select's own iteration), and a librarian's page does not read "
         "the history it does not show: 8 queries for the measured post, 11 for a published one with its "
-        "insights and outcomes (15 before). What is left is the page's many parts, each a query (the post, "
-        "its media, their people and consents, collaborators, approvals, the history), and the post's read "
-        "itself: PostgreSQL plans its joins in about 1 ms, and Django compiles them and makes a dozen objects."
+        "insights and outcomes (15 before). What is left, built after a write, is the page's many parts, each "
+        "a query (the post, its media, their people and consents, collaborators, approvals, the history), and "
+        "the post's read itself: PostgreSQL plans its joins in about 1 ms, and Django compiles them and makes a "
+        "dozen objects. In issue 18's last round the page is kept per county, role, set of the reader's "
+        "libraries and side of the four-eyes rule (publishing.views.posts.post_detail), per minute (a waiting "
+        "note, a consent ending with its day)."
     ),
 }
 
