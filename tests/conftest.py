@@ -1,11 +1,14 @@
 """Personas, settings for tests, and the real services they run against."""
 
 import os
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.db import connection
 from django.test import Client
 
 from libraries.models import County, Library, Role, User
@@ -35,6 +38,29 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     from pytest_django.fixtures import _set_suffix_to_test_databases
 
     _set_suffix_to_test_databases(suffix=str(os.getpid()))
+
+
+@pytest.fixture(autouse=True)
+def _live_server_done_before_the_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test with the live server may end while the browser still has requests in flight (thumbnails still
+    loading). The server answers them in threads of its own, each with its own database connection, and the
+    flush that empties the database after the test (a TRUNCATE of every table) deadlocked with one. The flush
+    waits until no other connection to the test database is busy (ten seconds at most)."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up before this fixture: flushed after the wait below
+    yield
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)
