@@ -104,10 +104,6 @@ def _ok(met: bool | None) -> str:
     return "—" if met is None else ("met" if met else "**missed**")
 
 
-def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
-
-
 def _failed(section: Any) -> str | None:
     if section is None:
         return "not run (see `--only`)"
