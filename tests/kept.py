@@ -13,16 +13,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from libraries.http import CSRF_STAND_IN
-from libraries.models import Role
+from libraries.models import Library, Role
 from tests.conftest import World, enable_mfa
 from tests.factories.libraries import MembershipFactory, UserFactory
 
 
-def colleague(world: World, role: Role, name: str) -> Client:
-    """Another person of the county library with `role` (with a second factor: editors need one), whose
-    client checks CSRF tokens as the site checks a browser's."""
+def colleague(world: World, role: Role, name: str, *, library: Library | None = None) -> Client:
+    """Another person with `role` at `library` (the county library unless said; with a second factor: editors
+    need one), whose client checks CSRF tokens as the site checks a browser's."""
     user = UserFactory(name=name)
-    MembershipFactory(user=user, library=world.county_library, role=role)
+    MembershipFactory(user=user, library=library or world.county_library, role=role)
     enable_mfa(user)
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)

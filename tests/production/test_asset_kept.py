@@ -8,14 +8,12 @@ Committed writes here, so that what is kept is what everyone sees.
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from libraries.models import Role
 from production.models import Asset
 from tests.conftest import World, client_for
-from tests.factories.libraries import MembershipFactory, UserFactory
 from tests.factories.publishing import make_asset
-from tests.kept import form_token, kept_page
+from tests.kept import colleague, form_token, kept_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,10 +22,7 @@ def test_the_page_is_kept_for_the_assets_library_and_another_librarys_people_get
     asset = make_asset(county=world.county, library=world.library, title="Bøker på bordet")
     url = asset.get_absolute_url()
     assert 'name="title"' in client_for(world.librarian).get(url).text  # the library's own: may change it
-    colleague = UserFactory(name="Siri Sandnes")
-    MembershipFactory(user=colleague, library=world.library, role=Role.LIBRARIAN)
-    siri = Client(enforce_csrf_checks=True)
-    siri.force_login(colleague)
+    siri = colleague(world, Role.LIBRARIAN, "Siri Sandnes", library=world.library)
 
     page = kept_page(siri, url)  # the asset, its people and their consents: none of them read again
 

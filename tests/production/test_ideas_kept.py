@@ -8,15 +8,13 @@ Committed writes here, so that what is kept is what everyone sees.
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from libraries.models import Role
 from production.models import Idea
 from tests.conftest import World, client_for
-from tests.factories.libraries import MembershipFactory, UserFactory
 from tests.factories.production import IdeaFactory
-from tests.kept import form_token, kept_page
+from tests.kept import colleague, form_token, kept_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,10 +43,7 @@ def test_the_list_is_kept_for_the_county_and_my_librarys_ideas_for_each_librarys
 def test_an_ideas_page_is_kept_for_its_librarys_people_who_comment_with_their_own_token(world: World) -> None:
     idea = IdeaFactory(library=world.library, title="Sandnes-idé")
     url = idea.get_absolute_url()
-    siri = UserFactory(name="Siri Sandnes")
-    MembershipFactory(user=siri, library=world.library, role=Role.LIBRARIAN)
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(siri)
+    client = colleague(world, Role.LIBRARIAN, "Siri Sandnes", library=world.library)
     sola = client_for(world.other_librarian)  # logged in before: a login writes
     assert "Sandnes-idé" in client_for(world.librarian).get(url).text
 

@@ -8,15 +8,13 @@ Committed writes here, so that what is kept is what everyone sees.
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from libraries.models import Role
+from libraries.models import Membership, Role
 from production.models import PresenterSignup, RecordingDay
 from tests.conftest import World, client_for
-from tests.factories.libraries import MembershipFactory, UserFactory
 from tests.factories.production import RecordingDayFactory
-from tests.kept import form_token, kept_page
+from tests.kept import colleague, form_token, kept_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,10 +26,8 @@ def presenters(page: str) -> str:
 def test_a_day_is_kept_for_each_librarys_people_who_sign_up_with_their_own_token(world: World) -> None:
     day = RecordingDayFactory(county=world.county, host_library=world.other_library)
     url = day.get_absolute_url()
-    siri = UserFactory(name="Siri Sandnes")
-    membership = MembershipFactory(user=siri, library=world.library, role=Role.LIBRARIAN)
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(siri)
+    client = colleague(world, Role.LIBRARIAN, "Siri Sandnes", library=world.library)
+    membership = Membership.objects.get(user__name="Siri Sandnes")
     sola, coordinator = client_for(world.other_librarian), client_for(world.coordinator)  # a login writes
     assert "Siri Sandnes" in client_for(world.librarian).get(url).text  # among those Sandnes may sign up
 
@@ -47,7 +43,7 @@ def test_a_day_is_kept_for_each_librarys_people_who_sign_up_with_their_own_token
         {"membership": membership.pk, "csrfmiddlewaretoken": form_token(page)},
     )
     assert signed_up.status_code == 302  # the reader's own token, not the one the page was rendered with
-    assert PresenterSignup.objects.filter(recording_day=day, person=siri).exists()
+    assert PresenterSignup.objects.filter(recording_day=day, person=membership.user).exists()
     assert "Siri Sandnes" in presenters(coordinator.get(url).text)  # at once, for everyone
 
     RecordingDay.objects.filter(pk=day.pk).update(status=RecordingDay.Status.DRAFT)  # no signal

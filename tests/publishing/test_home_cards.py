@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.urls import reverse
 
 from libraries.access import county_accesses
-from libraries.models import Role
+from libraries.models import Membership, Role
 from publishing.home import county_cards
 from publishing.models import Post
 from tests.conftest import World, client_for
-from tests.factories.libraries import MembershipFactory, UserFactory
 from tests.factories.production import IdeaFactory, RecordingDayFactory
 from tests.factories.publishing import make_post
 from tests.kept import colleague, form_token, kept_page
@@ -68,10 +66,8 @@ def test_a_librarian_gets_their_librarys_cards_kept_and_signs_up_with_their_own_
     IdeaFactory(library=world.other_library, title="Solas idé")
     day = RecordingDayFactory(county=world.county, host_library=world.other_library)
     assert "Vår egen idé" in client_for(world.librarian).get(reverse("home")).text
-    siri = UserFactory(name="Siri Sandnes")
-    membership = MembershipFactory(user=siri, library=world.library, role=Role.LIBRARIAN)
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(siri)
+    client = colleague(world, Role.LIBRARIAN, "Siri Sandnes", library=world.library)
+    membership = Membership.objects.get(user__name="Siri Sandnes")
     sola = client_for(world.other_librarian)  # logged in before: a login writes
 
     page = kept_page(client, reverse("home"))  # the ideas, the next day, its sign-ups and who may sign up
