@@ -30,9 +30,7 @@ def test_healthz_reports_database_redis_and_a_stale_worker() -> None:
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_redis_is_down(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["redis"]["ok"] is False
