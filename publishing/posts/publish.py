@@ -33,6 +33,7 @@ import contextlib
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -230,7 +231,8 @@ class PublishRun:
         self._libraries: list[Library] | None = None
         # Steps done that a successor may safely do again (reads from Instagram): stored with the next save.
         self._held: dict[str, Any] = {}
-        self._held_invites: InviteAnswers | None = None
+        # … and writes to other rows that go with them (the invited usernames, the invitations' answers).
+        self._held_writes: list[Callable[[], object]] = []
         # The lease was given back with the last step (committed): nothing is left for `run` to release.
         self.released = False
 
@@ -250,14 +252,14 @@ class PublishRun:
         rows = Post.objects.filter(pk=self.post.pk, lease_token=self.token)
         if where is not None:
             rows = rows.filter(where)
-        invites = self._held_invites
-        # The invitations' answers are other rows: stored in the same transaction (the archive's, normally).
-        with transaction.atomic(savepoint=False) if invites is not None else contextlib.nullcontext():
-            if invites is not None:
-                invites.store()
+        writes = self._held_writes
+        # Held writes are to other rows: stored in the same transaction (one commit, not one each).
+        with transaction.atomic(savepoint=False) if writes else contextlib.nullcontext():
+            for write in writes:
+                write()
             if rows.update(**fields) != 1:
                 raise LostLease if where is None else _NotStored
-        self._held, self._held_invites = {}, None
+        self._held, self._held_writes = {}, []
         for name, value in fields.items():
             setattr(self.post, name, value)
 
@@ -536,9 +538,13 @@ class PublishRun:
                 changed.append(link)
             if username:
                 usernames.append(username)
-        if changed:  # one UPDATE (bulk_update would wrap it in a transaction of its own: two more statements)
-            PostCollaborator.objects.filter(pk__in=[link.pk for link in changed]).update(
-                username=Case(*(When(pk=link.pk, then=Value(link.username)) for link in changed))
+        if changed:
+            # Stored with the containers they were sent with (one transaction with that save, not a commit
+            # of its own): a run that dies before sending them reads the libraries' usernames again.
+            self._held_writes.append(
+                lambda: PostCollaborator.objects.filter(pk__in=[link.pk for link in changed]).update(
+                    username=Case(*(When(pk=link.pk, then=Value(link.username)) for link in changed))
+                )
             )
         return usernames
 
@@ -747,8 +753,9 @@ class PublishRun:
 
     def check_collaborators(self) -> None:
         # Held, as the permalink is: a successor would only read the answers again.
-        self._held_invites = read_invite_answers(self.post, self.graph)
-        self.hold(publish_step=Post.Step.COLLABORATORS_CHECKED, collaborators_checked_at=self._held_invites.checked_at)
+        answers = read_invite_answers(self.post, self.graph)
+        self._held_writes.append(answers.store)
+        self.hold(publish_step=Post.Step.COLLABORATORS_CHECKED, collaborators_checked_at=answers.checked_at)
 
     def archive(self) -> None:
         """File the post in the archive and tell its libraries, in one transaction: both or neither."""

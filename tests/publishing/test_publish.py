@@ -21,7 +21,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from libraries.models import AuditEntry
+from libraries.models import AuditEntry, Library
 from production.models import Asset, Idea
 from publishing import tasks
 from publishing.archive import filing as archive
@@ -151,14 +151,15 @@ def test_a_run_costs_a_fixed_number_of_queries_and_files_the_item_as_a_refresh_w
     Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
 
     # The claim; the post; the gates (media, their people, the people's consents, collaborators, approvals);
-    # the usernames kept; the container stored; the attempt stored before media_publish (unless posts due
-    # before it wait for the daily limit); the media id (BEGIN, UPDATE, audit, COMMIT); then one transaction
+    # the container stored with the usernames it invited (BEGIN, two UPDATEs, COMMIT: one commit, not one
+    # each); the attempt stored before media_publish (unless posts due before it wait for the daily limit);
+    # the media id (BEGIN, UPDATE, audit, COMMIT); then one transaction
     # (BEGIN … COMMIT): the asset with its people and their consents, the item with its search documents
     # (SAVEPOINT, INSERT, RELEASE), its libraries (the gates' collaborators and media named them), its
     # words, the invitations' answers, the post's last step with the permalink and the lease given back,
     # the libraries' people, the audit entry; after the commit, the readers' languages of both libraries'
     # mails (one query).
-    with django_assert_num_queries(29):
+    with django_assert_num_queries(31):
         assert publish.run(post.pk).state == "done"
 
     post.refresh_from_db()
@@ -590,6 +591,24 @@ def test_collaborator_answers_are_read_back_and_shown_on_the_post(
     assert "Accepted" in page
     assert "Declined" in page
     assert publish.refresh_collaborator_invites() == 0  # nobody is pending any more
+
+
+def test_a_library_renamed_on_instagram_after_the_post_still_has_its_answer_read_under_the_name_invited(
+    world: World, channel: Channel, fake_graph: FakeGraph
+) -> None:
+    post = due_post(world, channel)
+    invited = world.library.instagram_username
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHING)
+    assert run_until_settled(post).state == "done"
+    post.refresh_from_db()
+    # The invitation went out to the name the library had; it renames its account afterwards.
+    Library.objects.filter(pk=world.library.pk).update(instagram_username="nytt_navn_bibliotek")
+    fake_graph.set_invite(post.media_id, "Accepted", username=invited)
+
+    assert publish.refresh_collaborator_invites() == 1
+
+    link = post.post_collaborators.get()
+    assert (link.username, link.invite_status) == (invited, PostCollaborator.Invite.ACCEPTED)
 
 
 def test_a_library_that_lost_its_username_sends_the_post_back_and_is_never_sent_as_a_collaborator(
