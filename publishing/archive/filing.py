@@ -272,7 +272,9 @@ def _search_texts_stored(copies: list[tuple[ArchiveItem, tuple[str, str, str, st
     search's caches told."""
     if not copies:
         return
-    archive_changed({item.county_id for item, _texts in copies}, pool=any(item.in_pool for item, _texts in copies))
+    archive_changed(
+        {item.county_id for item, _texts in copies}, pool=any(item.in_pool for item, _texts in copies), words=True
+    )
     words = {(item.county_id, word) for item, texts in copies for word in _vocabulary(texts)}
     ArchiveWord.objects.bulk_create(
         [ArchiveWord(county_id=county_id, word=word) for county_id, word in sorted(words)], ignore_conflicts=True

@@ -175,6 +175,9 @@ class Facets:
 
 # The shared pool's version: any county's archive changing may change what the pool shows.
 NETWORK = "network"
+# The version of the words a misspelt search of the pool is corrected to (every county's in the network):
+# moved whenever an archive's words are written, an item in the pool or not.
+NETWORK_WORDS = "network-words"
 
 
 def _version_key(county_id: int | str) -> str:
@@ -186,11 +189,12 @@ def archive_version(county_id: int | str) -> int:
     return int(cache.get_or_set(_version_key(county_id), 0, timeout=None) or 0)
 
 
-def archive_changed(county_ids: Iterable[int], *, pool: bool = True) -> None:
-    """Move the counties' archive versions, and the shared pool's when `pool` (an item in the pool, or
-    entering or leaving it, changed): now, and again after the commit (a search that read the old rows
-    meanwhile may have cached its counts and page under the first new version)."""
-    ids: list[int | str] = [*sorted(set(county_ids)), *([NETWORK] if pool else [])]
+def archive_changed(county_ids: Iterable[int], *, pool: bool = True, words: bool = False) -> None:
+    """Move the counties' archive versions, the shared pool's when `pool` (an item in the pool, or
+    entering or leaving it, changed), and the network's words' when `words` (an archive's words were
+    written): now, and again after the commit (a search that read the old rows meanwhile may have cached
+    its counts and page under the first new version)."""
+    ids: list[int | str] = [*sorted(set(county_ids)), *([NETWORK] if pool else []), *([NETWORK_WORDS] if words else [])]
     move_versions(_version_key(county_id) for county_id in ids)
 
 
@@ -242,7 +246,8 @@ def text_query(
     found as it is stays alone; one that is not gets its nearest neighbours
     (by trigram similarity, a second query only then) as alternatives. `kept_under`: what the
     lookup's answer is cached under, a version that every change of those words moves (`ArchiveSearch`:
-    the county's archive version), so the same words are looked up once per version.
+    the county's archive version; the pool's and the network's words'), so the same words are looked up
+    once per version.
     """
     normalized = _OR_WORD.sub("or", search.normalize(q).strip())
     if not search.words(normalized):
@@ -449,12 +454,7 @@ class ArchiveSearch:
         self.scope: int | str = NETWORK if pool else county.pk
         self.language = (language or get_language() or "nb")[:2]
         self.today = today or timezone.localdate()
-        words_of, kept_under = (None, None) if pool else (county, f"{county.pk}:{self._version}")
-        self.text = (
-            text_query(filters.q, county=words_of, language=language, kept_under=kept_under)
-            if filters.q.strip()
-            else None
-        )
+        self.text = self._text_query(county, language) if filters.q.strip() else None
         self.items = items
         # Without the model's ordering: a GROUP BY or a facet's inner query must not sort.
         base = items.annotate(item_date=ITEM_DATE).order_by()
@@ -462,6 +462,15 @@ class ArchiveSearch:
             base = base.filter(search_document=self.text.combined)
         self.base = base
         self.conditions = _conditions(filters, self.today)
+
+    def _text_query(self, county: County, language: str | None) -> TextQuery | None:
+        """The words asked, a misspelt one corrected to the county's own words (the pool: every county's in
+        the network), looked up once per version of them: the county's archive's, or the pool's (which a
+        county joining or leaving the network moves) with the network's words'."""
+        if self.scope == NETWORK:
+            kept_under = f"{NETWORK}:{self._version}:{archive_version(NETWORK_WORDS)}"
+            return text_query(self.filters.q, county=None, language=language, kept_under=kept_under)
+        return text_query(self.filters.q, county=county, language=language, kept_under=f"{county.pk}:{self._version}")
 
     # --- Facets ---
 

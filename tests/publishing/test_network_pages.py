@@ -312,6 +312,27 @@ def test_a_misspelt_pool_search_is_corrected_from_the_networks_words_only(net: N
     assert agder.get(POOL, {"q": "strikkekaf"}).context["corrections"] == {}
 
 
+def test_a_pool_searchs_corrections_are_kept_until_a_county_in_the_network_writes_words(net: Network) -> None:
+    w = net.world
+    shared_item(net, title="Pappatreff i Stavanger")
+    agder = english(w.outsider)
+    with CaptureQueriesContext(connection) as first:
+        assert agder.get(POOL, {"q": "pappatref"}).context["corrections"] == {"pappatref": ("pappatreff",)}
+    assert any("publishing_archiveword" in query["sql"] for query in first.captured_queries)
+    # The same words again: their look-up is kept under the pool's version and the network's words'.
+    with CaptureQueriesContext(connection) as again:
+        found = agder.get(POOL, {"q": "pappatref"})
+    assert found.context["corrections"] == {"pappatref": ("pappatreff",)}
+    assert [str(card[0]) for card in found.context["cards"]] == ["Pappatreff i Stavanger"]
+    assert not any("publishing_archiveword" in query["sql"] for query in again.captured_queries)
+    # Agder files an item of its own (not shared: the pool is unchanged) with the word as typed. It is among
+    # the network's words now, so no longer a misspelling, at once, as a search never kept would find.
+    pool_before = archive_version(NETWORK)
+    archived_item(w, title="Pappatref", library=w.other_county_library)
+    assert archive_version(NETWORK) == pool_before
+    assert agder.get(POOL, {"q": "pappatref"}).context["corrections"] == {}
+
+
 # --- Moderation ---
 
 
