@@ -1,5 +1,7 @@
 """Coordinators manage their member libraries and who belongs to them."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -117,3 +119,13 @@ def test_pages_are_translated(world: World, coordinator_client: Client) -> None:
     coordinator_client.post(reverse("set_language"), {"language": "en"})
     english = coordinator_client.get(reverse("libraries:list"))
     assert "Add a member library" in english.text
+
+
+def test_the_language_choice_marks_the_language_the_page_is_in(world: World, coordinator_client: Client) -> None:
+    """The header's choice of language is rendered once per language and process, then kept."""
+    for language in ["nb", "da", "en", "nb"]:
+        coordinator_client.post(reverse("set_language"), {"language": language})
+        page = coordinator_client.get(reverse("libraries:list")).text
+        assert f'<html lang="{language}">' in page
+        selected = re.findall(r'<option value="(\w+)" lang="\w+" selected>', page)
+        assert selected == [language]
