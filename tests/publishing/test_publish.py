@@ -153,12 +153,11 @@ def test_a_run_costs_a_fixed_number_of_queries_and_files_the_item_as_a_refresh_w
     # The claim; the post; the gates (media, their people, the people's consents, collaborators, approvals);
     # the container stored with the usernames it invited (BEGIN, two UPDATEs, COMMIT: one commit, not one
     # each); the attempt stored before media_publish (unless posts due before it wait for the daily limit);
-    # the media id (BEGIN, UPDATE, audit, COMMIT); then one transaction
-    # (BEGIN … COMMIT): the asset with its people and their consents, the item with its search documents
-    # (SAVEPOINT, INSERT, RELEASE), its libraries (the gates' collaborators and media named them), its
-    # words, the invitations' answers, the post's last step with the permalink and the lease given back,
-    # the libraries' people, the audit entry; after the commit, the readers' languages of both libraries'
-    # mails (one query).
+    # the media id (BEGIN, UPDATE, audit, COMMIT); then one transaction (BEGIN … COMMIT): the asset with
+    # its people and their consents, the item with its search documents (SAVEPOINT, INSERT, RELEASE), its
+    # libraries (the gates' collaborators and media named them), its words, the invitations' answers, the
+    # post's last step with the permalink and the lease given back, the libraries' people, the audit entry;
+    # after the commit, the readers' languages of both libraries' mails (one query).
     with django_assert_num_queries(31):
         assert publish.run(post.pk).state == "done"
 
