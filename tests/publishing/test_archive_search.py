@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from production.models import Asset, ContentType
-from publishing.archive.search import ArchiveFilters, ArchiveSearch
+from publishing.archive.search import FACETS_WORK_MEM, ArchiveFilters, ArchiveSearch
 from publishing.models import ArchiveItem
 from tests.conftest import World
 from tests.factories.archive import (
@@ -366,6 +366,25 @@ def test_the_archive_needs_a_login(client: Client) -> None:
 # --- Queries ---
 
 
+@pytest.mark.parametrize("params", [{"q": "boktips"}, {}], ids=["words", "no words"])
+def test_the_facets_are_counted_with_the_memory_to_hash_their_groups(
+    world: World, coordinator_client: Client, params: dict[str, str]
+) -> None:
+    """With PostgreSQL's default 4 MB the matches were sorted on disk by every facet column before counting."""
+    archived_item(world, title="Boktips", libraries=[world.library])
+    with CaptureQueriesContext(connection) as queries:
+        assert coordinator_client.get(ARCHIVE, params).status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    memory = next(i for i, sql in enumerate(statements) if f"SET LOCAL work_mem = '{FACETS_WORK_MEM}'" in sql)
+    grouped = [i for i, sql in enumerate(statements) if "GROUP BY" in sql]
+    assert len(grouped) == 2  # the grouped facets and the libraries'
+    assert memory < min(grouped)
+    # Kept: the next visit counts nothing and sets nothing.
+    with CaptureQueriesContext(connection) as again:
+        assert coordinator_client.get(ARCHIVE, params).status_code == 200
+    assert not any("work_mem" in query["sql"] or "GROUP BY" in query["sql"] for query in again.captured_queries)
+
+
 def test_a_search_page_takes_the_same_queries_for_one_result_as_for_a_full_page(
     world: World, coordinator_client: Client, settings: object
 ) -> None:
@@ -385,16 +404,19 @@ def test_a_search_page_takes_the_same_queries_for_one_result_as_for_a_full_page(
     # The user (their county access with whether they set up two-factor authentication is kept in the cache,
     # libraries.access), the look-up of the words (spelt as the archive spells them: no search for
     # neighbours), the search's transaction (a savepoint here, inside the test's transaction, and its
-    # release), planning through the index (SET LOCAL), the grouped facets, the library facet, the page's ids
-    # in their order, and the page's items with their assets: 9, however many items the page shows.
+    # release), planning through the index with the memory to hash the facets' groups (one SET LOCAL), the
+    # grouped facets, the library facet, the page's ids in their order, and the page's items with their
+    # assets: 9, however many items the page shows.
     assert one == full == 9
     # The next page: the facets and the words' look-up come from the cache (the archive has not changed).
     assert count({"q": "boktips", "page": "2"}) == 6
     # The same search again: its counts and its page's order come from the cache; the user and the page's
     # items are all it reads.
     assert count({"q": "boktips", "page": "2"}) == 2
-    # Without words: no look-up, nothing to plan through the index, no transaction of its own.
-    assert count({}) == 5
+    # Without words: no look-up, nothing to plan through the index; the counting's transaction (a savepoint
+    # and its release here) with the memory to hash the groups (SET LOCAL), the two facets, the page's ids and
+    # items, and the user.
+    assert count({}) == 8
     assert count({}) == 2
 
 
