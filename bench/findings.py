@@ -279,7 +279,11 @@ def _search(results: dict[str, Any]) -> list[str]:
                 if "first_p50_ms" in q
                 else ""
             )
-            + ". It has a goal of its own (under 40 ms)."
+            + ". It has a goal of its own (under 40 ms). The counting had PostgreSQL sort every match by the nine "
+            "facet columns on disk before counting them (it takes each match for a group; 4 MB of work_mem): "
+            "since issue 18's last round it may hash them (`FACETS_WORK_MEM`, publishing/archive/search.py), "
+            "which halved the first search of a common word, and of the archive opened without words (counting "
+            '"bibliotek" 484 to 219 ms in-process; the figure before was 420 ms for the whole first search).'
         )
     return [*lines, ""]
 
@@ -482,7 +486,9 @@ def _network(results: dict[str, Any]) -> list[str]:
         "rank combines operands (several words' proximity; two stems) that no ceiling bounds yet. And the "
         "first search after the pool changed counts its facets over every match"
         + (
-            f' ("bibliotek": {rows["bibliotek"]["first_p50_ms"]:.0f} ms)'
+            f' ("bibliotek": {rows["bibliotek"]["first_p50_ms"]:.0f} ms; the memory to hash the facets\' groups, '
+            "as in the archive above, hardly moved it from 298 ms: the pool's first count was not the disk sort "
+            "the archive's was)"
             if "first_p50_ms" in rows.get("bibliotek", {})
             else ""
         )
@@ -492,8 +498,8 @@ def _network(results: dict[str, Any]) -> list[str]:
             if (empty := next((q for q in network["queries"] if not q["matches"]), None))
             else ""
         )
-        + ". Next: the first search's facets (counted once per pool version, then kept). The measure vacuums "
-        "the archive table before searching: earlier runs' rolled-back borrows and cascades left dead rows and "
+        + ". Next: the first search's facets (counted once per pool version, then kept). The measure "
+        "vacuums the archive table before searching: earlier runs' rolled-back borrows and cascades left dead rows and "
         "pending GIN entries that slowed every search by a fifth, which autovacuum clears in use.",
         *_machine_speed(results),
         "",
