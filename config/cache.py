@@ -22,15 +22,14 @@ from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCach
 class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[Any, Any] = {}  # pool → its client (Django keeps each pool for the process's life)
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         # Django's own private members, which django-stubs does not declare.
         pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
-        client = self._clients.get(id(pool))
-        if client is None or client.connection_pool is not pool:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
-        return client
+        if pool not in self._clients:
+            self._clients[pool] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return self._clients[pool]
 
 
 class RedisCache(DjangoRedisCache):
