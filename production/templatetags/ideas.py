@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from libraries.dates import date_texts
 from libraries.http import address_with_id
@@ -23,7 +23,7 @@ def _comments(count: int) -> str:
 def idea_rows(ideas: Iterable[Any]) -> SafeString:
     """A table row per idea (`IdeaQuerySet.list_rows`): its title and page, its comments, library, content
     type, concept, status (with its recording day when planned), and when and by whom it was submitted. The
-    labels are translated once for the page, not once per row."""
+    labels (and the columns' names) are translated once for the page, not once per row."""
     return render_partial(
         "production/_idea_rows.html",
         ideas=ideas,
@@ -32,4 +32,12 @@ def idea_rows(ideas: Iterable[Any]) -> SafeString:
         content_types=labels_of(ContentType.choices),
         comments=_comments,
         short_date=date_texts(),
+        # Each cell's column, shown before it where the table is stacked on a phone (static/css/app.css).
+        labels={
+            "library": gettext("Library"),
+            "content_type": gettext("Content type"),
+            "concept": gettext("Concept"),
+            "status": gettext("Status"),
+            "submitted": gettext("Submitted"),
+        },
     )
