@@ -2,7 +2,8 @@
 
 On a 390 px phone the ideas list showed a librarian three of its six columns, their ideas' status not among
 them; the list of posts put what a post still needs before it can be scheduled in a fifth column nobody saw,
-and stretched every row to its height. Each row is now a block of its own there, each cell named by its column.
+and stretched every row to its height; a run sheet's buttons were past the slot's note. Each row is now a
+block of its own there, each cell named by its column (static/css/app.css, `.table-stacked`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.test_plan_on_phone import on_a_phone
 from tests.conftest import World
-from tests.factories.production import IdeaFactory, RecordingDayFactory
+from tests.factories.production import IdeaFactory, RecordingDayFactory, SlotFactory
 from tests.factories.publishing import make_post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,6 +61,18 @@ def test_on_a_phone_a_recording_days_status_is_in_view(world: World, live_server
     page = on_a_phone(browser, live_server.url, world.coordinator)
     page.goto(f"{live_server.url}/recording-days/")
     assert_on_screen(page.locator("tbody tr").first.get_by_text("Announced", exact=True), page)
+    page.context.close()
+
+
+def test_on_a_phone_the_run_sheets_buttons_are_at_hand(world: World, live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    # On the recording day itself, phone in hand: each slot's buttons under it, not past its note.
+    day = RecordingDayFactory(county=world.county, host_library=world.library)
+    SlotFactory(recording_day=day, title="Rigging og lystest", note="Ta med stativet fra Sola.")
+    page = on_a_phone(browser, live_server.url, world.coordinator)
+    page.goto(f"{live_server.url}/recording-days/{day.pk}/")
+    row = page.locator("#run-sheet tbody tr", has_text="Rigging og lystest")
+    assert_on_screen(row.get_by_role("link", name="Edit"), page)
+    assert_on_screen(row.get_by_text("Ta med stativet fra Sola."), page)
     page.context.close()
 
 
