@@ -10,7 +10,8 @@ its own, so the data of `make run` is never touched. The app is served by a thre
 * `post-preview.png`: a carousel post as Instagram will show it, the caption cut where Instagram
   shows "… more", beside the checks before publishing (1366 px wide);
 * `reel-preview.png`: the demo's reel with the reel interface's safe areas shaded (1366 px wide);
-* `plan-phone.png`: the publishing plan on a phone (390 px wide).
+* `plan-phone.png`: the publishing plan on a phone (390 px wide);
+* `posts-phone.png`: an editor's list of posts on a phone, each post what it still needs (390 px wide).
 
 Each PNG is reduced to a 256-colour palette, exact for the interface's flat colours and small
 enough for a README.
@@ -167,6 +168,14 @@ def take(url: str, out: Path) -> list[Path]:
             bottom = page.locator("main").evaluate("(e) => e.getBoundingClientRect().bottom + scrollY")
             clip = {"x": 0, "y": 0, "width": PHONE["width"], "height": bottom}
             shots.append(_save(page.screenshot(full_page=True, clip=clip), out / "plan-phone.png"))
+            page = _logged_in(browser, url, "redaktor@rogaland.example", PHONE)
+            page.goto(f"{url}/posts/")
+            _settle(page)
+            # From the folded menu down to the end of the third post: stacked, each with what it still needs.
+            rows = page.locator(".post-table tbody tr")
+            bottom = rows.nth(min(2, rows.count() - 1)).evaluate("(e) => e.getBoundingClientRect().bottom + scrollY")
+            clip = {"x": 0, "y": 0, "width": PHONE["width"], "height": bottom + 8}
+            shots.append(_save(page.screenshot(full_page=True, clip=clip), out / "posts-phone.png"))
         finally:
             browser.close()
     return shots
