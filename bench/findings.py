@@ -404,6 +404,16 @@ def _publishing(results: dict[str, Any]) -> list[str]:
         "objects, about 30 ms of the worker's time a post here against the fake's 40-45 for the seven calls. "
         "Taking several due posts in one task would share the reads, but would make one county's slow "
         "Instagram hold up another's posts and the lease cover posts not yet begun; not done.",
+        "- Issue 18's round of 2026-12-06, 11:00: measured one after the other, the ratio moved with the machine "
+        "(six runs of the same code: 1.63-2.46x, the bare client between 12 and 19 posts/s, the pipeline "
+        "between 6.4 and 7.9), so the two sides now take turns, a quarter of the posts each (three runs: "
+        "2.14, 1.94, 2.25x). The machine ran slower than in the morning's full run (the bare client's post 66 ms "
+        "against 36). Measured and not taken: PostgreSQL's prepared statements (Django's server_side_binding "
+        "and psycopg's prepare_threshold). The gates' reads fell from 13.3 to 10.9 ms in-process, all of it "
+        "from reusing a plan: with plan_cache_mode=force_custom_plan they gained nothing; the pipeline's posts/s "
+        "moved within the noise (7.65-7.91 against 6.42-7.80 in alternating runs). A kept generic plan is made "
+        "for no value in particular (a large and a small county alike) and ignores the planner settings the "
+        "archive search sets for its own queries (publishing/archive/search.py, `planned_without`).",
         "- The fake answers with TCP_NODELAY (fakegraph/server.py): it writes a response's headers "
         "and body in two writes, and on a keep-alive connection Nagle's algorithm and the client's delayed ACK "
         "added about 40 ms to every call (45 ms a call, against 1.2 ms). Measured with that stall, the ratio was "

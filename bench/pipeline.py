@@ -7,7 +7,8 @@ worker (`--pool solo`: one post at a time, as a serial client does). It
 schedules N single-photo posts with two collaborators each, sends the beat's
 tick (`publishing.enqueue_due_posts`) to the worker, and times until every
 post is published, archived and its libraries e-mailed (publish_step
-"notified").
+"notified"). The pipeline's posts and the bare client's go in four turns, a
+quarter each (`ROUNDS`), and each side's times are summed.
 
 The floor: `publishing.instagram.client.Client` making the same Graph calls for N
 posts from this process, one after another, against the same fake and the
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -54,6 +56,10 @@ from publishing.models import Approval, Post, PostAsset, PostCollaborator
 
 TOKEN = "bench-fake-token"  # noqa: S105 - the fake Graph API's own token, on loopback
 WARM_UP_POSTS = 3
+# The pipeline's posts and the bare client's in turns, a quarter at a time (which goes first alternating):
+# this machine's speed drifts by a fifth over seconds, and measured one after the other the ratio moved with
+# it (1.6-2.5x in six runs of the same code). In turns both see the same drift.
+ROUNDS = 4
 MAX_POSTS = 100  # publishing.posts.services.enqueue_due_posts's limit per tick
 TIMEOUT = 600.0
 
@@ -241,6 +247,8 @@ def _bare_client(fake_url: str, posts: list[Post], assets: list[Asset]) -> float
 def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[str, Any]:
     if args.posts > MAX_POSTS:
         raise SystemExit(f"--posts is at most {MAX_POSTS}: one tick hands the worker that many")
+    if args.posts < ROUNDS:
+        raise SystemExit(f"--posts is at least {ROUNDS}: the two sides take turns, a quarter each")
     print(f"== Publishing: {args.posts} posts through tick → worker → fake Graph API", flush=True)
     with tempfile.TemporaryDirectory(prefix="innspill-bench-publishing-") as directory, fake_graph() as fake_url:
         world = reset(token=TOKEN)
@@ -260,27 +268,36 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
         }
         with load.gunicorn(process_env, port, workers=2), celery_worker(process_env):
             _publish_through_the_worker(warm_posts)
-            _control(fake_url, "reset", {"config": {"container_cap": 1_000_000, "collab_accept_after_reads": None}})
-            pipeline_seconds = _publish_through_the_worker(pipeline_posts)
-            pipeline_calls = _calls(fake_url)
-            _control(fake_url, "reset", {"config": {"container_cap": 1_000_000, "collab_accept_after_reads": None}})
             _bare_client(fake_url, warm_posts, warm_assets)  # the same warm-up for the client
-            _control(fake_url, "reset", {"config": {"container_cap": 1_000_000, "collab_accept_after_reads": None}})
-            bare_seconds = _bare_client(fake_url, bare_posts, bare_assets)
-            bare_calls = _calls(fake_url)
+            pipeline_seconds = bare_seconds = 0.0
+            pipeline_calls: Counter[str] = Counter()
+            bare_calls: Counter[str] = Counter()
+            for turn in range(ROUNDS):
+                part = slice(turn * args.posts // ROUNDS, (turn + 1) * args.posts // ROUNDS)
+                for side in ("pipeline", "bare") if turn % 2 == 0 else ("bare", "pipeline"):
+                    _control(
+                        fake_url, "reset", {"config": {"container_cap": 1_000_000, "collab_accept_after_reads": None}}
+                    )
+                    if side == "pipeline":
+                        pipeline_seconds += _publish_through_the_worker(pipeline_posts[part])
+                        pipeline_calls.update(_calls(fake_url))
+                    else:
+                        bare_seconds += _bare_client(fake_url, bare_posts[part], bare_assets[part])
+                        bare_calls.update(_calls(fake_url))
     figures = {
         "posts": args.posts,
+        "rounds": ROUNDS,
         "pipeline": {
             "seconds": round(pipeline_seconds, 2),
             "posts_per_s": round(args.posts / pipeline_seconds, 2),
             "graph_calls_per_post": round(sum(pipeline_calls.values()) / args.posts, 1),
-            "graph_calls": pipeline_calls,
+            "graph_calls": dict(pipeline_calls),
         },
         "bare_client": {
             "seconds": round(bare_seconds, 2),
             "posts_per_s": round(args.posts / bare_seconds, 2),
             "graph_calls_per_post": round(sum(bare_calls.values()) / args.posts, 1),
-            "graph_calls": bare_calls,
+            "graph_calls": dict(bare_calls),
         },
         "ratio_to_bare": round(pipeline_seconds / bare_seconds, 2),
     }

@@ -556,7 +556,13 @@ def _publishing(results: dict[str, Any]) -> list[str]:
         "fake Graph API (a process of its own, which downloads each rendition from gunicorn), files it in the "
         "archive and e-mails the libraries; timed until every post is done. *Bare client*: "
         "`publishing.instagram.client.Client` making the same Graph calls one post after another from the measuring "
-        "process, against the same fake and the same signed rendition addresses.",
+        "process, against the same fake and the same signed rendition addresses."
+        + (
+            f" The two take turns, {publishing['rounds']} of them, a share of the posts each (which goes first "
+            "alternating), so that a drift in the machine's speed slows both alike; each side's times are summed."
+            if publishing.get("rounds")
+            else ""
+        ),
         "",
         "| Run | Seconds | Posts/s | Graph calls per post |",
         "|---|---:|---:|---:|",
