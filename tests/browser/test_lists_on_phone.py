@@ -3,12 +3,16 @@
 On a 390 px phone the ideas list showed a librarian three of its six columns, their ideas' status not among
 them; the list of posts put what a post still needs before it can be scheduled in a fifth column nobody saw,
 and stretched every row to its height; a run sheet's buttons were past the slot's note. Each row is now a
-block of its own there, each cell named by its column (static/css/app.css, `.table-stacked`).
+block of its own there, each cell named by its column (static/css/app.css, `.table-stacked`). The recording
+days' month, a grid whose Friday to Sunday were off the screen, is a list of its days as the plan's is.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.test_plan_on_phone import on_a_phone
@@ -73,6 +77,31 @@ def test_on_a_phone_the_run_sheets_buttons_are_at_hand(world: World, live_server
     row = page.locator("#run-sheet tbody tr", has_text="Rigging og lystest")
     assert_on_screen(row.get_by_role("link", name="Edit"), page)
     assert_on_screen(row.get_by_text("Ta med stativet fra Sola."), page)
+    page.context.close()
+
+
+def test_on_a_phone_the_recording_days_month_is_a_list_of_its_days(world: World, live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    # A Friday, Saturday or Sunday of this month: the grid's columns past a phone's edge.
+    weekend = next(
+        day
+        for day in (today.replace(day=1) + timedelta(days=n) for n in range(31))
+        if day.month == today.month and day.weekday() >= 4 and day != today
+    )
+    RecordingDayFactory(county=world.county, host_library=world.library, date=weekend)
+    page = on_a_phone(browser, live_server.url, world.librarian)
+    page.goto(f"{live_server.url}/calendar/")
+    assert_on_screen(page.get_by_role("link", name="Recording day at Sandnes bibliotek"), page)
+    # The days with nothing on them are left out (today stays): the recording day is not a screen further down.
+    shown = page.locator("td.month__day:visible")
+    assert 1 < shown.count() < 28
+    for index in range(shown.count()):
+        day = shown.nth(index)
+        today_or_something_on = (
+            "month__day--today" in (day.get_attribute("class") or "")
+            or day.locator(".month__event, [data-holiday]").count()
+        )
+        assert today_or_something_on, day.inner_text()
     page.context.close()
 
 
