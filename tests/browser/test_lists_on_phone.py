@@ -35,10 +35,15 @@ def assert_on_screen(locator: Locator, page: Page) -> None:
     assert box["x"] + box["width"] <= width + 1, f"{locator} is at {box}, past the screen's {width} px"
 
 
+def opened(browser: Browser, live_server, user, path: str, width: int = PHONE) -> Page:  # type: ignore[no-untyped-def]
+    page = on_a_phone(browser, live_server.url, user, width=width)
+    page.goto(f"{live_server.url}{path}")
+    return page
+
+
 def test_on_a_phone_a_librarian_sees_the_status_of_each_idea(world: World, live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
     IdeaFactory(library=world.library, submitted_by=world.librarian, title="Strikkekafé på biblioteket")
-    page = on_a_phone(browser, live_server.url, world.librarian)
-    page.goto(f"{live_server.url}/ideas/")
+    page = opened(browser, live_server, world.librarian, "/ideas/")
     row = page.locator("tbody tr", has_text="Strikkekafé på biblioteket")
     assert_on_screen(row.get_by_text("Submitted", exact=True), page)
     assert_on_screen(row.get_by_text("Sandnes bibliotek"), page)
@@ -48,8 +53,7 @@ def test_on_a_phone_a_librarian_sees_the_status_of_each_idea(world: World, live_
 
 def test_on_a_phone_an_editor_sees_what_each_post_still_needs(world: World, live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
     make_post(county=world.county, author=world.editor, title="Regnvær på biblioteket")
-    page = on_a_phone(browser, live_server.url, world.editor)
-    page.goto(f"{live_server.url}/posts/")
+    page = opened(browser, live_server, world.editor, "/posts/")
     row = page.locator("tbody tr", has_text="Regnvær på biblioteket")
     assert_on_screen(row.get_by_text("Draft", exact=True), page)
     assert_on_screen(row.get_by_text("Choose when to publish."), page)
@@ -62,8 +66,7 @@ def test_on_a_phone_an_editor_sees_what_each_post_still_needs(world: World, live
 
 def test_on_a_phone_a_recording_days_status_is_in_view(world: World, live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
     RecordingDayFactory(county=world.county, host_library=world.library)
-    page = on_a_phone(browser, live_server.url, world.coordinator)
-    page.goto(f"{live_server.url}/recording-days/")
+    page = opened(browser, live_server, world.coordinator, "/recording-days/")
     assert_on_screen(page.locator("tbody tr").first.get_by_text("Announced", exact=True), page)
     page.context.close()
 
@@ -72,8 +75,7 @@ def test_on_a_phone_the_run_sheets_buttons_are_at_hand(world: World, live_server
     # On the recording day itself, phone in hand: each slot's buttons under it, not past its note.
     day = RecordingDayFactory(county=world.county, host_library=world.library)
     SlotFactory(recording_day=day, title="Rigging og lystest", note="Ta med stativet fra Sola.")
-    page = on_a_phone(browser, live_server.url, world.coordinator)
-    page.goto(f"{live_server.url}/recording-days/{day.pk}/")
+    page = opened(browser, live_server, world.coordinator, f"/recording-days/{day.pk}/")
     row = page.locator("#run-sheet tbody tr", has_text="Rigging og lystest")
     assert_on_screen(row.get_by_role("link", name="Edit"), page)
     assert_on_screen(row.get_by_text("Ta med stativet fra Sola."), page)
@@ -89,8 +91,7 @@ def test_on_a_phone_the_recording_days_month_is_a_list_of_its_days(world: World,
         if day.month == today.month and day.weekday() >= 4 and day != today
     )
     RecordingDayFactory(county=world.county, host_library=world.library, date=weekend)
-    page = on_a_phone(browser, live_server.url, world.librarian)
-    page.goto(f"{live_server.url}/calendar/")
+    page = opened(browser, live_server, world.librarian, "/calendar/")
     assert_on_screen(page.get_by_role("link", name="Recording day at Sandnes bibliotek"), page)
     # The days with nothing on them are left out (today stays): the recording day is not a screen further down.
     shown = page.locator("td.month__day:visible")
@@ -107,8 +108,7 @@ def test_on_a_phone_the_recording_days_month_is_a_list_of_its_days(world: World,
 
 def test_on_a_wide_screen_the_posts_are_a_table_with_its_columns(world: World, live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
     make_post(county=world.county, author=world.editor, title="Regnvær på biblioteket")
-    page = on_a_phone(browser, live_server.url, world.editor, width=1366)
-    page.goto(f"{live_server.url}/posts/")
+    page = opened(browser, live_server, world.editor, "/posts/", width=1366)
     expect(page.get_by_role("columnheader", name="Before it can be scheduled")).to_be_visible()
     row = page.locator("tbody tr", has_text="Regnvær på biblioteket")
     status, needs = row.get_by_text("Draft", exact=True), row.locator(".gate-list li").first
