@@ -405,8 +405,8 @@ def _publishing(results: dict[str, Any]) -> list[str]:
         "Taking several due posts in one task would share the reads, but would make one county's slow "
         "Instagram hold up another's posts and the lease cover posts not yet begun; not done.",
         "- Issue 18's round of 2026-12-06, 11:00: measured one after the other, the ratio moved with the machine "
-        "(six runs of the same code: 1.63-2.46x, the bare client between 12 and 19 posts/s, the pipeline "
-        "between 6.4 and 7.9), so the two sides now take turns, a quarter of the posts each (three runs: "
+        "(six runs of the same code: 1.63-2.29x, the bare client between 12 and 19 posts/s, the pipeline "
+        "between 6.4 and 9.8), so the two sides now take turns, a quarter of the posts each (three runs: "
         "2.14, 1.94, 2.25x). The machine ran slower than in the morning's full run (the bare client's post 66 ms "
         "against 36). Measured and not taken: PostgreSQL's prepared statements (Django's server_side_binding "
         "and psycopg's prepare_threshold). The gates' reads fell from 13.3 to 10.9 ms in-process, all of it "

@@ -58,7 +58,7 @@ TOKEN = "bench-fake-token"  # noqa: S105 - the fake Graph API's own token, on lo
 WARM_UP_POSTS = 3
 # The pipeline's posts and the bare client's in turns, a quarter at a time (which goes first alternating):
 # this machine's speed drifts by a fifth over seconds, and measured one after the other the ratio moved with
-# it (1.6-2.5x in six runs of the same code). In turns both see the same drift.
+# it (1.6-2.3x in six runs of the same code). In turns both see the same drift.
 ROUNDS = 4
 MAX_POSTS = 100  # publishing.posts.services.enqueue_due_posts's limit per tick
 TIMEOUT = 600.0
