@@ -62,6 +62,8 @@ WARM_UP_POSTS = 3
 ROUNDS = 4
 MAX_POSTS = 100  # publishing.posts.services.enqueue_due_posts's limit per tick
 TIMEOUT = 600.0
+# The fake reset for the bench: no cap on containers, and invitations left pending (only its control answers them).
+UNLIMITED: dict[str, Any] = {"config": {"container_cap": 1_000_000, "collab_accept_after_reads": None}}
 
 
 @contextlib.contextmanager
@@ -85,7 +87,7 @@ def fake_graph() -> Iterator[str]:
                 stderr.seek(0)
                 raise RuntimeError(f"the fake Graph API did not start: {line!r} {stderr.read()}")
             url = line.split()[-1]
-            _control(url, "reset", {"config": {"container_cap": 1_000_000, "collab_accept_after_reads": None}})
+            _control(url, "reset", UNLIMITED)
             yield url
         finally:
             process.terminate()
@@ -275,9 +277,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], port: int) -> dict[st
             for turn in range(ROUNDS):
                 part = slice(turn * args.posts // ROUNDS, (turn + 1) * args.posts // ROUNDS)
                 for side in ("pipeline", "bare") if turn % 2 == 0 else ("bare", "pipeline"):
-                    _control(
-                        fake_url, "reset", {"config": {"container_cap": 1_000_000, "collab_accept_after_reads": None}}
-                    )
+                    _control(fake_url, "reset", UNLIMITED)
                     if side == "pipeline":
                         pipeline_seconds += _publish_through_the_worker(pipeline_posts[part])
                         pipeline_calls.update(_calls(fake_url))
